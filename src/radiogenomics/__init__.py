@@ -1,0 +1,12 @@
+"""radiogenomics: transcriptomic drivers of imaging traits, found with neural networks."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("radiogenomics")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+from radiogenomics.errors import InputError
+
+__all__ = ["InputError", "__version__"]

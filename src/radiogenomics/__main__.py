@@ -1,0 +1,3 @@
+from radiogenomics.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""The ``radiogenomics`` command. Each sub-command lives in its own module of this package and
+registers itself on ``app`` when imported below."""
+
+from __future__ import annotations
+
+import typer
+
+from radiogenomics import __version__
+
+app = typer.Typer(
+    name="radiogenomics",
+    help="Find the transcriptomic programmes that drive imaging traits of tumours.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"radiogenomics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Find the transcriptomic programmes that drive imaging traits of tumours."""
+
+
+# Sub-commands: one module each (imported for their side effect of registering on `app`).
+# One line per module, e.g. `from radiogenomics.cli import gsea as _gsea` (noqa E402, F401).
+
+
+def main() -> None:
+    """Entry point: bad input ends with its message and exit code 2, not a traceback."""
+    from radiogenomics.errors import InputError
+
+    try:
+        app()
+    except InputError as err:
+        typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+        raise SystemExit(2) from None

@@ -1,0 +1,50 @@
+"""Stratified K-fold splits shared by the neural networks, the baselines and the bootstrap."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from radiogenomics.errors import InputError
+
+
+def check_classes(y: np.ndarray, n_splits: int, task: str = "trait", adjust: bool = False) -> int:
+    """Check that ``y`` can be split into ``n_splits`` stratified folds; return the K to use.
+
+    With ``adjust`` a class smaller than K lowers K (with a warning) instead of failing.
+    """
+    y = np.asarray(y)
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise InputError(
+            f"only one class ({classes.tolist()}) among {len(y)} labelled patients",
+            field=task,
+            expected="at least two classes",
+        )
+    smallest = int(counts.min())
+    if smallest >= n_splits:
+        return n_splits
+    which = classes[counts.argmin()]
+    if adjust and smallest >= 2:
+        warnings.warn(
+            f"{task}: class {which!r} has {smallest} patients, fewer than {n_splits} folds; "
+            f"using {smallest} folds",
+            stacklevel=2,
+        )
+        return smallest
+    raise InputError(
+        f"class {which!r} has {smallest} patients, fewer than the {n_splits} folds asked for",
+        field=task,
+        expected=f"at least {n_splits} patients per class, or fewer folds",
+    )
+
+
+def stratified_folds(
+    y: np.ndarray, n_splits: int = 10, seed: int = 0, task: str = "trait", adjust: bool = False
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train indices, validation indices) for each fold, stratified by class, shuffled by seed."""
+    k = check_classes(y, n_splits, task=task, adjust=adjust)
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seed) % (2**32))
+    return [(tr, va) for tr, va in skf.split(np.zeros(len(y)), np.asarray(y))]

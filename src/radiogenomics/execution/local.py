@@ -1,0 +1,78 @@
+"""Local execution: in-process for one worker, else a pool of spawned processes."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+from radiogenomics.execution.base import ResultCallback, WorkFn
+from radiogenomics.utils.progress import progress_bar
+
+_SHARED: Any = None  # per worker process: the read-only inputs, set once by the initializer
+
+
+def _init_worker(shared: Any, threads: int) -> None:
+    global _SHARED
+    _SHARED = shared
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _call(fn: WorkFn, item: Any) -> Any:
+    return fn(item, _SHARED)
+
+
+class LocalExecutor:
+    """``workers=None`` uses every core; ``workers=1`` runs in this process (no pickling)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, quiet: bool = False):
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.quiet = quiet
+
+    def map(
+        self,
+        fn: WorkFn,
+        items: Sequence[Any],
+        *,
+        shared: Any = None,
+        on_result: ResultCallback | None = None,
+        desc: str | None = None,
+        num_cpus: float = 1.0,
+        num_gpus: float = 0.0,
+    ) -> list[Any]:
+        items = list(items)
+        results: list[Any] = [None] * len(items)
+        with progress_bar(desc or "working", total=len(items), quiet=self.quiet) as advance:
+            if self.workers == 1 or len(items) <= 1:
+                for i, item in enumerate(items):
+                    results[i] = fn(item, shared)
+                    if on_result is not None:
+                        on_result(i, results[i])
+                    advance()
+                return results
+            cores = os.cpu_count() or 1
+            threads = max(1, cores // self.workers)
+            # spawn, not fork: forking a process that has started torch threads can deadlock.
+            ctx = mp.get_context("spawn")
+            with ProcessPoolExecutor(
+                max_workers=min(self.workers, len(items)),
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(shared, threads),
+            ) as pool:
+                pending = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        i = pending.pop(fut)
+                        results[i] = fut.result()
+                        if on_result is not None:
+                            on_result(i, results[i])
+                        advance()
+        return results

@@ -1,0 +1,1 @@
+"""Shared helpers every stage may import: seeding, devices, atomic writes, figures."""
