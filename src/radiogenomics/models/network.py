@@ -22,7 +22,9 @@ def make_activation(name: str) -> nn.Module:
     try:
         return ACTIVATIONS[name]()
     except KeyError:
-        raise ValueError(f"unknown activation {name!r} (expected one of {sorted(ACTIVATIONS)})")
+        raise ValueError(
+            f"unknown activation {name!r} (expected one of {sorted(ACTIVATIONS)})"
+        ) from None
 
 
 class Block(nn.Module):
