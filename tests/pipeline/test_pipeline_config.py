@@ -1,0 +1,100 @@
+"""Study config: TOML validation with errors that name the key and the file, and round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from radiogenomics.config import StudyConfig, load_config, to_toml
+from radiogenomics.errors import InputError
+
+MINIMAL = """
+name = "s1"
+seed = 3
+[data]
+expression = "expr.tsv"
+"""
+
+
+def _write(tmp_path: Path, text: str, touch: tuple[str, ...] = ("expr.tsv",)) -> Path:
+    for name in touch:
+        (tmp_path / name).write_text("x\n")
+    p = tmp_path / "study.toml"
+    p.write_text(text)
+    return p
+
+
+def test_minimal_config_resolves_paths_against_its_folder(tmp_path):
+    cfg = load_config(_write(tmp_path, MINIMAL))
+    assert cfg.name == "s1" and cfg.seed == 3
+    assert cfg.data_files()["data.expression"] == tmp_path / "expr.tsv"
+    assert cfg.run_dir == Path("runs") / "s1"
+    # defaults of every stage are there and enabled
+    assert all(cfg.stage_enabled(s) for s in ("autoencoder", "bootstrap", "survival", "report"))
+    assert cfg.bootstrap.repetitions == 100 and cfg.enrichment.nperm == 10000
+
+
+def test_unknown_key_is_an_error_naming_it_and_the_file(tmp_path):
+    p = _write(tmp_path, MINIMAL + "\n[bootstrap]\nrepetitons = 5\n")
+    with pytest.raises(InputError) as err:
+        load_config(p)
+    msg = str(err.value)
+    assert "unknown key 'bootstrap.repetitons'" in msg and str(p) in msg
+
+
+def test_wrong_type_names_the_key_and_the_value(tmp_path):
+    p = _write(tmp_path, MINIMAL + "\n[classifiers]\nfolds = 'ten'\n")
+    with pytest.raises(InputError, match=r"'classifiers.folds' = 'ten'.*integer"):
+        load_config(p)
+    p = _write(tmp_path, MINIMAL + "\n[executor]\nkind = 'slurm'\n")
+    with pytest.raises(InputError, match=r"executor.kind.*'local' or 'ray'"):
+        load_config(p)
+
+
+def test_missing_required_key_and_missing_file(tmp_path):
+    p = _write(tmp_path, 'name = "x"\n')
+    with pytest.raises(InputError, match="missing key 'data'"):
+        load_config(p)
+    p = _write(tmp_path, MINIMAL + 'vasari = "nope.csv"\n')
+    with pytest.raises(InputError) as err:
+        load_config(p)
+    msg = str(err.value)
+    assert "[data.vasari]" in msg and "nope.csv" in msg and "file not found" in msg
+    with pytest.raises(InputError, match="config file not found"):
+        load_config(tmp_path / "absent.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_config(bad)
+
+
+def test_overrides_apply_like_cli_options(tmp_path):
+    cfg = load_config(
+        _write(tmp_path, MINIMAL),
+        {"executor.kind": "ray", "executor.address": "auto", "seed": 9, "quiet": None},
+    )
+    assert cfg.executor.kind == "ray" and cfg.executor.address == "auto" and cfg.seed == 9
+    with pytest.raises(InputError, match="executor.workers"):
+        load_config(_write(tmp_path, MINIMAL), {"executor.workers": 0})
+
+
+def test_effective_config_round_trips_through_toml(tmp_path):
+    text = MINIMAL + (
+        '\n[[data.gene_sets]]\nname = "h"\npath = "h.gmt"\nmin_size = 5\n'
+        "\n[classifiers.grid]\nhidden = [[8, 4], [16, 8, 4]]\ndropout = [0.0, 0.5]\n"
+    )
+    cfg = load_config(_write(tmp_path, text, touch=("expr.tsv", "h.gmt")))
+    again = tmp_path / "again.toml"
+    again.write_text(to_toml(cfg.effective()))
+    cfg2 = load_config(again)
+    assert cfg2.effective() == cfg.effective()
+    assert cfg2.classifiers.grid.hidden == [[8, 4], [16, 8, 4]]
+    assert cfg2.data.gene_sets[0].min_size == 5
+
+
+def test_name_must_be_a_plain_folder_name(tmp_path):
+    with pytest.raises(InputError, match="'name' = 'a/b'"):
+        load_config(data={"name": "a/b", "data": {"expression": "e"}}, check_files=False)
+    cfg = load_config(data={"name": "ok", "data": {"expression": "e"}}, check_files=False)
+    assert isinstance(cfg, StudyConfig) and cfg.source is None

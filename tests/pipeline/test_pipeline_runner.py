@@ -1,0 +1,210 @@
+"""The stage runner on small arithmetic stages: skipping, invalidation, resume, manifests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiogenomics.config import load_config
+from radiogenomics.errors import InputError
+from radiogenomics.pipeline import Pipeline, Stage, StageSkipped
+from radiogenomics.utils.io import read_table
+
+CALLS: list[str] = []
+FAIL_AT: dict[str, int] = {}
+
+
+def _numbers(ctx):
+    """'load': reads the input CSV, writes its values times the seed-derived factor."""
+    CALLS.append("load")
+    path = ctx.cfg.data_files()["data.expression"]
+    df = pd.read_csv(path)
+    df["y"] = df["x"] * (1 + ctx.cfg.seed)
+    ctx.table(df, "numbers")
+    return {"rows": len(df)}
+
+
+def _squares(ctx):
+    """'autoencoder': one unit per row, each persisted before the next starts."""
+    CALLS.append("autoencoder")
+    df = ctx.read("load", "numbers")
+    power = ctx.cfg.autoencoder.max_epochs
+    for i, y in enumerate(df["y"]):
+        key = f"row-{i}"
+        if ctx.unit_done(key):
+            continue
+        if FAIL_AT.get("autoencoder") == i:
+            raise RuntimeError("killed")
+        CALLS.append(key)
+        ctx.table(pd.DataFrame({"i": [i], "v": [float(y) ** power]}), f"unit_{i}")
+        ctx.mark_unit(key)
+    parts = [ctx.read("autoencoder", f"unit_{i}") for i in range(len(df))]
+    ctx.table(pd.concat(parts, ignore_index=True), "powers")
+
+
+def _total(ctx):
+    """'classifiers': sums upstream; uses the optional 'baselines'."""
+    CALLS.append("classifiers")
+    total = ctx.read("autoencoder", "powers")["v"].sum()
+    ctx.table(pd.DataFrame({"total": [total]}), "total")
+
+
+def _never(ctx):
+    raise StageSkipped("nothing to do here")
+
+
+def _stages():
+    return {
+        "load": Stage(
+            "load",
+            _numbers,
+            section=lambda c: c.data.model_dump(mode="json"),
+            inputs=lambda c: c.data_files(),
+        ),
+        "autoencoder": Stage("autoencoder", _squares, requires=("load",)),
+        "classifiers": Stage("classifiers", _total, requires=("autoencoder",)),
+        "baselines": Stage("baselines", _never, requires=("classifiers",)),
+    }
+
+
+@pytest.fixture
+def study(tmp_path):
+    (tmp_path / "in.csv").write_text("x\n1\n2\n3\n")
+    CALLS.clear()
+    FAIL_AT.clear()
+
+    def make(**over):
+        data = {
+            "name": "toy",
+            "out": str(tmp_path / "runs"),
+            "quiet": True,
+            "data": {"expression": str(tmp_path / "in.csv")},
+            "autoencoder": {"max_epochs": 2},
+        }
+        for k, v in over.items():
+            data.setdefault(k, {}).update(v) if isinstance(v, dict) else data.update({k: v})
+        return Pipeline(load_config(data=data), stages=_stages())
+
+    return make
+
+
+def _statuses(outcomes):
+    return {o.stage: o.status for o in outcomes}
+
+
+def test_second_run_skips_everything_and_manifest_says_why(study, tmp_path):
+    out = study().run()
+    assert _statuses(out) == {
+        "load": "done",
+        "autoencoder": "done",
+        "classifiers": "done",
+        "baselines": "not-run",
+    }
+    total = read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"][0]
+    assert total == pytest.approx(1**2 + 2**2 + 3**2)
+    CALLS.clear()
+    out = study().run()
+    assert CALLS == [] and _statuses(out)["classifiers"] == "skipped"
+
+    m = json.loads((tmp_path / "runs/toy/load/manifest.json").read_text())
+    assert m["status"] == "done" and m["seed"] == 0 and m["seconds"] >= 0
+    expected = hashlib.sha256((tmp_path / "in.csv").read_bytes()).hexdigest()
+    assert m["inputs"] == {"data.expression": expected}
+    assert m["config"]["expression"].endswith("in.csv")
+    assert {"python", "numpy", "pandas", "torch", "radiogenomics"} <= set(m["versions"])
+    table_hash = hashlib.sha256(
+        (tmp_path / "runs/toy/load/tables/numbers.parquet").read_bytes()
+    ).hexdigest()
+    assert m["outputs"]["tables/numbers.parquet"] == table_hash
+    down = json.loads((tmp_path / "runs/toy/autoencoder/manifest.json").read_text())
+    assert down["upstream"] == {"load": m["output_hash"]}
+    assert json.loads((tmp_path / "runs/toy/baselines/manifest.json").read_text())["reason"] == (
+        "nothing to do here"
+    )
+    assert (tmp_path / "runs/toy/config.toml").is_file()
+    assert "stage load: done" in (tmp_path / "runs/toy/run.log").read_text()
+
+
+def test_changed_input_or_config_reruns_exactly_what_depends_on_it(study, tmp_path):
+    study().run()
+    CALLS.clear()
+    study(autoencoder={"max_epochs": 3}).run()  # only the autoencoder's config changed
+    assert CALLS[0] == "autoencoder" and "load" not in CALLS and "classifiers" in CALLS
+    CALLS.clear()
+    (tmp_path / "in.csv").write_text("x\n1\n2\n5\n")
+    study(autoencoder={"max_epochs": 3}).run()
+    assert CALLS[0] == "load" and "classifiers" in CALLS
+    total = read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"][0]
+    assert total == pytest.approx(1**3 + 2**3 + 5**3)
+    CALLS.clear()
+    study(seed=1, autoencoder={"max_epochs": 3}).run(until="load")  # seed changes all
+    assert CALLS == ["load"]
+
+
+def test_force_stage_and_until_select_work(study):
+    study().run(until="autoencoder")
+    assert "classifiers" not in CALLS
+    CALLS.clear()
+    study().run(stage="autoencoder", force=True)
+    assert CALLS[0] == "autoencoder" and "load" not in CALLS and "classifiers" not in CALLS
+    with pytest.raises(InputError, match="unknown stage 'bogus'"):
+        study().run(stage="bogus")
+    with pytest.raises(InputError, match="either --stage or --until"):
+        study().run(stage="load", until="load")
+
+
+def test_stage_whose_upstream_never_ran_is_refused_with_the_fix(study):
+    with pytest.raises(InputError, match=r"needs stage 'load'.*--until load"):
+        study().run(stage="autoencoder")
+
+
+def test_interrupted_stage_resumes_from_its_finished_units(study, tmp_path):
+    FAIL_AT["autoencoder"] = 2
+    with pytest.raises(RuntimeError, match="killed"):
+        study().run()
+    m = json.loads((tmp_path / "runs/toy/autoencoder/manifest.json").read_text())
+    assert m["status"] == "failed" and "killed" in m["error"]
+    assert (tmp_path / "runs/toy/load/manifest.json").is_file()  # earlier work kept
+    FAIL_AT.clear()
+    CALLS.clear()
+    study().run()
+    assert CALLS == ["autoencoder", "row-2", "classifiers"]  # rows 0 and 1 were not redone
+    resumed = read_table(tmp_path / "runs/toy/classifiers/tables/total")
+    CALLS.clear()
+    study().run(force=True)
+    assert "row-0" in CALLS
+    pd.testing.assert_frame_equal(
+        resumed, read_table(tmp_path / "runs/toy/classifiers/tables/total")
+    )
+
+
+def test_disabled_stage_is_recorded_and_restored_when_reenabled(study, tmp_path):
+    study().run()
+    CALLS.clear()
+    out = study(autoencoder={"enabled": False}).run()
+    assert _statuses(out)["autoencoder"] == "disabled"
+    assert _statuses(out)["classifiers"] == "not-run"  # it requires the autoencoder
+    CALLS.clear()
+    out = study().run()  # re-enabled, nothing changed: earlier results are still valid
+    assert "autoencoder" not in CALLS and _statuses(out)["autoencoder"] == "skipped"
+
+
+def test_unwritable_run_folder_is_a_clear_error(tmp_path, study):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    p = study(out=str(blocker / "runs"))
+    with pytest.raises(InputError, match="cannot write to the run folder"):
+        p.run()
+
+
+def test_missing_output_file_makes_the_stage_rerun(study, tmp_path):
+    study().run()
+    (tmp_path / "runs/toy/autoencoder/tables/powers.csv").unlink()
+    CALLS.clear()
+    study().run()
+    assert CALLS[0] == "autoencoder"
+    assert np.isfinite(read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"]).all()
