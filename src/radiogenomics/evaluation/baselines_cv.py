@@ -1,0 +1,332 @@
+"""Grid search and observed cross-validated performance of the baseline classifiers.
+
+Every baseline sees exactly what the neural networks see: the same stratified folds of each
+trait's labelled patients and a per-gene z-score fitted on each fold's training patients. A work
+unit is one (trait, model type, hyperparameters, fold) fit, so the grid runs on every core (or
+on a cluster) through an :class:`~radiogenomics.execution.Executor`; each unit derives its seed
+from what it is, never from when it runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from radiogenomics.data.scaling import Scaler
+from radiogenomics.errors import InputError
+from radiogenomics.evaluation.splits import stratified_folds
+from radiogenomics.execution import Executor, LocalExecutor
+from radiogenomics.models.baselines import (
+    Params,
+    fit_baseline,
+    get_baseline,
+    positive_scores,
+)
+from radiogenomics.utils.io import write_json, write_table
+from radiogenomics.utils.seeding import derive_seed
+
+Folds = list[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class TraitData:
+    """The labelled patients of one binary trait: rows of the expression array and 0/1 labels."""
+
+    name: str
+    rows: np.ndarray  # int64 positions in the expression array
+    y: np.ndarray  # int64 0/1, 1 = the positive (least frequent) class
+    negative: str
+    positive: str
+
+    @property
+    def n_positive(self) -> int:
+        return int(self.y.sum())
+
+
+@dataclass(frozen=True)
+class CohortArrays:
+    """Expression as one float32 array plus every trait's labelled rows (the shared inputs)."""
+
+    X: np.ndarray  # patients x genes, float32
+    patients: tuple[str, ...]
+    genes: tuple[str, ...]
+    traits: dict[str, TraitData]
+
+    def digest(self, trait: str) -> str:
+        """A short hash of the expression and labels one trait's models see (for resuming)."""
+        t = self.traits[trait]
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(self.X[t.rows]).tobytes())
+        h.update(t.y.tobytes())
+        h.update("\x1f".join(self.genes).encode())
+        return h.hexdigest()[:16]
+
+
+def binary_labels(values: pd.Series, trait: str) -> tuple[pd.Series, str, str]:
+    """Encode one trait column as 0/1 over its labelled patients (NaN = missing).
+
+    Numeric 0/1 (or boolean) columns keep 1 as the positive class; a column of two labels
+    makes the least frequent one positive (METHOD.md 1; a tie picks the later label in sorted
+    order). Returns (0/1 labels, negative name, positive name).
+    """
+    v = values.dropna()
+    if v.empty:
+        raise InputError("no labelled patients", field=trait, expected="two classes")
+    if pd.api.types.is_bool_dtype(v) or (
+        pd.api.types.is_numeric_dtype(v) and set(np.unique(v.to_numpy())) <= {0, 1}
+    ):
+        y = v.astype(np.int64)
+        return y, "0", "1"
+    labels = v.astype(str)
+    counts = labels.value_counts()
+    if len(counts) != 2:
+        raise InputError(
+            f"{len(counts)} distinct labels ({', '.join(map(str, counts.index[:5]))})",
+            field=trait,
+            expected="a binary trait (two labels, or 0/1 with NaN for missing)",
+        )
+    ordered = sorted(counts.index, key=lambda lab: (-counts[lab], lab))
+    negative, positive = ordered[0], ordered[1]
+    return (labels == positive).astype(np.int64), negative, positive
+
+
+def prepare_cohort(
+    X: pd.DataFrame, traits: pd.DataFrame, names: Sequence[str] | None = None
+) -> CohortArrays:
+    """Align expression (patients x genes) and binary traits (patients x traits) by patient."""
+    if not isinstance(X, pd.DataFrame) or not isinstance(traits, pd.DataFrame):
+        raise InputError(
+            "expression and traits must be DataFrames indexed by patient",
+            field="expression/traits",
+            expected="pandas DataFrames",
+        )
+    if X.index.has_duplicates:
+        dup = X.index[X.index.duplicated()].unique()[:5].tolist()
+        raise InputError(f"duplicated patients {dup}", field="expression", expected="unique ids")
+    names = list(traits.columns) if names is None else list(names)
+    missing = [n for n in names if n not in traits.columns]
+    if missing:
+        raise InputError(
+            f"traits {missing} are not columns of the trait table",
+            field="traits",
+            expected=f"some of {list(traits.columns)}",
+        )
+    values = X.to_numpy(dtype=np.float32)
+    if not np.isfinite(values).all():
+        raise InputError("expression contains NaN or inf", field="expression", expected="finite")
+    pos = pd.Series(np.arange(len(X)), index=X.index.astype(str))
+    out: dict[str, TraitData] = {}
+    for name in names:
+        col = traits[name].copy()
+        col.index = col.index.astype(str)
+        y, negative, positive = binary_labels(col, str(name))
+        unknown = y.index.difference(pos.index)
+        if len(unknown) == len(y):
+            raise InputError(
+                "no labelled patient has expression",
+                field=str(name),
+                expected="trait rows indexed by the expression's patient ids",
+            )
+        if len(unknown):
+            warnings.warn(
+                f"{name}: {len(unknown)} labelled patients without expression are left out",
+                stacklevel=2,
+            )
+            y = y.drop(unknown)
+        out[str(name)] = TraitData(
+            name=str(name),
+            rows=pos.loc[y.index].to_numpy(dtype=np.int64),
+            y=y.to_numpy(dtype=np.int64),
+            negative=negative,
+            positive=positive,
+        )
+    return CohortArrays(
+        X=values,
+        patients=tuple(map(str, X.index)),
+        genes=tuple(map(str, X.columns)),
+        traits=out,
+    )
+
+
+def trait_folds(y: np.ndarray, n_splits: int, seed: int, trait: str) -> Folds:
+    """The stratified folds of one trait: the same for the networks and every baseline."""
+    return stratified_folds(y, n_splits, seed=derive_seed(seed, "folds", trait), task=trait)
+
+
+def standardise(
+    X: np.ndarray, genes: Sequence[str], train: np.ndarray, other: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Z-score ``X[train]`` and ``X[other]`` with a scaler fitted on the training rows only."""
+    scaler = Scaler.fit(X[train], genes=genes)
+    return scaler.transform_array(X[train]), scaler.transform_array(X[other])
+
+
+def score(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+    """(ROC AUC, average precision) of scores ``s`` for 0/1 labels ``y``."""
+    return float(roc_auc_score(y, s)), float(average_precision_score(y, s))
+
+
+@dataclass(frozen=True)
+class GridUnit:
+    """One fit of the grid search: a trait, a model type, one point of its grid, one fold."""
+
+    trait: str
+    model: str
+    params_id: int
+    params: Params
+    fold: int
+
+
+def _grid_unit(unit: GridUnit, shared: dict[str, Any]) -> tuple[float, float]:
+    """Fit one grid point on one fold's training patients; score its validation patients."""
+    data: CohortArrays = shared["data"]
+    t = data.traits[unit.trait]
+    tr, va = shared["folds"][unit.trait][unit.fold]
+    Ztr, Zva = standardise(data.X, data.genes, t.rows[tr], t.rows[va])
+    seed = derive_seed(shared["seed"], "baseline", unit.trait, unit.model, unit.fold)
+    est = fit_baseline(unit.model, unit.params, Ztr, t.y[tr], seed)
+    return score(t.y[va], positive_scores(est, Zva))
+
+
+def params_key(params: Params) -> str:
+    """Hyperparameters as canonical JSON (a table column and a dictionary key)."""
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class BaselineResults:
+    """Observed CV performance of the baselines at their chosen hyperparameters."""
+
+    folds: pd.DataFrame  # trait, model, fold, auc, ap (chosen hyperparameters)
+    summary: pd.DataFrame  # trait, model, auc_mean, auc_sd, ap_mean, ap_sd, n_folds, ...
+    grid: pd.DataFrame  # trait, model, params, fold, auc, ap (every grid point)
+    chosen: dict[str, dict[str, Params]]  # trait -> model -> hyperparameters
+
+
+def grid_search_baselines(
+    data: CohortArrays,
+    models: Sequence[str],
+    n_splits: int = 10,
+    seed: int = 0,
+    executor: Executor | None = None,
+    grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
+    folds: Mapping[str, Folds] | None = None,
+) -> BaselineResults:
+    """Grid-search every model type on every trait in the same folds; keep the best mean AUC.
+
+    ``grids`` overrides a model type's default grid; ``folds`` (trait -> folds) overrides the
+    default :func:`trait_folds` (e.g. to reuse the networks' folds). Ties go to the earlier
+    grid point.
+    """
+    executor = executor or LocalExecutor()
+    grids = dict(grids or {})
+    unknown = [m for m in grids if m not in models]
+    if unknown:
+        raise InputError(f"grids given for models not run: {unknown}", field="grids")
+    specs = {m: get_baseline(m) for m in models}
+    points = {m: specs[m].param_grid(grids.get(m)) for m in models}
+    fold_map = {
+        name: (
+            list(folds[name])
+            if folds is not None and name in folds
+            else trait_folds(t.y, n_splits, seed, name)
+        )
+        for name, t in data.traits.items()
+    }
+    units = [
+        GridUnit(trait, model, i, p, k)
+        for trait in data.traits
+        for model in models
+        for i, p in enumerate(points[model])
+        for k in range(len(fold_map[trait]))
+    ]
+    shared = {"data": data, "folds": fold_map, "seed": int(seed)}
+    results = executor.map(_grid_unit, units, shared=shared, desc="baseline grid search")
+    grid = pd.DataFrame(
+        {
+            "trait": [u.trait for u in units],
+            "model": [u.model for u in units],
+            "params_id": [u.params_id for u in units],
+            "params": [params_key(u.params) for u in units],
+            "fold": [u.fold for u in units],
+            "auc": [r[0] for r in results],
+            "ap": [r[1] for r in results],
+        }
+    )
+    return _choose(grid, data, points)
+
+
+def _choose(
+    grid: pd.DataFrame, data: CohortArrays, points: Mapping[str, list[Params]]
+) -> BaselineResults:
+    means = grid.groupby(["trait", "model", "params_id"], sort=False)["auc"].mean().reset_index()
+    chosen: dict[str, dict[str, Params]] = {}
+    best_rows = []
+    for (trait, model), g in means.groupby(["trait", "model"], sort=False):
+        best = int(g.sort_values(["auc", "params_id"], ascending=[False, True]).iloc[0].params_id)
+        chosen.setdefault(trait, {})[model] = dict(points[model][best])
+        best_rows.append((trait, model, best))
+    best = pd.DataFrame(best_rows, columns=["trait", "model", "params_id"])
+    folds = grid.merge(best, on=["trait", "model", "params_id"])[
+        ["trait", "model", "fold", "auc", "ap"]
+    ].reset_index(drop=True)
+    summary = summarise_cv(folds)
+    summary["n_patients"] = [len(data.traits[t].y) for t in summary.trait]
+    summary["n_positive"] = [data.traits[t].n_positive for t in summary.trait]
+    pairs = zip(summary.trait, summary.model, strict=True)
+    summary["params"] = [params_key(chosen[t][m]) for t, m in pairs]
+    return BaselineResults(folds=folds, summary=summary, grid=grid, chosen=chosen)
+
+
+def summarise_cv(folds: pd.DataFrame) -> pd.DataFrame:
+    """Mean and SD over folds of AUC and AP per (trait, model), from a tidy per-fold table."""
+    g = folds.groupby(["trait", "model"], sort=False)
+    out = g.agg(
+        auc_mean=("auc", "mean"),
+        auc_sd=("auc", "std"),
+        ap_mean=("ap", "mean"),
+        ap_sd=("ap", "std"),
+        n_folds=("fold", "nunique"),
+    )
+    return out.reset_index()
+
+
+def run_baselines(
+    X: pd.DataFrame,
+    traits: pd.DataFrame,
+    models: Sequence[str],
+    n_splits: int = 10,
+    seed: int = 0,
+    executor: Executor | None = None,
+    out_dir: str | Path | None = None,
+    grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
+    folds: Mapping[str, Folds] | None = None,
+) -> BaselineResults:
+    """The ``baselines`` stage: grid search, observed CV AUC/AP, chosen hyperparameters.
+
+    ``X`` is patients x genes (log2 expression, unscaled: each fold standardises on its own
+    training patients); ``traits`` is patients x traits (binary, NaN = missing). With
+    ``out_dir``, writes ``baseline_cv`` (per fold), ``baseline_cv_summary``, ``baseline_grid``
+    (tables, Parquet + CSV), ``chosen_params.json`` and the ``cv_auc`` figure (PNG + SVG).
+    """
+    data = prepare_cohort(X, traits)
+    res = grid_search_baselines(data, models, n_splits, seed, executor, grids=grids, folds=folds)
+    if out_dir is not None:
+        out = Path(out_dir)
+        write_table(res.folds, out / "baseline_cv")
+        write_table(res.summary, out / "baseline_cv_summary")
+        write_table(res.grid, out / "baseline_grid")
+        write_json(out / "chosen_params.json", res.chosen)
+        from radiogenomics.evaluation.comparison_figures import plot_cv_auc
+
+        plot_cv_auc(res.folds, out / "cv_auc")
+    return res

@@ -1,0 +1,219 @@
+"""Baseline classifiers the neural networks are compared against (the paper's Figure 4).
+
+Each model type is a :class:`BaselineSpec` in :data:`BASELINES`: a factory that builds an
+unfitted estimator from plain hyperparameters and a seed, and a default grid over its main
+hyperparameters. Every estimator is class-balanced (weights inversely proportional to class
+frequency in the training patients) and single-threaded: parallelism comes from running many
+work units at once, not from threads inside one fit.
+
+The functions here work on standardised arrays; folds, scaling and grid search live in
+:mod:`radiogenomics.evaluation.baselines_cv`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sklearn
+from sklearn.base import ClassifierMixin
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC
+from sklearn.utils.class_weight import compute_sample_weight
+
+from radiogenomics.errors import InputError
+
+Params = dict[str, Any]
+
+# scikit-learn 1.8 deprecated ``penalty``; before it, ``l1_ratio`` is ignored unless
+# penalty="elasticnet". Pick whichever spelling this version understands.
+_SKLEARN_VERSION = tuple(int(p) for p in sklearn.__version__.split(".")[:2] if p.isdigit())
+_USE_L1_RATIO = _SKLEARN_VERSION >= (1, 8)
+
+
+def _logistic(penalty: str, params: Params, seed: int) -> LogisticRegression:
+    extra: Params = {"l1_ratio": 1.0 if penalty == "l1" else 0.0}
+    if not _USE_L1_RATIO:
+        extra = {"penalty": penalty}
+    solver = "liblinear" if penalty == "l1" else "lbfgs"
+    return LogisticRegression(
+        solver=solver,
+        class_weight="balanced",
+        max_iter=5000,
+        random_state=seed,
+        **extra,
+        **params,
+    )
+
+
+def _logreg_l1(params: Params, seed: int) -> ClassifierMixin:
+    return _logistic("l1", params, seed)
+
+
+def _logreg_l2(params: Params, seed: int) -> ClassifierMixin:
+    return _logistic("l2", params, seed)
+
+
+def _svm_linear(params: Params, seed: int) -> ClassifierMixin:
+    return SVC(kernel="linear", class_weight="balanced", random_state=seed, **params)
+
+
+def _svm_rbf(params: Params, seed: int) -> ClassifierMixin:
+    return SVC(kernel="rbf", class_weight="balanced", random_state=seed, **params)
+
+
+def _random_forest(params: Params, seed: int) -> ClassifierMixin:
+    defaults: Params = {"n_estimators": 300}
+    return RandomForestClassifier(
+        class_weight="balanced", n_jobs=1, random_state=seed, **{**defaults, **params}
+    )
+
+
+def _xgboost(params: Params, seed: int) -> ClassifierMixin:
+    import xgboost  # imported lazily: it is the slowest import of the baselines
+
+    defaults: Params = {
+        "n_estimators": 150,
+        "subsample": 0.8,
+        "colsample_bytree": 0.5,
+        "max_bin": 64,
+    }
+    return xgboost.XGBClassifier(
+        tree_method="hist",
+        n_jobs=1,
+        random_state=seed,
+        eval_metric="logloss",
+        **{**defaults, **params},
+    )
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """One baseline model type: how to build it and which hyperparameters to search."""
+
+    name: str
+    label: str  # for figures and tables
+    factory: Callable[[Params, int], ClassifierMixin]
+    grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    # class balancing through fit(sample_weight=) instead of class_weight= in the factory
+    weights_in_fit: bool = False
+
+    def param_grid(self, grid: Mapping[str, Sequence[Any]] | None = None) -> list[Params]:
+        """Every combination of ``grid`` (default: this model's grid), in a stable order."""
+        return expand_grid(self.grid if grid is None else grid)
+
+
+BASELINES: dict[str, BaselineSpec] = {
+    spec.name: spec
+    for spec in (
+        BaselineSpec(
+            "logreg_l1", "logistic regression (L1)", _logreg_l1, {"C": [0.01, 0.03, 0.1, 0.3, 1.0]}
+        ),
+        BaselineSpec(
+            "logreg_l2",
+            "logistic regression (L2)",
+            _logreg_l2,
+            {"C": [1e-4, 1e-3, 1e-2, 1e-1, 1.0]},
+        ),
+        BaselineSpec("svm_linear", "SVM (linear)", _svm_linear, {"C": [1e-4, 1e-3, 1e-2, 1e-1]}),
+        BaselineSpec(
+            "svm_rbf",
+            "SVM (RBF)",
+            _svm_rbf,
+            {"C": [0.1, 1.0, 10.0], "gamma": ["scale", 1e-4]},
+        ),
+        BaselineSpec(
+            "random_forest",
+            "random forest",
+            _random_forest,
+            {"max_features": ["sqrt", 0.05], "min_samples_leaf": [1, 5]},
+        ),
+        BaselineSpec(
+            "xgboost",
+            "gradient-boosted trees",
+            _xgboost,
+            {"max_depth": [2, 4], "learning_rate": [0.05, 0.2]},
+            weights_in_fit=True,
+        ),
+    )
+}
+
+#: Display names for figures and tables ("nn" is the neural network).
+MODEL_LABELS: dict[str, str] = {"nn": "neural network"} | {
+    name: spec.label for name, spec in BASELINES.items()
+}
+
+
+def expand_grid(grid: Mapping[str, Sequence[Any]]) -> list[Params]:
+    """Cartesian product of a ``{name: [values]}`` grid as a list of parameter dicts."""
+    keys = list(grid)
+    for k in keys:
+        values = grid[k]
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
+            raise InputError(
+                f"grid values for {k!r} must be a non-empty list, got {values!r}",
+                field=f"grid.{k}",
+                expected="a list of values",
+            )
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
+
+
+def get_baseline(name: str) -> BaselineSpec:
+    """The registered model type ``name``; a clear error names the valid ones."""
+    try:
+        return BASELINES[name]
+    except KeyError:
+        raise InputError(
+            f"unknown baseline model {name!r}",
+            field="models",
+            expected=f"one of {', '.join(BASELINES)}",
+        ) from None
+
+
+def check_binary(y: np.ndarray, what: str = "y") -> np.ndarray:
+    """``y`` as int64 0/1 with both classes present, else an InputError."""
+    y = np.asarray(y)
+    values = np.unique(y)
+    if not np.isin(values, [0, 1]).all():
+        raise InputError(
+            f"labels must be 0/1, got {values[:5].tolist()}", field=what, expected="0/1 labels"
+        )
+    if len(values) < 2:
+        raise InputError(
+            f"only one class ({values.tolist()}) among {len(y)} patients",
+            field=what,
+            expected="both classes",
+        )
+    return y.astype(np.int64)
+
+
+def fit_baseline(
+    name: str, params: Params, X: np.ndarray, y: np.ndarray, seed: int
+) -> ClassifierMixin:
+    """Fit model type ``name`` with ``params`` on standardised ``X`` and 0/1 ``y``."""
+    spec = get_baseline(name)
+    y = check_binary(y, what=f"{name} training labels")
+    est = spec.factory(dict(params), int(seed) % (2**31))
+    with warnings.catch_warnings():
+        # a weakly-regularised fit that stops at max_iter is still a valid grid point
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if spec.weights_in_fit:
+            est.fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+        else:
+            est.fit(X, y)
+    return est
+
+
+def positive_scores(estimator: ClassifierMixin, X: np.ndarray) -> np.ndarray:
+    """A score that ranks patients by the positive class (probability or decision value)."""
+    if hasattr(estimator, "predict_proba") and not isinstance(estimator, SVC):
+        proba = estimator.predict_proba(X)
+        col = list(estimator.classes_).index(1)
+        return np.asarray(proba[:, col], dtype=np.float64)
+    return np.asarray(estimator.decision_function(X), dtype=np.float64)
