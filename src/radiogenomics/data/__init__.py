@@ -1,0 +1,36 @@
+"""The data layer: readers for expression, imaging traits, subtypes, clinical data and gene sets,
+all indexed by patient barcode; the ``Cohort`` that aligns them; the synthetic demo cohort."""
+
+from radiogenomics.data.clinical import CLINICAL_COLUMNS, age_group, read_clinical
+from radiogenomics.data.expression import LoadReport, read_expression, read_expression_report
+from radiogenomics.data.gene_sets import GeneSets, read_gene_sets, union
+from radiogenomics.data.scaling import Scaler
+from radiogenomics.data.subtypes import SUBTYPES, read_subtype_signatures, read_subtypes
+from radiogenomics.data.vasari import (
+    TRAIT_CLASSES,
+    TRAIT_COLUMNS,
+    TRAITS,
+    encode_binary,
+    read_vasari,
+)
+
+__all__ = [
+    "CLINICAL_COLUMNS",
+    "SUBTYPES",
+    "TRAITS",
+    "TRAIT_CLASSES",
+    "TRAIT_COLUMNS",
+    "GeneSets",
+    "LoadReport",
+    "Scaler",
+    "age_group",
+    "encode_binary",
+    "read_clinical",
+    "read_expression",
+    "read_expression_report",
+    "read_gene_sets",
+    "read_subtype_signatures",
+    "read_subtypes",
+    "read_vasari",
+    "union",
+]

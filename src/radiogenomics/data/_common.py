@@ -1,0 +1,106 @@
+"""Helpers shared by the readers: file checks, delimiter sniffing, TCGA barcodes."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from radiogenomics.errors import InputError
+
+PathLike = str | os.PathLike
+
+# project-TSS-participant, e.g. TCGA-02-0047 (the patient) in TCGA-02-0047-01A-01R-1849-01.
+_BARCODE = re.compile(r"^([A-Za-z0-9]+-[A-Za-z0-9]{2}-[A-Za-z0-9]{4})(?:-|$)")
+
+# TCGA clinical placeholders such as [Not Available], [Not Applicable], [Unknown], [Discrepancy].
+_PLACEHOLDER = re.compile(r"^\s*\[[^\]]*\]\s*$")
+
+
+def patient_id(sample: str) -> str:
+    """The patient part of a sample or aliquot barcode (first three fields of a TCGA barcode).
+
+    An id that is not barcode-shaped is its own patient id.
+    """
+    text = str(sample).strip()
+    m = _BARCODE.match(text)
+    return m.group(1) if m else text
+
+
+def is_barcode(text: object) -> bool:
+    return isinstance(text, str) and _BARCODE.match(text.strip()) is not None
+
+
+def check_file(path: PathLike, what: str) -> Path:
+    """The path as a Path if it is a readable file, else an InputError saying what was wanted."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} file not found", file=p, expected="an existing file")
+    if p.is_dir():
+        raise InputError(f"{what} path is a folder", file=p, expected="a file")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{what} file is not readable", file=p, expected="read permission")
+    return p
+
+
+def open_text(path: Path):
+    """Open a text file, transparently gunzipping ``.gz``."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def first_lines(path: Path, n: int = 5) -> list[str]:
+    try:
+        with open_text(path) as fh:
+            out = []
+            for _ in range(n):
+                line = fh.readline()
+                if not line:
+                    break
+                out.append(line.rstrip("\r\n"))
+            return out
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise InputError(f"cannot read file: {err}", file=path) from None
+
+
+def sniff_delimiter(path: Path, candidates: str = "\t,;") -> str:
+    """The delimiter of a delimited text file (the one splitting the header into most fields)."""
+    lines = [ln for ln in first_lines(path, 5) if ln.strip() and not ln.startswith("#")]
+    if not lines:
+        raise InputError("file is empty", file=path, expected="a header row and data rows")
+    header = lines[0]
+    counts = {d: header.count(d) for d in candidates}
+    best = max(candidates, key=lambda d: counts[d])
+    if counts[best] == 0:
+        raise InputError(
+            "cannot find the column delimiter in the header row",
+            file=path,
+            field="row 1",
+            expected="tab-, comma- or semicolon-separated columns",
+        )
+    return best
+
+
+def read_delimited(path: Path, what: str, **kwargs) -> pd.DataFrame:
+    """pandas.read_csv with the delimiter sniffed and parser errors turned into InputError."""
+    sep = kwargs.pop("sep", None) or sniff_delimiter(path)
+    try:
+        return pd.read_csv(path, sep=sep, **kwargs)
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as err:
+        raise InputError(f"cannot parse the {what} table: {err}", file=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{what} file is empty", file=path) from None
+
+
+def is_placeholder(value: object) -> bool:
+    return isinstance(value, str) and _PLACEHOLDER.match(value) is not None
+
+
+def shown(items, limit: int = 5) -> str:
+    items = list(items)
+    text = ", ".join(map(str, items[:limit]))
+    return text + (f" ... (+{len(items) - limit} more)" if len(items) > limit else "")

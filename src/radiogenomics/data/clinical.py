@@ -1,0 +1,247 @@
+"""Clinical outcomes and covariates from the TCGA BCR patient file and follow-up forms.
+
+OS: days to death when dead, else days to last follow-up (the latest over the patient file and
+every follow-up form); a death day counts as death where the vital status is missing, and a
+missing vital status with only a last-contact day is censored there. PFS: the earliest day of any new tumour event over all follow-up forms
+(``|``-separated days are all considered), capped at the OS time (with a warning) when a form
+records it later; censored at the OS time when there is none.
+Covariates: gender, race (white vs non-white), age at diagnosis in years.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radiogenomics.data._common import (
+    PathLike,
+    check_file,
+    is_barcode,
+    is_placeholder,
+    patient_id,
+    read_delimited,
+    shown,
+)
+from radiogenomics.errors import InputError
+
+CLINICAL_COLUMNS = (
+    "os_days",
+    "os_event",
+    "pfs_days",
+    "pfs_event",
+    "gender",
+    "race_white",
+    "age",
+)
+
+# Column names in the several TCGA layouts (newer names first).
+_ALIASES = {
+    "patient": ("bcr_patient_barcode", "patient", "case", "case_id", "submitter_id"),
+    "vital": ("vital_status",),
+    "death": ("death_days_to", "days_to_death"),
+    "last": ("last_contact_days_to", "days_to_last_followup", "days_to_last_follow_up"),
+    "gender": ("gender", "sex"),
+    "race": ("race",),
+    "age": ("age_at_initial_pathologic_diagnosis", "age_at_diagnosis", "age"),
+    "birth": ("birth_days_to", "days_to_birth"),
+    "nte": (
+        "days_to_new_tumor_event_after_initial_treatment",
+        "new_tumor_event_dx_days_to",
+        "days_to_new_tumor_event",
+    ),
+}
+_MISSING = {"", "na", "n/a", "nan", "none", "null", "not available", "unknown"}
+
+
+def _col(df: pd.DataFrame, key: str) -> str | None:
+    lower = {str(c).strip().lower(): c for c in df.columns}
+    for alias in _ALIASES[key]:
+        if alias in lower:
+            return lower[alias]
+    return None
+
+
+def _clean(df: pd.DataFrame) -> pd.DataFrame:
+    """Placeholders such as ``[Not Available]`` and empty strings become NaN."""
+    return df.map(
+        lambda v: (
+            np.nan
+            if (v is None or is_placeholder(v) or str(v).strip().lower() in _MISSING)
+            else str(v).strip()
+        )
+    )
+
+
+def _days(series: pd.Series, p: Path, column: str) -> pd.Series:
+    num = pd.to_numeric(series, errors="coerce")
+    bad = num.isna() & series.notna()
+    if bad.any():
+        i = series.index[np.argmax(bad.to_numpy())]
+        raise InputError(
+            f"non-numeric value {series[i]!r} for patient {i}",
+            file=p,
+            field=column,
+            expected="a number of days or a [Not Available]-style placeholder",
+        )
+    return num.astype(float)
+
+
+def _read_patient_file(p: Path) -> pd.DataFrame:
+    df = read_delimited(p, "clinical patient", dtype=str, keep_default_na=False)
+    pcol = _col(df, "patient")
+    if pcol is None:
+        raise InputError(
+            "no patient barcode column",
+            file=p,
+            field="header",
+            expected="a bcr_patient_barcode column",
+        )
+    # The BCR layout has two extra header rows (names again, then CDE_ID:...): drop rows whose
+    # barcode cell is not a barcode-like id.
+    ids = df[pcol].astype(str).str.strip()
+    extra = ids.str.lower().isin({"bcr_patient_barcode", "cde_id:2673794"}) | ids.str.startswith(
+        "CDE_ID"
+    )
+    df = df[~extra & (ids != "")].copy()
+    df.index = [patient_id(s) for s in df[pcol].astype(str).str.strip()]
+    return _clean(df)
+
+
+def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None) -> pd.DataFrame:
+    """Clinical table indexed by ``patient`` with columns os_days, os_event (0/1), pfs_days,
+    pfs_event (0/1), gender (``male``/``female``), race_white (1 white, 0 non-white), age (years
+    at diagnosis). Missing values are NaN; PFS is NaN without a follow-up source of new tumour
+    events. Patients that only the follow-up file lists are kept, with missing covariates."""
+    p = check_file(patient_file, "clinical patient")
+    pat = _read_patient_file(p)
+    if pat.index.duplicated().any():
+        dups = pat.index[pat.index.duplicated()].unique()
+        raise InputError(
+            f"patient {dups[0]} appears in {int((pat.index == dups[0]).sum())} rows",
+            file=p,
+            field=_col(pat, "patient"),
+            expected="one row per patient",
+        )
+    out = pd.DataFrame(index=pd.Index(pat.index, name="patient"))
+
+    vcol = _col(pat, "vital")
+    if vcol is None:
+        raise InputError("no vital status column", file=p, expected="a vital_status column")
+    dead = pat[vcol].str.lower().map({"dead": 1.0, "deceased": 1.0, "alive": 0.0, "living": 0.0})
+    death = _days(pat[_col(pat, "death")], p, _col(pat, "death")) if _col(pat, "death") else None
+    last = _days(pat[_col(pat, "last")], p, _col(pat, "last")) if _col(pat, "last") else None
+    death = death if death is not None else pd.Series(np.nan, index=pat.index)
+    last = last if last is not None else pd.Series(np.nan, index=pat.index)
+    nte = None
+    ncol = _col(pat, "nte")
+    if ncol is not None:
+        nte = pat[ncol].map(_earliest_day)
+
+    if follow_up_file is not None:
+        f = check_file(follow_up_file, "clinical follow-up")
+        fu = read_delimited(f, "clinical follow-up", dtype=str, keep_default_na=False)
+        fpcol = _col(fu, "patient")
+        if fpcol is None:
+            raise InputError(
+                "no patient barcode column",
+                file=f,
+                field="header",
+                expected="a bcr_patient_barcode column",
+            )
+        fu = fu[fu[fpcol].map(is_barcode)].copy()
+        fu.index = [patient_id(s) for s in fu[fpcol]]
+        fu = _clean(fu)
+        # Patients with follow-up forms only are kept (outcomes known, covariates missing).
+        extra = fu.index.unique().difference(out.index)
+        out = pd.DataFrame(index=pd.Index([*out.index, *extra], name="patient"))
+        dead, death, last = (s.reindex(out.index) for s in (dead, death, last))
+        nte = None if nte is None else nte.reindex(out.index)
+
+        def _merge(current: pd.Series, new: pd.Series, how: str) -> pd.Series:
+            new = getattr(new.groupby(level=0), how)().reindex(out.index)
+            return getattr(pd.concat([current, new], axis=1), how)(axis=1)
+
+        # Later forms extend the record: dead if any form says so, latest days.
+        if _col(fu, "vital"):
+            fdead = fu[_col(fu, "vital")].str.lower().map({"dead": 1.0, "alive": 0.0})
+            dead = _merge(dead, fdead, "max")
+        if _col(fu, "death"):
+            death = _merge(death, _days(fu[_col(fu, "death")], f, _col(fu, "death")), "max")
+        if _col(fu, "last"):
+            last = _merge(last, _days(fu[_col(fu, "last")], f, _col(fu, "last")), "max")
+        if _col(fu, "nte"):
+            fn = fu[_col(fu, "nte")].map(_earliest_day).astype(float)
+            if nte is None:
+                nte = fn.groupby(level=0).min().reindex(out.index)
+            else:
+                nte = _merge(nte.astype(float), fn, "min")
+
+    # A death day implies the patient died even where the vital status is missing.
+    # Unknown vital status with a last-contact day and no death day: censored at that day.
+    dead = dead.where(dead.notna(), np.where(death.notna(), 1.0, np.nan))
+    dead = dead.where(dead.notna(), np.where(last.notna(), 0.0, np.nan))
+    os_days = pd.Series(np.where(dead == 1, death, last), index=out.index, dtype=float)
+    out["os_days"] = os_days
+    out["os_event"] = dead.where(os_days.notna())
+    if nte is not None:
+        nte = nte.astype(float)
+        has = nte.notna()
+        late = has & (nte > os_days)
+        if late.any():
+            warnings.warn(
+                f"{follow_up_file or patient_file}: {int(late.sum())} patients have a new tumour "
+                f"event after death or last follow-up ({shown(nte.index[late])}); PFS is capped "
+                "at the OS time",
+                stacklevel=2,
+            )
+            nte = nte.where(~late, os_days)
+        out["pfs_days"] = np.where(has, nte, os_days)
+        out["pfs_event"] = np.where(has, 1.0, np.where(os_days.notna(), 0.0, np.nan))
+    else:
+        out["pfs_days"] = np.nan
+        out["pfs_event"] = np.nan
+
+    gcol = _col(pat, "gender")
+    pat = pat.reindex(out.index)
+    out["gender"] = pat[gcol].str.lower() if gcol else np.nan
+    rcol = _col(pat, "race")
+    if rcol:
+        race = pat[rcol].str.lower()
+        out["race_white"] = np.where(race.isna(), np.nan, (race == "white").astype(float))
+    else:
+        out["race_white"] = np.nan
+    acol = _col(pat, "age")
+    if acol:
+        out["age"] = _days(pat[acol], p, acol)
+    elif _col(pat, "birth"):
+        out["age"] = -_days(pat[_col(pat, "birth")], p, _col(pat, "birth")) / 365.25
+    else:
+        out["age"] = np.nan
+    return out[list(CLINICAL_COLUMNS)]
+
+
+_NUM = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _earliest_day(value: object) -> float:
+    """The earliest day in a cell such as ``'256|256'``; NaN when there is none."""
+    if not isinstance(value, str):
+        return np.nan
+    days = [float(m) for m in _NUM.findall(value)]
+    return min(days) if days else np.nan
+
+
+def age_group(ages: pd.Series, reference_ages: pd.Series | None = None) -> pd.Series:
+    """Age dichotomised at the median of ``reference_ages`` (the whole transcriptome cohort):
+    1.0 when older than the median, 0.0 otherwise, NaN kept."""
+    ref = ages if reference_ages is None else reference_ages
+    med = float(np.nanmedian(pd.to_numeric(ref, errors="coerce").to_numpy(dtype=float)))
+    a = pd.to_numeric(ages, errors="coerce").astype(float)
+    out = (a > med).astype(float).where(a.notna())
+    out.name = "age_over_median"
+    out.attrs["median"] = med
+    return out

@@ -1,0 +1,485 @@
+"""Expression matrices to patients x genes on a log2 scale, with a report of what loading changed.
+
+Accepted: TSV/CSV (genes x samples or samples x genes, optionally gzipped), Parquet, GCT, a GDC
+download folder of per-sample RSEM ``*.rsem.genes.results`` files with its
+``gdc_sample_sheet.tsv``, and AnnData ``.h5ad`` (optional dependency ``anndata``).
+
+Steps, each counted in the :class:`LoadReport`: values go to log2 (counts via CPM on all genes of
+each sample, TPM via log2(TPM+1), log2 kept), ``SYMBOL|ENTREZ`` ids become ``SYMBOL``, ``?`` and
+empty symbols are dropped, duplicate symbols are merged (mean), genes with missing values are
+dropped, and the aliquots of one patient (first 12 characters of a TCGA barcode) are averaged.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from radiogenomics.data._common import (
+    PathLike,
+    check_file,
+    first_lines,
+    is_barcode,
+    patient_id,
+    read_delimited,
+    shown,
+)
+from radiogenomics.errors import InputError
+
+Scale = Literal["auto", "counts", "tpm", "log2"]
+Orientation = Literal["auto", "genes_x_samples", "samples_x_genes"]
+
+SCALES = ("auto", "counts", "tpm", "log2")
+_GENE_HEADERS = {"gene_id", "gene", "genes", "symbol", "gene_symbol", "hugo_symbol", "name", "id"}
+_SAMPLE_HEADERS = {"patient", "sample", "samples", "barcode", "sample_id", "aliquot", "case"}
+SAMPLE_SHEET = "gdc_sample_sheet.tsv"
+RSEM_SUFFIX = ".rsem.genes.results"
+
+
+@dataclass
+class LoadReport:
+    """What loading an expression matrix changed; ``print(report)`` gives a readable summary."""
+
+    source: str
+    format: str = ""
+    orientation: str = ""
+    scale: str = ""  # the scale of the input values (detected when "auto" was asked)
+    scale_detected: bool = False
+    transform: str = ""
+    genes_in: int = 0
+    samples_in: int = 0
+    ids_parsed: int = 0  # SYMBOL|ENTREZ ids turned into SYMBOL
+    unknown_dropped: int = 0  # '?' or empty symbols
+    duplicate_symbols: int = 0  # symbols that had several rows
+    duplicate_rows_merged: int = 0  # rows folded into those symbols
+    nonfinite_genes_dropped: int = 0
+    patients_with_aliquots: dict[str, list[str]] = field(default_factory=dict)
+    samples_skipped: list[tuple[str, str]] = field(default_factory=list)  # (sample, reason)
+    sheet_rows_without_file: int = 0
+    n_patients: int = 0
+    n_genes: int = 0
+
+    @property
+    def aliquots_averaged(self) -> int:
+        """Number of patients whose several aliquots were averaged."""
+        return len(self.patients_with_aliquots)
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "format": self.format,
+            "orientation": self.orientation,
+            "scale": self.scale,
+            "scale_detected": self.scale_detected,
+            "transform": self.transform,
+            "genes_in": self.genes_in,
+            "samples_in": self.samples_in,
+            "ids_parsed": self.ids_parsed,
+            "unknown_dropped": self.unknown_dropped,
+            "duplicate_symbols": self.duplicate_symbols,
+            "duplicate_rows_merged": self.duplicate_rows_merged,
+            "nonfinite_genes_dropped": self.nonfinite_genes_dropped,
+            "patients_with_aliquots": self.patients_with_aliquots,
+            "samples_skipped": [list(s) for s in self.samples_skipped],
+            "sheet_rows_without_file": self.sheet_rows_without_file,
+            "n_patients": self.n_patients,
+            "n_genes": self.n_genes,
+        }
+
+    def __str__(self) -> str:
+        how = "detected" if self.scale_detected else "given"
+        lines = [
+            f"Expression loaded from {self.source}",
+            f"  format: {self.format} ({self.orientation})",
+            f"  input: {self.genes_in} gene rows x {self.samples_in} samples",
+            f"  scale: {self.scale} ({how}); transform: {self.transform}",
+            f"  SYMBOL|ENTREZ ids parsed to symbols: {self.ids_parsed}",
+            f"  '?' / empty symbols dropped: {self.unknown_dropped}",
+            f"  duplicate symbols merged (mean): {self.duplicate_symbols}"
+            f" ({self.duplicate_rows_merged} extra rows)",
+            f"  genes dropped for NaN values: {self.nonfinite_genes_dropped}",
+            f"  patients with several aliquots averaged: {self.aliquots_averaged}"
+            + (f" ({shown(self.patients_with_aliquots)})" if self.patients_with_aliquots else ""),
+            f"  samples skipped: {len(self.samples_skipped)}"
+            + (
+                " (" + "; ".join(f"{s}: {r}" for s, r in self.samples_skipped[:5]) + ")"
+                if self.samples_skipped
+                else ""
+            ),
+        ]
+        if self.sheet_rows_without_file:
+            lines.append(f"  sample-sheet rows with no file here: {self.sheet_rows_without_file}")
+        lines.append(f"  result: {self.n_patients} patients x {self.n_genes} genes (log2)")
+        return "\n".join(lines)
+
+
+def read_expression(
+    path: PathLike,
+    *,
+    scale: Scale = "auto",
+    orientation: Orientation = "auto",
+    sample_sheet: PathLike | None = None,
+    report: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, LoadReport]:
+    """Read an expression matrix as patients x genes, float32, log2 scale (index ``patient``).
+
+    ``scale``: the scale of the values in the file: ``counts`` -> log2(CPM+1), ``tpm`` ->
+    log2(TPM+1), ``log2`` kept as is, ``auto`` detects it (negative or small values: log2; sample
+    sums near 1e6: TPM; else counts). ``orientation``: ``auto`` finds the sample axis by its
+    TCGA-style barcodes (else the header of the id column, else genes are the longer axis).
+    ``sample_sheet``: for a GDC folder, a sheet other than ``<folder>/gdc_sample_sheet.tsv``.
+    With ``report=True`` returns ``(frame, LoadReport)``.
+    """
+    frame, rep = read_expression_report(
+        path, scale=scale, orientation=orientation, sample_sheet=sample_sheet
+    )
+    return (frame, rep) if report else frame
+
+
+def read_expression_report(
+    path: PathLike,
+    *,
+    scale: Scale = "auto",
+    orientation: Orientation = "auto",
+    sample_sheet: PathLike | None = None,
+) -> tuple[pd.DataFrame, LoadReport]:
+    """Like :func:`read_expression` but always returns ``(frame, LoadReport)``."""
+    if scale not in SCALES:
+        raise InputError(f"unknown scale {scale!r}", field="scale", expected=" / ".join(SCALES))
+    p = Path(path)
+    rep = LoadReport(source=str(p))
+    if p.is_dir():
+        raw, rep.format = _read_gdc_folder(p, scale, sample_sheet, rep), "GDC RSEM folder"
+        rep.orientation = "per-sample files"
+        if scale == "auto":
+            scale, rep.scale_detected = "tpm", True
+        _validate_numeric(raw, p)
+    else:
+        check_file(p, "expression")
+        raw = _read_matrix(p, orientation, rep)
+    return _finish(raw, p, scale, rep), rep
+
+
+# --------------------------------------------------------------------------------------------
+# Formats -> raw genes x samples frame (object or float), index = gene id, columns = sample id
+# --------------------------------------------------------------------------------------------
+
+
+def _suffixes(p: Path) -> list[str]:
+    return [s.lower() for s in p.suffixes]
+
+
+def _read_matrix(p: Path, orientation: str, rep: LoadReport) -> pd.DataFrame:
+    suf = _suffixes(p)
+    if suf and suf[-1] == ".parquet":
+        rep.format = "Parquet"
+        try:
+            df = pd.read_parquet(p)
+        except Exception as err:  # pyarrow raises several types for corrupt files
+            raise InputError(f"cannot read Parquet file: {err}", file=p) from None
+        if (
+            isinstance(df.index, pd.RangeIndex)
+            and df.shape[1]
+            and df.dtypes.iloc[0] is np.dtype(object)
+        ):
+            df = df.set_index(df.columns[0])
+    elif suf and suf[-1] == ".h5ad":
+        rep.format = "AnnData h5ad"
+        df = _read_h5ad(p)
+        orientation = "genes_x_samples"
+    elif ".gct" in suf:
+        rep.format = "GCT"
+        head = first_lines(p, 2)
+        if not head or not head[0].startswith("#1."):
+            raise InputError(
+                "not a GCT file", file=p, field="line 1", expected="'#1.2' then dimensions"
+            )
+        df = read_delimited(p, "GCT", sep="\t", skiprows=2, index_col=0, low_memory=False)
+        desc = [c for c in df.columns if str(c).lower() == "description"]
+        df = df.drop(columns=desc)
+        orientation = "genes_x_samples"
+    else:
+        rep.format = "delimited text" + (" (gzip)" if suf and suf[-1] == ".gz" else "")
+        df = read_delimited(p, "expression", index_col=0, low_memory=False)
+    if df.shape[0] == 0 or df.shape[1] == 0:
+        raise InputError(
+            "expression table has no data", file=p, expected="gene rows and sample columns"
+        )
+    df.index = df.index.map(str)
+    df.columns = df.columns.map(str)
+    df, transposed = _orient(df, orientation)
+    rep.orientation = "samples x genes" if transposed else "genes x samples"
+    _validate_numeric(df, p)
+    return df
+
+
+def _orient(df: pd.DataFrame, orientation: str) -> tuple[pd.DataFrame, bool]:
+    """The frame as genes x samples, and whether it was transposed."""
+    if orientation == "genes_x_samples":
+        return df, False
+    if orientation == "samples_x_genes":
+        return df.T, True
+    if orientation != "auto":
+        raise InputError(
+            f"unknown orientation {orientation!r}",
+            field="orientation",
+            expected="auto / genes_x_samples / samples_x_genes",
+        )
+    col_bc = np.mean([is_barcode(c) for c in df.columns[:200]])
+    row_bc = np.mean([is_barcode(r) for r in df.index[:200]])
+    id_header = str(df.index.name or "").strip().lower()
+    if col_bc > 0.5 and col_bc >= row_bc:
+        transpose = False
+    elif row_bc > 0.5:
+        transpose = True
+    elif id_header in _GENE_HEADERS:
+        transpose = False
+    elif id_header in _SAMPLE_HEADERS:
+        transpose = True
+    else:
+        transpose = df.shape[1] > df.shape[0]  # genes are the longer axis
+    return (df.T, True) if transpose else (df, False)
+
+
+def _read_h5ad(p: Path) -> pd.DataFrame:
+    try:
+        import anndata
+    except ImportError:
+        raise InputError(
+            "reading .h5ad needs the optional dependency anndata",
+            file=p,
+            expected="pip install 'radiogenomics[h5ad]'",
+        ) from None
+    try:
+        ad = anndata.read_h5ad(p)
+    except Exception as err:
+        raise InputError(f"cannot read AnnData file: {err}", file=p) from None
+    X = ad.X.toarray() if hasattr(ad.X, "toarray") else np.asarray(ad.X)
+    return pd.DataFrame(X.T, index=list(map(str, ad.var_names)), columns=list(ad.obs_names))
+
+
+def _read_gdc_folder(
+    folder: Path, scale: str, sample_sheet: PathLike | None, rep: LoadReport
+) -> pd.DataFrame:
+    sheet_path = check_file(
+        sample_sheet if sample_sheet is not None else folder / SAMPLE_SHEET, "GDC sample sheet"
+    )
+    sheet = read_delimited(sheet_path, "GDC sample sheet", sep="\t", dtype=str)
+    need = {"File Name", "Sample ID"}
+    missing = need - set(sheet.columns)
+    if missing:
+        raise InputError(
+            f"sample sheet lacks columns {sorted(missing)}",
+            file=sheet_path,
+            expected="the GDC sample-sheet layout (File ID, File Name, ..., Sample ID)",
+        )
+    files = sorted(folder.rglob(f"*{RSEM_SUFFIX}"))
+    if not files:
+        raise InputError(
+            "no per-sample RSEM files in the folder", file=folder, expected=f"*{RSEM_SUFFIX} files"
+        )
+    by_name = {f.name: f for f in files}
+    sheet = sheet.fillna("")
+    in_folder = sheet["File Name"].isin(by_name)
+    rep.sheet_rows_without_file = int((~in_folder).sum())
+    listed = set(sheet["File Name"])
+    for name in sorted(set(by_name) - listed):
+        rep.samples_skipped.append((name, "file not in the sample sheet"))
+        warnings.warn(
+            f"{sheet_path}: {name} is in the folder but not in the sample sheet; skipped",
+            stacklevel=3,
+        )
+    value_col = "raw_count" if scale == "counts" else "scaled_estimate"
+    columns: dict[str, pd.Series] = {}
+    for row_no, row in sheet[in_folder].iterrows():
+        name = row["File Name"]
+        barcode = (row.get("Aliquot ID") or row.get("Sample ID") or "").strip()
+        if not barcode:
+            rep.samples_skipped.append((name, "no barcode in the sample sheet"))
+            warnings.warn(
+                f"{sheet_path}: row {row_no + 2} ({name}) has no Case/Sample/Aliquot barcode; "
+                "the file is skipped",
+                stacklevel=3,
+            )
+            continue
+        if barcode in columns:
+            rep.samples_skipped.append((name, f"barcode {barcode} listed twice"))
+            warnings.warn(
+                f"{sheet_path}: barcode {barcode} listed twice; kept the first",
+                stacklevel=3,
+            )
+            continue
+        columns[barcode] = _read_rsem_file(by_name[name], value_col)
+    if not columns:
+        raise InputError(
+            "no RSEM file in the folder has a barcode in the sample sheet",
+            file=sheet_path,
+            field="Sample ID",
+            expected="at least one usable sample",
+        )
+    df = pd.concat(columns, axis=1)
+    if value_col == "scaled_estimate":
+        df = df * 1e6
+    return df
+
+
+def _read_rsem_file(f: Path, value_col: str) -> pd.Series:
+    d = read_delimited(f, "RSEM", sep="\t", index_col=0)
+    if value_col not in d.columns:
+        raise InputError(
+            f"RSEM file lacks column {value_col!r}",
+            file=f,
+            field=value_col,
+            expected="gene_id, raw_count, scaled_estimate columns",
+        )
+    s = pd.to_numeric(d[value_col], errors="coerce")
+    bad = s.isna() & d[value_col].notna()
+    if bad.any():
+        g = s.index[np.argmax(bad.to_numpy())]
+        raise InputError(
+            f"non-numeric value {d[value_col][g]!r} at gene {g}",
+            file=f,
+            field=value_col,
+            expected="numbers",
+        )
+    s.index = s.index.map(str)
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# Validation, scale, ids, patients
+# --------------------------------------------------------------------------------------------
+
+
+def _validate_numeric(df: pd.DataFrame, p: Path) -> None:
+    """Raise InputError at the first non-numeric cell; turn every column numeric in place."""
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s):
+            continue
+        num = pd.to_numeric(s, errors="coerce")
+        bad = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
+        if bad.any():
+            g = s.index[np.argmax(bad.to_numpy())]
+            raise InputError(
+                f"non-numeric value {s[g]!r} at gene {g}, sample {col} (is the delimiter right?)",
+                file=p,
+                field=str(col),
+                expected="numeric expression values",
+            )
+        df[col] = num
+
+
+def _detect_scale(values: np.ndarray) -> str:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return "log2"
+    if finite.min() < 0 or finite.max() <= 50:
+        return "log2"
+    # TPM sums to 1e6 per sample (a little less when some genes were left out of the file).
+    sums = np.nansum(values, axis=0)
+    if 0.7e6 <= np.median(sums) <= 1.05e6 and sums.max() <= 1.1e6:
+        return "tpm"
+    return "counts"
+
+
+def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataFrame:
+    rep.genes_in, rep.samples_in = raw.shape
+    values = raw.to_numpy(dtype=np.float64)
+    if np.isinf(values).any():
+        r, c = np.argwhere(np.isinf(values))[0]
+        raise InputError(
+            f"infinite value at gene {raw.index[r]}, sample {raw.columns[c]}",
+            file=p,
+            field=str(raw.columns[c]),
+            expected="finite expression values",
+        )
+    if scale == "auto":
+        scale, rep.scale_detected = _detect_scale(values), True
+    rep.scale = scale
+    if scale in ("counts", "tpm"):
+        neg = np.nan_to_num(values, nan=0.0) < 0
+        if neg.any():
+            r, c = np.argwhere(neg)[0]
+            raise InputError(
+                f"negative {scale} value {values[r, c]} at gene {raw.index[r]}, "
+                f"sample {raw.columns[c]}",
+                file=p,
+                field=str(raw.columns[c]),
+                expected=f"non-negative {scale} (or scale='log2' for log-scale data)",
+            )
+    if scale == "counts":
+        lib = np.nansum(values, axis=0)
+        if (lib <= 0).any():
+            c = int(np.argmax(lib <= 0))
+            raise InputError(
+                f"sample {raw.columns[c]} has no counts",
+                file=p,
+                field=str(raw.columns[c]),
+                expected="a positive library size",
+            )
+        values = np.log2(values / lib * 1e6 + 1.0)
+        rep.transform = "log2(CPM + 1), library size over all input genes"
+    elif scale == "tpm":
+        values = np.log2(values + 1.0)
+        rep.transform = "log2(TPM + 1)"
+    else:
+        rep.transform = "none (already log2)"
+
+    # Gene ids: SYMBOL|ENTREZ -> SYMBOL; drop '?' and empty symbols.
+    ids = pd.Index(raw.index.map(str))
+    has_pipe = ids.str.contains("|", regex=False)
+    rep.ids_parsed = int(has_pipe.sum())
+    symbols = ids.str.split("|", n=1).str[0].str.strip()
+    unknown = symbols.isin(["?", "", "nan", "NA"])
+    rep.unknown_dropped = int(unknown.sum())
+    keep = ~np.asarray(unknown)
+    values, symbols = values[keep], symbols[keep]
+
+    # Genes with missing values are dropped (a warning names them).
+    nan_rows = np.isnan(values).any(axis=1)
+    if nan_rows.any():
+        rep.nonfinite_genes_dropped = int(nan_rows.sum())
+        r = int(np.argmax(nan_rows))
+        c = int(np.argmax(np.isnan(values[r])))
+        warnings.warn(
+            f"{p}: {int(nan_rows.sum())} genes have missing values and are dropped "
+            f"(first: gene {symbols[r]}, sample {raw.columns[c]})",
+            stacklevel=3,
+        )
+        values, symbols = values[~nan_rows], symbols[~nan_rows]
+    if values.shape[0] == 0:
+        raise InputError(
+            "no gene left after dropping '?' symbols and genes with missing values",
+            file=p,
+            expected="named genes with numeric values",
+        )
+
+    frame = pd.DataFrame(values, index=symbols, columns=raw.columns)
+    dup = symbols.duplicated(keep=False)
+    if dup.any():
+        rep.duplicate_symbols = int(symbols[dup].nunique())
+        rep.duplicate_rows_merged = int(symbols.duplicated().sum())
+        frame = frame.groupby(level=0, sort=False).mean()
+
+    # Samples -> patients; several aliquots of one patient are averaged.
+    patients = pd.Index([patient_id(c) for c in frame.columns])
+    groups = pd.Series(list(frame.columns), index=patients)
+    multi = patients[patients.duplicated()].unique()
+    rep.patients_with_aliquots = {
+        str(pt): sorted(map(str, groups.loc[[pt]].tolist())) for pt in multi
+    }
+    out = frame.T
+    out.index = patients
+    if len(multi):
+        out = out.groupby(level=0, sort=False).mean()
+    out = out.astype(np.float32)
+    out.index.name = "patient"
+    out.columns.name = "gene"
+    rep.n_patients, rep.n_genes = out.shape
+    return out
