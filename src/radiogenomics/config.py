@@ -75,7 +75,7 @@ class DataConfig(Section):
 
     root: Path | None = None
     expression: Path
-    expression_scale: Literal["log2", "tpm", "counts"] = "log2"
+    expression_scale: Literal["auto", "log2", "tpm", "counts"] = "auto"
     vasari: Path | None = None
     subtypes: Path | None = None
     subtype_signatures: Path | None = Field(

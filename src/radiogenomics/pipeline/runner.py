@@ -7,6 +7,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -333,7 +334,7 @@ class Pipeline:
             "stage": name,
             "status": "running",
             "description": st.description,
-            "fingerprint": fp,
+            "fingerprint": {"hash": fp["hash"]},
             "config": fp["config"],
             "inputs": fp["inputs"],
             "upstream": fp["upstream"],
@@ -346,7 +347,16 @@ class Pipeline:
         ctx = StageContext(name, self.cfg, self.folder, log, quiet=quiet)
         t0 = time.perf_counter()
         try:
-            summary = st.run(ctx) or {}
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                summary = st.run(ctx) or {}
+            seen = set()
+            for w in caught:
+                text = str(w.message)
+                if issubclass(w.category, (DeprecationWarning, FutureWarning)) or text in seen:
+                    continue
+                seen.add(text)
+                ctx.note(text)
         except StageSkipped as why:
             manifest.update(status="not-run", reason=str(why), finished=_now())
             self.folder.write_manifest(name, manifest)

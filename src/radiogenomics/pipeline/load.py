@@ -1,0 +1,281 @@
+"""Stage ``load``: read every input through the data layer, check overlaps, keep one copy.
+
+Downstream stages read the copy this stage writes (``expression.parquet`` and its tables), so
+their fingerprints depend on what was loaded, not on where the files were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radiogenomics.errors import InputError
+from radiogenomics.utils.io import atomic_write
+
+
+@dataclass
+class StudyData:
+    """What the load stage produced, as downstream stages use it."""
+
+    expression: pd.DataFrame  # patients x genes, float32, log2
+    targets: pd.DataFrame  # patients x tasks, text labels, NaN = missing (kept tasks only)
+    tasks: pd.DataFrame  # one row per task: classes, positive, counts, kept, reason
+    clinical: pd.DataFrame | None  # os/pfs, gender, race_white, age, age_group
+    collections: dict  # collection name -> GeneSets (genes unrestricted; sizes checked)
+    kind: str  # "imaging" or "subtype"
+
+    @property
+    def task_names(self) -> list[str]:
+        return list(self.targets.columns)
+
+    def labels(self, task: str) -> pd.Series:
+        """The labelled patients of one task that have expression."""
+        y = self.targets[task].dropna()
+        return y[y.index.isin(self.expression.index)]
+
+    def positive(self, task: str) -> str | None:
+        row = self.tasks.set_index("task").loc[task]
+        return None if pd.isna(row["positive"]) else str(row["positive"])
+
+    def binary(self, task: str) -> pd.Series:
+        """0/1 labels (1 = the positive, least frequent class) of a binary task."""
+        y = self.labels(task)
+        return (y.astype(str) == self.positive(task)).astype(np.int64)
+
+    def all_sets(self):
+        from radiogenomics.data import GeneSets
+
+        return GeneSets.concat(list(self.collections.values()), "all")
+
+    def pick(self, names: list[str]) -> dict:
+        """The collections named (all when ``names`` is empty); unknown names are errors."""
+        if not names:
+            return dict(self.collections)
+        missing = [n for n in names if n not in self.collections]
+        if missing:
+            raise InputError(
+                f"unknown gene-set collections {missing}",
+                field="collections",
+                expected=f"names from data.gene_sets: {sorted(self.collections)}",
+            )
+        return {n: self.collections[n] for n in names}
+
+
+def _overlap_error(table: pd.Index, expr: pd.Index, file: Path, what: str) -> InputError:
+    return InputError(
+        f"none of the {len(table)} patients of the {what} table has expression "
+        f"({len(expr)} patients; e.g. {list(table[:2])} vs {list(expr[:2])})",
+        file=file,
+        field="patient",
+        expected="patient barcodes shared with the expression matrix",
+    )
+
+
+def run_load(ctx) -> dict:
+    from radiogenomics.data import (
+        TRAITS,
+        GeneSets,
+        age_group,
+        encode_binary,
+        read_clinical,
+        read_expression,
+        read_gene_sets,
+        read_subtype_signatures,
+        read_subtypes,
+        read_vasari,
+    )
+
+    cfg = ctx.cfg
+    d = cfg.data
+    files = cfg.data_files()
+    cfg.check_files()
+    expr, rep = read_expression(files["data.expression"], scale=d.expression_scale, report=True)
+    expr.index = expr.index.astype(str)
+    expr.index.name = "patient"
+    ctx.log.info("load: expression %d patients x %d genes", *expr.shape)
+
+    # targets ------------------------------------------------------------------------------
+    if d.task == "imaging":
+        if d.vasari is None:
+            raise InputError(
+                "an imaging study needs a VASARI table",
+                file=cfg.source,
+                field="data.vasari",
+                expected="a path, or data.task = 'subtype'",
+            )
+        src = files["data.vasari"]
+        table = read_vasari(src)
+        wanted = list(d.traits) or list(TRAITS)
+        unknown = [t for t in wanted if t not in table.columns]
+        if unknown:
+            raise InputError(
+                f"unknown traits {unknown}",
+                file=cfg.source,
+                field="data.traits",
+                expected=f"some of {list(table.columns)}",
+            )
+        targets = table[wanted]
+    else:
+        if d.subtypes is None:
+            raise InputError(
+                "a subtype study needs a subtype table",
+                file=cfg.source,
+                field="data.subtypes",
+                expected="a path",
+            )
+        src = files["data.subtypes"]
+        targets = read_subtypes(src).rename("subtype").to_frame()
+    targets.index = targets.index.astype(str)
+    targets.index.name = "patient"
+    shared = targets.index.intersection(expr.index)
+    if len(shared) == 0:
+        raise _overlap_error(targets.index, expr.index, src, d.task)
+
+    rows = []
+    kept = []
+    for task in targets.columns:
+        y = targets.loc[shared, task].dropna().astype(str)
+        counts = y.value_counts().sort_index()
+        row = {
+            "task": task,
+            "n_labelled": len(y),
+            "classes": " | ".join(f"{k}: {v}" for k, v in counts.items()),
+            "positive": None,
+            "kept": True,
+            "reason": "",
+        }
+        if len(counts) < 2:
+            row.update(kept=False, reason=f"only one class among {len(y)} labelled patients")
+        elif counts.min() < d.min_patients_per_class:
+            row.update(
+                kept=False,
+                reason=f"class {counts.idxmin()!r} has {counts.min()} patients "
+                f"(< data.min_patients_per_class = {d.min_patients_per_class})",
+            )
+        elif len(counts) == 2:
+            _, (_, pos) = encode_binary(y)
+            row["positive"] = pos
+        if row["kept"]:
+            kept.append(task)
+        else:
+            ctx.note(f"task {task!r} left out: {row['reason']}")
+        rows.append(row)
+    tasks = pd.DataFrame(rows)
+    if not kept:
+        raise InputError(
+            "no task has two classes with enough labelled patients with expression",
+            file=src,
+            field="data.min_patients_per_class",
+            expected=f"at least {d.min_patients_per_class} patients per class",
+        )
+    targets = targets[kept]
+
+    # clinical -----------------------------------------------------------------------------
+    clinical = None
+    if d.clinical is not None:
+        clinical = read_clinical(files["data.clinical"], files.get("data.follow_up"))
+        clinical.index = clinical.index.astype(str)
+        clinical = clinical.loc[clinical.index.intersection(expr.index)].copy()
+        if clinical.empty:
+            raise _overlap_error(
+                read_clinical(files["data.clinical"]).index,
+                expr.index,
+                files["data.clinical"],
+                "clinical",
+            )
+        clinical["age_group"] = age_group(clinical["age"])
+        clinical.index.name = "patient"
+
+    # gene sets ----------------------------------------------------------------------------
+    universe = list(map(str, expr.columns))
+    collections: dict[str, GeneSets] = {}
+    sources = [(gs.name, files[k], gs.min_size, gs.max_size) for k, gs in _gene_set_keys(d)]
+    for name, path, lo, hi in sources:
+        gs = read_gene_sets(path, name=name)
+        ok = gs.filter(universe, min_size=lo, max_size=hi)
+        collections[name] = gs.select(list(ok.keys()))
+        if len(ok) < len(gs):
+            ctx.log.info(
+                "load: %s: %d of %d sets kept (size %d..%d in the expression's genes)",
+                name,
+                len(ok),
+                len(gs),
+                lo,
+                hi,
+            )
+    if d.subtype_signatures is not None:
+        sig = read_subtype_signatures(files["data.subtype_signatures"])
+        collections[sig.collection] = sig
+    set_rows = []
+    cov_rows = []
+    for cname, gs in collections.items():
+        for sname, genes in gs.items():
+            set_rows += [(cname, sname, g) for g in genes]
+        cov = gs.coverage(universe).reset_index()
+        cov.insert(0, "collection", cname)
+        cov_rows.append(cov)
+
+    # write --------------------------------------------------------------------------------
+    atomic_write(ctx.dir / "expression.parquet", lambda p: expr.to_parquet(p))
+    ctx.table(targets.astype(object).where(targets.notna(), None), "targets", index=True)
+    ctx.table(tasks, "tasks")
+    if clinical is not None:
+        ctx.table(clinical, "clinical", index=True)
+    ctx.table(pd.DataFrame(set_rows, columns=["collection", "set", "gene"]), "gene_sets")
+    if cov_rows:
+        ctx.table(pd.concat(cov_rows, ignore_index=True), "gene_set_coverage")
+    ctx.json(rep.to_dict(), "load_report")
+    summary = _summary(expr, targets, clinical, collections, d.task)
+    ctx.table(summary, "cohort_summary")
+    return {r["item"]: r["value"] for r in summary.to_dict("records")}
+
+
+def _gene_set_keys(d):
+    for i, gs in enumerate(d.gene_sets):
+        yield f"data.gene_sets[{i}].path ({gs.name})", gs
+
+
+def _summary(expr, targets, clinical, collections, kind) -> pd.DataFrame:
+    labelled_any = targets.index[targets.notna().any(axis=1)].intersection(expr.index)
+    rows = [
+        ("patients with expression", len(expr)),
+        ("genes", expr.shape[1]),
+        (f"patients with {kind} labels and expression", len(labelled_any)),
+        ("patients with expression and no labels", len(expr.index.difference(labelled_any))),
+        ("tasks", len(targets.columns)),
+    ]
+    if clinical is not None:
+        rows.append(("patients with overall survival", int(clinical["os_days"].notna().sum())))
+        rows.append(("deaths", int(clinical["os_event"].fillna(0).sum())))
+        rows.append(
+            ("patients with progression-free survival", int(clinical["pfs_days"].notna().sum()))
+        )
+    for name, gs in collections.items():
+        rows.append((f"gene sets: {name}", len(gs)))
+    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["item", "value"])
+
+
+def study_data(ctx) -> StudyData:
+    """Read the load stage's outputs (for any later stage)."""
+    from radiogenomics.data import GeneSets
+
+    d = ctx.stage_dir("load")
+    expr = pd.read_parquet(d / "expression.parquet")
+    targets = ctx.read("load", "targets").set_index("patient")
+    tasks = ctx.read("load", "tasks")
+    tasks = tasks[tasks["kept"]].reset_index(drop=True)
+    clinical = (
+        ctx.read("load", "clinical").set_index("patient")
+        if ctx.has_table("load", "clinical")
+        else None
+    )
+    sets = ctx.read("load", "gene_sets")
+    collections = {}
+    for cname, g in sets.groupby("collection", sort=False):
+        members = {s: tuple(gg["gene"]) for s, gg in g.groupby("set", sort=False)}
+        collections[str(cname)] = GeneSets(members, collection=str(cname))
+    kind = ctx.cfg.data.task
+    return StudyData(expr, targets, tasks, clinical, collections, kind)

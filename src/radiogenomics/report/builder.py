@@ -1,0 +1,419 @@
+"""The HTML report of a run folder: one self-contained page (figures embedded as base64 PNG).
+
+The page loads nothing from outside (no scripts, fonts or style sheets from the network), so it
+opens offline and can be mailed as a single file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from radiogenomics import __version__
+from radiogenomics.config import STAGES
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table to show: ``name`` is the file stem searched for in the stage folder."""
+
+    name: str
+    title: str
+    caption: str = ""
+    top: int = 30
+    sort: tuple[str, ...] = ()
+    ascending: bool = True
+    columns: tuple[str, ...] = ()
+    group_top: str | None = None  # show the top rows per value of this column
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    id: str
+    title: str
+    stages: tuple[str, ...]
+    intro: str = ""
+    tables: tuple[TableSpec, ...] = ()
+    figures_first: bool = False
+
+
+SECTIONS: tuple[SectionSpec, ...] = (
+    SectionSpec(
+        "cohort",
+        "Cohort",
+        ("load",),
+        "Patients and genes loaded, the tasks modelled and their class balance.",
+        (
+            TableSpec("cohort_summary", "Summary"),
+            TableSpec("tasks", "Tasks and class balance"),
+        ),
+    ),
+    SectionSpec(
+        "autoencoder",
+        "Transcriptomic autoencoder",
+        ("autoencoder",),
+        "Reconstruction quality as the mean per-gene R\u00b2 (cross-validated and retrained).",
+        (
+            TableSpec("autoencoder_r2", "Autoencoder R\u00b2"),
+            TableSpec("autoencoder_folds", "Per fold", top=20),
+        ),
+    ),
+    SectionSpec(
+        "classifiers",
+        "Trait classifiers: cross-validated performance",
+        ("classifiers",),
+        "Out-of-fold ROC AUC and average precision of the chosen configuration per task.",
+        (
+            TableSpec("chosen", "Chosen configuration per task"),
+            TableSpec(
+                "grid",
+                "Grid search (best configurations per task)",
+                sort=("task", "auc_mean"),
+                ascending=False,
+                group_top="task",
+                top=5,
+            ),
+        ),
+    ),
+    SectionSpec(
+        "baselines",
+        "Baselines",
+        ("baselines",),
+        "Baseline classifiers grid-searched in the same folds with the same preprocessing.",
+        (TableSpec("baseline_cv_summary", "Observed CV performance of the baselines"),),
+    ),
+    SectionSpec(
+        "bootstrap",
+        "Bootstrap comparison",
+        ("bootstrap",),
+        "Neural network minus baseline AUC over bootstrap repetitions, with 95% percentile "
+        "intervals.",
+        (
+            TableSpec("bootstrap_differences", "AUC differences (network minus other)"),
+            TableSpec("bootstrap_summary", "AUC per model"),
+        ),
+    ),
+    SectionSpec(
+        "masking",
+        "Gene masking",
+        ("masking",),
+        "Gene sets (and single genes) scored by the AUC/AP of the network's predictions when "
+        "only their genes are kept.",
+        (
+            TableSpec("top_sets", "Top gene sets per task", group_top="task", top=5),
+            TableSpec("top_genes", "Top genes per task", group_top="task", top=10),
+        ),
+    ),
+    SectionSpec(
+        "saliency",
+        "Gene saliency",
+        ("saliency",),
+        "Per-patient gradients of the network's output with respect to each gene.",
+        (TableSpec("top_salient_genes", "Most salient genes per task", group_top="task", top=10),),
+    ),
+    SectionSpec(
+        "enrichment",
+        "Gene-set enrichment of masking rankings",
+        ("enrichment",),
+        "Preranked GSEA of the single-gene masking ranking of each task.",
+        (TableSpec("gsea_top", "Top enriched sets per task", group_top="task", top=8),),
+    ),
+    SectionSpec(
+        "radiogenomic_traits",
+        "Radiogenomic traits",
+        ("radiogenomic_traits",),
+        "A patient has the radiogenomic trait 'task + set' when the set is enriched (BH-adjusted "
+        "p below alpha, positive NES) in the patient's saliency ranking.",
+        (TableSpec("prevalence", "Prevalence of radiogenomic traits", top=40),),
+    ),
+    SectionSpec(
+        "survival",
+        "Survival",
+        ("survival",),
+        "Kaplan-Meier curves with log-rank tests, univariate Cox models and the multivariable "
+        "Cox model chosen by stepwise AIC with the covariates forced in.",
+        (
+            TableSpec("cox_table", "Cox model (Table 3 style)", top=60),
+            TableSpec("logrank", "Log-rank tests", top=60, sort=("p",)),
+            TableSpec("lrt", "Likelihood-ratio test of the final models"),
+        ),
+    ),
+)
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return ""
+    if isinstance(v, (float, np.floating)):
+        a = abs(float(v))
+        if a != 0 and (a < 1e-3 or a >= 1e5):
+            return f"{float(v):.2e}"
+        return f"{float(v):.3f}"
+    if isinstance(v, (list, tuple, np.ndarray)):
+        items = list(v)
+        text = ", ".join(map(str, items[:8]))
+        return text + (" ..." if len(items) > 8 else "")
+    return str(v)
+
+
+def table_html(df: pd.DataFrame) -> str:
+    """A plain HTML table (escaped), numbers right-aligned."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for rec in df.itertuples(index=False):
+        cells = []
+        for v in rec:
+            cls = ' class="num"' if isinstance(v, (int, float, np.integer, np.floating)) else ""
+            cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _find(stage_dir: Path, name: str, suffix: str) -> Path | None:
+    direct = [stage_dir / "tables" / f"{name}{suffix}", stage_dir / f"{name}{suffix}"]
+    for p in direct:
+        if p.is_file():
+            return p
+    hits = sorted(stage_dir.rglob(f"{name}{suffix}"))
+    return hits[0] if hits else None
+
+
+def _render_table(stage_dir: Path, spec: TableSpec) -> dict | None:
+    path = _find(stage_dir, spec.name, ".parquet")
+    if path is None:
+        return None
+    df = pd.read_parquet(path)
+    if spec.columns:
+        df = df[[c for c in spec.columns if c in df.columns]]
+    sort = [c for c in spec.sort if c in df.columns]
+    if sort:
+        df = df.sort_values(sort, ascending=spec.ascending)
+    if spec.group_top and spec.group_top in df.columns:
+        df = df.groupby(spec.group_top, sort=False, group_keys=False).head(spec.top)
+    else:
+        df = df.head(spec.top)
+    return {"kind": "table", "title": spec.title, "caption": spec.caption, "html": table_html(df)}
+
+
+def _figure_title(path: Path) -> str:
+    return path.stem.replace("_", " ")
+
+
+def _embed(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+@dataclass
+class _Section:
+    id: str
+    title: str
+    intro: str = ""
+    off: str = ""
+    notes: list[str] = field(default_factory=list)
+    blocks: list[dict] = field(default_factory=list)
+
+
+def _manifest(run_dir: Path, stage: str) -> dict | None:
+    p = run_dir / stage / "manifest.json"
+    if not p.is_file():
+        return None
+    try:
+        return json.loads(p.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
+def _off_reason(stage: str, m: dict | None) -> str:
+    if m is None:
+        return f"The {stage} stage has not run."
+    status = m.get("status")
+    if status == "disabled":
+        return f"The {stage} stage was disabled in the config ({stage}.enabled = false)."
+    if status == "not-run":
+        return f"The {stage} stage did not run: {m.get('reason', '')}."
+    if status in ("failed", "interrupted", "running"):
+        return f"The {stage} stage did not finish ({status}): {m.get('error', '')}"
+    return ""
+
+
+def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list[str]:
+    """A methods paragraph per analysis, written from the effective config."""
+
+    def on(stage: str) -> bool:
+        m = manifests.get(stage)
+        return bool(m) and m.get("status") == "done"
+
+    d = cfg["data"]
+    out = []
+    kind = "six binary VASARI MRI traits" if d["task"] == "imaging" else "molecular subtypes"
+    out.append(
+        f"Expression was read as log2 values (input scale: {d['expression_scale']}) and modelled "
+        f"against {kind}; tasks with fewer than {d['min_patients_per_class']} patients in a "
+        f"class were left out. Genes were z-scored on the training patients of every fold."
+    )
+    if on("autoencoder"):
+        a = cfg["autoencoder"]
+        out.append(
+            f"A transcriptomic autoencoder (encoder {'/'.join(map(str, a['hidden']))}, "
+            f"{a['activation']}, {a['optimizer']}, dropout {a['dropout']}, mirrored decoder, "
+            f"linear output, MAE loss) was trained on "
+            f"{'patients without imaging labels' if a['train_on'] == 'unlabelled' else 'all patients'}"
+            f" for up to {a['max_epochs']} epochs (batch {a['batch_size']}), with early stopping "
+            f"(patience {a['patience']}) on the mean per-gene R\u00b2 in {a['folds']}-fold CV."
+        )
+    if on("classifiers"):
+        c = cfg["classifiers"]
+        g = c["grid"]
+        out.append(
+            f"Trait classifiers (Dense, BatchNorm, activation, Dropout blocks; input dropout) were "
+            f"grid-searched in stratified {c['folds']}-fold cross-validation over optimisers "
+            f"{', '.join(g['optimizer'])}, activations {', '.join(g['activation'])}, dropout "
+            f"{', '.join(map(str, g['dropout']))}, hidden layers "
+            f"{'; '.join('/'.join(map(str, h)) for h in g['hidden'])} and "
+            f"{', '.join(map(str, g['ae_layers']))} transferred autoencoder layers (frozen: "
+            f"{', '.join(map(str, g['frozen']))}), with class-balanced weights, batch "
+            f"{c['batch_size']}, up to {c['max_epochs']} epochs and early stopping (patience "
+            f"{c['patience']}) on validation ROC AUC. The best configuration by mean CV AUC was "
+            f"retrained on all labelled patients for the median best epoch of its folds."
+        )
+    if on("baselines"):
+        out.append(
+            "Baselines (" + ", ".join(cfg["baselines"]["models"]) + ") were grid-searched in the "
+            "same folds with the same per-fold standardisation."
+        )
+    if on("bootstrap"):
+        b = cfg["bootstrap"]
+        out.append(
+            f"Performance was compared over {b['repetitions']} bootstrap repetitions: each drew a "
+            f"new stratified split and resampled training and validation patients separately with "
+            f"replacement; the network-minus-baseline AUC difference is reported with its 95% "
+            f"percentile interval."
+        )
+    if on("masking"):
+        m = cfg["masking"]
+        out.append(
+            "Gene masking kept the standardised expression of one gene set (or gene"
+            f"{'' if m['single_genes'] else ' sets only'}) and set every other gene to its "
+            "training mean, and scored the network's predictions by ROC AUC and average "
+            f"precision; significance came from {m['null_draws']} size-matched random gene sets "
+            f"per size (empirical p, BH-adjusted)"
+            + (
+                "; out-of-fold masking used the cross-validation fold models."
+                if m["out_of_fold"]
+                else "."
+            )
+        )
+    if on("saliency"):
+        out.append(
+            f"Gene saliency was the {cfg['saliency']['method']} gradient of the positive-class "
+            "logit with respect to each standardised gene, per patient."
+        )
+    if on("enrichment"):
+        e = cfg["enrichment"]
+        out.append(
+            f"Preranked GSEA (weighted running sum, exponent 1, sets of {e['min_size']}-"
+            f"{e['max_size']} genes, {e['nperm']} permutations, BH adjustment) was applied to the "
+            f"single-gene masking ranking ({e['ranking'].upper()})."
+        )
+    if on("radiogenomic_traits"):
+        r = cfg["radiogenomic_traits"]
+        out.append(
+            f"Each patient's saliency ranking went through preranked GSEA ({r['nperm']} "
+            f"permutations); a patient has the radiogenomic trait 'task + set' when the set's "
+            f"BH-adjusted p is below {r['alpha']} with positive NES; traits present in fewer than "
+            f"{r['min_patients']} patients were dropped."
+        )
+    if on("survival"):
+        s = cfg["survival"]
+        out.append(
+            f"Survival ({', '.join(o.upper() for o in s['outcomes'])}) was analysed with "
+            f"Kaplan-Meier curves and log-rank tests per binary variable, univariate Cox models, "
+            f"and a multivariable Cox model chosen by stepwise AIC (direction {s['direction']}) "
+            f"with {', '.join(s['forced'])} always kept."
+        )
+    out.append(f"The study seed was {cfg['seed']}; every work unit derives its own seed from it.")
+    return out
+
+
+def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+    """Write ``<run_dir>/report/index.html`` (or ``out``) from the run folder's stages."""
+    run_dir = Path(run_dir)
+    manifests = {s: _manifest(run_dir, s) for s in STAGES}
+    cfg_path = run_dir / "config.json"
+    cfg = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
+    stages = []
+    for s in STAGES:
+        if s == "report":
+            continue
+        m = manifests[s] or {}
+        stages.append(
+            {
+                "stage": s,
+                "status": m.get("status", "missing"),
+                "seconds": _fmt(m.get("seconds")) if m.get("seconds") is not None else "",
+                "finished": m.get("finished", ""),
+                "reason": m.get("reason") or m.get("error") or "",
+            }
+        )
+    sections = []
+    for spec in SECTIONS:
+        sec = _Section(spec.id, spec.title, spec.intro)
+        offs = [_off_reason(s, manifests[s]) for s in spec.stages]
+        if all(offs):
+            sec.off = " ".join(offs)
+            sections.append(sec)
+            continue
+        for s in spec.stages:
+            m = manifests[s] or {}
+            sec.notes.extend(m.get("notes", []))
+            stage_dir = run_dir / s
+            for t in spec.tables:
+                block = _render_table(stage_dir, t)
+                if block is not None:
+                    sec.blocks.append(block)
+            for png in sorted(stage_dir.rglob("*.png")):
+                sec.blocks.append(
+                    {"kind": "figure", "title": _figure_title(png), "data": _embed(png)}
+                )
+        sections.append(sec)
+    versions = (manifests.get("load") or {}).get("versions") or {}
+    if not versions:
+        from radiogenomics.pipeline.runfolder import package_versions
+
+        versions = package_versions()
+    config_toml = (
+        (run_dir / "config.toml").read_text() if (run_dir / "config.toml").is_file() else ""
+    )
+    env = Environment(
+        loader=PackageLoader("radiogenomics.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    title = (cfg.get("report") or {}).get(
+        "title"
+    ) or f"Radiogenomics study: {cfg.get('name', run_dir.name)}"
+    page = env.get_template("report.html.j2").render(
+        title=title,
+        version=__version__,
+        run_dir=str(run_dir),
+        built=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        stages=stages,
+        sections=sections,
+        methods=methods_text(cfg, manifests) if cfg else [],
+        versions=versions,
+        config_toml=config_toml,
+    )
+    target = Path(out) if out is not None else run_dir / "report" / "index.html"
+    from radiogenomics.utils.io import atomic_write
+
+    atomic_write(target, lambda p: p.write_text(page, encoding="utf-8"))
+    return target
