@@ -2,6 +2,7 @@
 all indexed by patient barcode; the ``Cohort`` that aligns them; the synthetic demo cohort."""
 
 from radiogenomics.data.clinical import CLINICAL_COLUMNS, age_group, read_clinical
+from radiogenomics.data.cohort import Cohort
 from radiogenomics.data.expression import LoadReport, read_expression, read_expression_report
 from radiogenomics.data.gene_sets import GeneSets, read_gene_sets, union
 from radiogenomics.data.scaling import Scaler
@@ -20,6 +21,7 @@ __all__ = [
     "TRAITS",
     "TRAIT_CLASSES",
     "TRAIT_COLUMNS",
+    "Cohort",
     "GeneSets",
     "LoadReport",
     "Scaler",

@@ -57,12 +57,14 @@ def read_subtypes(path: PathLike, four_class: bool = True) -> pd.Series:
     labels = _canonical(labels, p)
     labels = _one_per_patient(labels, p)
     n_gcimp = int((labels == GCIMP).sum())
+    gcimp = sorted(labels.index[labels == GCIMP])
     if four_class and n_gcimp:
         warnings.warn(
             f"{p}: {n_gcimp} G-CIMP patients are labelled Proneural (4-class subtype task)",
             stacklevel=2,
         )
         labels = labels.replace(GCIMP, "Proneural")
+    labels.attrs["gcimp"] = gcimp if four_class else []
     labels.attrs["note"] = (
         f"{n_gcimp} G-CIMP patients counted as Proneural" if four_class and n_gcimp else ""
     )
