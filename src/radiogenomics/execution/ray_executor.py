@@ -1,0 +1,343 @@
+"""Ray execution: the same work units on a Ray cluster (a lab's machines, or this one).
+
+One remote task per item, each declaring the CPUs (and GPU fraction) it needs. The large,
+read-only ``shared`` inputs go to the cluster's object store once per ``map`` call and every
+task receives a reference to them, so they are not re-sent per task (on one node, NumPy arrays
+are read from shared memory without a copy). A task whose worker process or node dies is
+re-run up to ``max_retries`` times. Results come back to the driver as tasks finish:
+``on_result`` is called at once for each, so the caller persists finished units and a lost run
+keeps them. The returned list is in item order whatever the scheduling, and since work units
+derive their seeds from their own keys (``radiogenomics.utils.seeding.derive_seed``), the
+numbers are those of the local executor.
+
+Needs the optional dependency: ``pip install radiogenomics[distributed]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from radiogenomics.execution.base import ResultCallback, WorkFn
+from radiogenomics.utils.progress import progress_bar
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install radiogenomics[distributed]"
+
+
+def _import_ray() -> Any:
+    """Import ray or fail with the install command (Ray is an optional dependency)."""
+    try:
+        import ray
+    except ImportError as err:
+        raise ImportError(
+            f"the 'ray' executor needs Ray, which is not installed: {INSTALL_HINT}"
+        ) from err
+    return ray
+
+
+def _run_unit(fn: WorkFn, item: Any, shared: Any, threads: int) -> Any:
+    """Body of one remote task: ``fn(item, shared)`` with torch limited to the declared CPUs.
+
+    ``shared`` arrives already resolved from the object store (Ray resolves top-level object
+    references before the task runs). The thread count matches the local executor's one thread
+    per unit on a fully used machine, so floating-point results do not depend on the executor.
+    """
+    torch = sys.modules.get("torch")  # imported with fn's module when fn uses it
+    if torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return fn(item, shared)
+
+
+@dataclass(frozen=True)
+class TaskResources:
+    """What one remote task asks the cluster for."""
+
+    num_cpus: float
+    num_gpus: float
+
+
+@dataclass(frozen=True)
+class ClusterShape:
+    """The alive nodes' resources, enough to tell whether a task can ever be scheduled."""
+
+    nodes: int
+    total_cpus: float
+    total_gpus: float
+    max_node_cpus: float
+    max_node_gpus: float
+
+    @classmethod
+    def from_nodes(cls, nodes: Sequence[dict[str, Any]]) -> ClusterShape:
+        """From ``ray.nodes()`` (dead nodes ignored)."""
+        alive = [n.get("Resources", {}) for n in nodes if n.get("Alive", False)]
+        cpus = [float(r.get("CPU", 0.0)) for r in alive]
+        gpus = [float(r.get("GPU", 0.0)) for r in alive]
+        return cls(
+            nodes=len(alive),
+            total_cpus=sum(cpus),
+            total_gpus=sum(gpus),
+            max_node_cpus=max(cpus, default=0.0),
+            max_node_gpus=max(gpus, default=0.0),
+        )
+
+
+def plan_resources(
+    num_cpus: float,
+    num_gpus: float,
+    cluster: ClusterShape,
+    *,
+    check: bool = True,
+) -> TaskResources:
+    """The resources one task declares on this cluster.
+
+    A GPU request is dropped when the cluster has no GPU (the unit then trains on CPU rather
+    than waiting forever). With ``check``, a request no alive node can satisfy is refused with
+    a clear message instead of leaving the tasks pending; pass ``check=False`` on an
+    autoscaling cluster that will add such nodes.
+    """
+    if num_cpus < 0 or num_gpus < 0:
+        raise ValueError(
+            f"task resources must be non-negative (got num_cpus={num_cpus}, num_gpus={num_gpus})"
+        )
+    gpus = float(num_gpus) if cluster.total_gpus > 0 else 0.0
+    cpus = float(num_cpus)
+    if check:
+        if cpus > cluster.max_node_cpus:
+            raise ValueError(
+                f"each task asks for {cpus:g} CPUs but the largest of the cluster's "
+                f"{cluster.nodes} node(s) has {cluster.max_node_cpus:g}; lower the CPUs per "
+                "task, add a larger node, or pass wait_for_resources=True on an autoscaling "
+                "cluster"
+            )
+        if gpus > cluster.max_node_gpus:
+            raise ValueError(
+                f"each task asks for {gpus:g} GPUs but the largest node has "
+                f"{cluster.max_node_gpus:g}; ask for a fraction of one GPU (e.g. 0.25)"
+            )
+    return TaskResources(num_cpus=cpus, num_gpus=gpus)
+
+
+class RayExecutor:
+    """Run work units as Ray tasks on an existing cluster, or on a local one it starts.
+
+    ``address``: ``None`` starts a private local cluster (``num_cpus`` and
+    ``object_store_memory`` size it); ``"auto"`` joins the cluster already running on this
+    machine; ``"host:port"`` joins a cluster's head (the GCS port, 6379 by default);
+    ``"ray://host:10001"`` connects through Ray Client from outside the cluster.
+    ``max_retries``: how many times a task is re-run when its worker process or node dies.
+    ``retry_exceptions``: also re-run a task when the unit raises (``True``, or a list of
+    exception types); off by default because work units are deterministic, so an exception
+    would only repeat. ``cpus_per_task``/``gpus_per_task`` override what the stage declares.
+    ``runtime_env`` is passed to Ray (e.g. ``{"pip": ["radiogenomics[distributed]"]}`` for
+    clusters that do not have the package installed).
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        max_retries: int = 2,
+        retry_exceptions: bool | list[type[BaseException]] = False,
+        quiet: bool = False,
+        runtime_env: dict[str, Any] | None = None,
+        num_cpus: int | None = None,
+        object_store_memory: int | None = None,
+        cpus_per_task: float | None = None,
+        gpus_per_task: float | None = None,
+        wait_for_resources: bool = False,
+        namespace: str | None = None,
+    ):
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0 (got {max_retries})")
+        self.address = address
+        self.max_retries = int(max_retries)
+        self.retry_exceptions = retry_exceptions
+        self.quiet = quiet
+        self.cpus_per_task = cpus_per_task
+        self.gpus_per_task = gpus_per_task
+        self.wait_for_resources = wait_for_resources
+        self._ray = _import_ray()
+        self._owns_connection = False
+        self._remote: Any = None
+        if self._ray.is_initialized():
+            log.info("using this process's existing Ray connection")
+        else:
+            self._connect(address, runtime_env, num_cpus, object_store_memory, namespace)
+            self._owns_connection = True
+        shape = self.cluster()
+        log.info(
+            "Ray cluster: %d node(s), %g CPUs, %g GPUs",
+            shape.nodes,
+            shape.total_cpus,
+            shape.total_gpus,
+        )
+
+    def _connect(
+        self,
+        address: str | None,
+        runtime_env: dict[str, Any] | None,
+        num_cpus: int | None,
+        object_store_memory: int | None,
+        namespace: str | None,
+    ) -> None:
+        ray = self._ray
+        kwargs: dict[str, Any] = {
+            "address": address,
+            "runtime_env": runtime_env,
+            "namespace": namespace,
+            "log_to_driver": not self.quiet,
+            "logging_level": logging.WARNING,
+        }
+        if address is None:  # a private local cluster: size it, no dashboard
+            kwargs.update(
+                num_cpus=num_cpus,
+                object_store_memory=object_store_memory,
+                include_dashboard=False,
+            )
+        elif num_cpus is not None or object_store_memory is not None:
+            raise ValueError(
+                "num_cpus/object_store_memory size a local cluster (address=None); an existing "
+                "cluster's nodes are sized by `ray start`"
+            )
+        if address is not None:
+            _probe(address)
+        try:
+            ray.init(**kwargs)
+        except ConnectionError as err:
+            raise ConnectionError(
+                f"could not connect to the Ray cluster at {address!r}: {err}. Is it running "
+                "(`ray start --head` on the head node, then `ray status`) and is the address "
+                "its GCS address (host:port, default port 6379) or ray://host:10001?"
+            ) from err
+
+    def cluster(self) -> ClusterShape:
+        """The alive nodes and their resources, as the cluster reports them now."""
+        return ClusterShape.from_nodes(self._ray.nodes())
+
+    def close(self) -> None:
+        """Disconnect (and stop the local cluster) if this executor made the connection."""
+        if self._owns_connection and self._ray.is_initialized():
+            self._ray.shutdown()
+        self._owns_connection = False
+        self._remote = None
+
+    def __enter__(self) -> RayExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def map(
+        self,
+        fn: WorkFn,
+        items: Sequence[Any],
+        *,
+        shared: Any = None,
+        on_result: ResultCallback | None = None,
+        desc: str | None = None,
+        num_cpus: float = 1.0,
+        num_gpus: float = 0.0,
+    ) -> list[Any]:
+        """Run ``fn(item, shared)`` for every item as a Ray task; results in item order.
+
+        ``shared`` is put in the object store once and is read-only in the tasks. When a unit
+        fails for good (an exception, or its worker died more than ``max_retries`` times),
+        the tasks not yet finished are cancelled and the error is raised here; the units
+        already finished have been handed to ``on_result``.
+        """
+        ray = self._ray
+        items = list(items)
+        if not items:
+            return []
+        if not ray.is_initialized():
+            raise RuntimeError("this RayExecutor was closed; create a new one")
+        res = plan_resources(
+            self.cpus_per_task if self.cpus_per_task is not None else num_cpus,
+            self.gpus_per_task if self.gpus_per_task is not None else num_gpus,
+            self.cluster(),
+            check=not self.wait_for_resources,
+        )
+        if self._remote is None:
+            self._remote = ray.remote(_run_unit)
+        task = self._remote.options(
+            num_cpus=res.num_cpus,
+            num_gpus=res.num_gpus,
+            max_retries=self.max_retries,
+            retry_exceptions=self.retry_exceptions,
+        )
+        threads = max(1, int(res.num_cpus))
+        # Once per map call: every task gets this reference, never its own copy of the data.
+        shared_ref = shared if isinstance(shared, ray.ObjectRef) else ray.put(shared)
+        results: list[Any] = [None] * len(items)
+        index = {task.remote(fn, item, shared_ref, threads): i for i, item in enumerate(items)}
+        pending = list(index)
+        label = desc or "working"
+        try:
+            with progress_bar(f"{label} (ray)", total=len(items), quiet=self.quiet) as advance:
+                while pending:
+                    # block for the next finished unit, then take every other one ready now
+                    done, pending = ray.wait(pending, num_returns=1)
+                    if pending:
+                        more, pending = ray.wait(pending, num_returns=len(pending), timeout=0)
+                        done += more
+                    for ref in done:
+                        i = index[ref]
+                        try:
+                            results[i] = ray.get(ref)
+                        except Exception as err:
+                            if hasattr(err, "add_note"):
+                                err.add_note(
+                                    f"(work unit {i} of {len(items)} in {label!r}, item "
+                                    f"{_short(items[i])}, failed on Ray after at most "
+                                    f"{self.max_retries} retries)"
+                                )
+                            raise
+                        if on_result is not None:
+                            on_result(i, results[i])
+                        advance()
+        except BaseException:
+            for ref in pending:  # do not leave the cluster busy with an abandoned map
+                try:
+                    ray.cancel(ref)
+                except Exception:  # already finished or its owner is gone: nothing to stop
+                    pass
+            raise
+        finally:
+            del shared_ref
+        return results
+
+
+def _probe(address: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds, not minutes, when nothing listens at a ``host:port`` address.
+
+    Ray itself keeps retrying an unreachable GCS for a long time; a plain TCP connection tells
+    a mistyped address or a stopped cluster apart at once. ``auto`` is left to Ray.
+    """
+    target = address.removeprefix("ray://")
+    if address == "auto" or ":" not in target:
+        return
+    host, _, port = target.rpartition(":")
+    host = host.strip("[]")
+    if not port.isdigit():
+        raise ValueError(f"Ray address {address!r} is not 'auto', 'host:port' or 'ray://host:port'")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise ConnectionError(
+            f"no Ray cluster answers at {address!r} ({err.strerror or err}). Start one with "
+            "`ray start --head --port=6379` on the head node and check it with `ray status`; "
+            "join it with its GCS address host:6379, or ray://host:10001 through Ray Client"
+        ) from None
+
+
+def _short(item: Any, limit: int = 80) -> str:
+    text = repr(item)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

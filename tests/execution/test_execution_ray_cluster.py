@@ -1,0 +1,395 @@
+"""The Ray executor on a real Ray cluster started here: a head and a worker node on this machine.
+
+The cluster is started with `ray start` in subprocesses (small: one CPU per node, 100 MB of
+object store each, private ports and temp dir) and torn down by killing exactly the processes
+it started. Results are compared with the local executor's, and units survive a crashing
+worker process and a lost node.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from radiogenomics.errors import InputError  # noqa: E402
+from radiogenomics.execution import LocalExecutor  # noqa: E402
+from radiogenomics.execution.ray_executor import RayExecutor  # noqa: E402
+from radiogenomics.utils.seeding import derive_seed, rng, seed_torch  # noqa: E402
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.xdist_group("ray")]
+
+if not sys.platform.startswith("linux"):  # the teardown walks /proc to stop what it started
+    pytest.skip("the local Ray cluster fixture needs Linux", allow_module_level=True)
+
+# Work functions travel to the workers by value: the nodes need not import this test module.
+ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+OBJECT_STORE = 100 * 1024 * 1024
+# Notice a dead node within ~2 s rather than the default ~30 s.
+NODE_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_DEDUP_LOGS": "0",
+    "RAY_health_check_period_ms": "500",
+    "RAY_health_check_timeout_ms": "1000",
+    "RAY_health_check_failure_threshold": "3",
+}
+
+
+# ---------------------------------------------------------------- the cluster, started here
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _proc_stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time) of a live process, from /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[19])
+
+
+def _tree(root: int) -> dict[int, int]:
+    """The process ``root`` and all its descendants: pid -> start time (guards pid reuse)."""
+    parent: dict[int, tuple[int, int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and (st := _proc_stat(int(name))) is not None:
+            parent[int(name)] = st
+    found = {root: parent[root][1]} if root in parent else {}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, start) in parent.items():
+            if ppid in found and pid not in found:
+                found[pid] = start
+                grew = True
+    return found
+
+
+def _kill(procs: dict[int, int], sig: int = signal.SIGKILL) -> None:
+    for pid, start in procs.items():
+        st = _proc_stat(pid)
+        if st is not None and st[1] == start:  # still the very process we started
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+
+class LocalRayCluster:
+    """A head and worker nodes on this machine, each a `ray start --block` subprocess."""
+
+    def __init__(self) -> None:
+        self.temp_dir = tempfile.mkdtemp(prefix="rg-ray-")  # short: Ray's socket paths
+        self.port = _free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.nodes: list[subprocess.Popen] = []
+        self.seen: dict[int, int] = {}  # every process the nodes ever had, for the teardown
+
+    def _start(self, args: list[str], log_name: str) -> subprocess.Popen:
+        cmd = [sys.executable, "-c", "from ray.scripts.scripts import main; main()", "start"]
+        cmd += args + [
+            "--num-cpus=1",
+            f"--object-store-memory={OBJECT_STORE}",
+            f"--temp-dir={self.temp_dir}",
+            "--disable-usage-stats",
+            "--block",
+            f"--dashboard-agent-listen-port={_free_port()}",
+            f"--metrics-export-port={_free_port()}",
+            f"--runtime-env-agent-port={_free_port()}",
+        ]
+        log = open(Path(self.temp_dir) / f"{log_name}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            cmd, env={**os.environ, **NODE_ENV}, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.nodes.append(proc)
+        return proc
+
+    def start_head(self) -> None:
+        self._start(
+            [
+                "--head",
+                f"--port={self.port}",
+                "--include-dashboard=false",
+                f"--ray-client-server-port={_free_port()}",
+            ],
+            "head",
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.nodes[0].poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(self.logs()) from None
+                time.sleep(0.2)
+
+    def add_node(self, resources: str | None = None) -> subprocess.Popen:
+        args = [f"--address={self.address}"]
+        if resources:
+            args.append(f"--resources={resources}")
+        return self._start(args, f"node{len(self.nodes)}")
+
+    def wait_for_nodes(self, count: int, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while sum(n["Alive"] for n in ray.nodes()) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{count} Ray nodes did not come up:\n{self.logs()}")
+            self.remember()
+            time.sleep(0.3)
+        self.remember()
+
+    def remember(self) -> None:
+        for proc in self.nodes:
+            self.seen.update(_tree(proc.pid))
+
+    def kill_node(self, proc: subprocess.Popen) -> None:
+        """A machine lost: every process of that node dies at once."""
+        tree = _tree(proc.pid)
+        self.seen.update(tree)
+        _kill(tree)
+        proc.wait(30)
+
+    def stop(self) -> None:
+        """Stop the nodes started here, and only those (by process id)."""
+        self.remember()
+        for proc in self.nodes:
+            if proc.poll() is None:
+                proc.terminate()  # `ray start --block` stops its node's processes on SIGTERM
+        for proc in self.nodes:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+        time.sleep(0.5)
+        _kill(self.seen)
+        for proc in self.nodes:
+            if proc.poll() is None:
+                proc.wait(10)
+
+    def leftovers(self) -> list[int]:
+        return [pid for pid, start in self.seen.items() if (_proc_stat(pid) or (0, -1))[1] == start]
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text()[-2000:] for p in Path(self.temp_dir).glob("*.log"))
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = LocalRayCluster()
+    try:
+        c.start_head()
+        c.add_node()
+        ex = RayExecutor(address=c.address, quiet=True)
+        c.wait_for_nodes(2)
+        c.executor = ex
+        yield c
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        c.stop()
+        left = c.leftovers()
+        assert not left, f"Ray processes left behind: {left}"
+
+
+# ---------------------------------------------------------------- work units (module level)
+
+
+def _fit_unit(item: tuple[int, str], shared: dict) -> dict:
+    """A small training whose seed comes from the unit's own keys: ridge + a tiny torch net."""
+    import torch
+
+    rep, trait = item
+    x, y = shared["x"], shared["y"][trait]
+    g = rng(shared["seed"], "unit", rep, trait)
+    rows = g.choice(len(x), size=len(x), replace=True)
+    xb, yb = x[rows], y[rows]
+    beta = np.linalg.solve(xb.T @ xb + np.eye(x.shape[1]), xb.T @ yb)
+    gen = seed_torch(derive_seed(shared["seed"], "net", rep, trait))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(x.shape[1], 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)
+    )
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    xt = torch.tensor(xb, dtype=torch.float32)
+    yt = torch.tensor(yb, dtype=torch.float32)[:, None]
+    for _ in range(20):
+        idx = torch.randperm(len(xt), generator=gen)[:16]
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(net(xt[idx]), yt[idx])
+        loss.backward()
+        opt.step()
+    if shared.get("order_dir"):  # on Ray: the first unit finishes after the last one
+        flag = Path(shared["order_dir"]) / "last-done"
+        if item == shared["last"]:
+            flag.touch()
+        deadline = time.monotonic() + 30
+        if item == (0, "a"):
+            while not flag.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.0)
+    return {"beta": beta, "loss": float(loss.detach()), "pid": os.getpid()}
+
+
+def _probe_shared(item: int, shared: dict) -> tuple[int, float, bool]:
+    x = shared["x"]
+    return item, float(x[item].sum()), bool(x.flags.writeable)
+
+
+def _value(item: int) -> float:
+    return float(rng(7, "crash", item).normal())
+
+
+def _mark(directory: str, kind: str, item: int) -> None:
+    node = ray.get_runtime_context().get_node_id()
+    (Path(directory) / f"{kind}-{item}-{node}-{os.getpid()}").touch()
+
+
+def _crash_once(item: int, shared: dict) -> tuple[int, float]:
+    """The first attempt at a chosen unit kills its own worker process (a hard crash)."""
+    marker = Path(shared["dir"]) / f"crashed-{item}"
+    if item in shared["crash"] and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return item, _value(item)
+
+
+def _slow_unit(item: int, shared: dict) -> tuple[float, str]:
+    _mark(shared["dir"], "start", item)
+    time.sleep(shared["sleep"])
+    return _value(item), ray.get_runtime_context().get_node_id()
+
+
+def _fail_on_three(item: int, shared: dict) -> float:
+    _mark(shared["dir"], "start", item)
+    if item == 3:
+        raise InputError("value out of range", field=f"unit {item}", expected="0..2")
+    return _value(item)
+
+
+# ---------------------------------------------------------------- tests
+
+
+def _fit_inputs() -> tuple[list[tuple[int, str]], dict]:
+    g = np.random.default_rng(0)
+    x = g.normal(size=(60, 5))
+    y = {"a": x @ np.arange(5.0) + g.normal(size=60), "b": x[:, 0] - x[:, 1]}
+    items = [(rep, trait) for rep in range(4) for trait in ("a", "b")]
+    return items, {"x": x, "y": y, "seed": 11}
+
+
+def test_two_nodes_and_results_identical_to_local(cluster):
+    shape = cluster.executor.cluster()
+    assert shape.nodes == 2 and shape.total_cpus == 2
+    items, shared = _fit_inputs()
+    finished: list[int] = []
+    with tempfile.TemporaryDirectory() as d:
+        got = cluster.executor.map(
+            _fit_unit,
+            items,
+            shared={**shared, "order_dir": d, "last": items[-1]},
+            on_result=lambda i, r: finished.append(i),
+        )
+    want = LocalExecutor(workers=1, quiet=True).map(_fit_unit, items, shared=shared)
+    assert sorted(finished) == list(range(len(items)))  # each unit reported once, as it finished
+    assert finished.index(len(items) - 1) < finished.index(0)  # as they finished, not in order
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g["beta"], w["beta"])
+        assert g["loss"] == w["loss"]  # bit-identical: seeds come from the unit's keys
+    assert {r["pid"] for r in got}.isdisjoint({os.getpid()})  # really ran elsewhere
+
+
+def test_shared_goes_to_the_object_store_once(cluster, monkeypatch):
+    x = np.arange(40_000.0).reshape(20, 2000)  # 640 kB: sent once, read by all 20 tasks
+    puts = []
+    real_put = ray.put
+    monkeypatch.setattr(ray, "put", lambda value, **kw: puts.append(value) or real_put(value, **kw))
+    got = cluster.executor.map(_probe_shared, range(20), shared={"x": x})
+    assert len(puts) == 1 and puts[0]["x"] is x
+    assert [r[0] for r in got] == list(range(20))
+    np.testing.assert_array_equal([r[1] for r in got], x.sum(axis=1))
+    assert not any(r[2] for r in got)  # tasks read the stored array in place (read-only view)
+
+
+def test_crashed_worker_is_retried(cluster):
+    with tempfile.TemporaryDirectory() as d:
+        shared = {"dir": d, "crash": {1, 4}}
+        got = cluster.executor.map(_crash_once, range(6), shared=shared)
+        assert (Path(d) / "crashed-1").exists() and (Path(d) / "crashed-4").exists()
+    assert got == [(i, _value(i)) for i in range(6)]
+
+
+def test_crash_without_retries_fails_clearly(cluster):
+    no_retry = RayExecutor(address=cluster.address, max_retries=0, quiet=True)
+    reported: list[int] = []
+    with tempfile.TemporaryDirectory() as d:
+        with pytest.raises(ray.exceptions.WorkerCrashedError) as info:
+            no_retry.map(
+                _crash_once,
+                [0, 1],
+                shared={"dir": d, "crash": {1}},
+                on_result=lambda i, r: reported.append(i),
+                desc="crashy",
+            )
+    assert "work unit 1 of 2 in 'crashy'" in "\n".join(getattr(info.value, "__notes__", []))
+    assert 1 not in reported
+
+
+def test_unit_error_is_raised_not_retried(cluster):
+    with tempfile.TemporaryDirectory() as d:
+        with pytest.raises(InputError, match=r"\[unit 3\]: value out of range"):
+            cluster.executor.map(_fail_on_three, range(5), shared={"dir": d})
+        # a deterministic error would only repeat: it ran once (retry_exceptions is off)
+        assert len(list(Path(d).glob("start-3-*"))) == 1
+
+
+def test_resources_gpu_request_on_cpu_cluster_and_infeasible_cpus(cluster):
+    # no GPU here: a unit that asks for a GPU fraction runs on CPU instead of waiting forever
+    got = cluster.executor.map(_probe_shared, [0, 1], shared={"x": np.ones((2, 3))}, num_gpus=0.5)
+    assert [r[1] for r in got] == [3.0, 3.0]
+    with pytest.raises(ValueError, match="asks for 4 CPUs but the largest of the cluster's 2"):
+        cluster.executor.map(_probe_shared, [0], shared={"x": np.ones((1, 1))}, num_cpus=4)
+
+
+def test_lost_node_does_not_lose_the_run(cluster):
+    """A third node dies (all its processes killed) while running a unit: the map completes."""
+    doomed = cluster.add_node(resources='{"doomed": 1}')
+    cluster.wait_for_nodes(3)
+    doomed_id = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and "doomed" in n["Resources"])
+    with tempfile.TemporaryDirectory() as d:
+        killed = threading.Event()
+
+        def watch() -> None:  # kill the node as soon as it has started a unit
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not killed.is_set():
+                if list(Path(d).glob(f"start-*-{doomed_id}-*")):
+                    cluster.kill_node(doomed)
+                    killed.set()
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        items = list(range(6))
+        got = cluster.executor.map(_slow_unit, items, shared={"dir": d, "sleep": 1.5})
+        watcher.join(5)
+        assert killed.is_set(), "no unit ever started on the third node"
+        lost = {int(p.name.split("-")[1]) for p in Path(d).glob(f"start-*-{doomed_id}-*")}
+    assert [v for v, _ in got] == [_value(i) for i in items]
+    assert lost and all(got[i][1] != doomed_id for i in lost)  # re-run on a surviving node
