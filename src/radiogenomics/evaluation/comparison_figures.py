@@ -27,6 +27,13 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         )
 
 
+def _colour(model: str):
+    """One colour per model type, the same in both figures."""
+    names = list(MODEL_LABELS)
+    i = names.index(model) if model in names else len(names) + sum(map(ord, model))
+    return plt.get_cmap("tab10")(i % 10)
+
+
 def _model_order(models: Sequence[str]) -> list[str]:
     """The network first, then the baselines in registry order, then anything else."""
     known = [m for m in MODEL_LABELS if m in set(models)]
@@ -42,7 +49,6 @@ def plot_cv_auc(folds: pd.DataFrame, path_stem: str | os.PathLike) -> list[Path]
     _require(folds, ["trait", "model", "fold", "auc"], "cv folds")
     traits = list(dict.fromkeys(folds.trait))
     models = _model_order(folds.model.unique())
-    colours = plt.get_cmap("tab10")
     width = 0.8 / len(models)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(traits) * max(1, len(models) / 4)), 4.0))
     for j, model in enumerate(models):
@@ -54,7 +60,7 @@ def plot_cv_auc(folds: pd.DataFrame, path_stem: str | os.PathLike) -> list[Path]
             stats["mean"],
             width=width * 0.9,
             yerr=stats["std"].fillna(0.0),
-            color=colours(j % 10),
+            color=_colour(model),
             label=MODEL_LABELS.get(model, model),
             capsize=2,
             alpha=0.85,
@@ -77,8 +83,9 @@ def plot_bootstrap_differences(
     summary: pd.DataFrame,
     path_stem: str | os.PathLike,
     margin: float = 0.10,
+    reference: str = "nn",
 ) -> list[Path]:
-    """Fig. 4b: per trait, violins of NN-minus-model AUC over repetitions with mean and 95% CI.
+    """Fig. 4b: per trait, violins of reference-minus-model AUC over repetitions, mean, 95% CI.
 
     ``differences``: trait, model, rep, difference; ``summary``: trait, model, mean, ci_low,
     ci_high. A dashed line marks no difference, a dotted one the paper's ``margin``.
@@ -87,7 +94,6 @@ def plot_bootstrap_differences(
     _require(summary, ["trait", "model", "mean", "ci_low", "ci_high"], "bootstrap summary")
     traits = list(dict.fromkeys(differences.trait))
     models = _model_order(differences.model.unique())
-    colours = plt.get_cmap("tab10")
     n = len(traits)
     fig, axes = plt.subplots(
         1, n, figsize=(max(3.0, 0.5 * len(models) + 1.0) * n, 3.6), sharey=True, squeeze=False
@@ -101,7 +107,7 @@ def plot_bootstrap_differences(
             if len(vals) >= 2 and np.ptp(vals) > 0:
                 parts = ax.violinplot([vals], positions=[j], widths=0.8, showextrema=False)
                 for body in parts["bodies"]:
-                    body.set_facecolor(colours((j + 1) % 10))
+                    body.set_facecolor(_colour(model))
                     body.set_alpha(0.4)
             row = summary[(summary.trait == trait) & (summary.model == model)]
             if len(row):
@@ -120,6 +126,7 @@ def plot_bootstrap_differences(
             ax.axhline(margin, color="grey", lw=0.8, ls=":")
         ax.set_xticks(range(len(models)), models, rotation=45, ha="right", fontsize=8)
         ax.set_title(trait, fontsize=9)
-    axes[0][0].set_ylabel("AUC difference (NN - model)")
-    fig.suptitle("Bootstrap: neural network minus other models (mean, 95% interval)", fontsize=10)
+    ref = MODEL_LABELS.get(reference, reference)
+    axes[0][0].set_ylabel(f"AUC difference ({reference} - model)")
+    fig.suptitle(f"Bootstrap: {ref} minus other models (mean, 95% interval)", fontsize=10)
     return save_figure(fig, path_stem)
