@@ -1,0 +1,37 @@
+"""Scores of predicted class probabilities: ROC AUC and average precision (micro for K > 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def _onehot(codes: np.ndarray, n_classes: int) -> np.ndarray:
+    out = np.zeros((len(codes), n_classes))
+    out[np.arange(len(codes)), codes] = 1.0
+    return out
+
+
+def auc_score(codes: np.ndarray, proba: np.ndarray) -> float:
+    """ROC AUC of class codes vs probabilities (patients x classes); micro-averaged for K > 2.
+
+    Binary: the positive class is column 1. NaN when only one class is present.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    proba = np.asarray(proba, dtype=np.float64)
+    if len(np.unique(codes)) < 2:
+        return float("nan")
+    if proba.shape[1] == 2:
+        return float(roc_auc_score(codes, proba[:, 1]))
+    return float(roc_auc_score(_onehot(codes, proba.shape[1]), proba, average="micro"))
+
+
+def ap_score(codes: np.ndarray, proba: np.ndarray) -> float:
+    """Average precision (positive class for binary, micro-averaged for K > 2)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    proba = np.asarray(proba, dtype=np.float64)
+    if len(np.unique(codes)) < 2:
+        return float("nan")
+    if proba.shape[1] == 2:
+        return float(average_precision_score(codes, proba[:, 1]))
+    return float(average_precision_score(_onehot(codes, proba.shape[1]), proba, average="micro"))
