@@ -57,20 +57,20 @@ def check_table(df: pd.DataFrame, duration: str, event: str, variables: Sequence
     bad = df[duration].notna() & dur.isna()
     if bad.any():
         raise InputError(
-            f"non-numeric duration {df[duration][bad].iloc[0]!r} (row {df.index[bad][0]!r})",
+            f"non-numeric duration {show(df[duration][bad].iloc[0])} (row {df.index[bad][0]})",
             field=duration,
             expected="a number of days (or any time unit) >= 0",
         )
     if (dur < 0).any():
         row = df.index[(dur < 0).to_numpy()][0]
         raise InputError(
-            f"negative duration {dur[row]} for row {row!r}", field=duration, expected=">= 0"
+            f"negative duration {dur[row]} for row {row}", field=duration, expected=">= 0"
         )
     ev = df[event]
     ok = ev.isna() | ev.isin([0, 1, True, False])
     if not ok.all():
         raise InputError(
-            f"event value {ev[~ok].iloc[0]!r} (row {ev.index[~ok][0]!r})",
+            f"event value {show(ev[~ok].iloc[0])} (row {ev.index[~ok][0]})",
             field=event,
             expected="1 (event observed) or 0 (censored)",
         )
@@ -82,8 +82,17 @@ def check_table(df: pd.DataFrame, duration: str, event: str, variables: Sequence
         if (values.notna() & num.isna()).any():
             first = values[values.notna() & num.isna()].iloc[0]
             raise InputError(
-                f"non-numeric value {first!r}", field=str(col), expected="numbers (0/1 for traits)"
+                f"non-numeric value {show(first)}",
+                field=str(col),
+                expected="numbers (0/1 for traits)",
             )
+
+
+def show(value: object) -> str:
+    """A cell value for an error message: strings quoted, numpy scalars as plain numbers."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def is_binary(values: pd.Series | np.ndarray) -> bool:
@@ -98,7 +107,7 @@ def require_binary(df: pd.DataFrame, variable: str) -> None:
         bad = pd.to_numeric(df[variable], errors="coerce").dropna()
         bad = bad[~bad.isin([0, 1])]
         raise InputError(
-            f"value {bad.iloc[0]!r} is not binary (row {bad.index[0]!r})",
+            f"value {show(bad.iloc[0])} is not binary (row {bad.index[0]})",
             field=variable,
             expected="0/1 (or true/false) values for a Kaplan-Meier grouping",
         )

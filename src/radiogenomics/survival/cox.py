@@ -38,6 +38,7 @@ class CoxFit:
     model: CoxPHFitter | None
     loglik: float
     reason: str | None = None
+    culprit: str | None = None  # the variable a refused fit is blamed on, when one is
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,20 @@ def design_problem(
     return None
 
 
+def _culprit(frame: pd.DataFrame, variables: Sequence[str]) -> str | None:
+    """The last variable that no model can use alone or that the others already span."""
+    x = frame[list(variables)].to_numpy(float)
+    x = x - x.mean(axis=0)
+    rank = np.linalg.matrix_rank(x)
+    for i in range(len(variables) - 1, -1, -1):
+        col = x[:, i]
+        if np.ptp(col) == 0:
+            return variables[i]
+        if len(variables) > 1 and np.linalg.matrix_rank(np.delete(x, i, axis=1)) == rank:
+            return variables[i]
+    return None
+
+
 def fit_cox(frame: pd.DataFrame, duration: str, event: str, variables: Sequence[str]) -> CoxFit:
     """Fit a Cox model on complete-case ``frame`` (floats), or return the reason it cannot be.
 
@@ -92,7 +107,10 @@ def fit_cox(frame: pd.DataFrame, duration: str, event: str, variables: Sequence[
         return CoxFit(variables, None, ll)
     problem = design_problem(frame, duration, event, variables)
     if problem is not None:
-        return CoxFit(variables, None, float("nan"), problem)
+        blamed = next((v for v in variables if problem.startswith(f"{v} ")), None)
+        if blamed is None and problem.startswith("collinear"):
+            blamed = _culprit(frame, variables)
+        return CoxFit(variables, None, float("nan"), problem, blamed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -113,6 +131,7 @@ def fit_cox(frame: pd.DataFrame, duration: str, event: str, variables: Sequence[
             None,
             float("nan"),
             f"monotone likelihood: the coefficient of {name} diverges (perfect separation)",
+            name,
         )
     stalled = [
         w

@@ -206,11 +206,13 @@ def cox_stepwise(
             if best is None or a < best[0]:
                 best = (a, action, var, variables)
         if best is None and not fit(current).ok and any(v in pool for v in current):
-            # A failed model with no estimable neighbour: step down past its last candidate.
-            last = [v for v in current if v in pool][-1]
-            current = [v for v in current if v != last]
-            note(f"dropping {last}: no model one step from the failed one could be estimated")
-            path.append(_path_row(step, "drop", last, fit(current), penalty))
+            # A failed model with no estimable neighbour: drop the variable the failure is
+            # blamed on (else the last candidate) and go on from there.
+            blamed = fit(current).culprit
+            out = blamed if blamed in pool else [v for v in current if v in pool][-1]
+            current = [v for v in current if v != out]
+            note(f"dropping {out}: no model one step from the failed one could be estimated")
+            path.append(_path_row(step, "drop", out, fit(current), penalty))
             continue
         if best is None or not best[0] < now:
             break

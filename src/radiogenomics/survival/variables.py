@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from radiogenomics.errors import InputError
-from radiogenomics.survival._frame import warn
+from radiogenomics.survival._frame import show, warn
 
 OUTCOME_COLUMNS = ("os_days", "os_event", "pfs_days", "pfs_event")
 COVARIATES = ("gender_male", "race_white", "age_over_median")
@@ -57,7 +57,7 @@ def _binary_frame(df: pd.DataFrame, what: str) -> pd.DataFrame:
         bad = (values.notna() & num.isna()) | (num.notna() & ~num.isin([0, 1]))
         if bad.any():
             raise InputError(
-                f"{what}: value {values[bad].iloc[0]!r} for patient {values.index[bad][0]!r}",
+                f"{what}: value {show(values[bad].iloc[0])} for patient {values.index[bad][0]}",
                 field=str(col),
                 expected="0/1 (or true/false), empty when unknown",
             )
