@@ -157,6 +157,11 @@ class RayExecutor:
     ):
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0 (got {max_retries})")
+        if address is not None and (num_cpus is not None or object_store_memory is not None):
+            raise ValueError(
+                "num_cpus/object_store_memory size a local cluster (address=None); an existing "
+                "cluster's nodes are sized by `ray start`"
+            )
         self.address = address
         self.max_retries = int(max_retries)
         self.retry_exceptions = retry_exceptions
@@ -201,11 +206,6 @@ class RayExecutor:
                 num_cpus=num_cpus,
                 object_store_memory=object_store_memory,
                 include_dashboard=False,
-            )
-        elif num_cpus is not None or object_store_memory is not None:
-            raise ValueError(
-                "num_cpus/object_store_memory size a local cluster (address=None); an existing "
-                "cluster's nodes are sized by `ray start`"
             )
         if address is not None:
             _probe(address)

@@ -1,0 +1,84 @@
+"""The Ray executor's parts that need no cluster: resources, addresses, the missing-Ray error."""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import pytest
+
+from radiogenomics.execution import make_executor
+from radiogenomics.execution.ray_executor import (
+    ClusterShape,
+    RayExecutor,
+    _probe,
+    plan_resources,
+)
+
+CPU_ONLY = ClusterShape(nodes=2, total_cpus=8, total_gpus=0, max_node_cpus=4, max_node_gpus=0)
+WITH_GPU = ClusterShape(nodes=3, total_cpus=24, total_gpus=2, max_node_cpus=8, max_node_gpus=1)
+
+
+def test_cluster_shape_counts_only_alive_nodes():
+    nodes = [
+        {"Alive": True, "Resources": {"CPU": 4.0, "GPU": 1.0, "memory": 1e9}},
+        {"Alive": True, "Resources": {"CPU": 16.0}},
+        {"Alive": False, "Resources": {"CPU": 64.0, "GPU": 8.0}},
+    ]
+    shape = ClusterShape.from_nodes(nodes)
+    assert shape == ClusterShape(
+        nodes=2, total_cpus=20.0, total_gpus=1.0, max_node_cpus=16.0, max_node_gpus=1.0
+    )
+    assert ClusterShape.from_nodes([]).max_node_cpus == 0.0
+
+
+def test_gpu_fraction_kept_with_gpus_dropped_without():
+    assert plan_resources(1, 0.25, WITH_GPU).num_gpus == 0.25
+    cpu = plan_resources(2, 0.25, CPU_ONLY)
+    assert (cpu.num_cpus, cpu.num_gpus) == (2.0, 0.0)  # trains on CPU instead of waiting
+
+
+def test_infeasible_requests_refused_unless_waiting_for_autoscaler():
+    with pytest.raises(ValueError, match="asks for 6 CPUs but the largest of the cluster's 2"):
+        plan_resources(6, 0, CPU_ONLY)
+    with pytest.raises(ValueError, match="asks for 2 GPUs but the largest node has 1"):
+        plan_resources(1, 2, WITH_GPU)
+    assert plan_resources(6, 0, CPU_ONLY, check=False).num_cpus == 6.0
+    with pytest.raises(ValueError, match="non-negative"):
+        plan_resources(-1, 0, CPU_ONLY)
+
+
+def test_missing_ray_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an install without the extra looks like
+    with pytest.raises(ImportError, match=r"pip install radiogenomics\[distributed\]"):
+        RayExecutor(address="auto")
+    with pytest.raises(ImportError, match=r"pip install radiogenomics\[distributed\]"):
+        make_executor("ray", address="auto")
+
+
+def test_unreachable_address_fails_fast_and_clearly():
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConnectionError, match=rf"no Ray cluster answers at '127.0.0.1:{port}'"):
+        _probe(f"127.0.0.1:{port}", timeout_s=2)
+    with pytest.raises(ConnectionError, match="ray start --head"):
+        _probe(f"ray://127.0.0.1:{port}", timeout_s=2)
+    with pytest.raises(ValueError, match="is not 'auto', 'host:port'"):
+        _probe("127.0.0.1:http")
+    _probe("auto")  # left to Ray: nothing to check here
+
+
+def test_probe_accepts_a_listening_address():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        _probe(f"127.0.0.1:{s.getsockname()[1]}", timeout_s=2)
+
+
+def test_bad_options_refused_before_connecting():
+    pytest.importorskip("ray")
+    with pytest.raises(ValueError, match="max_retries must be >= 0"):
+        RayExecutor(max_retries=-1)
+    with pytest.raises(ValueError, match="size a local cluster"):
+        RayExecutor(address="127.0.0.1:1", num_cpus=2)
