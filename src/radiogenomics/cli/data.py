@@ -1,0 +1,95 @@
+"""``radiogenomics synthetic`` (write the synthetic demo cohort) and ``radiogenomics cohort``
+(load files through the readers and print the cohort summary and load report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from radiogenomics.cli import app
+
+
+@app.command("synthetic")
+def synthetic_command(
+    out: Path = typer.Option(..., "--out", help="folder to write the cohort's files into"),
+    seed: int = typer.Option(0, "--seed", help="seed (same seed: same files, byte for byte)"),
+    patients: int = typer.Option(500, "--patients", help="number of patients"),
+    genes: int = typer.Option(3000, "--genes", help="number of genes (at least 650)"),
+    scale: str = typer.Option("counts", "--scale", help="expression values: counts or tpm"),
+    imaging_fraction: float = typer.Option(
+        0.7, "--imaging-fraction", help="fraction of patients with VASARI traits"
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="print nothing but errors"),
+) -> None:
+    """Write the synthetic cohort (expression, VASARI, clinical, subtypes, GMT, truth.json)."""
+    from radiogenomics.data.synthetic import generate_cohort
+
+    gen = generate_cohort(
+        out,
+        seed=seed,
+        n_patients=patients,
+        n_genes=genes,
+        imaging_fraction=imaging_fraction,
+        scale=scale,
+    )
+    if quiet:
+        return
+    typer.echo(f"synthetic cohort (seed {seed}) written to {gen.out_dir}:")
+    for key, path in gen.paths.items():
+        typer.echo(f"  {key:<10} {path.name}")
+    links = gen.truth["radiogenomic_links"]
+    typer.echo("planted traits:")
+    for trait, rule in gen.truth["traits"].items():
+        typer.echo(f"  {trait:<13} {rule['rule']}")
+    surv = gen.truth["survival"]
+    typer.echo(
+        f"survival: log-hazard {surv['os_log_hazard_per_sd']} per SD of {surv['programme']};"
+        f" radiogenomic trait expected: {', '.join(link['name'] for link in links)}"
+    )
+
+
+@app.command("cohort")
+def cohort_command(
+    expression: Path | None = typer.Option(None, "--expression", help="expression matrix"),
+    traits: Path | None = typer.Option(None, "--traits", help="VASARI CSV"),
+    subtypes: Path | None = typer.Option(None, "--subtypes", help="subtype table"),
+    clinical: Path | None = typer.Option(None, "--clinical", help="TCGA clinical patient file"),
+    follow_up: Path | None = typer.Option(None, "--follow-up", help="clinical follow-up table"),
+    scale: str = typer.Option("auto", "--scale", help="auto, counts, tpm or log2"),
+    synthetic: Path | None = typer.Option(
+        None, "--synthetic", help="a folder written by `radiogenomics synthetic` (all files)"
+    ),
+    quiet_report: bool = typer.Option(False, "--no-report", help="omit the expression report"),
+) -> None:
+    """Load the files through the readers and print the cohort summary."""
+    import warnings
+
+    from radiogenomics.data.cohort import Cohort
+    from radiogenomics.data.synthetic import load_synthetic
+    from radiogenomics.errors import InputError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if synthetic is not None:
+            cohort = load_synthetic(synthetic)
+        elif expression is None:
+            raise InputError(
+                "nothing to load", field="--expression", expected="--expression or --synthetic"
+            )
+        else:
+            cohort = Cohort.load(
+                expression,
+                traits=traits,
+                subtypes=subtypes,
+                clinical=clinical,
+                follow_up=follow_up,
+                scale=scale,
+                name=expression.name,
+            )
+    for w in caught:
+        typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
+    if not quiet_report and cohort.expression_report is not None:
+        typer.echo(str(cohort.expression_report))
+        typer.echo("")
+    typer.echo(cohort.summary())
