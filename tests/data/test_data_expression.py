@@ -275,3 +275,31 @@ def test_gdc_folder_edge_cases(tmp_path):
     assert len(rep.samples_skipped) == 2 and rep.sheet_rows_without_file == 1
     with pytest.raises(InputError, match="GDC sample sheet file not found"):
         read_expression(tmp_path / "id0")
+
+
+def test_repeated_and_empty_samples(tmp_path):
+    m = _matrix()
+    path = tmp_path / "r.tsv"
+    text = m.to_csv(sep="\t").replace("TCGA-AA-0002-01B", "TCGA-AA-0002-01A")
+    path.write_text(text)
+    with pytest.warns(UserWarning, match="appear more than once in the header"):
+        df, rep = read_expression(path, scale="counts", report=True)
+    assert ("TCGA-AA-0002-01A.1", "sample id repeated in the header") in rep.samples_skipped
+    assert rep.aliquots_averaged == 0 and df.shape == (2, 6)
+    m2 = m.copy()
+    m2["TCGA-AA-0003-01A"] = np.nan
+    m2.to_csv(tmp_path / "e.tsv", sep="\t")
+    with pytest.warns(UserWarning, match="1 samples have no values"):
+        df, rep = read_expression(tmp_path / "e.tsv", scale="counts", report=True)
+    assert list(df.index) == ["TCGA-AA-0001", "TCGA-AA-0002"] and rep.nonfinite_genes_dropped == 0
+
+
+def test_corrupt_gzip_and_unreadable(tmp_path):
+    bad = tmp_path / "x.tsv.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(InputError, match="cannot read file") as e:
+        read_expression(bad)
+    assert "x.tsv.gz" in str(e.value)
+    (tmp_path / "folder.tsv").mkdir()
+    with pytest.raises(InputError, match="GDC sample sheet file not found"):
+        read_expression(tmp_path / "folder.tsv")

@@ -7,6 +7,7 @@ from radiogenomics.data.expression import LoadReport, read_expression, read_expr
 from radiogenomics.data.gene_sets import GeneSets, read_gene_sets, union
 from radiogenomics.data.scaling import Scaler
 from radiogenomics.data.subtypes import SUBTYPES, read_subtype_signatures, read_subtypes
+from radiogenomics.data.synthetic import SyntheticCohort, generate_cohort, load_synthetic
 from radiogenomics.data.vasari import (
     TRAIT_CLASSES,
     TRAIT_COLUMNS,
@@ -25,8 +26,11 @@ __all__ = [
     "GeneSets",
     "LoadReport",
     "Scaler",
+    "SyntheticCohort",
     "age_group",
     "encode_binary",
+    "generate_cohort",
+    "load_synthetic",
     "read_clinical",
     "read_expression",
     "read_expression_report",

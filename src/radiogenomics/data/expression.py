@@ -214,8 +214,29 @@ def _read_matrix(p: Path, orientation: str, rep: LoadReport) -> pd.DataFrame:
     df.columns = df.columns.map(str)
     df, transposed = _orient(df, orientation)
     rep.orientation = "samples x genes" if transposed else "genes x samples"
+    df = _drop_repeated_samples(df, p, rep)
     _validate_numeric(df, p)
     return df
+
+
+def _drop_repeated_samples(df: pd.DataFrame, p: Path, rep: LoadReport) -> pd.DataFrame:
+    """A sample id used twice (pandas reads the second as ``id.1``) keeps its first column."""
+    names = set(df.columns)
+    repeated = [
+        c
+        for c in df.columns
+        if "." in c and c.rsplit(".", 1)[1].isdigit() and c.rsplit(".", 1)[0] in names
+    ]
+    if not repeated:
+        return df
+    for c in repeated:
+        rep.samples_skipped.append((c, "sample id repeated in the header"))
+    warnings.warn(
+        f"{p}: {len(repeated)} sample ids appear more than once in the header "
+        f"({shown(c.rsplit('.', 1)[0] for c in repeated)}); the first column of each is kept",
+        stacklevel=4,
+    )
+    return df.drop(columns=repeated)
 
 
 def _orient(df: pd.DataFrame, orientation: str) -> tuple[pd.DataFrame, bool]:
@@ -390,6 +411,18 @@ def _detect_scale(values: np.ndarray) -> str:
 
 def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataFrame:
     rep.genes_in, rep.samples_in = raw.shape
+    empty = raw.isna().all(axis=0)
+    if empty.any():
+        for c in raw.columns[empty]:
+            rep.samples_skipped.append((str(c), "no values"))
+        warnings.warn(
+            f"{p}: {int(empty.sum())} samples have no values and are skipped "
+            f"({shown(raw.columns[empty])})",
+            stacklevel=3,
+        )
+        raw = raw.loc[:, ~empty]
+        if raw.shape[1] == 0:
+            raise InputError("no sample has values", file=p, expected="numeric expression values")
     values = raw.to_numpy(dtype=np.float64)
     if np.isinf(values).any():
         r, c = np.argwhere(np.isinf(values))[0]
