@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from radiogenomics.data.scaling import Scaler
+from radiogenomics.data.vasari import encode_binary
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.splits import stratified_folds
 from radiogenomics.execution import Executor, LocalExecutor
@@ -75,8 +76,8 @@ def binary_labels(values: pd.Series, trait: str) -> tuple[pd.Series, str, str]:
     """Encode one trait column as 0/1 over its labelled patients (NaN = missing).
 
     Numeric 0/1 (or boolean) columns keep 1 as the positive class; a column of two labels
-    makes the least frequent one positive (METHOD.md 1; a tie picks the later label in sorted
-    order). Returns (0/1 labels, negative name, positive name).
+    makes the least frequent one positive, exactly as the cohort encodes it for the networks
+    (:func:`radiogenomics.data.vasari.encode_binary`). Returns (0/1 labels, negative, positive).
     """
     v = values.dropna()
     if v.empty:
@@ -86,17 +87,8 @@ def binary_labels(values: pd.Series, trait: str) -> tuple[pd.Series, str, str]:
     ):
         y = v.astype(np.int64)
         return y, "0", "1"
-    labels = v.astype(str)
-    counts = labels.value_counts()
-    if len(counts) != 2:
-        raise InputError(
-            f"{len(counts)} distinct labels ({', '.join(map(str, counts.index[:5]))})",
-            field=trait,
-            expected="a binary trait (two labels, or 0/1 with NaN for missing)",
-        )
-    ordered = sorted(counts.index, key=lambda lab: (-counts[lab], lab))
-    negative, positive = ordered[0], ordered[1]
-    return (labels == positive).astype(np.int64), negative, positive
+    enc, (negative, positive) = encode_binary(v.rename(trait))
+    return enc.astype(np.int64), negative, positive
 
 
 def prepare_cohort(
@@ -157,9 +149,13 @@ def prepare_cohort(
     )
 
 
-def trait_folds(y: np.ndarray, n_splits: int, seed: int, trait: str) -> Folds:
-    """The stratified folds of one trait: the same for the networks and every baseline."""
-    return stratified_folds(y, n_splits, seed=derive_seed(seed, "folds", trait), task=trait)
+def trait_folds(y: np.ndarray, n_splits: int, seed: int, trait: str, adjust: bool = False) -> Folds:
+    """The stratified folds of one trait's labelled patients (in the trait table's order).
+
+    The same call as the networks' cross-validation makes, so with the same seed the
+    baselines and the networks see exactly the same folds.
+    """
+    return stratified_folds(y, n_splits, seed=seed, task=trait, adjust=adjust)
 
 
 def standardise(
@@ -220,12 +216,14 @@ def grid_search_baselines(
     executor: Executor | None = None,
     grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
     folds: Mapping[str, Folds] | None = None,
+    adjust_folds: bool = False,
 ) -> BaselineResults:
     """Grid-search every model type on every trait in the same folds; keep the best mean AUC.
 
     ``grids`` overrides a model type's default grid; ``folds`` (trait -> folds) overrides the
-    default :func:`trait_folds` (e.g. to reuse the networks' folds). Ties go to the earlier
-    grid point.
+    default :func:`trait_folds`. ``adjust_folds`` lowers K for a trait whose smaller class has
+    fewer patients than folds (as the networks' option does). Ties go to the earlier grid
+    point.
     """
     executor = executor or LocalExecutor()
     grids = dict(grids or {})
@@ -238,7 +236,7 @@ def grid_search_baselines(
         name: (
             list(folds[name])
             if folds is not None and name in folds
-            else trait_folds(t.y, n_splits, seed, name)
+            else trait_folds(t.y, n_splits, seed, name, adjust=adjust_folds)
         )
         for name, t in data.traits.items()
     }
@@ -310,16 +308,20 @@ def run_baselines(
     out_dir: str | Path | None = None,
     grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
     folds: Mapping[str, Folds] | None = None,
+    adjust_folds: bool = False,
 ) -> BaselineResults:
     """The ``baselines`` stage: grid search, observed CV AUC/AP, chosen hyperparameters.
 
     ``X`` is patients x genes (log2 expression, unscaled: each fold standardises on its own
-    training patients); ``traits`` is patients x traits (binary, NaN = missing). With
+    training patients); ``traits`` is patients x traits (binary, NaN = missing). Give the same
+    ``seed`` as the networks' cross-validation so both use the same folds. With
     ``out_dir``, writes ``baseline_cv`` (per fold), ``baseline_cv_summary``, ``baseline_grid``
     (tables, Parquet + CSV), ``chosen_params.json`` and the ``cv_auc`` figure (PNG + SVG).
     """
     data = prepare_cohort(X, traits)
-    res = grid_search_baselines(data, models, n_splits, seed, executor, grids=grids, folds=folds)
+    res = grid_search_baselines(
+        data, models, n_splits, seed, executor, grids=grids, folds=folds, adjust_folds=adjust_folds
+    )
     if out_dir is not None:
         out = Path(out_dir)
         write_table(res.folds, out / "baseline_cv")
