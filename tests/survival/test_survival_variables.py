@@ -1,0 +1,76 @@
+"""The survival variable table: covariates from clinical text, age split at a reference median,
+radiogenomic traits kept when present in enough patients, bad tables refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiogenomics.errors import InputError
+from radiogenomics.survival import SurvivalWarning, survival_variables
+
+
+@pytest.fixture()
+def clinical() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "os_days": [100.0, 200.0, 300.0, 400.0, 500.0, 50.0],
+            "os_event": [1.0, 0.0, 1.0, 1.0, 0.0, 1.0],
+            "gender": ["male", "FEMALE", "female", None, "Male", "male"],
+            "race": [
+                "WHITE",
+                "BLACK OR AFRICAN AMERICAN",
+                "[Not Available]",
+                "ASIAN",
+                "white",
+                None,
+            ],
+            "age": [40.0, 55.0, 61.0, 70.0, np.nan, 60.0],
+        },
+        index=[f"P{i}" for i in range(6)],
+    )
+
+
+def test_covariates_and_age_at_reference_median(clinical):
+    sv = survival_variables(clinical, reference_ages=[50, 58, 60, 62, 80])  # median 60
+    t = sv.table
+    assert sv.covariates == ["gender_male", "race_white", "age_over_median"]
+    assert sv.outcomes == ["os_days", "os_event"] and sv.age_median == 60
+    assert t["gender_male"].tolist()[:3] == [1.0, 0.0, 0.0] and np.isnan(t.loc["P3", "gender_male"])
+    assert t.loc["P0", "race_white"] == 1 and t.loc["P1", "race_white"] == 0
+    assert t.loc["P3", "race_white"] == 0 and t.loc["P4", "race_white"] == 1
+    assert np.isnan(t.loc["P2", "race_white"]) and np.isnan(t.loc["P5", "race_white"])
+    # Older than the median (60) -> 1; exactly 60 -> 0; unknown stays unknown.
+    assert t["age_over_median"].tolist()[:4] == [0.0, 0.0, 1.0, 1.0]
+    assert t.loc["P5", "age_over_median"] == 0 and np.isnan(t.loc["P4", "age_over_median"])
+    assert t.loc["P0", "os_days"] == 100
+
+
+def test_radiogenomic_traits_need_min_patients_and_imaging_is_binary(clinical):
+    idx = clinical.index
+    imaging = pd.DataFrame({"edema": [1, 0, 1, 0, None, 1]}, index=idx)
+    radio = pd.DataFrame(
+        {
+            "edema + EMT": [True, True, True, True, True, False],  # 5 patients: kept
+            "nCET + MYC": [True, True, False, False, False, False],  # 2 patients: dropped
+        },
+        index=idx,
+    ).iloc[:6]
+    patients = list(idx[:5]) + ["P9"]
+    with pytest.warns(SurvivalWarning, match="fewer than 5"):
+        sv = survival_variables(clinical, imaging, radio, patients=patients, reference_ages=[60])
+    assert sv.imaging == ["edema"] and sv.radiogenomic == ["edema + EMT"]
+    assert sv.dropped == {"nCET + MYC": 2} and sv.candidates == ["edema", "edema + EMT"]
+    assert list(sv.table.index) == ["P0", "P1", "P2", "P3", "P4", "P9"]
+    assert sv.table.loc["P9"].isna().all()  # a patient in no table: every value unknown
+    with pytest.warns(SurvivalWarning, match="no reference"):
+        survival_variables(clinical)
+    bad = imaging.assign(edema=["<1/3", ">=1/3", "<1/3", None, None, "<1/3"])
+    with pytest.raises(InputError, match=r"\[edema\].*'<1/3' for patient P0"):
+        survival_variables(clinical, bad, reference_ages=[60])
+    with pytest.raises(InputError, match="used twice"):
+        clash = radio.rename(columns={"edema + EMT": "edema"})
+        survival_variables(clinical, imaging, clash, reference_ages=[60])
+    with pytest.raises(InputError, match="no clinical"):
+        survival_variables()
