@@ -182,3 +182,27 @@ def test_results_do_not_depend_on_the_worker_count(full, tmp_path):
     _, res = full
     two = run(tmp_path, n_reps=2, executor=LocalExecutor(2, quiet=True))
     pd.testing.assert_frame_equal(two.folds, res.folds[res.folds.rep < 2].reset_index(drop=True))
+
+
+def test_a_transferred_network_uses_the_autoencoder(tmp_path):
+    from radiogenomics.data.scaling import Scaler
+    from radiogenomics.errors import InputError
+    from radiogenomics.models import AutoencoderConfig, TrainedAutoencoder, fit_autoencoder
+
+    X, traits = cohort()
+    ae_cfg = AutoencoderConfig(hidden=(8, 4), optimizer="adam", max_epochs=3, batch_size=10)
+    scaler = Scaler.fit(X)
+    Z = scaler.transform(X)
+    net, best, _ = fit_autoencoder(Z, None, ae_cfg, seed=0, epochs=3)
+    ae = TrainedAutoencoder(net, scaler, scaler.genes, ae_cfg.to_dict(), best)
+    chosen = {"edema": {"nn": {**NN_CONFIG, "ae_layers": 1, "frozen": True}}}
+    kw = dict(n_reps=1, n_splits=3, seed=11, executor=LocalExecutor(1, quiet=True))
+    with pytest.raises(InputError, match=r"\['edema'\] transfers autoencoder layers"):
+        run_bootstrap(X, traits, chosen, out_dir=tmp_path, **kw)
+    res = run_bootstrap(X, traits, chosen, out_dir=tmp_path, autoencoder=ae, **kw)
+    assert res.n_computed == 1 and res.folds.auc.between(0, 1).all()
+    # another autoencoder is another input: the unit on disk is not reused
+    net2, _, _ = fit_autoencoder(Z, None, ae_cfg, seed=1, epochs=3)
+    ae2 = TrainedAutoencoder(net2, scaler, scaler.genes, ae_cfg.to_dict(), best)
+    assert run_bootstrap(X, traits, chosen, out_dir=tmp_path, autoencoder=ae2, **kw).n_computed == 1
+    assert run_bootstrap(X, traits, chosen, out_dir=tmp_path, autoencoder=ae2, **kw).n_computed == 0

@@ -346,6 +346,14 @@ def run_bootstrap(
     inputs = None if autoencoder is None else NetworkInputs.from_autoencoder(autoencoder, X)
     digest = None if inputs is None else inputs.digest()
     units = plan_units(data, chosen, n_reps, n_splits, seed, models, network_digest=digest)
+    needs_ae = sorted({u.trait for u in units if u.model == NN and u.params.get("ae_layers")})
+    if needs_ae and inputs is None:
+        raise InputError(
+            f"the network config of {needs_ae} transfers autoencoder layers but no autoencoder "
+            "was given",
+            field="chosen.nn.ae_layers",
+            expected="run_bootstrap(..., autoencoder=<trained autoencoder>)",
+        )
     unit_dir = None if out_dir is None else Path(out_dir) / "units"
     done = _read_done(units, unit_dir)
     # the network's units first: they are the longest, so the last to finish are short ones
