@@ -83,7 +83,7 @@ def test_batched_equals_one_by_one(optimizer, dropout, classes, ae_layers):
     b = fit_classifiers(folds, cfg, seeds=[1, 2, 3], engine="plain", **kw)
     for (na, ea, ha), (nb, eb, hb) in zip(a, b, strict=True):
         assert ea == eb
-        np.testing.assert_allclose(ha["metric"], hb["metric"], atol=1e-6)
+        np.testing.assert_allclose(ha["val_metric"], hb["val_metric"], atol=1e-6)
         np.testing.assert_allclose(ha["loss"], hb["loss"], rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(_outputs(na, X), _outputs(nb, X), rtol=1e-3, atol=1e-4)
         if ae_layers:  # the frozen Dense layer never moved
@@ -121,14 +121,14 @@ def test_autoencoder_batched_equals_plain_and_learns():
     b = fit_autoencoders(folds, cfg, [1, 2], engine="plain")
     for (na, ea, ha), (nb, eb, hb) in zip(a, b, strict=True):
         assert ea == eb
-        np.testing.assert_allclose(ha["metric"], hb["metric"], atol=1e-5)
+        np.testing.assert_allclose(ha["val_metric"], hb["val_metric"], atol=1e-5)
         np.testing.assert_allclose(_outputs(na, X), _outputs(nb, X), atol=1e-4)
     assert a[0][0].output.out_features == 16
     learn = AutoencoderConfig(
         hidden=(8, 4), optimizer="adam", learning_rate=0.01, batch_size=10, max_epochs=40
     )
     a = fit_autoencoders(folds, learn, [1, 2])
-    assert max(a[0][2]["metric"]) > 0.6  # mean per-gene R^2 of a rank-3 signal plus noise
+    assert max(a[0][2]["val_metric"]) > 0.6  # mean per-gene R^2 of a rank-3 signal plus noise
 
 
 def test_determinism_same_seed_same_network():

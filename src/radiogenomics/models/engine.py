@@ -89,7 +89,7 @@ class FoldData:
 class FitResult:
     network: MLP  # eval mode, CPU, best weights
     best_epoch: int
-    history: dict[str, list[float]] = field(default_factory=dict)  # loss, metric per epoch
+    history: dict[str, list[float]] = field(default_factory=dict)  # loss, val_metric per epoch
 
 
 # ----------------------------------------------------------------------------- shared pieces
@@ -311,7 +311,7 @@ def train_plain(
     n_epochs = spec.max_epochs if has_val else int(data.epochs)
     best, best_epoch, wait = -math.inf, 0, 0
     best_state = None
-    history: dict[str, list[float]] = {"loss": [], "metric": []}
+    history: dict[str, list[float]] = {"loss": [], "val_metric": []}
     for epoch in range(1, n_epochs + 1):
         net.train()
         perm, U = epoch_draws(len(X), widths, gen)
@@ -336,7 +336,7 @@ def train_plain(
             out = net.forward_from_first(Xv_in) if pre else net(Xv_in)
             rowmask = torch.ones(1, len(Xv), dtype=torch.bool, device=device)
             metric = float(_val_metric(spec, out.unsqueeze(0), Yv.unsqueeze(0), rowmask)[0])
-        history["metric"].append(metric)
+        history["val_metric"].append(metric)
         if metric > best:
             best, best_epoch, wait = metric, epoch, 0
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -666,7 +666,7 @@ def train_batched(
     wait = np.zeros(K, dtype=np.int64)
     best_state: list[dict[str, torch.Tensor] | None] = [None] * K
     final_state: list[dict[str, torch.Tensor] | None] = [None] * K
-    histories = [{"loss": [], "metric": []} for _ in range(K)]
+    histories = [{"loss": [], "val_metric": []} for _ in range(K)]
     arangeK = torch.arange(K, device=device)
 
     for epoch in range(1, n_epochs + 1):
@@ -741,7 +741,7 @@ def train_batched(
         stop = np.zeros(Ka, dtype=bool)
         for j, k in enumerate(alive):
             m = float(metric[j])
-            histories[k]["metric"].append(m)
+            histories[k]["val_metric"].append(m)
             if m > best[k]:
                 best[k], best_epoch[k], wait[k] = m, epoch, 0
                 best_state[k] = _slot_state(st, j)

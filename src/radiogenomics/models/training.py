@@ -118,10 +118,15 @@ def _labels(y: np.ndarray | None, name: str) -> np.ndarray | None:
     return y.astype(np.int64)
 
 
-def _run(spec: NetSpec, folds: list[FoldData], device, engine: str) -> list[FitResult]:
+def _run(
+    spec: NetSpec, folds: list[FoldData], device, engine: str, widths: list[int]
+) -> list[FitResult]:
+    """Networks may differ in input width (their scalers dropped different constant genes):
+    the stacked model lays each one's columns first and pads the rest with zeros."""
     device = default_device(device) if device is None or isinstance(device, str) else device
     if engine == "batched":
-        return train_batched(spec, folds, device=device)
+        pos = [np.arange(w) for w in widths]
+        return train_batched(spec, folds, pos, max(widths), device=device)
     if engine == "plain":
         return [train_plain(spec, d, device=device) for d in folds]
     raise ValueError(f"unknown engine {engine!r} (expected 'batched' or 'plain')")
@@ -141,7 +146,10 @@ def fit_classifiers(
 
     ``y`` are class codes 0..C-1 (binary: 1 = positive). With ``Z_val``/``y_val`` None for every
     network, each trains for ``epochs`` epochs (retraining); otherwise early stopping on the
-    validation ROC AUC. Returns ``(network, best_epoch, history)`` per network.
+    validation ROC AUC. Networks may have different numbers of genes (each fold's scaler drops
+    its own constant genes) unless they take autoencoder layers. Returns
+    ``(network, best_epoch, history)`` per network; ``history`` holds ``loss`` and
+    ``val_metric`` per epoch.
     """
     if len(seeds) != len(folds):
         raise ValueError("one seed per network is needed")
@@ -166,9 +174,14 @@ def fit_classifiers(
             raise InputError(
                 "a training set has only one class", field="trait", expected="both classes"
             )
-    n_in = datas[0][0].shape[1]
-    if any(d[0].shape[1] != n_in for d in datas):
-        raise ValueError("all networks must have the same genes (use train_batched for subsets)")
+    widths = [d[0].shape[1] for d in datas]
+    n_in = max(widths)
+    if any(d[2] is not None and d[2].shape[1] != d[0].shape[1] for d in datas):
+        raise ValueError("Z_val must have the same columns as Z_train")
+    if config.ae_layers and len(set(widths)) > 1:
+        raise ValueError(
+            "with autoencoder transfer every network must have the autoencoder's genes"
+        )
     spec = classifier_spec(config, n_in, C)
     layers = transfer_layers(config, transfer, n_in)
     fold_data = [
@@ -186,7 +199,7 @@ def fit_classifiers(
     ]
     if any(d.Z_val is None and d.epochs is None for d in fold_data):
         raise ValueError("without validation data, give the number of epochs")
-    results = _run(spec, fold_data, device, engine)
+    results = _run(spec, fold_data, device, engine, widths)
     return [(r.network, r.best_epoch, r.history) for r in results]
 
 
@@ -224,7 +237,9 @@ def fit_autoencoders(
     device: str | torch.device | None = None,
     engine: str = "batched",
 ) -> list[tuple[MLP, int, dict[str, list[float]]]]:
-    """Train one autoencoder per ``(Z_train, Z_val)``, batched (early stopping on mean R^2)."""
+    """Train one autoencoder per ``(Z_train, Z_val)``, batched (early stopping on mean R^2).
+
+    Networks may have different numbers of genes (each its own scaler's kept genes)."""
     if len(seeds) != len(folds):
         raise ValueError("one seed per network is needed")
     if not folds:
@@ -240,8 +255,9 @@ def fit_autoencoders(
         )
     if any(d.Z_val is None and d.epochs is None for d in fold_data):
         raise ValueError("without validation data, give the number of epochs")
-    spec = autoencoder_spec(config, fold_data[0].Z_train.shape[1])
-    results = _run(spec, fold_data, device, engine)
+    widths = [d.Z_train.shape[1] for d in fold_data]
+    spec = autoencoder_spec(config, max(widths))
+    results = _run(spec, fold_data, device, engine, widths)
     return [(r.network, r.best_epoch, r.history) for r in results]
 
 
