@@ -264,13 +264,11 @@ def study_data(ctx) -> StudyData:
 
     d = ctx.stage_dir("load")
     expr = pd.read_parquet(d / "expression.parquet")
-    targets = ctx.read("load", "targets").set_index("patient")
+    targets = ctx.read("load", "targets", index="patient")
     tasks = ctx.read("load", "tasks")
     tasks = tasks[tasks["kept"]].reset_index(drop=True)
     clinical = (
-        ctx.read("load", "clinical").set_index("patient")
-        if ctx.has_table("load", "clinical")
-        else None
+        ctx.read("load", "clinical", index="patient") if ctx.has_table("load", "clinical") else None
     )
     sets = ctx.read("load", "gene_sets")
     collections = {}

@@ -101,6 +101,13 @@ class StageContext:
     def table(self, df: pd.DataFrame, name: str, index: bool = False) -> Path:
         return write_table(df, self.dir / "tables" / name, index=index)
 
+    def matrix(self, df: pd.DataFrame, name: str) -> Path:
+        """A large numeric table (e.g. genes x patients): Parquet only, index kept."""
+        path = self.dir / "tables" / f"{name}.parquet"
+        frame = df.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        return atomic_write(path, lambda p: frame.to_parquet(p, index=True))
+
     def figure(self, fig: Any, name: str) -> list[Path]:
         from radiogenomics.utils.figures import save_figure
 
@@ -131,8 +138,12 @@ class StageContext:
     def has_table(self, stage: str, name: str) -> bool:
         return (self.folder.stage_dir(stage) / "tables" / f"{name}.parquet").is_file()
 
-    def read(self, stage: str, name: str) -> pd.DataFrame:
-        return read_table(self.folder.stage_dir(stage) / "tables" / name)
+    def read(self, stage: str, name: str, index: str | None = None) -> pd.DataFrame:
+        """A table of a stage; ``index`` names the column that becomes the index."""
+        df = read_table(self.folder.stage_dir(stage) / "tables" / name)
+        if index is not None and df.index.name != index:
+            df = df.set_index(index)
+        return df
 
     # units -----------------------------------------------------------------------------------
     def unit_done(self, key: str) -> bool:

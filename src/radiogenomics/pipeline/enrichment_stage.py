@@ -1,0 +1,168 @@
+"""Stages ``enrichment`` and ``radiogenomic_traits``: adapters over radiogenomics.enrichment.
+
+``enrichment``: preranked GSEA of each task's single-gene masking ranking (METHOD.md 6).
+``radiogenomic_traits``: each patient's saliency ranking through GSEA; a patient has the trait
+"task + set" when the set is enriched (BH p < alpha, NES > 0) (METHOD.md 5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from radiogenomics.pipeline.load import study_data
+from radiogenomics.pipeline.runner import StageSkipped
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _sets(sd, names):
+    from radiogenomics.data import GeneSets
+
+    cols = sd.pick(names)
+    if not cols:
+        raise StageSkipped("no gene-set collection in the config (data.gene_sets)")
+    return GeneSets.concat(list(cols.values()), "+".join(cols))
+
+
+def run_enrichment(ctx) -> dict:
+    from radiogenomics.enrichment import gsea_many
+
+    e = ctx.cfg.enrichment
+    sd = study_data(ctx)
+    sets = _sets(sd, e.collections)
+    table = ctx.read("masking", "masking")
+    single = table[(table["collection"] == "single_genes") & (table["mode"] == "retrained")]
+    if single.empty:
+        raise StageSkipped("no single-gene masking to rank genes by (masking.single_genes)")
+    single = single.assign(
+        ranking=np.where(
+            single["task"] == single["class"],
+            single["task"],
+            single["task"] + ": " + single["class"].astype(str),
+        )
+    )
+    rankings = single.pivot_table(index="set", columns="ranking", values=e.ranking)
+    rankings = rankings.dropna(how="any")
+    ctx.log.info(
+        "enrichment: %d rankings x %d genes, %d sets",
+        rankings.shape[1],
+        rankings.shape[0],
+        len(sets),
+    )
+    res = gsea_many(
+        rankings,
+        dict(sets.items()),
+        nperm=e.nperm,
+        min_size=e.min_size,
+        max_size=e.max_size,
+        seed=ctx.seed("gsea"),
+        device=None if ctx.cfg.device == "auto" else ctx.cfg.device,
+    )
+    res = res.rename(columns={"ranking": "task"})
+    ctx.table(res, "gsea")
+    top = (
+        res.sort_values(["task", "padj", "nes"], ascending=[True, True, False], kind="stable")
+        .groupby("task", sort=False)
+        .head(20)
+    )
+    cols = [c for c in ("task", "set", "size", "es", "nes", "pval", "padj") if c in top.columns]
+    ctx.table(top[cols].reset_index(drop=True), "gsea_top")
+    _nes_heatmap(ctx, res)
+    best = res.sort_values(["padj", "nes"], ascending=[True, False]).groupby("task").head(1)
+    return {r["task"]: r["set"] for r in best.to_dict("records")}
+
+
+def _nes_heatmap(ctx, res: pd.DataFrame, n: int = 12) -> None:
+    sig = res.sort_values(["padj", "nes"], ascending=[True, False]).groupby("task").head(n)
+    keep = list(dict.fromkeys(sig["set"]))
+    mat = res[res["set"].isin(keep)].pivot_table(index="set", columns="task", values="nes")
+    if mat.empty:
+        return
+    mat = mat.loc[mat.max(axis=1).sort_values(ascending=False).index]
+    plt = _plt()
+    lim = float(np.nanmax(np.abs(mat.to_numpy()))) or 1.0
+    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * mat.shape[1], 1.2 + 0.28 * mat.shape[0]))
+    im = ax.imshow(mat.to_numpy(dtype=float), aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax.set_xticks(range(mat.shape[1]), mat.columns, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(mat.shape[0]), mat.index, fontsize=7)
+    fig.colorbar(im, ax=ax, label="NES", shrink=0.8)
+    ax.set_title("GSEA of single-gene masking rankings")
+    ctx.figure(fig, "gsea_nes_heatmap")
+
+
+def run_radiogenomic_traits(ctx) -> dict:
+    from radiogenomics.enrichment import radiogenomic_traits
+
+    r = ctx.cfg.radiogenomic_traits
+    sd = study_data(ctx)
+    sets = _sets(sd, r.collections)
+    index = ctx.read("saliency", "saliency_index")
+    tables, longs = [], []
+    for row in index.to_dict("records"):
+        label = row["task"] if row["task"] == row["class"] else f"{row['task']}:{row['class']}"
+        key = f"rg_{row['table']}"
+        if not ctx.unit_done(key):
+            sal = ctx.read("saliency", row["table"], index="gene")
+            ctx.log.info("radiogenomic traits: %s, %d patients", label, sal.shape[1])
+            res = radiogenomic_traits(
+                sal,
+                dict(sets.items()),
+                alpha=r.alpha,
+                min_patients=1,
+                nperm=r.nperm,
+                min_size=r.min_size,
+                max_size=r.max_size,
+                seed=ctx.seed(label),
+            )
+            traits, long = res if isinstance(res, tuple) else (res.traits, res.table)
+            traits = traits.copy()
+            traits.columns = [f"{label} + {c}" for c in traits.columns]
+            traits.index.name = "patient"
+            long = long.copy()
+            long.insert(0, "model", label)
+            ctx.table(traits.astype(float), f"units/{key}_traits", index=True)
+            ctx.table(long, f"units/{key}_gsea")
+            ctx.mark_unit(key)
+        tables.append(ctx.read("radiogenomic_traits", f"units/{key}_traits", index="patient"))
+        longs.append(ctx.read("radiogenomic_traits", f"units/{key}_gsea"))
+    traits = pd.concat(tables, axis=1) if tables else pd.DataFrame()
+    counts = traits.sum(axis=0) if len(traits.columns) else pd.Series(dtype=float)
+    kept = counts[counts >= r.min_patients].index
+    dropped = counts[counts < r.min_patients]
+    if len(dropped):
+        ctx.log.info(
+            "radiogenomic traits: %d traits in fewer than %d patients dropped",
+            len(dropped),
+            r.min_patients,
+        )
+    traits = traits[kept]
+    ctx.table(traits, "traits", index=True)
+    ctx.table(pd.concat(longs, ignore_index=True), "patient_gsea")
+    prevalence = pd.DataFrame(
+        {
+            "trait": counts.index,
+            "patients": counts.to_numpy(dtype=int),
+            "percent": 100 * counts.to_numpy() / max(1, len(traits)),
+            "kept": counts.index.isin(kept),
+        }
+    ).sort_values("patients", ascending=False, kind="stable")
+    ctx.table(prevalence.reset_index(drop=True), "prevalence")
+    if len(kept):
+        plt = _plt()
+        p = prevalence[prevalence["kept"]].head(30)
+        fig, ax = plt.subplots(figsize=(6, 1.0 + 0.25 * len(p)))
+        ax.barh(range(len(p))[::-1], p["percent"], color="#3c5a82")
+        ax.set_yticks(range(len(p))[::-1], p["trait"], fontsize=7)
+        ax.set_xlabel("% of patients enriched")
+        ax.set_title("Radiogenomic trait prevalence")
+        fig.tight_layout()
+        ctx.figure(fig, "radiogenomic_trait_prevalence")
+    return {"traits": int(len(kept)), "patients": int(len(traits))}

@@ -1,0 +1,224 @@
+"""Stages ``masking`` and ``saliency``: adapters over radiogenomics.interpret (METHOD.md 4-5).
+
+One unit per task: its masking tables (retrained and out-of-fold) or saliency matrices are
+written before the next task starts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from radiogenomics.pipeline.load import StudyData, study_data
+from radiogenomics.pipeline.models_stage import load_models, task_dir
+
+SINGLE = "single_genes"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def masking_collections(ctx, sd: StudyData) -> dict:
+    """The collections to mask with, plus the driver-gene query collection when asked for."""
+    from radiogenomics.data import GeneSets
+
+    m = ctx.cfg.masking
+    cols = sd.pick(m.collections)
+    if m.driver_genes:
+        hits = GeneSets.concat(list(cols.values()), "all").containing(m.driver_genes)
+        if len(hits):
+            cols["driver_gene_sets"] = GeneSets(dict(hits.items()), "driver_gene_sets")
+        else:
+            ctx.note(f"no gene set contains any of the driver genes {m.driver_genes}")
+    return cols
+
+
+def labelled_patients(sd: StudyData) -> pd.Index:
+    """Patients with expression and at least one label (the imaging cohort)."""
+    t = sd.targets
+    return t.index[t.notna().any(axis=1)].intersection(sd.expression.index)
+
+
+def run_masking(ctx) -> dict:
+    from radiogenomics.interpret import gene_masking, masking_from_folds
+
+    m = ctx.cfg.masking
+    sd = study_data(ctx)
+    X = sd.expression
+    collections = masking_collections(ctx, sd)
+    for task in sd.task_names:
+        if ctx.unit_done(task):
+            continue
+        model, fold_models, fold_patients = load_models(ctx, task)
+        y = sd.labels(task).astype(str)
+        seed = ctx.seed(task)
+        kw = dict(
+            gene_sets=collections or None,
+            single_genes=m.single_genes,
+            null_draws=m.null_draws,
+            seed=seed,
+            device=ctx.cfg.device,
+            quiet=ctx.quiet,
+        )
+        ctx.log.info("masking: %s (%d patients)", task, len(y))
+        res = gene_masking(model, X, y, **kw)
+        tables = [res.table]
+        for n in res.notes:
+            ctx.log.info("masking %s: %s", task, n)
+        if m.out_of_fold:
+            if fold_models:
+                oof = masking_from_folds(fold_models, fold_patients, X, y, **kw)
+                tables.append(oof.table)
+            else:
+                ctx.note(f"{task}: no fold models were kept, out-of-fold masking skipped")
+        t = pd.concat(tables, ignore_index=True)
+        t.insert(0, "task", task)
+        ctx.table(t, f"units/masking_{task_dir(ctx, task).name}")
+        ctx.mark_unit(task)
+    table = pd.concat(
+        [ctx.read("masking", f"units/masking_{task_dir(ctx, t).name}") for t in sd.task_names],
+        ignore_index=True,
+    )
+    ctx.table(table, "masking")
+    retrained = table[table["mode"] == "retrained"]
+    sets = retrained[retrained["collection"] != SINGLE]
+    genes = retrained[retrained["collection"] == SINGLE]
+    top_sets = _top(sets, m.top)
+    top_genes = _top(genes, m.top)
+    ctx.table(top_sets, "top_sets")
+    ctx.table(top_genes, "top_genes")
+    if len(sets):
+        _heatmap(ctx, sets, m.top, "auc", "masking_sets_auc", "Gene-set masking AUC")
+        _heatmap(ctx, sets, m.top, "ap", "masking_sets_ap", "Gene-set masking AP")
+    if len(genes):
+        _heatmap(ctx, genes, min(m.top, 15), "ap", "masking_genes_ap", "Single-gene masking AP")
+    return {
+        "rows": int(len(table)),
+        "best_set_per_task": {
+            f"{r['task']}:{r['class']}": r["set"]
+            for r in top_sets.groupby(["task", "class"], sort=False).head(1).to_dict("records")
+        },
+    }
+
+
+def _top(df: pd.DataFrame, n: int) -> pd.DataFrame:
+    cols = [
+        c
+        for c in (
+            "task",
+            "class",
+            "collection",
+            "set",
+            "size",
+            "coverage_pct",
+            "auc",
+            "ap",
+            "p_ap",
+            "q_ap",
+            "p_auc",
+            "q_auc",
+        )
+        if c in df.columns
+    ]
+    return (
+        df.sort_values(
+            ["task", "class", "ap", "auc"], ascending=[True, True, False, False], kind="stable"
+        )
+        .groupby(["task", "class"], sort=False)
+        .head(n)[cols]
+        .reset_index(drop=True)
+    )
+
+
+def _heatmap(ctx, df: pd.DataFrame, n: int, metric: str, name: str, title: str) -> None:
+    """Rows: the union of each task's top sets; columns: task (and class); values: metric."""
+    df = df.assign(
+        column=np.where(
+            df["task"] == df["class"], df["task"], df["task"] + ": " + df["class"].astype(str)
+        )
+    )
+    top = df.sort_values(metric, ascending=False).groupby("column", sort=False).head(n)
+    keep = list(dict.fromkeys(top["set"]))
+    mat = df[df["set"].isin(keep)].pivot_table(index="set", columns="column", values=metric)
+    if mat.empty:
+        return
+    mat = mat.loc[mat.max(axis=1).sort_values(ascending=False).index]
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(1.6 + 0.9 * mat.shape[1], 1.2 + 0.28 * mat.shape[0]))
+    im = ax.imshow(mat.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+    ax.set_xticks(range(mat.shape[1]), mat.columns, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(mat.shape[0]), mat.index, fontsize=7)
+    fig.colorbar(im, ax=ax, label=metric.upper(), shrink=0.8)
+    ax.set_title(title)
+    ctx.figure(fig, name)
+
+
+def saliency_name(task: str, cls: str | None) -> str:
+    base = f"saliency_{task}"
+    return base if cls is None else f"{base}__{cls}"
+
+
+def run_saliency(ctx) -> dict:
+    from radiogenomics.interpret import gene_saliency
+
+    sd = study_data(ctx)
+    X = sd.expression.loc[labelled_patients(sd)]
+    names = []
+    for task in sd.task_names:
+        model, _, _ = load_models(ctx, task)
+        if not ctx.unit_done(task):
+            ctx.log.info("saliency: %s (%d patients)", task, len(X))
+            sal = gene_saliency(model, X, method=ctx.cfg.saliency.method, device=ctx.cfg.device)
+            parts = {None: sal} if isinstance(sal, pd.DataFrame) else dict(sal)
+            for cls, frame in parts.items():
+                frame = frame.astype("float32")
+                frame.index.name = "gene"
+                ctx.matrix(frame, saliency_name(task, cls))
+            ctx.json({"classes": [c for c in parts]}, f"units_{task_dir(ctx, task).name}")
+            ctx.mark_unit(task)
+        meta = (ctx.dir / f"units_{task_dir(ctx, task).name}.json").read_text()
+        import json
+
+        for cls in json.loads(meta)["classes"]:
+            names.append((task, cls))
+    rows = []
+    for task, cls in names:
+        frame = ctx.read("saliency", saliency_name(task, cls), index="gene")
+        mean = frame.mean(axis=1).sort_values(ascending=False)
+        for rank, (gene, v) in enumerate(mean.head(ctx.cfg.masking.top).items(), start=1):
+            rows.append(
+                {
+                    "task": task,
+                    "class": cls or task,
+                    "rank": rank,
+                    "gene": gene,
+                    "mean_saliency": float(v),
+                }
+            )
+    top = pd.DataFrame(rows)
+    ctx.table(top, "top_salient_genes")
+    ctx.table(
+        pd.DataFrame(
+            [{"task": t, "class": c or t, "table": saliency_name(t, c)} for t, c in names]
+        ),
+        "saliency_index",
+    )
+    if len(top):
+        plt = _plt()
+        groups = list(top.groupby(["task", "class"], sort=False))
+        fig, axes = plt.subplots(1, len(groups), figsize=(2.6 * len(groups), 3.6), squeeze=False)
+        for ax, ((task, cls), g) in zip(axes[0], groups, strict=True):
+            g = g.head(10)
+            ax.barh(range(len(g))[::-1], g["mean_saliency"], color="#3c5a82")
+            ax.set_yticks(range(len(g))[::-1], g["gene"], fontsize=7)
+            ax.set_title(task if task == cls else f"{task}: {cls}", fontsize=8)
+            ax.set_xlabel("mean saliency", fontsize=7)
+        fig.tight_layout()
+        ctx.figure(fig, "top_salient_genes")
+    return {"matrices": len(names), "patients": int(len(X))}

@@ -1,0 +1,103 @@
+"""Stage ``survival``: adapter over radiogenomics.survival (METHOD.md 7).
+
+Variables: the imaging traits (binary tasks), the radiogenomic traits when that stage ran, and
+the covariates gender, race (white vs not) and age over the median of the transcriptome cohort.
+One analysis per outcome (OS, PFS), written with an ``os_``/``pfs_`` prefix, plus combined
+tables the report reads.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from radiogenomics.pipeline.comparison_stage import binary_traits
+from radiogenomics.pipeline.interpret_stage import labelled_patients
+from radiogenomics.pipeline.load import study_data
+from radiogenomics.pipeline.runner import StageSkipped
+
+FORCED = {"gender": "gender_male", "race": "race_white", "age": "age_over_median"}
+
+
+def run_survival(ctx) -> dict:
+    from radiogenomics.survival import run_survival as analyse
+    from radiogenomics.survival import survival_variables, write_survival
+
+    s = ctx.cfg.survival
+    sd = study_data(ctx)
+    if sd.clinical is None:
+        raise StageSkipped("no clinical data in the config (data.clinical)")
+    imaging = binary_traits(sd) if sd.kind == "imaging" else None
+    radiogenomic = None
+    if ctx.done("radiogenomic_traits"):
+        radiogenomic = ctx.read("radiogenomic_traits", "traits", index="patient")
+        if radiogenomic.shape[1] == 0:
+            radiogenomic = None
+    patients = list(labelled_patients(sd))
+    sv = survival_variables(
+        sd.clinical,
+        imaging,
+        radiogenomic,
+        reference_ages=sd.clinical["age"],
+        min_patients=s.min_patients,
+        patients=patients,
+    )
+    for n in sv.notes:
+        ctx.note(n)
+    table = sv.table.copy()
+    table.index.name = "patient"
+    ctx.table(table, "variables", index=True)
+    forced = [FORCED[f] for f in s.forced if FORCED[f] in sv.covariates]
+    cox, logrank, lrt = [], [], []
+    for outcome in s.outcomes:
+        duration, event = f"{outcome}_days", f"{outcome}_event"
+        if duration not in table.columns or table[duration].notna().sum() == 0:
+            ctx.note(f"{outcome.upper()}: no patient has this outcome; analysis skipped")
+            continue
+        analysis = analyse(
+            table,
+            duration,
+            event,
+            forced=forced,
+            candidates=sv.candidates,
+            direction=s.direction,
+            criterion=s.criterion,
+            panels={
+                "covariates": forced,
+                "imaging": sv.imaging,
+                "radiogenomic": sv.radiogenomic,
+            },
+        )
+        for n in analysis.notes:
+            ctx.log.info("survival %s: %s", outcome, n)
+        write_survival(analysis, ctx.dir / "tables", prefix=f"{outcome}_")
+        t3 = analysis.stepwise.summary.copy()
+        t3.insert(0, "outcome", outcome.upper())
+        cox.append(t3)
+        lr = analysis.logrank.copy()
+        lr.insert(0, "outcome", outcome.upper())
+        logrank.append(lr)
+        sw = analysis.stepwise
+        lrt.append(
+            {
+                "outcome": outcome.upper(),
+                "n": sw.n,
+                "events": sw.events,
+                "final variables": ", ".join(sw.variables),
+                "LR statistic": sw.lr_test.statistic,
+                "df": sw.lr_test.df,
+                "p": sw.lr_test.p,
+            }
+        )
+    if not cox:
+        raise StageSkipped("no outcome could be analysed")
+    ctx.table(pd.concat(cox, ignore_index=True), "cox_table")
+    ctx.table(pd.concat(logrank, ignore_index=True), "logrank")
+    ctx.table(pd.DataFrame(lrt), "lrt")
+    # figures written next to the tables by the library go to figures/
+    figs = ctx.dir / "figures"
+    figs.mkdir(parents=True, exist_ok=True)
+    for f in list((ctx.dir / "tables").glob("*.png")) + list((ctx.dir / "tables").glob("*.svg")):
+        f.replace(figs / f.name)
+    return json.loads(json.dumps({r["outcome"]: r["final variables"] for r in lrt}, default=str))
