@@ -62,14 +62,14 @@ def draw_km(
     ax.set_xlabel(time_label, fontsize=8)
     ax.set_ylabel("survival", fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7, loc="lower left", frameon=False)
+    ax.legend(fontsize=7, loc="best", frameon=False)
     ticks = [x for x in ax.get_xticks() if 0 <= x <= xmax * 1.02]
     ax.set_xticks(ticks)
     trans = blended_transform_factory(ax.transData, ax.transAxes)
-    ax.text(-0.08, -0.24, "at risk", transform=ax.transAxes, fontsize=7, ha="right", va="top")
+    ax.text(-0.08, -0.19, "at risk", transform=ax.transAxes, fontsize=7, ha="right", va="top")
     for row, g in enumerate(groups):
         c = km.curves[km.curves["group"] == g]
-        y = -0.31 - 0.08 * row
+        y = -0.26 - 0.075 * row
         color = COLORS[int(g) % 2]
         ax.text(
             -0.08,
@@ -103,9 +103,9 @@ def plot_km_grid(
         ax.axis("off")
     if not results:
         axes.flat[0].text(0.5, 0.5, "no variables", ha="center", va="center")
-    fig.subplots_adjust(hspace=0.95, wspace=0.4)
+    fig.subplots_adjust(hspace=0.8, wspace=0.4)
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(title, fontsize=12, y=1.0, va="bottom")
     return fig
 
 
@@ -133,13 +133,10 @@ def plot_forest(
     ax.scatter(h, y, marker="s", s=40, c=np.where(sig, "#d62728", "#1f77b4"), zorder=3)
     ax.axvline(1.0, color="0.5", ls="--", lw=1)
     ax.set_xscale("log")
-    span = np.array([min(lo.min(), 1.0), max(hi.max(), 1.0)])
-    nice = [
-        v
-        for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-        if span[0] / 1.5 <= v <= span[1] * 1.5
-    ]
-    ax.set_xticks(nice)
+    left, right = min(lo.min(), 1.0) / 1.15, max(hi.max(), 1.0) * 1.15
+    nice = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
+    ax.set_xticks([v for v in nice if left <= v <= right])
+    ax.set_xlim(left, right)
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
