@@ -1,0 +1,142 @@
+"""Permutation null of the enrichment score, fgsea's simple algorithm, for many rankings at once.
+
+Each permutation draws ONE random sample of ``K`` rank positions (``K`` = the largest set size)
+and reads the null ES of every smaller size ``k`` off its first ``k`` positions. The draws are
+positions in rank space (0 = top of the ranking), so the very same draws serve every ranking
+over the same genes and every set: only the weights ``|score|^w`` at those positions differ.
+
+Draws come in fixed blocks of ``PERM_BLOCK`` permutations from a generator seeded by
+``(seed, block)``, so the numbers never depend on how rankings are chunked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+PERM_BLOCK = 500
+
+
+def sample_positions(rng: np.random.Generator, n: int, k: int, rows: int) -> np.ndarray:
+    """``rows`` ordered samples of ``k`` distinct integers in ``[0, n)``, uniformly at random.
+
+    Sequential draws with duplicates rejected (the first occurrence kept) give a uniformly
+    random ordered sample without replacement, so every prefix is a uniform random subset.
+    """
+    if not 0 < k <= n:
+        raise ValueError(f"cannot draw {k} distinct positions out of {n}")
+    if 4 * k > n:  # dense case: random keys, argsort
+        return np.argsort(rng.random((rows, n)), axis=1, kind="stable")[:, :k].astype(np.int64)
+    out = np.empty((rows, k), dtype=np.int64)
+    todo = np.arange(rows)
+    expected_dups = k * k / n
+    extra = int(2 * expected_dups + 6 * np.sqrt(expected_dups) + 8)
+    while todo.size:
+        m = k + extra
+        draws = rng.integers(0, n, size=(todo.size, m))
+        order = np.argsort(draws, axis=1, kind="stable")
+        ordered = np.take_along_axis(draws, order, axis=1)
+        is_first = np.ones(draws.shape, dtype=bool)
+        first_sorted = np.ones(draws.shape, dtype=bool)
+        first_sorted[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+        np.put_along_axis(is_first, order, first_sorted, axis=1)
+        count = np.cumsum(is_first, axis=1)
+        ok = count[:, -1] >= k
+        keep = is_first & (count <= k)
+        out[todo[ok]] = draws[ok][keep[ok]].reshape(-1, k)
+        todo = todo[~ok]
+        extra *= 2
+    return out
+
+
+def perm_blocks(seed: int, n: int, k: int, nperm: int) -> Iterator[np.ndarray]:
+    """The permutation draws, block by block (each ``(<= PERM_BLOCK, k)``), fixed by the seed."""
+    n_blocks = -(-nperm // PERM_BLOCK)
+    for b in range(n_blocks):
+        rows = min(PERM_BLOCK, nperm - b * PERM_BLOCK)
+        gen = np.random.default_rng(np.random.SeedSequence([int(seed), 0x65A, b]))
+        yield sample_positions(gen, n, k, rows)
+
+
+def es_of_sorted_positions(weights: torch.Tensor, pos: torch.Tensor, n: int) -> torch.Tensor:
+    """ES (fgsea convention) of sets given by sorted positions.
+
+    weights: ``(R, n)`` ``|score|^w`` in rank order; pos: ``(B, k)`` ascending positions shared by
+    all rankings. Returns ``(R, B)``. A set whose weights are all zero counts every hit as 1/k.
+    """
+    b, k = pos.shape
+    r = weights.shape[0]
+    w = weights.index_select(1, pos.reshape(-1)).reshape(r, b, k)
+    c = torch.cumsum(w, dim=2)
+    total = c[:, :, -1:]
+    zero = total == 0
+    if bool(zero.any()):
+        w = torch.where(zero, torch.ones_like(w), w)
+        c = torch.cumsum(w, dim=2)
+        total = c[:, :, -1:]
+    inv = 1.0 / total
+    steps = torch.arange(k, device=pos.device, dtype=pos.dtype)
+    miss = (pos - steps).to(weights.dtype) / float(n - k)  # (B, k)
+    tops = c * inv - miss
+    top = tops.amax(dim=2)
+    bottom = ((c - w) * inv - miss).amin(dim=2)
+    return torch.where(
+        top > -bottom, top, torch.where(top < -bottom, bottom, torch.zeros_like(top))
+    )
+
+
+class NullAccumulator:
+    """Running counts of the permutation null for every (ranking, set), block after block.
+
+    ``obs``: ``(R, S)`` observed ES; ``size_of_set``: ``(S,)`` sizes. Keeps, per (ranking, set):
+    null ES <= ES, >= ES, <= 0, >= 0, and the sums of positive and negative null ES.
+    """
+
+    def __init__(self, obs: np.ndarray, size_of_set: np.ndarray, device: torch.device, dtype):
+        self.device = device
+        self.dtype = dtype
+        self.obs = torch.as_tensor(obs, dtype=dtype, device=device)
+        self.sizes = np.unique(size_of_set)
+        self.sets_of_size = {
+            int(s): torch.as_tensor(np.flatnonzero(size_of_set == s), device=device)
+            for s in self.sizes
+        }
+        r, s = obs.shape
+        zeros = dict(dtype=torch.int64, device=device)
+        self.le_es = torch.zeros((r, s), **zeros)
+        self.ge_es = torch.zeros((r, s), **zeros)
+        self.le_zero = torch.zeros((r, s), **zeros)
+        self.ge_zero = torch.zeros((r, s), **zeros)
+        self.sum_pos = torch.zeros((r, s), dtype=torch.float64, device=device)
+        self.sum_neg = torch.zeros((r, s), dtype=torch.float64, device=device)
+        self.nperm = 0
+
+    def add_block(self, weights: torch.Tensor, rows: slice, draws: torch.Tensor, n: int) -> None:
+        """Add one block of draws ``(B, K)`` for the rankings ``rows`` (weights ``(r, n)``)."""
+        for size in self.sizes:
+            k = int(size)
+            pos = torch.sort(draws[:, :k], dim=1).values
+            null = es_of_sorted_positions(weights, pos, n)  # (r, B)
+            self.add_null(null, rows, k)
+
+    def add_null(self, null: torch.Tensor, rows: slice, k: int) -> None:
+        idx = self.sets_of_size[k]
+        obs = self.obs[rows][:, idx]  # (r, m)
+        nl = null[:, :, None]
+        self.le_es[rows, idx] += (nl <= obs[:, None, :]).sum(dim=1)
+        self.ge_es[rows, idx] += (nl >= obs[:, None, :]).sum(dim=1)
+        m = idx.numel()
+        self.le_zero[rows, idx] += (null <= 0).sum(dim=1, keepdim=True).expand(-1, m)
+        self.ge_zero[rows, idx] += (null >= 0).sum(dim=1, keepdim=True).expand(-1, m)
+        pos_sum = null.clamp(min=0).sum(dim=1, dtype=torch.float64)
+        neg_sum = null.clamp(max=0).sum(dim=1, dtype=torch.float64)
+        self.sum_pos[rows, idx] += pos_sum[:, None].expand(-1, m)
+        self.sum_neg[rows, idx] += neg_sum[:, None].expand(-1, m)
+
+    def numpy(self) -> dict[str, np.ndarray]:
+        return {
+            name: getattr(self, name).cpu().numpy()
+            for name in ("le_es", "ge_es", "le_zero", "ge_zero", "sum_pos", "sum_neg")
+        }
