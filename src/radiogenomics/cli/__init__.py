@@ -34,6 +34,7 @@ def _root(
 # Sub-commands: one module each (imported for their side effect of registering on `app`).
 # One line per module, e.g. `from radiogenomics.cli import gsea as _gsea` (noqa E402, F401).
 from radiogenomics.cli import data as _data  # noqa: E402,F401
+from radiogenomics.cli import gsea as _gsea  # noqa: E402,F401
 from radiogenomics.cli import run as _run  # noqa: E402,F401
 from radiogenomics.cli import survival as _survival  # noqa: E402,F401
 

@@ -1,0 +1,146 @@
+"""``radiogenomics gsea``: preranked GSEA of a ranking file (gene + score; more score columns are
+more rankings) against one or more gene-set collections; writes the result table and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from radiogenomics.cli import app
+
+
+def read_rankings(path: Path, column: str | None = None):
+    """A genes x rankings frame from CSV/TSV/Parquet: first column genes, numeric score columns.
+
+    Genes with a missing score are dropped per file (all rankings must score the same genes).
+    """
+    import pandas as pd
+
+    from radiogenomics.data._common import check_file, read_delimited
+    from radiogenomics.errors import InputError
+
+    p = check_file(path, "ranking")
+    if p.suffix.lower() == ".parquet":
+        try:
+            df = pd.read_parquet(p)
+        except (ValueError, OSError) as err:
+            raise InputError(f"cannot read the table: {err}", file=p) from None
+    else:
+        df = read_delimited(p, "ranking")
+    if df.shape[1] < 2:
+        raise InputError(
+            f"{df.shape[1]} column(s)", file=p, expected="a gene column and a score column"
+        )
+    df = df.set_index(df.columns[0])
+    df.index = df.index.astype(str)
+    if column is not None:
+        if column not in df.columns:
+            raise InputError(
+                f"no column {column!r} (columns: {', '.join(map(str, df.columns[:8]))})",
+                file=p,
+                field="--column",
+                expected="a score column of the file",
+            )
+        df = df[[column]]
+    numeric = df.apply(pd.to_numeric, errors="coerce")
+    bad = [c for c in df.columns if numeric[c].isna().all()]
+    if bad:
+        raise InputError(
+            f"column(s) {', '.join(map(str, bad))} hold no numbers", file=p, expected="scores"
+        )
+    before = len(numeric)
+    numeric = numeric.dropna(how="any")
+    if len(numeric) < before:
+        typer.secho(
+            f"warning: {before - len(numeric)} genes without a score dropped ({p.name})",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+    return numeric
+
+
+def _safe(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    return keep[:80] or "set"
+
+
+@app.command("gsea")
+def gsea_command(
+    ranking: Path = typer.Option(..., "--ranking", help="CSV/TSV/Parquet: gene, score(s)"),
+    gene_sets: list[Path] = typer.Option(
+        ..., "--gene-sets", help="GMT or gene-set CSV (repeat for several collections)"
+    ),
+    out: Path = typer.Option(..., "--out", help="folder for the table and figures"),
+    column: str = typer.Option(None, "--column", help="score column to use (default: all)"),
+    nperm: int = typer.Option(10000, "--nperm", help="permutations"),
+    min_size: int = typer.Option(15, "--min-size", help="smallest set (after restriction)"),
+    max_size: int = typer.Option(500, "--max-size", help="largest set (after restriction)"),
+    weight: float = typer.Option(1.0, "--weight", help="exponent of |score| in the ES"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    small_p: bool = typer.Option(
+        True, "--small-p/--no-small-p", help="multilevel p-values below 1/(nperm+1)"
+    ),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
+    top: int = typer.Option(5, "--top", help="enrichment plots for this many top sets"),
+    quiet: bool = typer.Option(False, "--quiet", help="print nothing but errors"),
+) -> None:
+    """Preranked GSEA (fgsea semantics): writes gsea.parquet/.csv, enrichment plots of the top
+    sets and, for several rankings, a clustered NES heatmap."""
+    import warnings
+
+    from radiogenomics.data.gene_sets import GeneSets, read_gene_sets
+    from radiogenomics.enrichment import gsea_many, plot_enrichment, plot_nes_heatmap
+    from radiogenomics.utils.io import write_json, write_table
+
+    rankings = read_rankings(ranking, column)
+    collections = [read_gene_sets(p) for p in gene_sets]
+    sets = collections[0] if len(collections) == 1 else GeneSets.concat(collections)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = gsea_many(
+            rankings,
+            sets,
+            nperm=nperm,
+            min_size=min_size,
+            max_size=max_size,
+            weight=weight,
+            seed=seed,
+            small_p="multilevel" if small_p else None,
+            device=None if device == "auto" else device,
+            progress=not quiet,
+        )
+    for w in caught:
+        typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
+    out.mkdir(parents=True, exist_ok=True)
+    table = res.assign(leading_edge=[" ".join(le) for le in res["leading_edge"]])
+    write_table(table, out / "gsea")
+    write_json(
+        out / "gsea_summary.json",
+        {
+            "ranking_file": str(ranking),
+            "gene_sets": [str(p) for p in gene_sets],
+            "rankings": list(rankings.columns.astype(str)),
+            "genes": int(len(rankings)),
+            "sets_tested": int(res["set"].nunique()),
+            "sets_dropped_by_size": int(res.attrs.get("n_sets_dropped", 0)),
+            "tied_scores": res.attrs.get("n_tied", {}),
+            "nperm": nperm,
+            "seed": seed,
+            "significant_padj_0.05": int((res["padj"] < 0.05).sum()),
+        },
+    )
+    figures = out / "figures"
+    for name in rankings.columns:
+        sub = res[res["ranking"] == str(name)].sort_values(["padj", "pval"], kind="stable")
+        for row in sub.head(top).itertuples():
+            stem = figures / f"enrichment_{_safe(str(name))}_{_safe(row.set)}"
+            plot_enrichment(rankings[name], sets[row.set], title=row.set, weight=weight, stem=stem)
+    if rankings.shape[1] > 1 and len(res):
+        plot_nes_heatmap(res, figures / "nes_heatmap")
+    if not quiet:
+        sig = res[res["padj"] < 0.05]
+        typer.echo(
+            f"{res['set'].nunique()} sets x {rankings.shape[1]} ranking(s): "
+            f"{len(sig)} with padj < 0.05; results in {out}"
+        )
