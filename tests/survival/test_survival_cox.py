@@ -56,11 +56,20 @@ def rossi_fit(rossi):
 
 def test_rossi_coefficients_and_standard_errors_match_r(rossi_fit):
     assert rossi_fit.ok, rossi_fit.reason
-    coef = rossi_fit.model.params_
-    se = rossi_fit.model.standard_errors_
+    ours = rossi_fit.summary()
+    lifelines_model = rossi_fit.model  # the same model fitted by lifelines
     for var in ROSSI_VARS:
-        assert coef[var] == pytest.approx(R_COEF[var], abs=1e-3), var
-        assert se[var] == pytest.approx(R_SE[var], abs=1e-3), var
+        assert ours.loc[var, "coef"] == pytest.approx(R_COEF[var], abs=1e-3), var
+        assert ours.loc[var, "se"] == pytest.approx(R_SE[var], abs=1e-3), var
+        assert lifelines_model.params_[var] == pytest.approx(R_COEF[var], abs=1e-3), var
+        assert lifelines_model.standard_errors_[var] == pytest.approx(R_SE[var], abs=1e-3), var
+        # and the two fitters agree far beyond R's printed digits
+        assert ours.loc[var, "coef"] == pytest.approx(lifelines_model.params_[var], abs=1e-6)
+        assert ours.loc[var, "se"] == pytest.approx(lifelines_model.standard_errors_[var], abs=1e-6)
+    assert rossi_fit.loglik == pytest.approx(lifelines_model.log_likelihood_, abs=1e-8)
+    lifelines_summary = lifelines_model.summary
+    assert np.allclose(ours["p"], lifelines_summary["p"], rtol=1e-5)
+    assert np.allclose(ours["ci_low"], lifelines_summary["exp(coef) lower 95%"], rtol=1e-6)
 
 
 def test_rossi_aic_and_likelihood_ratio_match_r(rossi, rossi_fit):
@@ -85,10 +94,10 @@ def test_ties_are_efron_as_in_r(rossi, rossi_fit):
     assert rossi["week"][rossi["arrest"] == 1].duplicated().any()  # there are ties
     assert efron == pytest.approx(rossi_fit.loglik, abs=1e-6)
     assert abs(breslow - efron) > 0.1
-    # Null model: lifelines' own null log-likelihood.
-    assert partial_log_likelihood(rossi["week"], rossi["arrest"]) == pytest.approx(
-        rossi_fit.model._ll_null_, abs=1e-6
-    )
+    # Null model: the one lifelines' likelihood-ratio test compares against.
+    lr = rossi_fit.model.log_likelihood_ratio_test().test_statistic
+    null = partial_log_likelihood(rossi["week"], rossi["arrest"])
+    assert rossi_fit.loglik - lr / 2 == pytest.approx(null, abs=1e-6)
 
 
 def test_partial_likelihood_by_hand():

@@ -5,22 +5,28 @@ variable, a binary variable with no events in one group, collinear columns) and 
 likelihood is monotone (a coefficient running off to infinity under perfect separation) or
 that did not converge, returning the reason instead of a model. Ties use Efron's method, as
 R's ``coxph`` does by default (lifelines' ``CoxPHFitter`` also uses Efron).
+
+Model search fits hundreds of small models, so the estimates come from a vectorised
+Newton-Raphson over arrays (:func:`~radiogenomics.survival.likelihood.fit_efron`, R's
+algorithm); the lifelines model of a fit (``CoxFit.model``) is built on demand for the models a
+user keeps, and the tests hold the two to the same numbers.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
-from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+from scipy.stats import chi2, norm
 
 from radiogenomics.errors import InputError
 from radiogenomics.survival._frame import is_binary, prepare, warn
-from radiogenomics.survival.likelihood import partial_log_likelihood
+from radiogenomics.survival.likelihood import fit_efron, partial_log_likelihood
 
 # A standardised coefficient (coef x sd of the variable) beyond this is a hazard ratio of
 # e^10 per standard deviation: no cohort supports it; it is the signature of a monotone
@@ -31,14 +37,18 @@ MAX_STD_SE = 10.0
 
 @dataclass
 class CoxFit:
-    """One Cox fit: the lifelines model (None for the null model or a refused fit), its partial
-    log-likelihood, number of coefficients and, for a refused fit, the reason."""
+    """One Cox fit: coefficients, standard errors and partial log-likelihood (the null model's
+    for no variables), or, for a refused fit, the reason and the variable it is blamed on."""
 
     variables: list[str]
-    model: CoxPHFitter | None
     loglik: float
+    coef: np.ndarray | None = None
+    se: np.ndarray | None = None
     reason: str | None = None
-    culprit: str | None = None  # the variable a refused fit is blamed on, when one is
+    culprit: str | None = None
+    frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    duration: str = ""
+    event: str = ""
 
     @property
     def ok(self) -> bool:
@@ -53,6 +63,41 @@ class CoxFit:
         if not self.ok:
             return float("inf")
         return -2.0 * self.loglik + penalty * self.k
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """R's ``summary(coxph)`` table: coef, se, hr, 95% CI, Wald z and p, per variable."""
+        cols = ["coef", "se", "hr", "ci_low", "ci_high", "z", "p"]
+        if not self.ok or self.coef is None:
+            return pd.DataFrame(columns=cols, index=pd.Index(self.variables, name="variable"))
+        z = norm.ppf(1 - alpha / 2)
+        return pd.DataFrame(
+            {
+                "coef": self.coef,
+                "se": self.se,
+                "hr": np.exp(self.coef),
+                "ci_low": np.exp(self.coef - z * self.se),
+                "ci_high": np.exp(self.coef + z * self.se),
+                "z": self.coef / self.se,
+                "p": chi2.sf((self.coef / self.se) ** 2, 1),
+            },
+            index=pd.Index(self.variables, name="variable"),
+        )
+
+    @cached_property
+    def model(self) -> CoxPHFitter | None:
+        """The same model fitted by lifelines (None for the null model or a refused fit)."""
+        if not self.ok or not self.variables or self.frame is None:
+            return None
+        cols = [self.duration, self.event, *self.variables]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = CoxPHFitter().fit(self.frame[cols], self.duration, self.event)
+        if abs(model.log_likelihood_ - self.loglik) > 1e-6 * max(1.0, abs(self.loglik)):
+            warn(
+                f"lifelines and the Newton fit disagree on {self.variables}: log-likelihood "
+                f"{model.log_likelihood_:.6f} vs {self.loglik:.6f}"
+            )
+        return model
 
 
 def design_problem(
@@ -102,45 +147,37 @@ def fit_cox(frame: pd.DataFrame, duration: str, event: str, variables: Sequence[
     With no variables, the null model's log-likelihood (R's ``loglik[1]``), computed directly.
     """
     variables = list(variables)
+    ctx = {"frame": frame, "duration": duration, "event": event}
+    nan = float("nan")
     if not variables:
         ll = partial_log_likelihood(frame[duration].to_numpy(), frame[event].to_numpy())
-        return CoxFit(variables, None, ll)
+        return CoxFit(variables, ll, **ctx)
     problem = design_problem(frame, duration, event, variables)
     if problem is not None:
         blamed = next((v for v in variables if problem.startswith(f"{v} ")), None)
         if blamed is None and problem.startswith("collinear"):
             blamed = _culprit(frame, variables)
-        return CoxFit(variables, None, float("nan"), problem, blamed)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model = CoxPHFitter().fit(frame[[duration, event, *variables]], duration, event)
-        except (ConvergenceError, np.linalg.LinAlgError, ValueError, ZeroDivisionError) as err:
-            first = str(err).split(".")[0]
-            return CoxFit(variables, None, float("nan"), f"the fit failed: {first}")
-    sd = frame[variables].std(ddof=0).to_numpy()
-    coef = model.params_.to_numpy() * sd
-    se = model.standard_errors_.to_numpy() * sd
-    if not (np.isfinite(coef).all() and np.isfinite(se).all()):
-        return CoxFit(variables, None, float("nan"), "non-finite coefficients")
+        return CoxFit(variables, nan, reason=problem, culprit=blamed, **ctx)
+    x = frame[variables].to_numpy(float)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = fit_efron(frame[duration].to_numpy(), frame[event].to_numpy(), x)
+    except np.linalg.LinAlgError:
+        return CoxFit(variables, nan, reason="singular information matrix", **ctx)
+    sd = x.std(axis=0)
+    coef, se = res.coef * sd, res.se * sd
+    if not (np.isfinite(coef).all() and np.isfinite(se).all() and np.isfinite(res.loglik)):
+        return CoxFit(variables, nan, reason="non-finite coefficients", **ctx)
     worst = int(np.argmax(np.abs(coef)))
     if abs(coef[worst]) > MAX_STD_COEF or se.max() > MAX_STD_SE:
         name = variables[worst] if abs(coef[worst]) > MAX_STD_COEF else variables[se.argmax()]
+        reason = f"monotone likelihood: the coefficient of {name} diverges (perfect separation)"
+        return CoxFit(variables, nan, reason=reason, culprit=name, **ctx)
+    if not res.converged:
         return CoxFit(
-            variables,
-            None,
-            float("nan"),
-            f"monotone likelihood: the coefficient of {name} diverges (perfect separation)",
-            name,
+            variables, nan, reason=f"no convergence in {res.iterations} iterations", **ctx
         )
-    stalled = [
-        w
-        for w in caught
-        if issubclass(w.category, ConvergenceWarning) and "norm(delta)" in str(w.message)
-    ]
-    if stalled:
-        return CoxFit(variables, None, float("nan"), "did not converge")
-    return CoxFit(variables, model, float(model.log_likelihood_))
+    return CoxFit(variables, res.loglik, coef=res.coef, se=res.se, **ctx)
 
 
 def cox_univariate(
@@ -164,20 +201,13 @@ def cox_univariate(
         }
         nan = float("nan")
         if prep.n == 0:
-            fit = CoxFit([var], None, nan, "no patient with a value")
+            fit = CoxFit([var], nan, reason="no patient with a value")
         else:
             fit = fit_cox(frame, duration, event, [var])
         if fit.ok:
-            s = fit.model.summary.loc[var]
-            row.update(
-                coef=float(s["coef"]),
-                se=float(s["se(coef)"]),
-                hr=float(s["exp(coef)"]),
-                ci_low=float(s["exp(coef) lower 95%"]),
-                ci_high=float(s["exp(coef) upper 95%"]),
-                p=float(s["p"]),
-                note="",
-            )
+            s = fit.summary().loc[var]
+            row.update({c: float(s[c]) for c in ("coef", "se", "hr", "ci_low", "ci_high", "p")})
+            row["note"] = ""
         else:
             row.update(coef=nan, se=nan, hr=nan, ci_low=nan, ci_high=nan, p=nan)
             row["note"] = f"excluded: {fit.reason}"
