@@ -15,6 +15,7 @@ from radiogenomics.data.scaling import Scaler
 from radiogenomics.errors import InputError
 from radiogenomics.interpret import gene_masking, masking_from_folds
 from radiogenomics.interpret._engine import (
+    MaskingEngine,
     gene_set_logits,
     naive_masking_logits,
     single_gene_logits,
@@ -88,9 +89,19 @@ def test_fast_masking_equals_masking_by_hand(n_out, activation):
     assert len(res.table) == (40 + 3) * n_classes
 
 
-def test_engine_matches_dense_masking_in_bulk():
+class OtherMLP(MLP):
+    """Not the package's MLP class: the engine must use its forward_from_first as is."""
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_engine_matches_dense_masking_in_bulk(fused):
     model, X, _ = random_model(n_genes=60, hidden=(32, 16), n_out=4, seed=7)
     net = model.network.eval()
+    if not fused:
+        other = OtherMLP(60, [32, 16], 4, activation="relu", dropout=0.2)
+        other.load_state_dict(net.state_dict())
+        net = other.eval()
+    assert MaskingEngine(net).fused is fused
     Z = torch.as_tensor(model.scaler.transform(X))
     genes = np.arange(60)
     fast = single_gene_logits(net, Z, genes, memory_budget_mb=0.05)  # many small chunks

@@ -86,55 +86,207 @@ def _unique_pairs(
     return pair_col, pair_val, row_of
 
 
+def _bn_affine(norm: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eval-mode BatchNorm as y = x * scale + shift."""
+    scale = torch.rsqrt(norm.running_var + norm.eps)
+    if norm.weight is not None:
+        scale = scale * norm.weight
+    shift = -norm.running_mean * scale
+    if norm.bias is not None:
+        shift = shift + norm.bias
+    return scale.detach(), shift.detach()
+
+
+_IN_PLACE = {nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_, nn.ReLU: torch.relu_}
+
+
+def _fusable(network: nn.Module) -> bool:
+    """True for the package's MLP, unmodified: its eval-mode layers can be folded."""
+    from radiogenomics.models.network import MLP, Block
+
+    if type(network) is not MLP or not isinstance(network.output, nn.Linear):
+        return False
+    for blk in network.blocks:
+        if type(blk) is not Block or type(blk.norm) is not nn.BatchNorm1d:
+            return False
+        if blk.norm.running_mean is None or type(blk.act) not in _IN_PLACE:
+            return False
+        if type(blk.dropout) is not nn.Dropout or type(blk.linear) is not nn.Linear:
+            return False
+    return True
+
+
+class MaskingEngine:
+    """A network prepared for masked inference on many rows.
+
+    The first layer's weights are kept transposed (a gene's row is contiguous) with one zero row
+    appended for padding. For the package's MLP every eval-mode BatchNorm is folded into the
+    Dense layer before it and activations run in place on reused buffers (same function, fewer
+    passes over memory); any other network honouring the first-layer contract runs through its
+    own ``forward_from_first``.
+    """
+
+    def __init__(
+        self, network: nn.Module, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB
+    ) -> None:
+        self.network = network
+        self.rows = rows_per_chunk(network, memory_budget_mb)
+        self.gather_bytes = max(1, int(memory_budget_mb * 2**20 // 8))
+        W, b = first_layer(network)
+        self.n_genes, self.width = W.shape[1], W.shape[0]
+        self.fused = _fusable(network)
+        with torch.no_grad():
+            if self.fused:
+                scale, shift = _bn_affine(network.blocks[0].norm)
+                b = b * scale + shift
+            else:
+                scale = None
+            WT = torch.zeros((self.n_genes + 1, self.width), dtype=W.dtype, device=W.device)
+            WT[: self.n_genes] = W.T if scale is None else W.T * scale
+            self.WT, self.b0 = WT, b.detach().clone()
+            self.layers: list[tuple[torch.Tensor, torch.Tensor, Callable | None]] = []
+            if self.fused:
+                self.act0 = _IN_PLACE[type(network.blocks[0].act)]
+                for blk in network.blocks[1:]:
+                    sc, sh = _bn_affine(blk.norm)
+                    lw = (blk.linear.weight * sc[:, None]).T.contiguous()
+                    lb = blk.linear.bias * sc + sh if blk.linear.bias is not None else sh
+                    self.layers.append((lw, lb.detach(), _IN_PLACE[type(blk.act)]))
+                out = network.output
+                ob = out.bias if out.bias is not None else torch.zeros_like(out.weight[:, 0])
+                self.layers.append((out.weight.T.contiguous(), ob.detach(), None))
+        self._buffers: dict[int, torch.Tensor] = {}
+
+    def _buffer(self, key: int, n: int, width: int) -> torch.Tensor:
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape[0] < n or buf.shape[1] != width:
+            buf = torch.empty((n, width), dtype=self.WT.dtype, device=self.WT.device)
+            self._buffers[key] = buf
+        return buf[:n]
+
+    def first_buffer(self, n: int) -> torch.Tensor:
+        """Scratch rows for the first layer's output (reused across chunks)."""
+        return self._buffer(0, n, self.width)
+
+    def tail(self, h: torch.Tensor) -> torch.Tensor:
+        """Logits from the first Dense layer's output (as produced with ``WT``/``b0``)."""
+        if not self.fused:
+            with eval_mode(self.network):
+                return self.network.forward_from_first(h)
+        self.act0(h)
+        for i, (lw, lb, act) in enumerate(self.layers, start=1):
+            h = torch.addmm(lb, h, lw, out=self._buffer(i, h.shape[0], lw.shape[1]))
+            if act is not None:
+                act(h)
+        return h
+
+    def single_gene_logits(
+        self,
+        Z: torch.Tensor,
+        genes: np.ndarray,
+        dedupe: bool = True,
+        advance: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Logits when only one gene is kept, for each gene in ``genes`` (column positions of Z).
+
+        ``Z`` is patients x model genes (standardised, on the network's device). Returns
+        float32 (len(genes), patients, n_outputs). The first layer of gene g for patient p is
+        ``b + Z[p, g] * W[:, g]``: a batched outer product.
+        """
+        genes = np.asarray(genes, dtype=np.int64)
+        n_pat = Z.shape[0]
+        Zg = Z[:, torch.as_tensor(genes, device=Z.device)].cpu().numpy()
+        if dedupe:
+            pair_col, pair_val, row_of = _unique_pairs(Zg)
+        else:
+            pair_col = np.repeat(np.arange(len(genes)), n_pat)
+            pair_val = Zg.T.reshape(-1)
+            row_of = np.arange(len(genes))[None, :] * n_pat + np.arange(n_pat)[:, None]
+        dev = Z.device
+        col_t = torch.as_tensor(genes, device=dev)[torch.as_tensor(pair_col, device=dev)]
+        val_t = torch.as_tensor(pair_val, device=dev, dtype=self.WT.dtype)
+        n_rows = len(pair_col)
+        out = None
+        with torch.inference_mode():
+            for start in range(0, n_rows, self.rows):
+                stop = min(start + self.rows, n_rows)
+                h = self.first_buffer(stop - start)
+                torch.index_select(self.WT, 0, col_t[start:stop], out=h)
+                h.mul_(val_t[start:stop, None]).add_(self.b0)
+                logits = self.tail(h)
+                if out is None:
+                    out = np.empty((n_rows, logits.shape[1]), dtype=np.float32)
+                out[start:stop] = logits.float().cpu().numpy()
+                if advance is not None:
+                    advance(stop - start)
+        if out is None:
+            return np.empty((len(genes), n_pat, 0), dtype=np.float32)
+        return np.ascontiguousarray(out[row_of].transpose(1, 0, 2))
+
+    def gene_set_logits(
+        self,
+        Z: torch.Tensor,
+        sets: Sequence[np.ndarray],
+        advance: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Logits when only each set's genes are kept (each set: column positions of Z).
+
+        The first layer of set S is ``b + Z[:, S] @ W[:, S].T``. Sets are taken in order of
+        size and padded to the largest of each batch with a zero gene, so one batched GEMM
+        (``baddbmm``) computes many sets' first layers at once. Returns float32
+        (len(sets), patients, n_outputs); an empty set gives the all-masked output.
+        """
+        n_pat = Z.shape[0]
+        dev = Z.device
+        pad = self.n_genes
+        ZT = torch.zeros((self.n_genes + 1, n_pat), dtype=self.WT.dtype, device=dev)
+        ZT[: self.n_genes] = Z.T
+        sizes = np.array([len(s) for s in sets], dtype=np.int64)
+        order = np.argsort(sizes, kind="stable")
+        per_chunk = max(1, self.rows // max(n_pat, 1))
+        itemsize = self.WT.element_size()
+        out = None
+        with torch.inference_mode():
+            for start in range(0, len(order), per_chunk):
+                chunk = order[start : start + per_chunk]
+                h = self.first_buffer(len(chunk) * n_pat).view(len(chunk), n_pat, self.width)
+                i = 0
+                while i < len(chunk):  # sizes ascend: the last set of a batch is its largest
+                    j = i + 1
+                    while (
+                        j < len(chunk)
+                        and (j + 1 - i) * max(1, int(sizes[chunk[j]])) * self.width * itemsize
+                        <= self.gather_bytes
+                    ):
+                        j += 1
+                    sub = chunk[i:j]
+                    kmax = max(1, int(sizes[sub[-1]]))
+                    index = np.full((len(sub), kmax), pad, dtype=np.int64)
+                    for r, k in enumerate(sub):
+                        index[r, : sizes[k]] = sets[k]
+                    idx = torch.as_tensor(index, device=dev)
+                    torch.baddbmm(self.b0, ZT[idx].transpose(1, 2), self.WT[idx], out=h[i:j])
+                    i = j
+                logits = self.tail(h.view(-1, self.width))
+                if out is None:
+                    out = np.empty((len(sets), n_pat, logits.shape[1]), dtype=np.float32)
+                out[chunk] = logits.float().cpu().numpy().reshape(len(chunk), n_pat, -1)
+                if advance is not None:
+                    advance(len(chunk))
+        if out is None:
+            return np.empty((0, n_pat, 0), dtype=np.float32)
+        return out
+
+
 def single_gene_logits(
     network: nn.Module,
     Z: torch.Tensor,
     genes: np.ndarray,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     dedupe: bool = True,
-    advance: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Logits when only one gene is kept, for each gene in ``genes`` (column positions of Z).
-
-    ``Z`` is patients x model genes (standardised, on the network's device). Returns
-    float32 (len(genes), patients, n_outputs). The first layer of gene g for patient p is
-    ``b + Z[p, g] * W[:, g]``: a batched outer product.
-    """
-    genes = np.asarray(genes, dtype=np.int64)
-    n_pat = Z.shape[0]
-    W, b = first_layer(network)
-    n_out = network.output.out_features if hasattr(network, "output") else None
-    Zg = Z[:, torch.as_tensor(genes, device=Z.device)].cpu().numpy()
-    if dedupe:
-        pair_col, pair_val, row_of = _unique_pairs(Zg)
-    else:
-        pair_col = np.repeat(np.arange(len(genes)), n_pat)
-        pair_val = Zg.T.reshape(-1)
-        row_of = (np.arange(len(genes))[None, :] * n_pat + np.arange(n_pat)[:, None]).astype(
-            np.int64
-        )
-    chunk = rows_per_chunk(network, memory_budget_mb)
-    n_rows = len(pair_col)
-    dev = Z.device
-    WT = W.T[torch.as_tensor(genes, device=dev)].contiguous()  # kept genes x hidden
-    col_t = torch.as_tensor(pair_col, device=dev)
-    val_t = torch.as_tensor(pair_val, device=dev, dtype=Z.dtype)
-    out = None
-    with torch.inference_mode(), eval_mode(network):
-        for start in range(0, n_rows, chunk):
-            stop = min(start + chunk, n_rows)
-            cols = col_t[start:stop]
-            h = torch.addcmul(b, val_t[start:stop, None], WT[cols])
-            logits = network.forward_from_first(h)
-            if out is None:
-                n_out = logits.shape[1]
-                out = np.empty((n_rows, n_out), dtype=np.float32)
-            out[start:stop] = logits.float().cpu().numpy()
-            if advance is not None:
-                advance(stop - start)
-    if out is None:
-        return np.empty((len(genes), n_pat, n_out or 0), dtype=np.float32)
-    return np.ascontiguousarray(out[row_of].transpose(1, 0, 2))
+    """Single-gene masked logits (see ``MaskingEngine.single_gene_logits``)."""
+    return MaskingEngine(network, memory_budget_mb).single_gene_logits(Z, genes, dedupe)
 
 
 def gene_set_logits(
@@ -142,40 +294,9 @@ def gene_set_logits(
     Z: torch.Tensor,
     sets: Sequence[np.ndarray],
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
-    advance: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Logits when only each set's genes are kept (each set: column positions of Z, non-empty).
-
-    The first layer of set S is ``b + Z[:, S] @ W[:, S].T``: one gathered GEMM per set, written
-    into a chunk buffer that the rest of the network then processes as one batch.
-    Returns float32 (len(sets), patients, n_outputs).
-    """
-    n_pat = Z.shape[0]
-    W, b = first_layer(network)
-    dev = Z.device
-    WT = W.T.contiguous()  # genes x hidden: a set's rows are contiguous
-    ZT = Z.T.contiguous()  # genes x patients
-    per_chunk = max(1, rows_per_chunk(network, memory_budget_mb) // max(n_pat, 1))
-    index = [torch.as_tensor(np.asarray(s, dtype=np.int64), device=dev) for s in sets]
-    out = None
-    with torch.inference_mode(), eval_mode(network):
-        for start in range(0, len(index), per_chunk):
-            block = index[start : start + per_chunk]
-            h = torch.empty((len(block), n_pat, W.shape[0]), dtype=W.dtype, device=dev)
-            for i, idx in enumerate(block):
-                torch.addmm(b, ZT[idx].T, WT[idx], out=h[i])
-            logits = network.forward_from_first(h.view(-1, W.shape[0]))
-            if out is None:
-                out = np.empty((len(index), n_pat, logits.shape[1]), dtype=np.float32)
-            out[start : start + len(block)] = (
-                logits.float().cpu().numpy().reshape(len(block), n_pat, -1)
-            )
-            if advance is not None:
-                advance(len(block))
-    if out is None:
-        n_out = network.output.out_features if hasattr(network, "output") else 0
-        return np.empty((0, n_pat, n_out), dtype=np.float32)
-    return out
+    """Gene-set masked logits (see ``MaskingEngine.gene_set_logits``)."""
+    return MaskingEngine(network, memory_budget_mb).gene_set_logits(Z, sets)
 
 
 def naive_masking_logits(
@@ -190,8 +311,9 @@ def naive_masking_logits(
     """
     n_pat, n_genes = Z.shape
     itemsize = torch.finfo(Z.dtype).bits // 8
-    per_row = itemsize * 2 * n_genes
-    rows = max(n_pat, min(rows_per_chunk(network, memory_budget_mb), int(2**20 * 256 // per_row)))
+    per_row = itemsize * 2 * n_genes  # the dense masked input and its mask product
+    budget_rows = int(memory_budget_mb * 2**20 // per_row)
+    rows = max(n_pat, min(rows_per_chunk(network, memory_budget_mb), budget_rows))
     per_chunk = max(1, rows // n_pat)
     out = []
     with torch.inference_mode(), eval_mode(network):

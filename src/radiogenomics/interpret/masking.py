@@ -23,11 +23,10 @@ import torch
 from radiogenomics.errors import InputError
 from radiogenomics.interpret._engine import (
     DEFAULT_MEMORY_BUDGET_MB,
+    MaskingEngine,
     eval_mode,
     first_layer,
-    gene_set_logits,
     on_device,
-    single_gene_logits,
 )
 from radiogenomics.interpret._model import ModelView, align_labels, model_view
 from radiogenomics.interpret.metrics import auc_ap_columns, bh_qvalues, empirical_p
@@ -138,7 +137,16 @@ class _Scorer:
     rows: np.ndarray  # positions in the pooled patient order
     Z: torch.Tensor  # standardised expression of those patients, model gene order
     u2m: np.ndarray  # universe position -> model column, -1 where the model lacks the gene
+    memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB
     _baseline: np.ndarray | None = None
+    _engine: MaskingEngine | None = None
+
+    @property
+    def engine(self) -> MaskingEngine:
+        """Prepared once per network and reused by every call (sets, singles, null draws)."""
+        if self._engine is None:
+            self._engine = MaskingEngine(self.network, self.memory_budget_mb)
+        return self._engine
 
     def baseline(self) -> np.ndarray:
         """Logits with every gene masked (the training-mean profile): one row."""
@@ -237,7 +245,6 @@ def _unit_logits(
     n_patients: int,
     units: list[_Unit],
     single: bool,
-    memory_budget_mb: float,
     desc: str,
     quiet: bool,
 ) -> np.ndarray:
@@ -254,7 +261,7 @@ def _unit_logits(
                 have = np.flatnonzero(cols >= 0)
                 lacking = np.flatnonzero(cols < 0)
                 if len(have):
-                    logits = single_gene_logits(sc.network, sc.Z, cols[have], memory_budget_mb)
+                    logits = sc.engine.single_gene_logits(sc.Z, cols[have])
                     out[np.ix_(have, sc.rows)] = logits
                 advance(len(have))
             else:
@@ -263,9 +270,7 @@ def _unit_logits(
                 have = np.flatnonzero([len(m) > 0 for m in mapped])
                 lacking = np.flatnonzero([len(m) == 0 for m in mapped])
                 if len(have):
-                    logits = gene_set_logits(
-                        sc.network, sc.Z, [mapped[i] for i in have], memory_budget_mb, advance
-                    )
+                    logits = sc.engine.gene_set_logits(sc.Z, [mapped[i] for i in have], advance)
                     out[np.ix_(have, sc.rows)] = logits
             if len(lacking):
                 out[np.ix_(lacking, sc.rows)] = sc.baseline()
@@ -313,39 +318,45 @@ def _null_scores(
     n_universe: int,
     null_draws: int,
     seed: int,
-    memory_budget_mb: float,
     quiet: bool,
 ) -> pd.DataFrame:
-    """AUC/AP of ``null_draws`` random gene sets of each size (genes from the universe)."""
+    """AUC/AP of ``null_draws`` random gene sets of each size (genes from the universe).
+
+    The draws of size k come from their own generator (seed, k), so they do not depend on
+    which other sizes are present; several sizes go through the network together.
+    """
     view = scorers[0].view
-    rows = []
     sizes = sorted(set(int(s) for s in sizes))
+    per_call = max(null_draws, 1024)
+    frames = []
     with progress_bar("null gene sets", total=len(sizes), quiet=quiet) as advance:
-        for k in sizes:
-            gen = rng(seed, "masking-null", k)
-            draws = [
-                np.sort(gen.choice(n_universe, size=k, replace=False)) for _ in range(null_draws)
-            ]
-            units = [_Unit("null", str(i), d, k) for i, d in enumerate(draws)]
-            logits = _unit_logits(
-                scorers, n_patients, units, False, memory_budget_mb, "", quiet=True
-            )
+        for start in range(0, len(sizes), max(1, per_call // null_draws)):
+            group = sizes[start : start + max(1, per_call // null_draws)]
+            units = []
+            for k in group:
+                gen = rng(seed, "masking-null", k)
+                for i in range(null_draws):
+                    draw = np.sort(gen.choice(n_universe, size=k, replace=False))
+                    units.append(_Unit("null", str(i), draw, k))
+            logits = _unit_logits(scorers, n_patients, units, False, "", quiet=True)
             for cls, (auc, ap) in _score(logits, labels, view).items():
-                rows.append(
+                frames.append(
                     pd.DataFrame(
                         {
-                            "size": k,
-                            "draw": np.arange(null_draws),
+                            "size": np.repeat(group, null_draws),
+                            "draw": np.tile(np.arange(null_draws), len(group)),
                             "class": cls,
                             "auc": auc,
                             "ap": ap,
                         }
                     )
                 )
-            advance(1)
-    if not rows:
+            advance(len(group))
+    if not frames:
         return pd.DataFrame(columns=["size", "draw", "class", "auc", "ap"])
-    return pd.concat(rows, ignore_index=True)
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["size", "class", "draw"], kind="stable", ignore_index=True
+    )
 
 
 def _add_null_columns(table: pd.DataFrame, null: pd.DataFrame) -> pd.DataFrame:
@@ -402,8 +413,8 @@ def _run(
         if n_pos == 0 or n_pos == n_pat:
             notes.append(f"class {cls!r}: only one label among the patients; AUC/AP are NaN")
     logit_parts = [
-        _unit_logits(scorers, n_pat, singles, True, memory_budget_mb, "single genes", quiet),
-        _unit_logits(scorers, n_pat, sets, False, memory_budget_mb, "gene sets", quiet),
+        _unit_logits(scorers, n_pat, singles, True, "single genes", quiet),
+        _unit_logits(scorers, n_pat, sets, False, "gene sets", quiet),
     ]
     units = singles + sets
     logits = np.concatenate(logit_parts, axis=0)
@@ -437,7 +448,6 @@ def _run(
             len(universe),
             null_draws,
             seed,
-            memory_budget_mb,
             quiet,
         )
         table = _add_null_columns(table, null)
@@ -490,6 +500,7 @@ def gene_masking(
         rows=np.arange(len(labels)),
         Z=Z,
         u2m=np.arange(len(view.genes)),
+        memory_budget_mb=memory_budget_mb,
     )
     return _run(
         "retrained",
@@ -578,6 +589,7 @@ def masking_from_folds(
                 rows=np.array([pos_of[p] for p in pats], dtype=np.int64),
                 Z=view.standardise(X.loc[rows_labels], dev),
                 u2m=u2m,
+                memory_budget_mb=memory_budget_mb,
             )
         )
     return _run(
