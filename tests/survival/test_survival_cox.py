@@ -188,3 +188,19 @@ def test_bad_input_is_refused_with_the_column_named(rossi):
     text = rossi.assign(fin=rossi["fin"].map({0: "no", 1: "yes"}))
     with pytest.raises(InputError, match=r"\[fin\]: non-numeric"):
         cox_univariate(text, "week", "arrest", ["fin"])
+
+
+def test_newton_fit_matches_lifelines_with_heavy_ties():
+    rng = np.random.default_rng(11)
+    n = 90
+    df = pd.DataFrame({"a": rng.integers(0, 2, n), "b": rng.integers(0, 2, n)})
+    df["c"] = rng.normal(50, 10, n)
+    t = rng.exponential(30 / np.exp(0.8 * df["a"] - 0.5 * df["b"] + 0.03 * (df["c"] - 50)))
+    df["t"] = np.ceil(t / 5) * 5  # few distinct times: many tied deaths
+    df["e"] = (rng.random(n) < 0.75).astype(int)
+    assert df.loc[df["e"] == 1, "t"].duplicated().sum() > 40
+    fit = fit_cox(df, "t", "e", ["a", "b", "c"])
+    ref = CoxPHFitter().fit(df[["t", "e", "a", "b", "c"]], "t", "e")
+    assert np.allclose(fit.coef, ref.params_[["a", "b", "c"]], atol=1e-6)
+    assert np.allclose(fit.se, ref.standard_errors_[["a", "b", "c"]], atol=1e-6)
+    assert fit.loglik == pytest.approx(ref.log_likelihood_, abs=1e-8)
