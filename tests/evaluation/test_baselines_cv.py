@@ -52,6 +52,7 @@ def fitted(tmp_path_factory):
         executor=LocalExecutor(1, quiet=True),
         out_dir=out,
         grids=grids,
+        figure_dir=out / "figures",
     )
     return X, traits, out, res
 
@@ -113,7 +114,7 @@ def test_outputs_are_written(fitted):
     assert set(read_table(out / "baseline_cv_summary").model) == set(BASELINES)
     assert json.loads((out / "chosen_params.json").read_text()) == res.chosen
     for ext in ("png", "svg"):
-        assert (out / f"cv_auc.{ext}").stat().st_size > 1000
+        assert (out / "figures" / f"cv_auc.{ext}").stat().st_size > 1000
 
 
 def test_folds_are_the_shared_stratified_folds():

@@ -309,6 +309,7 @@ def run_baselines(
     grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
     folds: Mapping[str, Folds] | None = None,
     adjust_folds: bool = False,
+    figure_dir: str | Path | None = None,
 ) -> BaselineResults:
     """The ``baselines`` stage: grid search, observed CV AUC/AP, chosen hyperparameters.
 
@@ -316,7 +317,8 @@ def run_baselines(
     training patients); ``traits`` is patients x traits (binary, NaN = missing). Give the same
     ``seed`` as the networks' cross-validation so both use the same folds. With
     ``out_dir``, writes ``baseline_cv`` (per fold), ``baseline_cv_summary``, ``baseline_grid``
-    (tables, Parquet + CSV), ``chosen_params.json`` and the ``cv_auc`` figure (PNG + SVG).
+    (tables, Parquet + CSV), ``chosen_params.json`` and the ``cv_auc`` figure (PNG + SVG,
+    in ``figure_dir`` when given, else ``out_dir``).
     """
     data = prepare_cohort(X, traits)
     res = grid_search_baselines(
@@ -330,5 +332,5 @@ def run_baselines(
         write_json(out / "chosen_params.json", res.chosen)
         from radiogenomics.evaluation.comparison_figures import plot_cv_auc
 
-        plot_cv_auc(res.folds, out / "cv_auc")
+        plot_cv_auc(res.folds, Path(figure_dir or out) / "cv_auc")
     return res

@@ -329,6 +329,7 @@ def run_bootstrap(
     models: Sequence[str] | None = None,
     reference: str = NN,
     autoencoder: Any = None,
+    figure_dir: str | Path | None = None,
 ) -> BootstrapResults:
     """The ``bootstrap`` stage: B repetitions x model types x traits, resumable from ``out_dir``.
 
@@ -336,9 +337,10 @@ def run_bootstrap(
     ``chosen_params.json``, or for ``"nn"`` a network config / its dict). ``models`` restricts
     the model types (default: every one in ``chosen``). With ``out_dir`` the finished units are
     kept under ``out_dir/units`` and the tables ``bootstrap_folds``, ``bootstrap_auc``,
-    ``bootstrap_differences``, ``bootstrap_summary`` and the figure ``bootstrap_differences``
-    are written there. ``autoencoder`` (a trained autoencoder) is needed when the network's
-    config transfers encoder layers; its scaler then standardises the network's input.
+    ``bootstrap_differences``, ``bootstrap_summary`` are written there, and the figure
+    ``bootstrap_differences`` (PNG + SVG) in ``figure_dir`` (default: ``out_dir``).
+    ``autoencoder`` (a trained autoencoder) is needed when the network's config transfers
+    encoder layers; its scaler then standardises the network's input.
     """
     if n_reps < 1:
         raise InputError(f"n_reps={n_reps}", field="repetitions", expected="at least 1")
@@ -378,7 +380,7 @@ def run_bootstrap(
     res = summarise_bootstrap([done[i] for i in range(len(units))], reference)
     res = replace(res, n_computed=len(todo))
     if out_dir is not None:
-        write_bootstrap(res, Path(out_dir))
+        write_bootstrap(res, Path(out_dir), figure_dir)
     return res
 
 
@@ -478,7 +480,7 @@ def summarise_differences(differences: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-def write_bootstrap(res: BootstrapResults, out: Path) -> None:
+def write_bootstrap(res: BootstrapResults, out: Path, figure_dir: str | Path | None = None) -> None:
     """The bootstrap's tables (Parquet + CSV) and Fig. 4b (PNG + SVG) under ``out``."""
     write_table(res.folds, out / "bootstrap_folds")
     write_table(res.auc, out / "bootstrap_auc")
@@ -490,7 +492,7 @@ def write_bootstrap(res: BootstrapResults, out: Path) -> None:
         plot_bootstrap_differences(
             res.differences,
             summarise_differences(res.differences),
-            out / "bootstrap_differences",
+            Path(figure_dir or out) / "bootstrap_differences",
             reference=res.reference,
         )
 
