@@ -193,13 +193,14 @@ def _observed(ranked: RankedGenes, sets: PreparedSets) -> tuple[np.ndarray, list
     for s, idx in enumerate(sets.members):
         k = idx.size
         pos = np.sort(rank_of[:, idx], axis=1)  # (R, k)
-        w = np.take_along_axis(ranked.weights, pos, axis=1)
-        total = w.sum(axis=1, keepdims=True)
-        zero = total[:, 0] == 0
+        w = np.ascontiguousarray(np.take_along_axis(ranked.weights, pos, axis=1))
+        c = np.cumsum(w, axis=1)  # sequential sums: the same bits however many rankings
+        zero = c[:, -1] == 0
         if zero.any():
             w[zero] = 1.0
-            total = w.sum(axis=1, keepdims=True)
-        c = np.cumsum(w, axis=1) / total
+            c = np.cumsum(w, axis=1)
+        total = c[:, -1:]
+        c = c / total
         miss = (pos - np.arange(k)) / (n - k)
         tops = c - miss
         bottoms = tops - w / total
