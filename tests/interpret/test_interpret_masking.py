@@ -237,3 +237,30 @@ def test_bad_input_is_refused_with_a_clear_message():
         gene_masking(model, X, y.set_axis([f"Q{i}" for i in range(len(y))]))
     with pytest.raises(InputError, match="has no 'scaler'"):
         gene_masking(SimpleNamespace(network=model.network, classes=model.classes), X, y)
+
+
+def test_out_of_fold_masking_of_a_cross_validation_run():
+    from radiogenomics.evaluation.nn_cv import cross_validate
+    from radiogenomics.interpret import out_of_fold_masking
+    from radiogenomics.models import NetworkConfig
+
+    _, X, y = random_model(n_genes=25, n_out=3, n_patients=30, seed=41)
+    config = NetworkConfig(hidden=(8, 4), max_epochs=3, patience=2, batch_size=8, dropout=0.2)
+    cv = cross_validate(X, y, config, n_splits=3, seed=0, keep_models=True, device="cpu")
+    every_gene = {"all": list(X.columns)}
+    res = out_of_fold_masking(
+        cv, X, gene_sets=every_gene, single_genes=["G4"], return_probabilities=True, collection="c"
+    )
+    # keeping every gene masks nothing: the CV's own out-of-fold probabilities come back
+    oof = cv.oof_proba.loc[list(res.patients), list(res.classes)]
+    np.testing.assert_allclose(res.probability_frame("all"), oof.to_numpy(), atol=1e-5)
+    for fold, model in zip(cv.folds, cv.fold_models, strict=True):
+        alone = gene_masking(
+            model, X.loc[fold.val_ids], y, single_genes=["G4"], return_probabilities=True
+        )
+        np.testing.assert_allclose(
+            res.probability_frame("G4").loc[fold.val_ids], alone.probability_frame("G4"), atol=1e-6
+        )
+    cv.fold_models = None
+    with pytest.raises(InputError, match="keep_models=True"):
+        out_of_fold_masking(cv, X)

@@ -1,11 +1,28 @@
 """Interpretation of trained networks: gene masking (cohort level) and gene saliency (patient
 level), METHOD.md sections 4 and 5."""
 
+from radiogenomics.interpret.figures import (
+    masking_heatmap,
+    masking_matrix,
+    probability_heatmap,
+    probability_panels,
+)
 from radiogenomics.interpret.masking import (
     MaskingResult,
     gene_masking,
     masking_from_folds,
+    out_of_fold_masking,
 )
 from radiogenomics.interpret.saliency import gene_saliency
 
-__all__ = ["MaskingResult", "gene_masking", "gene_saliency", "masking_from_folds"]
+__all__ = [
+    "MaskingResult",
+    "gene_masking",
+    "gene_saliency",
+    "masking_from_folds",
+    "masking_heatmap",
+    "masking_matrix",
+    "out_of_fold_masking",
+    "probability_heatmap",
+    "probability_panels",
+]

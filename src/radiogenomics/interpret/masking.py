@@ -606,3 +606,33 @@ def masking_from_folds(
         collection,
         quiet,
     )
+
+
+def out_of_fold_masking(
+    cv_result: object,
+    X: pd.DataFrame,
+    y: pd.Series | None = None,
+    gene_sets: object = None,
+    single_genes: bool | Iterable[str] = True,
+    **kwargs: object,
+) -> MaskingResult:
+    """Out-of-fold masking from a cross-validation run kept with ``keep_models=True``.
+
+    Each patient is scored by the fold model that held it out (``cv_result.folds[k].val_ids``
+    with ``cv_result.fold_models[k]``); ``y`` defaults to the labels the CV used. Other
+    options as in :func:`gene_masking`.
+    """
+    fold_models = getattr(cv_result, "fold_models", None)
+    folds = getattr(cv_result, "folds", None)
+    if not fold_models or folds is None:
+        raise InputError(
+            "the cross-validation result kept no fold models",
+            field="cv_result.fold_models",
+            expected="cross_validate(..., keep_models=True)",
+        )
+    if y is None:
+        y = getattr(cv_result, "labels", None)
+        if y is None:
+            raise InputError("no labels given and none in the CV result", field="y")
+    fold_patients = [list(getattr(f, "val_ids", f)) for f in folds]
+    return masking_from_folds(fold_models, fold_patients, X, y, gene_sets, single_genes, **kwargs)
