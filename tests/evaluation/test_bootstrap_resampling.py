@@ -75,3 +75,12 @@ def test_a_one_class_set_is_refused_with_a_clear_message():
     gen = np.random.default_rng(0)
     with pytest.raises(InputError, match=r"\[validation fold 0\].*one class"):
         resample_with_both_classes(y, np.array([0, 1, 2]), gen, what="validation fold 0")
+
+
+def test_too_few_patients_for_k_folds_fails_clearly_or_lowers_k():
+    y = np.array([1] * 3 + [0] * 30)
+    with pytest.raises(InputError, match=r"\[small\].*3 patients, fewer than the 5 folds"):
+        bootstrap_split(y, 5, seed=0, rep=0, trait="small")
+    with pytest.warns(UserWarning, match="using 3 folds"):
+        folds = bootstrap_split(y, 5, seed=0, rep=0, trait="small", adjust=True)
+    assert len(folds) == 3

@@ -31,7 +31,6 @@ from radiogenomics.errors import InputError
 from radiogenomics.evaluation.baselines_cv import (
     CohortArrays,
     Folds,
-    params_key,
     prepare_cohort,
     score,
     standardise,
@@ -71,15 +70,21 @@ def resample_with_both_classes(
     raise RuntimeError(f"no resample of the {what} held both classes in {_MAX_TRIES} draws")
 
 
-def bootstrap_split(y: np.ndarray, n_splits: int, seed: int, rep: int, trait: str) -> Folds:
+def bootstrap_split(
+    y: np.ndarray, n_splits: int, seed: int, rep: int, trait: str, adjust: bool = False
+) -> Folds:
     """The resampled (training, validation) positions of each fold of one repetition.
 
     Depends only on (seed, rep, trait), so every model type of a repetition trains and is scored
-    on the same resamples.
+    on the same resamples. ``adjust`` lowers K when the smaller class has fewer patients.
     """
     y = np.asarray(y)
     folds = stratified_folds(
-        y, n_splits, seed=derive_seed(seed, "bootstrap-split", rep, trait), task=trait
+        y,
+        n_splits,
+        seed=derive_seed(seed, "bootstrap-split", rep, trait),
+        task=trait,
+        adjust=adjust,
     )
     out = []
     for k, (tr, va) in enumerate(folds):
@@ -205,7 +210,14 @@ def run_unit(unit: BootstrapUnit, shared: Mapping[str, Any]) -> dict[str, Any]:
     data: CohortArrays = shared["data"]
     seed = int(shared["seed"])
     t = data.traits[unit.trait]
-    folds = bootstrap_split(t.y, int(shared["n_splits"]), seed, unit.rep, unit.trait)
+    folds = bootstrap_split(
+        t.y,
+        int(shared["n_splits"]),
+        seed,
+        unit.rep,
+        unit.trait,
+        adjust=bool(shared.get("adjust_folds", False)),
+    )
     seeds = [
         derive_seed(seed, "bootstrap-fit", unit.rep, unit.trait, unit.model, k)
         for k in range(len(folds))
@@ -268,6 +280,17 @@ def _normalise_params(model: str, params: Any) -> dict[str, Any]:
     return dict(params)
 
 
+def _effective_params(model: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Every setting the model trains with, defaults included (so a changed default is a new
+    input, never silently mixed with units computed under the old one)."""
+    if model == NN:
+        from radiogenomics.models.config import NetworkConfig
+
+        return NetworkConfig(**params).model_dump(mode="json")
+    est = get_baseline(model).factory(dict(params), 0)
+    return {k: v for k, v in est.get_params().items() if k != "random_state"}
+
+
 def plan_units(
     data: CohortArrays,
     chosen: Mapping[str, Mapping[str, Any]],
@@ -276,6 +299,7 @@ def plan_units(
     seed: int,
     models: Sequence[str] | None = None,
     network_digest: str | None = None,
+    adjust_folds: bool = False,
 ) -> list[BootstrapUnit]:
     """Every (repetition, trait, model type) unit, each with the fingerprint of its inputs."""
     missing = [t for t in data.traits if t not in chosen]
@@ -303,8 +327,9 @@ def plan_units(
                 "version": UNIT_VERSION,
                 "trait": trait,
                 "model": model,
-                "params": params,
+                "params": _effective_params(model, params),
                 "n_splits": int(n_splits),
+                "adjust_folds": bool(adjust_folds),
                 "seed": int(seed),
                 "data": digest,
             }
@@ -330,6 +355,7 @@ def run_bootstrap(
     reference: str = NN,
     autoencoder: Any = None,
     figure_dir: str | Path | None = None,
+    adjust_folds: bool = False,
 ) -> BootstrapResults:
     """The ``bootstrap`` stage: B repetitions x model types x traits, resumable from ``out_dir``.
 
@@ -340,14 +366,24 @@ def run_bootstrap(
     ``bootstrap_differences``, ``bootstrap_summary`` are written there, and the figure
     ``bootstrap_differences`` (PNG + SVG) in ``figure_dir`` (default: ``out_dir``).
     ``autoencoder`` (a trained autoencoder) is needed when the network's config transfers
-    encoder layers; its scaler then standardises the network's input.
+    encoder layers; its scaler then standardises the network's input. ``adjust_folds`` lowers
+    K (with a warning) for a trait whose smaller class has fewer patients than folds.
     """
     if n_reps < 1:
         raise InputError(f"n_reps={n_reps}", field="repetitions", expected="at least 1")
     data = prepare_cohort(X, traits, names=list(chosen))
     inputs = None if autoencoder is None else NetworkInputs.from_autoencoder(autoencoder, X)
     digest = None if inputs is None else inputs.digest()
-    units = plan_units(data, chosen, n_reps, n_splits, seed, models, network_digest=digest)
+    units = plan_units(
+        data,
+        chosen,
+        n_reps,
+        n_splits,
+        seed,
+        models,
+        network_digest=digest,
+        adjust_folds=adjust_folds,
+    )
     needs_ae = sorted({u.trait for u in units if u.model == NN and u.params.get("ae_layers")})
     if needs_ae and inputs is None:
         raise InputError(
@@ -371,6 +407,7 @@ def run_bootstrap(
         "data": data,
         "n_splits": int(n_splits),
         "seed": int(seed),
+        "adjust_folds": bool(adjust_folds),
         "network_inputs": inputs,
     }
     computed = (executor or LocalExecutor()).map(
@@ -501,7 +538,6 @@ __all__ = [
     "BootstrapResults",
     "BootstrapUnit",
     "bootstrap_split",
-    "params_key",
     "plan_units",
     "resample_with_both_classes",
     "run_bootstrap",

@@ -69,7 +69,7 @@ def _svm_rbf(params: Params, seed: int) -> ClassifierMixin:
 
 
 def _random_forest(params: Params, seed: int) -> ClassifierMixin:
-    defaults: Params = {"n_estimators": 300}
+    defaults: Params = {"n_estimators": 200}
     return RandomForestClassifier(
         class_weight="balanced", n_jobs=1, random_state=seed, **{**defaults, **params}
     )
