@@ -174,6 +174,11 @@ class EnrichmentConfig(Section):
     ranking: Literal["ap", "auc"] = "ap"
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
     nperm: int = Field(10000, ge=10)
+    small_p: Literal["multilevel", "none"] = Field(
+        "none",
+        description="'multilevel' estimates p below 1/(nperm+1) (fgsea's multilevel); 'none' is "
+        "the paper's simple permutation p",
+    )
     min_size: int = Field(15, ge=1)
     max_size: int = Field(500, ge=1)
 
@@ -182,6 +187,7 @@ class RadiogenomicTraitsConfig(Section):
     enabled: bool = True
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
     nperm: int = Field(10000, ge=10)
+    small_p: Literal["multilevel", "none"] = "none"
     min_size: int = Field(15, ge=1)
     max_size: int = Field(500, ge=1)
     alpha: float = Field(0.05, gt=0.0, lt=1.0)

@@ -64,6 +64,7 @@ def run_enrichment(ctx) -> dict:
         min_size=e.min_size,
         max_size=e.max_size,
         seed=ctx.seed("gsea"),
+        small_p=None if e.small_p == "none" else e.small_p,
         device=None if ctx.cfg.device == "auto" else ctx.cfg.device,
     )
     res = res.rename(columns={"ranking": "task"})
