@@ -81,22 +81,12 @@ def run_enrichment(ctx) -> dict:
     return {r["task"]: r["set"] for r in best.to_dict("records")}
 
 
-def _nes_heatmap(ctx, res: pd.DataFrame, n: int = 12) -> None:
-    sig = res.sort_values(["padj", "nes"], ascending=[True, False]).groupby("task").head(n)
-    keep = list(dict.fromkeys(sig["set"]))
-    mat = res[res["set"].isin(keep)].pivot_table(index="set", columns="task", values="nes")
-    if mat.empty:
+def _nes_heatmap(ctx, res: pd.DataFrame) -> None:
+    from radiogenomics.enrichment import plot_nes_heatmap
+
+    if res.empty:
         return
-    mat = mat.loc[mat.max(axis=1).sort_values(ascending=False).index]
-    plt = _plt()
-    lim = float(np.nanmax(np.abs(mat.to_numpy()))) or 1.0
-    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * mat.shape[1], 1.2 + 0.28 * mat.shape[0]))
-    im = ax.imshow(mat.to_numpy(dtype=float), aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
-    ax.set_xticks(range(mat.shape[1]), mat.columns, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(mat.shape[0]), mat.index, fontsize=7)
-    fig.colorbar(im, ax=ax, label="NES", shrink=0.8)
-    ax.set_title("GSEA of single-gene masking rankings")
-    ctx.figure(fig, "gsea_nes_heatmap")
+    plot_nes_heatmap(res, ctx.dir / "figures" / "gsea_nes_heatmap", ranking_col="task")
 
 
 def run_radiogenomic_traits(ctx) -> dict:
@@ -113,21 +103,21 @@ def run_radiogenomic_traits(ctx) -> dict:
         if not ctx.unit_done(key):
             sal = ctx.read("saliency", row["table"], index="gene")
             ctx.log.info("radiogenomic traits: %s, %d patients", label, sal.shape[1])
-            res = radiogenomic_traits(
+            traits, long = radiogenomic_traits(
                 sal,
                 dict(sets.items()),
+                model_name=label,
                 alpha=r.alpha,
-                min_patients=1,
+                min_patients=0,
                 nperm=r.nperm,
                 min_size=r.min_size,
                 max_size=r.max_size,
                 seed=ctx.seed(label),
+                small_p=None if r.small_p == "none" else r.small_p,
             )
-            traits, long = res if isinstance(res, tuple) else (res.traits, res.table)
             traits = traits.copy()
-            traits.columns = [f"{label} + {c}" for c in traits.columns]
             traits.index.name = "patient"
-            long = long.copy()
+            long = long.drop(columns=["leading_edge"], errors="ignore")
             long.insert(0, "model", label)
             ctx.table(traits.astype(float), f"units/{key}_traits", index=True)
             ctx.table(long, f"units/{key}_gsea")
@@ -157,13 +147,7 @@ def run_radiogenomic_traits(ctx) -> dict:
     ).sort_values("patients", ascending=False, kind="stable")
     ctx.table(prevalence.reset_index(drop=True), "prevalence")
     if len(kept):
-        plt = _plt()
-        p = prevalence[prevalence["kept"]].head(30)
-        fig, ax = plt.subplots(figsize=(6, 1.0 + 0.25 * len(p)))
-        ax.barh(range(len(p))[::-1], p["percent"], color="#3c5a82")
-        ax.set_yticks(range(len(p))[::-1], p["trait"], fontsize=7)
-        ax.set_xlabel("% of patients enriched")
-        ax.set_title("Radiogenomic trait prevalence")
-        fig.tight_layout()
-        ctx.figure(fig, "radiogenomic_trait_prevalence")
+        from radiogenomics.enrichment import plot_patients_enriched
+
+        plot_patients_enriched(traits, ctx.dir / "figures" / "radiogenomic_trait_prevalence")
     return {"traits": int(len(kept)), "patients": int(len(traits))}

@@ -165,6 +165,15 @@ class StageOutcome:
     reason: str = ""
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (worker processes)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -357,6 +366,7 @@ class Pipeline:
         log.info("stage %s: running", name)
         ctx = StageContext(name, self.cfg, self.folder, log, quiet=quiet)
         t0 = time.perf_counter()
+        c0 = _cpu_seconds()
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -392,13 +402,14 @@ class Pipeline:
             status="done",
             finished=_now(),
             seconds=round(seconds, 3),
+            cpu_seconds=round(_cpu_seconds() - c0, 3),
             summary=summary,
             notes=ctx.notes,
             outputs=outputs,
             output_hash=RunFolder.output_hash(outputs),
         )
         self.folder.write_manifest(name, manifest)
-        log.info("stage %s: done in %.1f s", name, seconds)
+        log.info("stage %s: done in %.1f s (CPU %.1f s)", name, seconds, manifest["cpu_seconds"])
         return StageOutcome(name, "done", seconds=seconds)
 
 
