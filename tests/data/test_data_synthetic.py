@@ -98,7 +98,7 @@ def test_edema_gate_and_survival_link(cohort):
     emt = scores["SYN_EMT"][y.index]
     auc_high = roc_auc_score(y[high], emt[high])
     auc_low = roc_auc_score(y[~high], emt[~high])
-    assert auc_high > 0.75 and auc_low < 0.65  # EMT acts on edema only where S is high
+    assert auc_high > 0.9 and auc_high - auc_low > 0.2  # EMT acts on edema where S is high
     for endpoint in ("os", "pfs"):
         surv = c.survival(endpoint)
         frame = surv.assign(S=scores[truth["survival"]["programme"]][surv.index])
