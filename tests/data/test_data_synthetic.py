@@ -119,6 +119,9 @@ def test_tpm_variant_and_bad_arguments(tmp_path):
     gen = generate_cohort(tmp_path / "t", seed=1, n_patients=60, n_genes=800, scale="tpm")
     c = gen.load()
     assert c.expression_report.scale == "tpm" and c.expression.shape == (60, 800)
+    small = generate_cohort(tmp_path / "s", seed=2, n_patients=50, n_genes=300).load()
+    sets = read_gene_sets(tmp_path / "s" / FILES["gene_sets"]).filter(small.genes, 15, 500)
+    assert small.expression.shape == (50, 300) and set(PROGRAMMES) <= set(sets)
     with pytest.raises(InputError, match="n_genes=100 is too small"):
         generate_cohort(tmp_path / "x", n_genes=100)
     with pytest.raises(InputError, match="unknown scale"):

@@ -15,7 +15,7 @@ def synthetic_command(
     out: Path = typer.Option(..., "--out", help="folder to write the cohort's files into"),
     seed: int = typer.Option(0, "--seed", help="seed (same seed: same files, byte for byte)"),
     patients: int = typer.Option(500, "--patients", help="number of patients"),
-    genes: int = typer.Option(3000, "--genes", help="number of genes (at least 650)"),
+    genes: int = typer.Option(3000, "--genes", help="number of genes (at least 300)"),
     scale: str = typer.Option("counts", "--scale", help="expression values: counts or tpm"),
     imaging_fraction: float = typer.Option(
         0.7, "--imaging-fraction", help="fraction of patients with VASARI traits"

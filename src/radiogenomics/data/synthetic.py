@@ -63,6 +63,19 @@ PROGRAMMES = {
     "SYN_INTERFERON": 40,  # not linked to any trait: a negative control
     "SYN_OXPHOS": 50,  # not linked to any trait: a negative control
 }
+_MIN_PROGRAMME = 15  # the smallest set GSEA tests by default
+_FREE_GENES = 100  # genes outside every programme, at least
+MIN_GENES = len(PROGRAMMES) * _MIN_PROGRAMME + _FREE_GENES + 35
+
+
+def programme_sizes(n_genes: int) -> dict[str, int]:
+    """Programme sizes: :data:`PROGRAMMES` from 650 genes up; shrunk in proportion (at least 15
+    genes each) for smaller test cohorts."""
+    full = sum(PROGRAMMES.values())
+    factor = min(1.0, (n_genes - _FREE_GENES) / full)
+    return {k: max(_MIN_PROGRAMME, int(round(v * factor))) for k, v in PROGRAMMES.items()}
+
+
 # Mild correlations between programme scores (realistic co-regulation).
 _CORRELATED = {("SYN_HYPOXIA", "SYN_ANGIOGENESIS"): 0.3, ("SYN_NEURAL", "SYN_OLIGODENDROCYTE"): 0.3}
 
@@ -188,13 +201,14 @@ def generate_cohort(
     ``scale``: ``counts`` (integer read counts) or ``tpm``. Returns the written paths and the
     planted truth (also in ``truth.json``).
     """
-    n_prog_genes = sum(PROGRAMMES.values())
-    if n_genes < n_prog_genes + 100:
+    if n_genes < MIN_GENES:
         raise InputError(
-            f"n_genes={n_genes} is too small for the {n_prog_genes} programme genes",
+            f"n_genes={n_genes} is too small for {len(PROGRAMMES)} programmes of at least "
+            f"{_MIN_PROGRAMME} genes",
             field="n_genes",
-            expected=f"at least {n_prog_genes + 100}",
+            expected=f"at least {MIN_GENES}",
         )
+    sizes = programme_sizes(n_genes)
     if n_patients < 40:
         raise InputError(
             f"n_patients={n_patients} is too small", field="n_patients", expected="at least 40"
@@ -215,7 +229,7 @@ def generate_cohort(
     order = g.permutation(n_genes)
     programmes: dict[str, list[str]] = {}
     start = 0
-    for name, size in PROGRAMMES.items():
+    for name, size in sizes.items():
         idx = np.sort(order[start : start + size])
         programmes[name] = [genes[i] for i in idx]
         start += size
@@ -353,7 +367,7 @@ def generate_cohort(
         descr[name] = "synthetic programme"
     decoys = []
     for d in range(n_decoys):
-        size = int(g.integers(15, 120))
+        size = int(g.integers(15, min(120, len(free))))
         if d % 5 == 0:  # partly overlapping a programme: a realistic near-miss
             prog = names[d // 5 % len(names)]
             part = g.choice(programmes[prog], max(3, len(programmes[prog]) // 5), replace=False)
