@@ -6,7 +6,6 @@ import hashlib
 import random
 
 import numpy as np
-import torch
 
 
 def derive_seed(base: int, *keys: object) -> int:
@@ -24,8 +23,10 @@ def rng(base: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng(derive_seed(base, *keys))
 
 
-def seed_torch(seed: int) -> torch.Generator:
+def seed_torch(seed: int):
     """Seed torch's global generator (for layer initialisation) and return a CPU generator."""
+    import torch  # here, so that importing the data layer does not load torch
+
     torch.manual_seed(seed)
     random.seed(seed)
     g = torch.Generator()
