@@ -16,6 +16,8 @@ Needs the optional dependency: ``pip install radiogenomics[distributed]``.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import socket
 import sys
 from collections.abc import Sequence
@@ -202,6 +204,7 @@ class RayExecutor:
             "logging_level": logging.WARNING,
         }
         if address is None:  # a private local cluster: size it, no dashboard
+            _private_token()
             kwargs.update(
                 num_cpus=num_cpus,
                 object_store_memory=object_store_memory,
@@ -313,6 +316,21 @@ class RayExecutor:
         finally:
             del shared_ref
         return results
+
+
+def _private_token() -> None:
+    """Token authentication for a private local cluster, with a token of this process only.
+
+    Recent Ray turns token authentication on for a local cluster and otherwise saves a token
+    into the user's home (``~/.ray/auth_token``), which every later Ray start on the machine
+    then picks up. A token held in this process's environment (inherited by the cluster it
+    starts) keeps the cluster closed to others without touching the home folder. Settings the
+    user made (``RAY_AUTH_MODE``, ``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH``) are kept.
+    """
+    if any(k in os.environ for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")):
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
 
 
 def _probe(address: str, timeout_s: float = 5.0) -> None:
