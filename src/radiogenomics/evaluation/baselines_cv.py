@@ -182,15 +182,25 @@ class GridUnit:
     fold: int
 
 
+def unit_threads():
+    """Cap BLAS/OpenMP threads inside a work unit at torch's thread count (which the executor
+    sets to cores / workers), so parallel units do not oversubscribe the cores."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=max(1, torch.get_num_threads()))
+
+
 def _grid_unit(unit: GridUnit, shared: dict[str, Any]) -> tuple[float, float]:
     """Fit one grid point on one fold's training patients; score its validation patients."""
     data: CohortArrays = shared["data"]
     t = data.traits[unit.trait]
     tr, va = shared["folds"][unit.trait][unit.fold]
-    Ztr, Zva = standardise(data.X, data.genes, t.rows[tr], t.rows[va])
-    seed = derive_seed(shared["seed"], "baseline", unit.trait, unit.model, unit.fold)
-    est = fit_baseline(unit.model, unit.params, Ztr, t.y[tr], seed)
-    return score(t.y[va], positive_scores(est, Zva))
+    with unit_threads():
+        Ztr, Zva = standardise(data.X, data.genes, t.rows[tr], t.rows[va])
+        seed = derive_seed(shared["seed"], "baseline", unit.trait, unit.model, unit.fold)
+        est = fit_baseline(unit.model, unit.params, Ztr, t.y[tr], seed)
+        return score(t.y[va], positive_scores(est, Zva))
 
 
 def params_key(params: Params) -> str:

@@ -34,6 +34,7 @@ from radiogenomics.evaluation.baselines_cv import (
     prepare_cohort,
     score,
     standardise,
+    unit_threads,
 )
 from radiogenomics.evaluation.splits import stratified_folds
 from radiogenomics.execution import Executor, LocalExecutor
@@ -222,7 +223,7 @@ def run_unit(unit: BootstrapUnit, shared: Mapping[str, Any]) -> dict[str, Any]:
         derive_seed(seed, "bootstrap-fit", unit.rep, unit.trait, unit.model, k)
         for k in range(len(folds))
     ]
-    with _thread_limit():
+    with unit_threads():
         if unit.model == NN:
             scored = _network_scores(unit, data, folds, seeds, shared.get("network_inputs"))
         else:
@@ -248,14 +249,6 @@ def run_unit(unit: BootstrapUnit, shared: Mapping[str, Any]) -> dict[str, Any]:
         "fingerprint": unit.fingerprint,
         "folds": rows,
     }
-
-
-def _thread_limit():
-    """BLAS threads inside a unit: as many as torch has (one per worker under the executor)."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=max(1, torch.get_num_threads()))
 
 
 # ----------------------------------------------------------------------------- the stage
