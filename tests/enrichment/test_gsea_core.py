@@ -143,7 +143,7 @@ def test_gsea_many_equals_gsea_per_ranking():
     sets = {f"s{j}": list(rng.choice(genes, int(rng.integers(15, 80)), False)) for j in range(8)}
     sets["planted"] = genes[:30]
     many = gsea_many(frame, sets, nperm=1200, seed=7, chunk_size=2)
-    assert "multilevel" in set(many["pval_method"])
+    assert many["pval_method"].str.startswith("multilevel").any()
     for col in frame.columns:
         one = gsea(frame[col], sets, nperm=1200, seed=7)
         got = many[many["ranking"] == col].drop(columns="ranking").reset_index(drop=True)

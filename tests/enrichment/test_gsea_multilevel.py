@@ -76,9 +76,12 @@ def test_orders_strong_sets_beyond_permutation_floor():
 def test_multilevel_reproducible_and_batch_independent():
     r = _ranking(seed=2)
     ranked = rank_genes(r.to_frame())
-    es_a, es_b = 0.45, 0.5
-    both = multilevel_pvalues(ranked.weights, [0, 0], [30, 30], [es_a, es_b], [11, 12])
-    alone = multilevel_pvalues(ranked.weights, [0], [30], [es_b], [12])
-    assert both.pval[1] == alone.pval[0]
-    assert both.levels[1] == alone.levels[0]
-    assert both.pval[0] > both.pval[1]
+    weights = np.vstack([ranked.weights, ranked.weights[:, ::-1]])
+    # tasks of different sizes and rankings share a padded batch
+    both = multilevel_pvalues(weights, [0, 1, 0], [30, 45, 30], [0.45, -0.4, 0.5], [11, 13, 12])
+    alone = multilevel_pvalues(weights, [0], [30], [0.5], [12])
+    assert both.pval[2] == alone.pval[0]
+    assert both.levels[2] == alone.levels[0]
+    assert both.pval[0] > both.pval[2]
+    other = multilevel_pvalues(weights, [1], [45], [-0.4], [13])
+    assert both.pval[1] == other.pval[0]

@@ -7,7 +7,7 @@ of ``k`` genes by adaptive multilevel splitting (the idea of fgsea's multilevel 
 1. draw ``n`` random sets and compute their ES;
 2. take the median ES as the next level ``t``; the half above it survives, ``P(ES > t)`` is
    estimated as the surviving fraction; the other half is replaced by copies of survivors;
-3. every set then takes Metropolis steps that swap one member for a random non-member and are
+3. every set then takes ``5 + k // 10`` Metropolis steps that swap one member for a random non-member and are
    accepted only if the ES stays above ``t`` (this keeps the sets distributed uniformly among
    those with ES > t while decorrelating the copies);
 4. repeat until the median reaches ``s``; then ``P(ES >= s)`` is the product of the level
@@ -54,34 +54,42 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def _uniform(seeds: np.ndarray, counter: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Uniform [0, 1) numbers ``(T, *shape)`` from a hash of (task seed, counter, index)."""
+def _uniform(seeds: np.ndarray, counters: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniform [0, 1) numbers ``(T, *shape)`` from a hash of (task seed, task counter, index)."""
     size = int(np.prod(shape))
     with np.errstate(over="ignore"):
-        key = (np.uint64(counter) << np.uint64(32)) + np.arange(size, dtype=np.uint64)
-        z = _mix(seeds.astype(np.uint64)[:, None] ^ _mix(key)[None, :])
+        key = (counters.astype(np.uint64)[:, None] << np.uint64(24)) + np.arange(
+            size, dtype=np.uint64
+        )
+        z = _mix(seeds.astype(np.uint64)[:, None] ^ _mix(key))
     return ((z >> np.uint64(11)).astype(np.float64) * 2.0**-53).reshape(len(seeds), *shape)
 
 
-def _es(flat_w: np.ndarray, pos: np.ndarray, n: int) -> np.ndarray:
-    """ES of sets given by sorted positions ``pos (T, m, k)``, offset into ``flat_w`` (the T
-    weight rows end to end, so row t's positions are ``t * n + rank``)."""
-    k = pos.shape[2]
+def _es(
+    flat_w: np.ndarray, pos: np.ndarray, n: int, valid: np.ndarray, inv_miss: np.ndarray
+) -> np.ndarray:
+    """ES of sets given by sorted positions ``pos (T, m, K)`` into ``flat_w`` (the T weight rows
+    end to end, row t's positions being ``t * n + rank``; padding points at a trailing 0).
+
+    valid: ``(T, 1, K)`` the first ``k_t`` slots; inv_miss: ``(T, 1, 1)`` ``1 / (n - k_t)``.
+    """
+    kk = pos.shape[2]
     w = np.take(flat_w, pos)
     c = np.cumsum(w, axis=2)
     total = c[..., -1:]
     zero = total[..., 0] == 0
     if zero.any():
         w[zero] = 1.0
+        w *= valid
         c = np.cumsum(w, axis=2)
         total = c[..., -1:]
     inv = 1.0 / total
     tops = c * inv
-    tops -= (pos % n - np.arange(k)) * (1.0 / (n - k))
-    top = tops.max(axis=2)
+    tops -= (pos % n - np.arange(kk)) * inv_miss
+    top = np.where(valid, tops, -np.inf).max(axis=2)
     w *= inv
     tops -= w
-    bottom = tops.min(axis=2)
+    bottom = np.where(valid, tops, np.inf).min(axis=2)
     return np.where(top > -bottom, top, np.where(top < -bottom, bottom, 0.0))
 
 
@@ -89,29 +97,33 @@ def _run_batch(
     weights: np.ndarray,
     target: np.ndarray,
     seeds: np.ndarray,
-    k: int,
+    sizes: np.ndarray,
     n_samples: int,
     eps: float,
-    steps: int,
+    steps: np.ndarray,
     max_levels: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Multilevel estimate of ``P(ES >= target)`` for tasks sharing set size ``k``.
+    """Multilevel estimates of ``P(ES >= target)``, tasks of any sizes padded to the largest.
 
-    Positions are stored offset by ``t * n`` (task t's row of the flattened weights)."""
+    Every task draws its random numbers from its own seed and its own (level, step) counter, so
+    its estimate does not depend on the other tasks of the batch."""
     t_count, n = weights.shape
-    flat_w = np.ascontiguousarray(weights).ravel()
-    pos = np.stack(
-        [np.sort(sample_positions(np.random.default_rng(int(s)), n, k, n_samples)) for s in seeds]
-    )
-    pos += (np.arange(t_count) * n)[:, None, None]
-    es = _es(flat_w, pos, n)
+    kk = int(sizes.max())
+    pad = t_count * n  # index of the trailing zero weight
+    flat_w = np.concatenate([np.ascontiguousarray(weights).ravel(), [0.0]])
+    pos = np.full((t_count, n_samples, kk), pad, dtype=np.int64)
+    for t, (s, k) in enumerate(zip(seeds, sizes, strict=True)):
+        draw = sample_positions(np.random.default_rng(int(s)), n, int(k), n_samples)
+        pos[t, :, :k] = np.sort(draw, axis=1) + t * n
+    valid_all = (np.arange(kk) < sizes[:, None])[:, None, :]
+    inv_miss_all = (1.0 / (n - sizes))[:, None, None]
+    es = _es(flat_w, pos, n, valid_all, inv_miss_all)
     log_p = np.zeros(t_count)
     levels = np.zeros(t_count, dtype=np.int64)
     pval = np.full(t_count, np.nan)
     hit_eps = np.zeros(t_count, dtype=bool)
     active = np.arange(t_count)
     log_eps = math.log(eps)
-    counter = 0
     mid = n_samples // 2
     while active.size:
         a_es = es[active]
@@ -133,30 +145,37 @@ def _run_batch(
         log_p[active] += np.log(n_above / n_samples)
         levels[active] += 1
         # Replace every set below the level by a copy of a random survivor.
-        counter += 1
-        u = _uniform(seeds[active], counter, (n_samples,))
+        base_counter = levels[active] * 4096
+        u = _uniform(seeds[active], base_counter, (n_samples,))
         pick = np.minimum((u * n_above[:, None]).astype(np.int64), n_above[:, None] - 1)
         surv_idx = np.argsort(~above, axis=1, kind="stable")  # survivors first
         src = np.where(above, np.arange(n_samples), np.take_along_axis(surv_idx, pick, axis=1))
         a_pos = np.take_along_axis(pos[active], src[:, :, None], axis=1)
         a_es = np.take_along_axis(a_es, src, axis=1)
         base = (active * n)[:, None]
-        for _ in range(steps):
-            counter += 1
-            u = _uniform(seeds[active], counter, (n_samples, 2))
-            out_j = (u[..., 0] * k).astype(np.int64)
+        k_act = sizes[active][:, None]
+        valid, inv_miss = valid_all[active], inv_miss_all[active]
+        a_steps = steps[active]
+        for step in range(int(a_steps.max())):
+            u = _uniform(seeds[active], base_counter + 1 + step, (n_samples, 2))
+            out_j = (u[..., 0] * k_act).astype(np.int64)
             new = (u[..., 1] * n).astype(np.int64) + base
             member = (a_pos == new[..., None]).any(axis=2)
             prop = a_pos.copy()
             np.put_along_axis(prop, out_j[..., None], new[..., None], axis=2)
             prop.sort(axis=2)
-            es_new = _es(flat_w, prop, n)
-            acc = (es_new > thr[:, None]) & ~member
+            es_new = _es(flat_w, prop, n, valid, inv_miss)
+            acc = (es_new > thr[:, None]) & ~member & (step < a_steps)[:, None]
             a_pos = np.where(acc[..., None], prop, a_pos)
             a_es = np.where(acc, es_new, a_es)
         pos[active] = a_pos
         es[active] = a_es
     return pval, levels, hit_eps
+
+
+def default_steps(k: np.ndarray | int) -> np.ndarray:
+    """Metropolis steps per level for sets of size ``k``: ``5 + k // 10``."""
+    return 5 + np.asarray(k) // 10
 
 
 def multilevel_pvalues(
@@ -169,13 +188,14 @@ def multilevel_pvalues(
     eps: float = 1e-50,
     steps: int | None = None,
     max_levels: int = 400,
-    batch_bytes: float = 2e8,
+    batch_bytes: float = 3e8,
 ) -> MultilevelResult:
     """Tail probabilities ``P(ES_null >= ES)`` (ES > 0) or ``P(ES_null <= ES)`` (ES < 0).
 
     weights: ``(R, N)`` ``|score|^w`` of each ranking in rank order; one task per (ranking, size,
-    observed ES, seed). ``steps`` Metropolis steps per level (default ``10 + k // 5``). The
-    estimate stops at ``eps`` (``hit_eps`` marks it as an upper bound).
+    observed ES, seed). ``steps`` Metropolis steps per level (default :func:`default_steps`).
+    The estimate stops at ``eps`` (``hit_eps`` marks it as an upper bound). Tasks are batched
+    (padded to the largest size of the batch) to amortise the per-step cost.
     """
     weights = np.asarray(weights, dtype=np.float64)
     rank_t = np.asarray(ranking_of_task, dtype=np.int64)
@@ -187,27 +207,20 @@ def multilevel_pvalues(
     levels = np.zeros(t_count, dtype=np.int64)
     hit = np.zeros(t_count, dtype=bool)
     neg = es_t < 0
-    for k in np.unique(size_t):
-        k = int(k)
-        n_steps = steps if steps is not None else 10 + k // 5
-        idx = np.flatnonzero(size_t == k)
-        per_task = sample_size * k * 8 * 6 + weights.shape[1] * 8
-        batch = int(max(1, batch_bytes // per_task))
-        for start in range(0, idx.size, batch):
-            b = idx[start : start + batch]
-            w = weights[rank_t[b]]
-            w = np.where(neg[b, None], w[:, ::-1], w)
-            p, lv, h = _run_batch(
-                np.ascontiguousarray(w),
-                np.abs(es_t[b]),
-                seed_t[b],
-                k,
-                sample_size,
-                eps,
-                n_steps,
-                max_levels,
-            )
-            pval[b], levels[b], hit[b] = p, lv, h
+    step_t = np.full(t_count, steps) if steps is not None else default_steps(size_t)
+    order = np.argsort(size_t, kind="stable")  # similar sizes together: little padding
+    n = weights.shape[1]
+    start = 0
+    while start < t_count:
+        k = int(size_t[order[min(t_count - 1, start)]])
+        batch = int(max(1, batch_bytes // (sample_size * max(k, 1) * 8 * 8 + n * 8)))
+        b = order[start : start + batch]
+        start += batch
+        w = weights[rank_t[b]]
+        w = np.where(neg[b, None], w[:, ::-1], w)
+        pval[b], levels[b], hit[b] = _run_batch(
+            w, np.abs(es_t[b]), seed_t[b], size_t[b], sample_size, eps, step_t[b], max_levels
+        )
     var_level = polygamma(1, (sample_size + 1) / 2) - polygamma(1, sample_size + 1)
     log2err = np.sqrt((levels + 1) * var_level) / math.log(2)
     return MultilevelResult(pval=pval, log2err=log2err, levels=levels, hit_eps=hit)
