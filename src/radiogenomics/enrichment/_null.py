@@ -78,10 +78,10 @@ def es_of_sorted_positions(weights: torch.Tensor, pos: torch.Tensor, n: int) -> 
         total = c[:, :, -1:]
     inv = 1.0 / total
     steps = torch.arange(k, device=pos.device, dtype=pos.dtype)
-    miss = (pos - steps).to(weights.dtype) / float(n - k)  # (B, k)
-    tops = c * inv - miss
+    miss = (pos - steps).to(weights.dtype) * (-1.0 / (n - k))  # (B, k), negated
+    tops = torch.addcmul(miss, c, inv)  # fused: c / total - misses so far
     top = tops.amax(dim=2)
-    bottom = ((c - w) * inv - miss).amin(dim=2)
+    bottom = torch.addcmul(tops, w, inv, value=-1.0).amin(dim=2)
     return torch.where(
         top > -bottom, top, torch.where(top < -bottom, bottom, torch.zeros_like(top))
     )

@@ -244,7 +244,7 @@ def gsea_many(
     small_p: str | None = "multilevel",
     device: str | torch.device | None = None,
     chunk_size: int | None = None,
-    dtype: torch.dtype = torch.float64,
+    dtype: torch.dtype = torch.float32,
     ml_sample_size: int = 101,
     eps: float = 1e-50,
     progress: bool = False,

@@ -22,6 +22,7 @@ def radiogenomic_traits(
     model_name: str | None = None,
     alpha: float = 0.05,
     min_patients: int = 5,
+    small_p: str | None = None,
     **gsea_kwargs,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each patient's saliency ranking (genes x patients) through :func:`gsea_many`.
@@ -29,7 +30,9 @@ def radiogenomic_traits(
     Returns ``(traits, table)``: ``traits`` is a patients x traits 0/1 table (columns
     ``"<model> + <set>"``, traits present in fewer than ``min_patients`` patients dropped);
     ``table`` is the long GSEA result with a ``patient`` column (instead of ``ranking``),
-    ``trait`` and ``enriched`` (padj < alpha and NES > 0).
+    ``trait`` and ``enriched`` (padj < alpha and NES > 0). ``small_p`` defaults to None here:
+    a trait needs only padj < alpha, which the permutation p resolves, and multilevel estimates
+    for every patient's strongest sets would dominate the run time.
     """
     if not 0 < alpha < 1:
         raise InputError(f"alpha={alpha}", field="alpha", expected="a number in (0, 1)")
@@ -37,7 +40,9 @@ def radiogenomic_traits(
         raise InputError(
             f"min_patients={min_patients}", field="min_patients", expected="an integer >= 0"
         )
-    table = gsea_many(saliency, gene_sets, **gsea_kwargs).rename(columns={"ranking": "patient"})
+    table = gsea_many(saliency, gene_sets, small_p=small_p, **gsea_kwargs).rename(
+        columns={"ranking": "patient"}
+    )
     table["trait"] = [trait_name(model_name, s) for s in table["set"]]
     table["enriched"] = (table["padj"] < alpha) & (table["nes"] > 0)
     patients = [str(c) for c in saliency.columns]
