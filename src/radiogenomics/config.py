@@ -216,6 +216,12 @@ class StudyConfig(Section):
     seed: int = 0
     out: Path = Path("runs")
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N")
+    threads: int | None = Field(
+        None,
+        ge=1,
+        description="torch threads in this process (None: torch's default); 1 is fastest for "
+        "small networks on a few cores",
+    )
     quiet: bool = False
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig)

@@ -47,6 +47,7 @@ def run_command(
     workers: int | None = typer.Option(
         None, "--workers", help="local worker processes [config: executor.workers]"
     ),
+    threads: int | None = typer.Option(None, "--threads", help="torch threads [config: threads]"),
     quiet: bool | None = typer.Option(
         None, "--quiet/--no-quiet", help="no progress or log on the terminal [config: quiet]"
     ),
@@ -65,6 +66,7 @@ def run_command(
             "executor.kind": executor,
             "executor.address": address,
             "executor.workers": workers,
+            "threads": threads,
             "quiet": quiet,
         },
     )
@@ -88,6 +90,7 @@ def demo_command(
     executor: str | None = typer.Option(None, "--executor", help="local or ray"),
     address: str | None = typer.Option(None, "--address", help="Ray address"),
     workers: int | None = typer.Option(None, "--workers", help="local worker processes"),
+    threads: int | None = typer.Option(None, "--threads", help="torch threads"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress or log on the terminal"),
 ) -> None:
     """Generate the synthetic cohort, run the demo study on it, and check what it recovered."""
@@ -107,6 +110,7 @@ def demo_command(
             "executor.kind": executor,
             "executor.address": address,
             "executor.workers": workers,
+            "threads": threads,
             "quiet": quiet,
         },
     )

@@ -295,6 +295,12 @@ class Pipeline:
         quiet = self.cfg.quiet
         log = setup_logging(self.folder.root, quiet)
         outcomes: list[StageOutcome] = []
+        threads_before = None
+        if self.cfg.threads:
+            import torch
+
+            threads_before = torch.get_num_threads()
+            torch.set_num_threads(self.cfg.threads)
         try:
             self.write_effective_config()
             log.info("study %s -> %s", self.cfg.name, self.folder.root)
@@ -312,6 +318,10 @@ class Pipeline:
             ) from None
         finally:
             close_logging()
+            if threads_before is not None:
+                import torch
+
+                torch.set_num_threads(threads_before)
         return outcomes
 
     def _run_one(self, name: str, force: bool, log: logging.Logger, quiet: bool) -> StageOutcome:

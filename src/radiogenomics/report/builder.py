@@ -74,7 +74,23 @@ SECTIONS: tuple[SectionSpec, ...] = (
         ("classifiers",),
         "Out-of-fold ROC AUC and average precision of the chosen configuration per task.",
         (
-            TableSpec("chosen", "Chosen configuration per task"),
+            TableSpec(
+                "chosen",
+                "Chosen configuration per task",
+                columns=(
+                    "task",
+                    "config",
+                    "classes",
+                    "n_patients",
+                    "folds",
+                    "auc_mean",
+                    "auc_sd",
+                    "ap_mean",
+                    "pooled_auc",
+                    "pooled_ap",
+                    "median_best_epoch",
+                ),
+            ),
             TableSpec(
                 "grid",
                 "Grid search (best configurations per task)",
