@@ -16,8 +16,6 @@ Needs the optional dependency: ``pip install radiogenomics[distributed]``.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import socket
 import sys
 from collections.abc import Sequence
@@ -204,8 +202,9 @@ class RayExecutor:
             "logging_level": logging.WARNING,
         }
         if address is None:  # a private local cluster: size it, no dashboard
-            _private_token()
+            # "local": a new instance, never one found through RAY_ADDRESS or `ray start`
             kwargs.update(
+                address="local",
                 num_cpus=num_cpus,
                 object_store_memory=object_store_memory,
                 include_dashboard=False,
@@ -214,11 +213,13 @@ class RayExecutor:
             _probe(address)
         try:
             ray.init(**kwargs)
-        except ConnectionError as err:
+        except (ConnectionError, ray.exceptions.AuthenticationError) as err:
             raise ConnectionError(
                 f"could not connect to the Ray cluster at {address!r}: {err}. Is it running "
                 "(`ray start --head` on the head node, then `ray status`) and is the address "
-                "its GCS address (host:port, default port 6379) or ray://host:10001?"
+                "its GCS address (host:port, default port 6379) or ray://host:10001? If the "
+                "cluster uses token authentication, give this process its token: "
+                "RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or the file ~/.ray/auth_token)"
             ) from err
 
     def cluster(self) -> ClusterShape:
@@ -316,21 +317,6 @@ class RayExecutor:
         finally:
             del shared_ref
         return results
-
-
-def _private_token() -> None:
-    """Token authentication for a private local cluster, with a token of this process only.
-
-    Recent Ray turns token authentication on for a local cluster and otherwise saves a token
-    into the user's home (``~/.ray/auth_token``), which every later Ray start on the machine
-    then picks up. A token held in this process's environment (inherited by the cluster it
-    starts) keeps the cluster closed to others without touching the home folder. Settings the
-    user made (``RAY_AUTH_MODE``, ``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH``) are kept.
-    """
-    if any(k in os.environ for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")):
-        return
-    os.environ["RAY_AUTH_MODE"] = "token"
-    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
 
 
 def _probe(address: str, timeout_s: float = 5.0) -> None:
