@@ -71,13 +71,13 @@ FULL = {
         "patience": 10,
     },
     "autoencoder": {
-        "hidden": [256, 64, 16],
+        "hidden": [128, 32],
         "activation": "tanh",
         "optimizer": "adam",
         "dropout": 0.0,
         "batch_size": 16,
-        "max_epochs": 40,
-        "patience": 8,
+        "max_epochs": 30,
+        "patience": 6,
     },
     "null_draws": 100,
     "nperm": 10000,
@@ -88,7 +88,7 @@ QUICK = {
     "folds": 3,
     "subtype_net": {**FULL["subtype_net"], "hidden": [32], "max_epochs": 8, "patience": 4},
     "trait_net": {**FULL["trait_net"], "hidden": [32], "max_epochs": 8, "patience": 4},
-    "autoencoder": {**FULL["autoencoder"], "hidden": [64, 16], "max_epochs": 10, "patience": 4},
+    "autoencoder": {**FULL["autoencoder"], "hidden": [32, 8], "max_epochs": 5, "patience": 3},
     "null_draws": 20,
     "nperm": 1000,
 }
@@ -599,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(REPO / "runs" / "results"))
     ap.add_argument("--doc", default=str(REPO / "docs" / "results.md"))
     ap.add_argument("--figures", default=str(REPO / "docs" / "figures" / "results"))
-    ap.add_argument("--only", default="subtypes,autoencoder,planted,doc")
+    ap.add_argument("--only", default="subtypes,planted,autoencoder,doc")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="small settings (a smoke run)")
     ap.add_argument("--threads", type=int, default=2)

@@ -262,7 +262,8 @@ def run_planted_trait(
     quiet: bool = True,
 ) -> PlantedRun:
     """Plant ``spec`` in ``X`` and run CV, retraining, masking of ``collection`` (with the
-    null) and GSEA of single-gene masking AP against ``collection``, in each of ``modes``."""
+    null) and GSEA of single-gene masking AP against ``collection``, in each of ``modes``
+    (permutation p-values, floor 1 / (nperm + 1))."""
     sets = {str(k): list(map(str, v)) for k, v in collection.items()}
     if scores is None:
         scores = programme_scores(X, {p: sets[p] for p in spec.programmes})
@@ -285,7 +286,7 @@ def run_planted_trait(
     for mode, res in masking.items():
         set_ranks[mode] = planted_ranks(res, spec.programmes)
         ranking = masking_ap_ranking(res.table, "ap")
-        g = gsea_many(ranking, sets, nperm=nperm, seed=seed)
+        g = gsea_many(ranking, sets, nperm=nperm, seed=seed, small_p=None)
         gsea_tables[mode] = g
         g_ranks[mode] = gsea_ranks(g, spec.programmes)
     return PlantedRun(

@@ -148,16 +148,25 @@ def own_set_enrichment(
     min_size: int = 15,
     max_size: int = 500,
     alpha: float = 0.05,
+    small_p: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Preranked GSEA of every ranking (genes x classes) and each class's own set's result.
 
     ``own`` maps class -> set name (default: the set named like the class). Returns the long
     GSEA table and one row per class: nes, pval, padj, its rank by NES among every tested set
     (1 = most positively enriched) and whether it is positively enriched at ``alpha``.
+    ``small_p`` is passed to :func:`gsea_many`: None keeps permutation p-values (floor
+    1 / (nperm + 1)), "multilevel" refines the smallest ones (slower).
     """
     own = dict(own or {c: c for c in rankings.columns})
     res = gsea_many(
-        rankings, dict(gene_sets), nperm=nperm, seed=seed, min_size=min_size, max_size=max_size
+        rankings,
+        dict(gene_sets),
+        nperm=nperm,
+        seed=seed,
+        min_size=min_size,
+        max_size=max_size,
+        small_p=small_p,
     )
     rows = []
     for cls in rankings.columns:
