@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -221,6 +222,8 @@ def cluster():
             else:
                 os.environ[key] = value
         left = c.leftovers()
+        if not left:
+            shutil.rmtree(c.temp_dir, ignore_errors=True)
         assert not left, f"Ray processes left behind: {left}"
 
 
