@@ -40,6 +40,7 @@ from radiogenomics.models.network import MLP
 from radiogenomics.utils.seeding import derive_seed
 
 _BN_EPS = 1e-5
+_CHUNK = 1 << 22  # stacked tensors larger than this are updated one network at a time
 _BN_MOMENTUM = 0.1
 KINDS = ("binary", "multiclass", "autoencoder")
 
@@ -376,31 +377,73 @@ class StackedOptimizer:
         self.mu_product = np.ones(K, dtype=np.float64)
         n_states = {"adadelta": 2, "adam": 2, "nadam": 2, "sgd": 0}[name]
         self.state = [[torch.zeros_like(p) for _ in range(n_states)] for p in params]
+        self._scratch: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._keep_scratch = False
 
     def select(self, keep: torch.Tensor) -> None:
         k = keep.cpu().numpy()
         self.steps, self.mu_product = self.steps[k], self.mu_product[k]
         self.state = [[s[keep] for s in st] for st in self.state]
+        self._scratch.clear()
 
     @torch.no_grad()
     def step(self, params: list[torch.Tensor], active: np.ndarray) -> None:
         if not active.any():
             return
-        full = bool(active.all())
-        idx = None if full else torch.as_tensor(np.flatnonzero(active), device=params[0].device)
         self.steps[active] += 1
+        on = np.flatnonzero(active)
+        if self.name == "adam" and hasattr(torch, "_fused_adam_"):
+            self._fused_adam(params, on)
+            return
         t = self.steps[active]
         coef = self._coefficients(t, active)
+        full = len(on) == len(active)
+        idx = None if full else torch.as_tensor(on, device=params[0].device)
         for p, st in zip(params, self.state, strict=True):
             g = p.grad
-            if full:
+            if full and p.numel() <= _CHUNK:
+                self._keep_scratch = True
                 self._update(p, g, st, coef)
+                self._keep_scratch = False
+            elif p.numel() > _CHUNK:
+                # large stacked tensors: one network at a time (in-place views), so the
+                # update's temporaries stay the size of one network's tensor
+                for j, k in enumerate(on):
+                    c = {name: v[j : j + 1] for name, v in coef.items()}
+                    self._update(p[k : k + 1], g[k : k + 1], [s[k : k + 1] for s in st], c)
             else:
                 sub_p, sub_g, sub_st = p[idx], g[idx], [s[idx] for s in st]
                 self._update(sub_p, sub_g, sub_st, coef)
                 p[idx] = sub_p
                 for s, ss in zip(st, sub_st, strict=True):
                     s[idx] = ss
+
+    def _fused_adam(self, params: list[torch.Tensor], on: np.ndarray) -> None:
+        """PyTorch's fused Adam kernel over every active network's slices (one pass)."""
+        steps = [torch.tensor(float(self.steps[k]), device=params[0].device) for k in on]
+        ps, gs, ms, vs, ts = [], [], [], [], []
+        for p, (m, v) in zip(params, self.state, strict=True):
+            for j, k in enumerate(on):
+                ps.append(p[k])
+                gs.append(p.grad[k])
+                ms.append(m[k])
+                vs.append(v[k])
+                ts.append(steps[j])
+        torch._fused_adam_(
+            ps,
+            gs,
+            ms,
+            vs,
+            [],
+            ts,
+            amsgrad=False,
+            lr=self.lr,
+            beta1=0.9,
+            beta2=0.999,
+            weight_decay=0.0,
+            eps=1e-8,
+            maximize=False,
+        )
 
     def _coefficients(self, t: np.ndarray, active: np.ndarray) -> dict[str, np.ndarray]:
         lr = self.lr
@@ -432,8 +475,16 @@ class StackedOptimizer:
             rho, eps = 0.9, 1e-6
             sq, acc = st
             sq.mul_(rho).addcmul_(g, g, value=1 - rho)
-            std = sq.add(eps).sqrt_()
-            delta = acc.add(eps).sqrt_().div_(std).mul_(g)
+            # reuse two scratch tensors of this shape (no large allocation per step)
+            key = (tuple(p.shape), p.dtype, p.device)
+            if key in self._scratch:
+                std, delta = self._scratch[key]
+            else:
+                std, delta = torch.empty_like(p), torch.empty_like(p)
+                if self._keep_scratch:
+                    self._scratch[key] = (std, delta)
+            torch.add(sq, eps, out=std).sqrt_()
+            torch.add(acc, eps, out=delta).sqrt_().div_(std).mul_(g)
             acc.mul_(rho).addcmul_(delta, delta, value=1 - rho)
             p.add_(delta, alpha=-self.lr)
         elif self.name == "adam":
