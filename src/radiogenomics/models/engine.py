@@ -535,8 +535,8 @@ class _Stack:
             self.bo = torch.stack([n.output.bias.detach() for n in nets])
         self.nbt = torch.zeros(len(nets), L, dtype=torch.long)  # BatchNorm's num_batches_tracked
         for name in ("W", "b", "gamma", "beta", "rm", "rv"):
-            setattr(self, name, [t.clone().to(device) for t in getattr(self, name)])
-        self.Wo, self.bo = self.Wo.clone().to(device), self.bo.clone().to(device)
+            setattr(self, name, [t.to(device) for t in getattr(self, name)])  # fresh stacks
+        self.Wo, self.bo = self.Wo.to(device), self.bo.to(device)
         trainable = [True] * L
         for i in range(spec.frozen_layers):
             trainable[i] = False
@@ -801,7 +801,8 @@ def train_batched(
                 stop[j] = wait[k] >= spec.patience
         if stop.any() and epoch < n_epochs:
             for j in np.flatnonzero(stop):
-                final_state[alive[j]] = _slot_state(st, j)
+                if best_state[alive[j]] is None:  # never improved: keep the last weights
+                    final_state[alive[j]] = _slot_state(st, j)
             keep_np = ~stop
             if not keep_np.any():
                 alive = alive[keep_np]
@@ -820,7 +821,9 @@ def train_batched(
             if pre:
                 Htr, Hv = Htr[keep], Hv[keep]
     for j, k in enumerate(alive):
-        final_state[k] = _slot_state(st, j)
+        if best_state[k] is None or not has_val:
+            final_state[k] = _slot_state(st, j)
+    del st, opt, params  # free the stacked parameters and optimiser state before unstacking
 
     results = []
     for k in range(K):
@@ -831,6 +834,7 @@ def train_batched(
         else:
             state, be = best_state[k], int(best_epoch[k])
         net = _unstack(state, specs_k[k], np.asarray(gene_pos[k]), P)
+        best_state[k] = final_state[k] = None
         results.append(FitResult(network=net, best_epoch=be, history=histories[k]))
     return results
 
