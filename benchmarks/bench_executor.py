@@ -17,6 +17,7 @@ On a shared machine the timings are noisy: read the ratios, not the seconds.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -222,6 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from radiogenomics.execution.ray_executor import RayExecutor
 
+        # Ray starts its workers at niceness 15 (they yield to other jobs); the local pool's
+        # processes run at 0, so compare like with like
+        os.environ.setdefault("RAY_worker_niceness", "0")
         t0 = time.perf_counter()
         ray_ex = RayExecutor(num_cpus=args.workers, object_store_memory=300 * 2**20, quiet=True)
         t_start = time.perf_counter() - t0
