@@ -211,7 +211,6 @@ def multilevel_pvalues(
     neg = es_t < 0
     step_t = np.full(t_count, steps) if steps is not None else default_steps(size_t)
     order = np.argsort(size_t, kind="stable")  # similar sizes together: little padding
-    n = weights.shape[1]
     start = 0
     while start < t_count:
         k = int(size_t[order[min(t_count - 1, start)]])
