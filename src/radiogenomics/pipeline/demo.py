@@ -76,6 +76,7 @@ def recovery_table(run_dir: str | os.PathLike, alpha: float | None = None) -> pd
     alpha = alpha if alpha is not None else cfg["survival"]["alpha"]
     rows = []
     masking = _read(run_dir, "masking", "masking") if _done(run_dir, "masking") else None
+    gsea = _read(run_dir, "enrichment", "gsea") if _done(run_dir, "enrichment") else None
     for trait, rule in truth["traits"].items():
         planted = list(rule["programmes"])
         row = {
@@ -106,6 +107,16 @@ def recovery_table(run_dir: str | os.PathLike, alpha: float | None = None) -> pd
                     + ", ".join(f"{s} {r}" for s, r in ranks.items())
                 )
                 row["recovered"] = bool(top["set"] in planted)
+        if gsea is not None:
+            g = gsea[gsea["task"].astype(str).str.split(":").str[0] == trait]
+            if len(g):
+                g = g.sort_values(["padj", "nes"], ascending=[True, False], kind="stable")
+                first = g.iloc[0]
+                hit = "planted" if first["set"] in planted else "not planted"
+                row["observed"] += (
+                    f"; GSEA of the masking ranking: top {first['set']} "
+                    f"(NES {first['nes']:.1f}, padj {first['padj']:.2g}, {hit})"
+                )
         rows.append(row)
     cox_ok = _done(run_dir, "survival")
     for link in truth.get("radiogenomic_links", []):

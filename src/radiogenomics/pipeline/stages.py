@@ -40,6 +40,10 @@ def _with(cfg: StudyConfig, own: str, *others: str) -> dict[str, Any]:
 def _report(ctx) -> dict[str, Any]:
     from radiogenomics.report import build_report
 
+    if (ctx.folder.root / "cohort" / "truth.json").is_file():
+        from radiogenomics.pipeline.demo import recovery_table
+
+        ctx.table(recovery_table(ctx.folder.root), "recovery")
     path = build_report(ctx.folder.root)
     return {"report": str(path)}
 
