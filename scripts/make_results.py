@@ -1,6 +1,6 @@
 """Every number of docs/results.md, from the real TCGA-GBM data in ../shared/data.
 
-    .venv/bin/python scripts/make_results.py                # everything (about 30 min, 2 CPUs)
+    .venv/bin/python scripts/make_results.py                # everything (about 20-30 min, 2 CPUs)
     .venv/bin/python scripts/make_results.py --quick        # a few minutes, small settings
     .venv/bin/python scripts/make_results.py --only doc     # re-render the doc from the cache
 
@@ -53,34 +53,34 @@ FULL = {
     "min_mean_log2tpm": 1.0,
     "folds": 5,
     "subtype_net": {
-        "hidden": [128, 32],
+        "hidden": [64, 16],
         "activation": "sigmoid",
         "optimizer": "nadam",
         "dropout": 0.4,
         "batch_size": 10,
-        "max_epochs": 30,
-        "patience": 10,
+        "max_epochs": 20,
+        "patience": 6,
     },
     "trait_net": {
-        "hidden": [64, 16],
+        "hidden": [32],
         "activation": "tanh",
         "optimizer": "adam",
         "dropout": 0.2,
         "batch_size": 10,
-        "max_epochs": 30,
-        "patience": 10,
+        "max_epochs": 20,
+        "patience": 6,
     },
     "autoencoder": {
-        "hidden": [128, 32],
+        "hidden": [64, 16],
         "activation": "tanh",
         "optimizer": "adam",
         "dropout": 0.0,
         "batch_size": 16,
-        "max_epochs": 30,
-        "patience": 6,
+        "max_epochs": 20,
+        "patience": 5,
     },
-    "null_draws": 100,
-    "nperm": 10000,
+    "null_draws": 50,
+    "nperm": 5000,
     "random_size": 200,
 }
 QUICK = {
@@ -89,8 +89,8 @@ QUICK = {
     "subtype_net": {**FULL["subtype_net"], "hidden": [32], "max_epochs": 8, "patience": 4},
     "trait_net": {**FULL["trait_net"], "hidden": [32], "max_epochs": 8, "patience": 4},
     "autoencoder": {**FULL["autoencoder"], "hidden": [32, 8], "max_epochs": 5, "patience": 3},
-    "null_draws": 20,
     "nperm": 1000,
+    "null_draws": 20,
 }
 
 #: The planted traits: real hallmark programmes, non-linear maps, noise in SD of the latent.
