@@ -40,7 +40,10 @@ from radiogenomics.models.network import MLP
 from radiogenomics.utils.seeding import derive_seed
 
 _BN_EPS = 1e-5
-_CHUNK = 1 << 22  # stacked tensors larger than this are updated one network at a time
+# Stacked tensors larger than this (1 MiB of float32) are updated one network at a time: each
+# pass of the multi-pass elementwise update then runs on a cache-sized slice, and the update's
+# temporaries stay the size of one network's tensor (paper-scale memory).
+_CHUNK = 1 << 18
 _BN_MOMENTUM = 0.1
 KINDS = ("binary", "multiclass", "autoencoder")
 
@@ -408,9 +411,11 @@ class StackedOptimizer:
             elif p.numel() > _CHUNK:
                 # large stacked tensors: one network at a time (in-place views), so the
                 # update's temporaries stay the size of one network's tensor
+                self._keep_scratch = True
                 for j, k in enumerate(on):
                     c = {name: v[j : j + 1] for name, v in coef.items()}
                     self._update(p[k : k + 1], g[k : k + 1], [s[k : k + 1] for s in st], c)
+                self._keep_scratch = False
             else:
                 sub_p, sub_g, sub_st = p[idx], g[idx], [s[idx] for s in st]
                 self._update(sub_p, sub_g, sub_st, coef)
@@ -510,11 +515,14 @@ class _Stack:
     def __init__(self, nets: list[MLP], P: int, gene_pos: list[np.ndarray], device, spec):
         L = len(spec.hidden)
         self.L = L
-        W0 = torch.zeros(len(nets), spec.hidden[0], P)
+        # weights are stored transposed, (K, in, out): x @ W needs no transpose, and the weight
+        # gradient x^T @ delta comes out contiguous
+        W0 = torch.zeros(len(nets), P, spec.hidden[0])
         for k, (net, pos) in enumerate(zip(nets, gene_pos, strict=True)):
-            W0[k][:, torch.as_tensor(pos)] = net.first_linear.weight.detach()
+            W0[k][torch.as_tensor(pos)] = net.first_linear.weight.detach().T
         self.W = [W0] + [
-            torch.stack([n.blocks[i].linear.weight.detach() for n in nets]) for i in range(1, L)
+            torch.stack([n.blocks[i].linear.weight.detach().T for n in nets]).contiguous()
+            for i in range(1, L)
         ]
         self.b = [torch.stack([n.blocks[i].linear.bias.detach() for n in nets]) for i in range(L)]
         self.gamma = [
@@ -524,14 +532,14 @@ class _Stack:
         self.rm = [torch.stack([n.blocks[i].norm.running_mean for n in nets]) for i in range(L)]
         self.rv = [torch.stack([n.blocks[i].norm.running_var for n in nets]) for i in range(L)]
         if spec.kind == "autoencoder":
-            Wo = torch.zeros(len(nets), P, spec.hidden[-1])
+            Wo = torch.zeros(len(nets), spec.hidden[-1], P)
             bo = torch.zeros(len(nets), P)
             for k, (net, pos) in enumerate(zip(nets, gene_pos, strict=True)):
-                Wo[k][torch.as_tensor(pos)] = net.output.weight.detach()
+                Wo[k][:, torch.as_tensor(pos)] = net.output.weight.detach().T
                 bo[k][torch.as_tensor(pos)] = net.output.bias.detach()
             self.Wo, self.bo = Wo, bo
         else:
-            self.Wo = torch.stack([n.output.weight.detach() for n in nets])
+            self.Wo = torch.stack([n.output.weight.detach().T for n in nets]).contiguous()
             self.bo = torch.stack([n.output.bias.detach() for n in nets])
         self.nbt = torch.zeros(len(nets), L, dtype=torch.long)  # BatchNorm's num_batches_tracked
         for name in ("W", "b", "gamma", "beta", "rm", "rv"):
@@ -574,7 +582,7 @@ class _Stack:
         self.nbt = self.nbt[keep.cpu()]
 
     def first(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(self.b[0].unsqueeze(1), x, self.W[0].transpose(1, 2))
+        return torch.baddbmm(self.b[0].unsqueeze(1), x, self.W[0])
 
     def forward(self, x, masks=None, rowmask=None, cnt=None, active=None, from_first=False):
         """Training forward when ``rowmask`` is given (batch statistics), else evaluation."""
@@ -584,7 +592,7 @@ class _Stack:
         h = x if from_first else self.first(x)
         for i in range(self.L):
             if i > 0:
-                h = torch.baddbmm(self.b[i].unsqueeze(1), h, self.W[i].transpose(1, 2))
+                h = torch.baddbmm(self.b[i].unsqueeze(1), h, self.W[i])
             if train:
                 m = rowmask.unsqueeze(2)
                 mean = (h * m).sum(1, keepdim=True) / cnt
@@ -604,7 +612,7 @@ class _Stack:
             h = _ACT[self.act](h)
             if train and masks[i + 1] is not None:
                 h = h * masks[i + 1]
-        return torch.baddbmm(self.bo.unsqueeze(1), h, self.Wo.transpose(1, 2))
+        return torch.baddbmm(self.bo.unsqueeze(1), h, self.Wo)
 
 
 _ACT = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
@@ -857,8 +865,8 @@ def _unstack(state: dict[str, torch.Tensor], spec: NetSpec, pos: np.ndarray, P: 
     post = torch.as_tensor(pos)
     with torch.no_grad():
         for i, block in enumerate(net.blocks):
-            W = state[f"W{i}"].cpu()
-            block.linear.weight.copy_(W[:, post] if i == 0 else W)
+            W = state[f"W{i}"].cpu()  # (in, out)
+            block.linear.weight.copy_((W[post] if i == 0 else W).T)
             block.linear.bias.copy_(state[f"b{i}"].cpu())
             block.norm.weight.copy_(state[f"g{i}"].cpu())
             block.norm.bias.copy_(state[f"be{i}"].cpu())
@@ -867,7 +875,7 @@ def _unstack(state: dict[str, torch.Tensor], spec: NetSpec, pos: np.ndarray, P: 
             block.norm.num_batches_tracked.fill_(int(state["nbt"][i]))
         Wo, bo = state["Wo"].cpu(), state["bo"].cpu()
         if spec.kind == "autoencoder":
-            Wo, bo = Wo[post], bo[post]
-        net.output.weight.copy_(Wo)
+            Wo, bo = Wo[:, post], bo[post]
+        net.output.weight.copy_(Wo.T)
         net.output.bias.copy_(bo)
     return net.eval()
