@@ -142,7 +142,7 @@ def test_gsea_many_equals_gsea_per_ranking():
     frame.loc[genes[:30], "B"] += 4.0  # a strong set for ranking B: multilevel p
     sets = {f"s{j}": list(rng.choice(genes, int(rng.integers(15, 80)), False)) for j in range(8)}
     sets["planted"] = genes[:30]
-    many = gsea_many(frame, sets, nperm=1200, seed=7, chunk_size=2)
+    many = gsea_many(frame, sets, nperm=1200, seed=7, chunk_size=2, small_p="multilevel")
     assert many["pval_method"].str.startswith("multilevel").any()
     for col in frame.columns:
         one = gsea(frame[col], sets, nperm=1200, seed=7)

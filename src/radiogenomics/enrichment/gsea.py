@@ -241,7 +241,7 @@ def gsea_many(
     max_size: int = 500,
     weight: float = 1.0,
     seed: int = 0,
-    small_p: str | None = "multilevel",
+    small_p: str | None = None,
     device: str | torch.device | None = None,
     chunk_size: int | None = None,
     dtype: torch.dtype = torch.float32,
@@ -255,15 +255,21 @@ def gsea_many(
     sets and all rankings; rankings are processed ``chunk_size`` at a time on ``device``
     (CUDA when present). Returns a long table: ranking, set, size, es, nes, pval, padj,
     log2err, n_more_extreme, pval_method, leading_edge; ``attrs['n_tied']`` maps each ranking to
-    its number of tied scores. Numbers equal those of :func:`gsea` per ranking with the same seed.
+    its number of tied scores. Numbers equal those of :func:`gsea` per ranking with the same seed
+    and settings. ``small_p="multilevel"`` adds multilevel estimates below the permutation floor
+    (off by default here: over many rankings they can cost far more than the permutations).
     """
     from radiogenomics.enrichment.multilevel import multilevel_pvalues
     from radiogenomics.utils.progress import progress_bar
 
     if not isinstance(nperm, int | np.integer) or nperm < 1:
         raise InputError(f"nperm={nperm}", field="nperm", expected="an integer >= 1")
+    if small_p == "none":  # the config spelling
+        small_p = None
     if small_p not in ("multilevel", None):
-        raise InputError(f"small_p={small_p!r}", field="small_p", expected="'multilevel' or None")
+        raise InputError(
+            f"small_p={small_p!r}", field="small_p", expected="'multilevel', 'none' or None"
+        )
     ranked = rank_genes(rankings, weight)
     sets = prepare_sets(gene_sets, ranked.genes, min_size, max_size)
     n_tied = dict(zip(ranked.names, ranked.n_tied.tolist(), strict=True))
