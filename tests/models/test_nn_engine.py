@@ -211,3 +211,26 @@ def test_spec_shapes():
     assert s.hidden == (8, 4, 2, 4, 8) and s.n_out == 10 and s.p_input == 0
     with pytest.raises(ValueError, match="kind"):
         NetSpec(n_in=1, hidden=(1,), n_out=1, kind="regression")
+
+
+def test_frozen_first_layer_computed_once_gives_the_same_networks():
+    X, y = _data(n=60, p=20)
+    rng = np.random.default_rng(2)
+    layer = [
+        (rng.normal(size=(8, 20)).astype(np.float32) * 0.3, rng.normal(size=8).astype(np.float32))
+    ]
+    cfg = NetworkConfig(hidden=(8, 4), max_epochs=6, patience=6, ae_layers=1, frozen=True)
+    spec = classifier_spec(cfg, 20, 2)
+    datas = [
+        FoldData(
+            X[:40], y[:40], X[40:], y[40:], balanced_weights(y[:40], 2), seed=s, transfer=layer
+        )
+        for s in (1, 2)
+    ]
+    once = train_batched(spec, datas, precompute_frozen=True)
+    every = train_batched(spec, datas, precompute_frozen=False)
+    for a, b in zip(once, every, strict=True):
+        assert a.best_epoch == b.best_epoch
+        np.testing.assert_allclose(_outputs(a.network, X), _outputs(b.network, X), atol=1e-5)
+        np.testing.assert_array_equal(a.network.first_linear.weight.detach().numpy(), layer[0][0])
+        np.testing.assert_array_equal(a.network.first_linear.bias.detach().numpy(), layer[0][1])

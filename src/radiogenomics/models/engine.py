@@ -488,8 +488,9 @@ class StackedOptimizer:
                 std, delta = torch.empty_like(p), torch.empty_like(p)
                 if self._keep_scratch:
                     self._scratch[key] = (std, delta)
-            torch.add(sq, eps, out=std).sqrt_()
-            torch.add(acc, eps, out=delta).sqrt_().div_(std).mul_(g)
+            # delta = sqrt((acc + eps) / (sq + eps)) * g, in as few passes as possible
+            torch.add(sq, eps, out=std)
+            torch.add(acc, eps, out=delta).div_(std).sqrt_().mul_(g)
             acc.mul_(rho).addcmul_(delta, delta, value=1 - rho)
             p.add_(delta, alpha=-self.lr)
         elif self.name == "adam":
