@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import sys
@@ -355,7 +356,12 @@ def render(cache: dict, settings: dict, seed: int, fig_rel: str) -> str:
             return f"{int(o['positively_enriched'].sum())}/4"
 
         rows = [
-            ("subtype CV micro-AUC", 0.99, s["cv"]["pooled_auc"], "pooled out-of-fold"),
+            (
+                "subtype CV micro-AUC",
+                0.99,
+                s["cv"]["pooled_auc"],
+                f"pooled out-of-fold; mean over folds {s['cv']['mean_auc']:.2f}",
+            ),
             (
                 "MES set masking AUC / AP (mesenchymal)",
                 "0.90 / 0.89",
@@ -365,7 +371,8 @@ def render(cache: dict, settings: dict, seed: int, fig_rel: str) -> str:
                         f"{sc[m].loc['Mesenchymal', 'ap_Mesenchymal']:.2f}"
                     )
                 ),
-                "retrained / out-of-fold",
+                f"retrained / out-of-fold; {int(sc[rt].loc['Mesenchymal', 'size'])} of "
+                f"{s['set_sizes']['Mesenchymal']} MES genes expressed",
             ),
             (
                 "all subtype genes masking AUC / AP (micro)",
@@ -376,7 +383,8 @@ def render(cache: dict, settings: dict, seed: int, fig_rel: str) -> str:
                         f"{sc[m].loc[ALL_SET, 'micro_ap']:.2f}"
                     )
                 ),
-                f"{s['set_sizes'][ALL_SET]} unique genes in the 840-row ClaNC file",
+                f"{int(sc[rt].loc[ALL_SET, 'size'])} expressed of the {s['set_sizes'][ALL_SET]} "
+                "unique genes in the 840-row ClaNC file",
             ),
             (
                 "full model AP (micro)",
@@ -400,7 +408,9 @@ def render(cache: dict, settings: dict, seed: int, fig_rel: str) -> str:
                 "share of subtype genes among the top 500 genes by AP",
                 "54%",
                 both(lambda m: f"{100 * s['top_share'][m]['share_of_top']:.0f}%"),
-                "gene's best AP over the 4 classes",
+                "gene's best AP over the 4 classes; subtype genes are "
+                f"{100 * s['top_share'][rt]['subtype_genes_ranked'] / cache['data']['genes_kept']:.1f}"
+                "% of the genes here (paper: 840/12,042 = 7.0%)",
             ),
             (
                 "own set positively enriched (padj<0.05), GSEA of single-gene AP",
@@ -468,11 +478,21 @@ def render(cache: dict, settings: dict, seed: int, fig_rel: str) -> str:
             t = _records(s["top_genes"][m])[["class", "own_set", "any_subtype_set", "genes"]]
             lines += [f"*{m.replace('_', '-')}*", "", markdown_table(t), ""]
         share = pd.DataFrame(s["top_share"]).T.reset_index(names="mode")
+        for c in ("n_top", "n_subtype", "subtype_genes_ranked"):
+            share[c] = share[c].astype(int)
+        n_genes = int(cache.get("data", {}).get("genes_kept", 0)) or float("nan")
+        share["base_rate"] = share["subtype_genes_ranked"] / n_genes
+        share["enrichment"] = share["share_of_top"] / share["base_rate"]
         lines += ["Top 500 genes by AP:", "", markdown_table(share, 3), ""]
         lines += ["#### GSEA: each subtype's own set (Verhaak + 50 hallmark sets tested)", ""]
         for kind, t in s["own_enrichment"].items():
             t = _records(t)[["class", "nes", "pval", "padj", "rank_by_nes", "n_sets"]]
-            lines += [f"*{kind.replace('_', ' ')}*", "", markdown_table(t, 3), ""]
+            lines += [f"*{kind.replace('_', ' ')}*", "", markdown_table(t, 4), ""]
+        lines.append(
+            f"Permutation p-values ({settings['nperm']} permutations; fgsea's p counts null ES "
+            "of the same sign, so its floor depends on the set and the ranking)."
+        )
+        lines.append("")
         f = s["figures"]
         lines += [
             "#### Figures",
@@ -647,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
             write_json(cache_path, cache)
     if "doc" in parts:
         meta = cache.get("meta", {})
-        fig_rel = Path(args.figures).resolve().relative_to(Path(args.doc).resolve().parent)
+        fig_rel = os.path.relpath(Path(args.figures).resolve(), Path(args.doc).resolve().parent)
         block = render(
             cache, meta.get("settings", settings), meta.get("seed", args.seed), str(fig_rel)
         )
