@@ -31,6 +31,7 @@ from radiogenomics.utils.io import atomic_write, read_table, write_json, write_t
 from radiogenomics.utils.seeding import derive_seed
 
 LOGGER_NAME = "radiogenomics.pipeline"
+MAX_NOTES = 8  # warnings shown per stage in the report (all of them go to run.log)
 
 
 class StageSkipped(Exception):
@@ -81,9 +82,11 @@ class StageContext:
 
         ex = self.cfg.executor
         if ex.kind == "ray":
-            opts: dict[str, Any] = {}
+            opts: dict[str, Any] = {"quiet": self.quiet}
             if ex.address:
                 opts["address"] = ex.address
+            elif ex.workers:
+                opts["num_cpus"] = ex.workers  # a local Ray started with this many CPUs
             return make_executor("ray", **opts)
         return make_executor("local", workers=ex.workers, quiet=self.quiet)
 
@@ -381,13 +384,18 @@ class Pipeline:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 summary = st.run(ctx) or {}
-            seen = set()
+            seen: list[str] = []
             for w in caught:
                 text = str(w.message)
                 if issubclass(w.category, (DeprecationWarning, FutureWarning)) or text in seen:
                     continue
-                seen.add(text)
+                seen.append(text)
+            for text in seen[:MAX_NOTES]:
                 ctx.note(text)
+            if len(seen) > MAX_NOTES:
+                ctx.note(f"... and {len(seen) - MAX_NOTES} more warnings (see run.log)")
+                for text in seen[MAX_NOTES:]:
+                    log.info("%s: %s", name, text)
         except StageSkipped as why:
             manifest.update(status="not-run", reason=str(why), finished=_now())
             self.folder.write_manifest(name, manifest)
