@@ -253,8 +253,11 @@ class MaskingEngine:
                 i = 0
                 while i < len(chunk):  # sizes ascend: the last set of a batch is its largest
                     j = i + 1
+                    # a batch pads to its largest set: keep sizes within 25% (bounded waste)
+                    limit = max(8, int(1.25 * sizes[chunk[i]]))
                     while (
                         j < len(chunk)
+                        and sizes[chunk[j]] <= limit
                         and (j + 1 - i) * max(1, int(sizes[chunk[j]])) * self.width * itemsize
                         <= self.gather_bytes
                     ):
