@@ -7,7 +7,8 @@ import pytest
 from scipy.stats import false_discovery_control
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from radiogenomics.interpret.metrics import auc_ap_columns, bh_qvalues, empirical_p
+from radiogenomics.interpret.metrics import auc_ap_columns, empirical_p
+from radiogenomics.utils.stats import benjamini_hochberg
 
 
 @pytest.mark.parametrize("levels", [3, 7, None])
@@ -36,9 +37,9 @@ def test_auc_ap_nan_when_one_class_and_checks_shapes():
 def test_bh_matches_scipy_and_keeps_nan():
     rng = np.random.default_rng(1)
     p = rng.random(50) ** 3
-    np.testing.assert_allclose(bh_qvalues(p), false_discovery_control(p), rtol=1e-12)
+    np.testing.assert_allclose(benjamini_hochberg(p), false_discovery_control(p), rtol=1e-12)
     with_nan = np.concatenate([p, [np.nan]])
-    q = bh_qvalues(with_nan)
+    q = benjamini_hochberg(with_nan)
     assert np.isnan(q[-1])
     np.testing.assert_allclose(q[:-1], false_discovery_control(p), rtol=1e-12)
 

@@ -28,6 +28,7 @@ from scipy.special import polygamma
 from radiogenomics.enrichment._null import PERM_BLOCK, NullAccumulator, perm_blocks
 from radiogenomics.errors import InputError
 from radiogenomics.utils.device import default_device
+from radiogenomics.utils.stats import benjamini_hochberg
 
 RESULT_COLUMNS = [
     "set",
@@ -68,24 +69,6 @@ class PreparedSets:
     members: list[np.ndarray]
     sizes: np.ndarray
     n_dropped: int
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (step-up, monotone, capped at 1); NaN stays NaN."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q)
-    ranked = q[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
 
 
 def rank_genes(rankings: pd.DataFrame, weight: float = 1.0) -> RankedGenes:

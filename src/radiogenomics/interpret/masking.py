@@ -29,10 +29,11 @@ from radiogenomics.interpret._engine import (
     on_device,
 )
 from radiogenomics.interpret._model import ModelView, align_labels, model_view
-from radiogenomics.interpret.metrics import auc_ap_columns, bh_qvalues, empirical_p
+from radiogenomics.interpret.metrics import auc_ap_columns, empirical_p
 from radiogenomics.utils.device import default_device
 from radiogenomics.utils.progress import progress_bar
 from radiogenomics.utils.seeding import rng
+from radiogenomics.utils.stats import benjamini_hochberg
 
 SINGLE_GENES = "single_genes"
 TABLE_COLUMNS = [
@@ -373,7 +374,9 @@ def _add_null_columns(table: pd.DataFrame, null: pd.DataFrame) -> pd.DataFrame:
             )
     for _, idx in table[is_set].groupby(["collection", "class"]).groups.items():
         for metric in ("auc", "ap"):
-            table.loc[idx, f"q_{metric}"] = bh_qvalues(table.loc[idx, f"p_{metric}"].to_numpy())
+            table.loc[idx, f"q_{metric}"] = benjamini_hochberg(
+                table.loc[idx, f"p_{metric}"].to_numpy()
+            )
     return table
 
 

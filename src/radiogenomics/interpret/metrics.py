@@ -59,24 +59,6 @@ def _average_precision(block: np.ndarray, positive: np.ndarray, n_pos: int) -> n
     return (at_end * y).sum(axis=0) / n_pos
 
 
-def bh_qvalues(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values; NaN entries stay NaN and are not counted."""
-    p = np.asarray(p, dtype=np.float64)
-    q = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return q
-    pv = p[ok]
-    order = np.argsort(pv, kind="stable")
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adjusted, 1.0)
-    q[ok] = out
-    return q
-
-
 def empirical_p(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     """One-sided empirical p-value (1 + #null >= observed) / (1 + #null), per observed value.
 
