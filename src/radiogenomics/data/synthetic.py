@@ -368,13 +368,16 @@ def generate_cohort(
     decoys = []
     for d in range(n_decoys):
         size = int(g.integers(15, min(120, len(free))))
-        if d % 5 == 0:  # partly overlapping a programme: a realistic near-miss
+        # Decoys hold no programme genes but for a few near-misses: a decoy drawn from all genes
+        # would mix pieces of several programmes and, for a trait planted as an interaction,
+        # legitimately out-mask either of its programmes alone, which blurs the planted truth.
+        if d % 5 == 0:  # a near-miss: a tenth of one programme among unrelated genes
             prog = names[d // 5 % len(names)]
-            part = g.choice(programmes[prog], max(3, len(programmes[prog]) // 5), replace=False)
+            part = g.choice(programmes[prog], max(2, len(programmes[prog]) // 10), replace=False)
             rest = [genes[i] for i in g.choice(free, size - len(part), replace=False)]
             members = sorted([*part.tolist(), *rest])
         else:
-            members = sorted(genes[i] for i in g.choice(n_genes, size, replace=False))
+            members = sorted(genes[i] for i in g.choice(free, size, replace=False))
         dname = f"SYN_DECOY_{d + 1:02d}"
         gmt_sets[dname] = members
         descr[dname] = "decoy"
