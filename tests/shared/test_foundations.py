@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -87,6 +88,9 @@ def test_write_table_writes_parquet_and_csv(tmp_path):
     assert (tmp_path / "scores.csv").exists()
     pd.testing.assert_frame_equal(read_table(stem), df)
     assert not list(tmp_path.glob(".*tmp"))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "scores.csv").stat().st_mode & 0o777 == 0o666 & ~mask
 
 
 def test_cli_version_and_help():

@@ -35,11 +35,14 @@ def run_survival(ctx) -> dict:
         if radiogenomic.shape[1] == 0:
             radiogenomic = None
     patients = list(labelled_patients(sd))
+    # METHOD.md 1: age is split at the median of the whole transcriptome cohort (every patient
+    # with expression), not of the clinical file nor of the labelled patients alone.
+    transcriptome = sd.clinical.index.intersection(sd.expression.index)
     sv = survival_variables(
         sd.clinical,
         imaging,
         radiogenomic,
-        reference_ages=sd.clinical["age"],
+        reference_ages=sd.clinical.loc[transcriptome, "age"],
         min_patients=s.min_patients,
         patients=patients,
     )
