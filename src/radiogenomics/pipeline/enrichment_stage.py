@@ -89,39 +89,106 @@ def _nes_heatmap(ctx, res: pd.DataFrame) -> None:
     plot_nes_heatmap(res, ctx.dir / "figures" / "gsea_nes_heatmap", ranking_col="task")
 
 
-def run_radiogenomic_traits(ctx) -> dict:
+PATIENTS_PER_UNIT = 25  # patients' rankings per GSEA work unit (numbers do not depend on it)
+
+
+def _trait_chunk(unit: tuple, shared: dict) -> pd.DataFrame:
+    """One work unit: GSEA of a chunk of one model's patients' saliency rankings.
+
+    ``gsea_many`` draws its permutations from the seed alone and adjusts p-values within each
+    ranking, so a chunk of patients gives exactly the rows the whole matrix would.
+    """
     from radiogenomics.enrichment import radiogenomic_traits
 
+    key, label, seed, start, stop = unit
+    sal = shared["saliency"][key]
+    r = shared["settings"]
+    _, long = radiogenomic_traits(
+        sal.iloc[:, start:stop],
+        shared["sets"],
+        model_name=label,
+        alpha=r["alpha"],
+        min_patients=0,
+        nperm=r["nperm"],
+        min_size=r["min_size"],
+        max_size=r["max_size"],
+        seed=seed,
+        small_p=r["small_p"],
+    )
+    return long
+
+
+def _wide_traits(long: pd.DataFrame, patients: list[str]) -> pd.DataFrame:
+    """Patients x traits 0/1 from the long table, as ``radiogenomic_traits`` builds it."""
+    order = list(dict.fromkeys(long["trait"]))
+    wide = (
+        long.pivot_table(index="patient", columns="trait", values="enriched", aggfunc="max")
+        .reindex(index=patients, columns=order)
+        .fillna(False)
+        .astype(int)
+    )
+    wide.index.name = "patient"
+    wide.columns.name = None
+    return wide
+
+
+def run_radiogenomic_traits(ctx) -> dict:
     r = ctx.cfg.radiogenomic_traits
     sd = study_data(ctx)
     sets = _sets(sd, r.collections)
     index = ctx.read("saliency", "saliency_index")
-    tables, longs = [], []
+    rows = []
     for row in index.to_dict("records"):
         label = row["task"] if row["task"] == row["class"] else f"{row['task']}:{row['class']}"
-        key = f"rg_{row['table']}"
-        if not ctx.unit_done(key):
-            sal = ctx.read("saliency", row["table"], index="gene")
-            ctx.log.info("radiogenomic traits: %s, %d patients", label, sal.shape[1])
-            traits, long = radiogenomic_traits(
-                sal,
-                dict(sets.items()),
-                model_name=label,
-                alpha=r.alpha,
-                min_patients=0,
-                nperm=r.nperm,
-                min_size=r.min_size,
-                max_size=r.max_size,
-                seed=ctx.seed(label),
-                small_p=None if r.small_p == "none" else r.small_p,
-            )
-            traits = traits.copy()
-            traits.index.name = "patient"
+        rows.append((f"rg_{row['table']}", label, row["table"]))
+    todo = {key: (label, table) for key, label, table in rows if not ctx.unit_done(key)}
+    if todo:
+        saliency = {
+            key: ctx.read("saliency", table, index="gene") for key, (_, table) in todo.items()
+        }
+        units = []
+        for key, (label, _) in todo.items():
+            n = saliency[key].shape[1]
+            ctx.log.info("radiogenomic traits: %s, %d patients", label, n)
+            units += [
+                (key, label, ctx.seed(label), a, min(n, a + PATIENTS_PER_UNIT))
+                for a in range(0, max(n, 1), PATIENTS_PER_UNIT)
+            ]
+        shared = {
+            "saliency": saliency,
+            "sets": dict(sets.items()),
+            "settings": {
+                "alpha": r.alpha,
+                "nperm": r.nperm,
+                "min_size": r.min_size,
+                "max_size": r.max_size,
+                "small_p": None if r.small_p == "none" else r.small_p,
+            },
+        }
+        parts: dict[str, dict[int, pd.DataFrame]] = {key: {} for key in todo}
+        left = {key: sum(u[0] == key for u in units) for key in todo}
+
+        def finished(i: int, long: pd.DataFrame) -> None:
+            key, label = units[i][0], units[i][1]
+            parts[key][i] = long
+            left[key] -= 1
+            if left[key]:
+                return
+            long = pd.concat([parts[key][j] for j in sorted(parts[key])], ignore_index=True)
+            patients = [str(c) for c in saliency[key].columns]
+            traits = _wide_traits(long, patients)
             long = long.drop(columns=["leading_edge"], errors="ignore")
             long.insert(0, "model", label)
             ctx.table(traits.astype(float), f"units/{key}_traits", index=True)
             ctx.table(long, f"units/{key}_gsea")
             ctx.mark_unit(key)
+            parts[key].clear()
+
+        ctx.executor.map(
+            _trait_chunk, units, shared=shared, on_result=finished, desc="radiogenomic traits"
+        )
+    tables, longs = [], []
+    for key, _, _ in rows:
         tables.append(ctx.read("radiogenomic_traits", f"units/{key}_traits", index="patient"))
         longs.append(ctx.read("radiogenomic_traits", f"units/{key}_gsea"))
     traits = pd.concat(tables, axis=1) if tables else pd.DataFrame()
