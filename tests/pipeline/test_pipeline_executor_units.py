@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from radiogenomics.enrichment import radiogenomic_traits
 from radiogenomics.execution.local import LocalExecutor
@@ -36,3 +37,26 @@ def test_trait_chunks_equal_whole_matrix():
     # the planted set is found in the planted patients only
     assert traits["m + s0"].iloc[::2].sum() >= 10
     assert traits["m + s0"].iloc[1::2].sum() <= 1
+
+
+@pytest.mark.slow
+def test_masking_and_traits_stages_same_tables_in_a_process_pool(tmp_path):
+    """The stages' units in-process and in a pool of 2 processes: identical tables."""
+    from test_pipeline_e2e import tiny_study
+
+    from radiogenomics.config import load_config
+    from radiogenomics.pipeline.runner import Pipeline
+
+    study = tiny_study(tmp_path)
+    study["masking"]["out_of_fold"] = True
+    cfg = load_config(data=study)
+    Pipeline(cfg).run(until="radiogenomic_traits")
+    tables = ["masking/tables/masking", "radiogenomic_traits/tables/patient_gsea"]
+    serial = {t: pd.read_parquet(cfg.run_dir / f"{t}.parquet") for t in tables}
+    assert {"retrained", "out_of_fold"} <= set(serial[tables[0]]["mode"])
+    study["executor"]["workers"] = 2
+    pooled = load_config(data=study)
+    for stage in ("masking", "radiogenomic_traits"):
+        Pipeline(pooled).run(stage=stage, force=True)
+    for t in tables:
+        pd.testing.assert_frame_equal(pd.read_parquet(cfg.run_dir / f"{t}.parquet"), serial[t])

@@ -45,42 +45,78 @@ def labelled_patients(sd: StudyData) -> pd.Index:
     return t.index[t.notna().any(axis=1)].intersection(sd.expression.index)
 
 
-def run_masking(ctx) -> dict:
+def _masking_unit(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
+    """One work unit: one task's masking in one mode ("retrained" model or its fold models).
+
+    The seed is the task's, whichever mode and process runs it, so the numbers are those of
+    the serial code.
+    """
     from radiogenomics.interpret import gene_masking, masking_from_folds
 
+    mode, _, models, fold_patients, y, kw = unit
+    X = shared["X"]
+    kw = dict(kw, gene_sets=shared["collections"] or None)
+    if mode == "retrained":
+        res = gene_masking(models, X, y, **kw)
+    else:
+        res = masking_from_folds(models, fold_patients, X, y, **kw)
+    return res.table, list(res.notes)
+
+
+def run_masking(ctx) -> dict:
     m = ctx.cfg.masking
     sd = study_data(ctx)
     X = sd.expression
     collections = masking_collections(ctx, sd)
+    units: list[tuple] = []
     for task in sd.task_names:
         if ctx.unit_done(task):
             continue
         model, fold_models, fold_patients = load_models(ctx, task)
         y = sd.labels(task).astype(str)
-        seed = ctx.seed(task)
         kw = dict(
-            gene_sets=collections or None,
             single_genes=m.single_genes,
             null_draws=m.null_draws,
-            seed=seed,
+            seed=ctx.seed(task),
             device=ctx.cfg.device,
             quiet=ctx.quiet,
         )
         ctx.log.info("masking: %s (%d patients)", task, len(y))
-        res = gene_masking(model, X, y, **kw)
-        tables = [res.table]
-        for n in res.notes:
-            ctx.log.info("masking %s: %s", task, n)
+        units.append(("retrained", task, model, None, y, kw))
         if m.out_of_fold:
             if fold_models:
-                oof = masking_from_folds(fold_models, fold_patients, X, y, **kw)
-                tables.append(oof.table)
+                units.append(("out_of_fold", task, fold_models, fold_patients, y, kw))
             else:
                 ctx.note(f"{task}: no fold models were kept, out-of-fold masking skipped")
-        t = pd.concat(tables, ignore_index=True)
-        t.insert(0, "task", task)
-        ctx.table(t, f"units/masking_{task_dir(ctx, task).name}")
-        ctx.mark_unit(task)
+    if units:
+        parts: dict[str, dict[int, pd.DataFrame]] = {}
+        left: dict[str, int] = {}
+        for u in units:
+            left[u[1]] = left.get(u[1], 0) + 1
+
+        def finished(i: int, result: tuple[pd.DataFrame, list[str]]) -> None:
+            mode, task = units[i][0], units[i][1]
+            table, notes = result
+            if mode == "retrained":
+                for n in notes:
+                    ctx.log.info("masking %s: %s", task, n)
+            parts.setdefault(task, {})[i] = table
+            left[task] -= 1
+            if left[task]:
+                return
+            t = pd.concat([parts[task][j] for j in sorted(parts[task])], ignore_index=True)
+            t.insert(0, "task", task)
+            ctx.table(t, f"units/masking_{task_dir(ctx, task).name}")
+            ctx.mark_unit(task)
+            del parts[task]
+
+        ctx.executor.map(
+            _masking_unit,
+            units,
+            shared={"X": X, "collections": collections},
+            on_result=finished,
+            desc="masking",
+        )
     table = pd.concat(
         [ctx.read("masking", f"units/masking_{task_dir(ctx, t).name}") for t in sd.task_names],
         ignore_index=True,
