@@ -50,6 +50,15 @@ class ExecutorConfig(Section):
     kind: Literal["local", "ray"] = "local"
     address: str | None = Field(None, description="Ray cluster address, e.g. 'auto'")
     workers: int | None = Field(None, ge=1, description="local worker processes (None: all cores)")
+    max_retries: int = Field(
+        2, ge=0, description="ray: re-runs of a task whose worker process or node died"
+    )
+    cpus_per_task: float | None = Field(
+        None, gt=0, description="ray: CPUs every work unit declares (None: what the stage asks)"
+    )
+    gpus_per_task: float | None = Field(
+        None, ge=0, description="ray: GPU fraction every work unit declares (None: none)"
+    )
 
 
 class GeneSetSource(Section):

@@ -82,7 +82,12 @@ class StageContext:
 
         ex = self.cfg.executor
         if ex.kind == "ray":
-            opts: dict[str, Any] = {"quiet": self.quiet}
+            opts: dict[str, Any] = {
+                "quiet": self.quiet,
+                "max_retries": ex.max_retries,
+                "cpus_per_task": ex.cpus_per_task,
+                "gpus_per_task": ex.gpus_per_task,
+            }
             if ex.address:
                 opts["address"] = ex.address
             elif ex.workers:

@@ -1,0 +1,73 @@
+"""The [executor] config section reaches the executors (Ray task options, quiet, workers)."""
+
+from __future__ import annotations
+
+import logging
+
+import pydantic
+import pytest
+
+import radiogenomics.execution as execution
+from radiogenomics.config import ExecutorConfig, load_config
+from radiogenomics.pipeline.runner import StageContext
+
+
+def _study(executor: dict) -> dict:
+    return {
+        "name": "x",
+        "out": "unused",
+        "executor": executor,
+        "synthetic": {"enabled": True},
+        "data": {"expression": "expression.tsv.gz", "vasari": "vasari.csv"},
+    }
+
+
+def _options(monkeypatch, executor: dict, quiet: bool = True) -> tuple[str, dict]:
+    seen = {}
+
+    def fake(kind, **options):
+        seen["kind"], seen["options"] = kind, options
+        return object()
+
+    monkeypatch.setattr(execution, "make_executor", fake)
+    cfg = load_config(data=_study(executor))
+    ctx = StageContext("bootstrap", cfg, None, logging.getLogger("t"), quiet=quiet)
+    ctx.executor  # noqa: B018 - builds it
+    return seen["kind"], seen["options"]
+
+
+def test_ray_task_options_come_from_the_config(monkeypatch):
+    kind, opts = _options(
+        monkeypatch,
+        {
+            "kind": "ray",
+            "address": "auto",
+            "max_retries": 5,
+            "cpus_per_task": 2,
+            "gpus_per_task": 0.25,
+        },
+    )
+    assert kind == "ray"
+    assert opts == {
+        "quiet": True,
+        "max_retries": 5,
+        "cpus_per_task": 2.0,
+        "gpus_per_task": 0.25,
+        "address": "auto",
+    }
+
+
+def test_defaults_and_local(monkeypatch):
+    _, opts = _options(monkeypatch, {"kind": "ray"}, quiet=False)
+    assert opts["max_retries"] == 2 and opts["quiet"] is False
+    assert opts["cpus_per_task"] is None and opts["gpus_per_task"] is None
+    kind, opts = _options(monkeypatch, {"kind": "local", "workers": 3})
+    assert (kind, opts) == ("local", {"workers": 3, "quiet": True})
+
+
+@pytest.mark.parametrize(
+    "bad", [{"max_retries": -1}, {"cpus_per_task": 0}, {"gpus_per_task": -0.5}]
+)
+def test_bad_values_refused(bad):
+    with pytest.raises(pydantic.ValidationError):
+        ExecutorConfig(**bad)
