@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
@@ -14,9 +16,23 @@ from radiogenomics.utils.progress import progress_bar
 _SHARED: Any = None  # per worker process: the read-only inputs, set once by the initializer
 
 
-def _init_worker(shared: Any, threads: int) -> None:
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """Poll the parent's pid; exit this worker at once when the parent has died.
+
+    A pool's workers block waiting for work, so when the main process is killed (SIGTERM,
+    out of memory) they would otherwise live on as orphans holding memory and cores.
+    """
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(shared: Any, threads: int, parent: int | None = None) -> None:
     global _SHARED
     _SHARED = shared
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     import torch
 
     torch.set_num_threads(threads)
@@ -64,7 +80,7 @@ class LocalExecutor:
                 max_workers=min(self.workers, len(items)),
                 mp_context=ctx,
                 initializer=_init_worker,
-                initargs=(shared, threads),
+                initargs=(shared, threads, os.getpid()),
             ) as pool:
                 pending = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
                 while pending:
