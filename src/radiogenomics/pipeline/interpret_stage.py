@@ -68,10 +68,11 @@ def run_masking(ctx) -> dict:
     sd = study_data(ctx)
     X = sd.expression
     collections = masking_collections(ctx, sd)
-    units: list[tuple] = []
     for task in sd.task_names:
         if ctx.unit_done(task):
             continue
+        # One map per task: only one task's models (the retrained one and its fold models,
+        # ~2.5 GB at the paper's size) are held at a time, as in a serial run.
         model, fold_models, fold_patients = load_models(ctx, task)
         y = sd.labels(task).astype(str)
         kw = dict(
@@ -82,41 +83,26 @@ def run_masking(ctx) -> dict:
             quiet=ctx.quiet,
         )
         ctx.log.info("masking: %s (%d patients)", task, len(y))
-        units.append(("retrained", task, model, None, y, kw))
+        units = [("retrained", task, model, None, y, kw)]
         if m.out_of_fold:
             if fold_models:
                 units.append(("out_of_fold", task, fold_models, fold_patients, y, kw))
             else:
                 ctx.note(f"{task}: no fold models were kept, out-of-fold masking skipped")
-    if units:
-        parts: dict[str, dict[int, pd.DataFrame]] = {}
-        left: dict[str, int] = {}
-        for u in units:
-            left[u[1]] = left.get(u[1], 0) + 1
-
-        def finished(i: int, result: tuple[pd.DataFrame, list[str]]) -> None:
-            mode, task = units[i][0], units[i][1]
-            table, notes = result
-            if mode == "retrained":
-                for n in notes:
-                    ctx.log.info("masking %s: %s", task, n)
-            parts.setdefault(task, {})[i] = table
-            left[task] -= 1
-            if left[task]:
-                return
-            t = pd.concat([parts[task][j] for j in sorted(parts[task])], ignore_index=True)
-            t.insert(0, "task", task)
-            ctx.table(t, f"units/masking_{task_dir(ctx, task).name}")
-            ctx.mark_unit(task)
-            del parts[task]
-
-        ctx.executor.map(
+        del model, fold_models
+        results = ctx.executor.map(
             _masking_unit,
             units,
             shared={"X": X, "collections": collections},
-            on_result=finished,
-            desc="masking",
+            desc=f"masking {task}",
         )
+        for n in results[0][1]:
+            ctx.log.info("masking %s: %s", task, n)
+        t = pd.concat([table for table, _ in results], ignore_index=True)
+        t.insert(0, "task", task)
+        ctx.table(t, f"units/masking_{task_dir(ctx, task).name}")
+        ctx.mark_unit(task)
+        del units, results
     table = pd.concat(
         [ctx.read("masking", f"units/masking_{task_dir(ctx, t).name}") for t in sd.task_names],
         ignore_index=True,
