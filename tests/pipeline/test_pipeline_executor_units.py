@@ -30,7 +30,7 @@ def test_trait_chunks_equal_whole_matrix():
     shared = {"saliency": {"k": sal}, "sets": sets, "settings": settings}
     units = [("k", "m", 11, a, min(23, a + 5)) for a in range(0, 23, 5)]
     parts = LocalExecutor(workers=1, quiet=True).map(_trait_chunk, units, shared=shared)
-    long = pd.concat(parts, ignore_index=True)
+    long = pd.concat([p for p, _ in parts], ignore_index=True)
     pd.testing.assert_frame_equal(long, whole_long)
     traits = _wide_traits(long, list(sal.columns))
     pd.testing.assert_frame_equal(traits, whole_traits)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -92,7 +94,7 @@ def _nes_heatmap(ctx, res: pd.DataFrame) -> None:
 PATIENTS_PER_UNIT = 25  # patients' rankings per GSEA work unit (numbers do not depend on it)
 
 
-def _trait_chunk(unit: tuple, shared: dict) -> pd.DataFrame:
+def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
     """One work unit: GSEA of a chunk of one model's patients' saliency rankings.
 
     ``gsea_many`` draws its permutations from the seed alone and adjusts p-values within each
@@ -103,19 +105,21 @@ def _trait_chunk(unit: tuple, shared: dict) -> pd.DataFrame:
     key, label, seed, start, stop = unit
     sal = shared["saliency"][key]
     r = shared["settings"]
-    _, long = radiogenomic_traits(
-        sal.iloc[:, start:stop],
-        shared["sets"],
-        model_name=label,
-        alpha=r["alpha"],
-        min_patients=0,
-        nperm=r["nperm"],
-        min_size=r["min_size"],
-        max_size=r["max_size"],
-        seed=seed,
-        small_p=r["small_p"],
-    )
-    return long
+    with warnings.catch_warnings(record=True) as caught:  # the driver logs them to run.log
+        warnings.simplefilter("always")
+        _, long = radiogenomic_traits(
+            sal.iloc[:, start:stop],
+            shared["sets"],
+            model_name=label,
+            alpha=r["alpha"],
+            min_patients=0,
+            nperm=r["nperm"],
+            min_size=r["min_size"],
+            max_size=r["max_size"],
+            seed=seed,
+            small_p=r["small_p"],
+        )
+    return long, [str(w.message) for w in caught]
 
 
 def _wide_traits(long: pd.DataFrame, patients: list[str]) -> pd.DataFrame:
@@ -168,8 +172,11 @@ def run_radiogenomic_traits(ctx) -> dict:
         parts: dict[str, dict[int, pd.DataFrame]] = {key: {} for key in todo}
         left = {key: sum(u[0] == key for u in units) for key in todo}
 
-        def finished(i: int, long: pd.DataFrame) -> None:
+        def finished(i: int, result: tuple[pd.DataFrame, list[str]]) -> None:
             key, label = units[i][0], units[i][1]
+            long, messages = result
+            for msg in messages:
+                ctx.log.info("radiogenomic traits %s: %s", label, msg)
             parts[key][i] = long
             left[key] -= 1
             if left[key]:
