@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from radiogenomics.config import StudyConfig
+from radiogenomics.config import STAGES, StudyConfig
 from radiogenomics.pipeline.load import run_load
 from radiogenomics.pipeline.runfolder import RunFolder, sha256_json
 from radiogenomics.pipeline.runner import Stage
@@ -136,18 +136,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "report": Stage(
         "report",
         _report,
-        uses=(
-            "load",
-            "autoencoder",
-            "classifiers",
-            "baselines",
-            "bootstrap",
-            "masking",
-            "saliency",
-            "enrichment",
-            "radiogenomic_traits",
-            "survival",
-        ),
+        uses=tuple(s for s in STAGES if s != "report"),  # the report reads every stage
         section=lambda c: {"report": c.report.model_dump(mode="json"), "study": c.effective()},
         description="the HTML report",
     ),
