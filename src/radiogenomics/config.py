@@ -14,7 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from radiogenomics.errors import InputError
 
@@ -170,7 +177,22 @@ class MaskingConfig(Section):
     driver_genes: list[str] = Field(default_factory=list)
     null_draws: int = Field(200, ge=0, description="random gene sets per size for the null")
     out_of_fold: bool = True
+    readout: Literal["out_of_fold", "retrained"] = Field(
+        "out_of_fold",
+        description="which masking the summaries (top sets and genes, heatmaps, GSEA of the "
+        "single-gene ranking) read: out-of-fold (patients the model never saw) or the "
+        "retrained model on its own training patients (the paper's); the table holds both",
+    )
     top: int = Field(20, ge=1, description="rows shown per trait in heatmaps and the report")
+
+    @model_validator(mode="after")
+    def _readout_was_computed(self) -> MaskingConfig:
+        if self.readout == "out_of_fold" and not self.out_of_fold:
+            raise ValueError(
+                "readout 'out_of_fold' needs out_of_fold = true; set readout = 'retrained' "
+                "to summarise the retrained model's masking"
+            )
+        return self
 
 
 class SaliencyConfig(Section):
