@@ -93,17 +93,29 @@ def test_edema_gate_and_survival_link(cohort):
     scores = _scores(c, truth)
     enc, _ = c.encoded_traits()
     y = enc["edema"].dropna()
-    s = scores[truth["survival"]["programme"]][y.index]
-    high = s > s.median()
+    infl = scores["SYN_INFLAMMATION"][y.index]
+    high = infl > infl.median()
     emt = scores["SYN_EMT"][y.index]
     auc_high = roc_auc_score(y[high], emt[high])
     auc_low = roc_auc_score(y[~high], emt[~high])
-    assert auc_high > 0.9 and auc_high - auc_low > 0.2  # EMT acts on edema where S is high
+    assert (
+        auc_high > 0.9 and auc_high - auc_low > 0.2
+    )  # EMT acts on edema where inflammation is high
+    # the hazard driver in latent.tsv is the gated EMT effect, standardised
+    latent = read_latent(out)
+    gate = 1 / (1 + np.exp(-5 * (latent["SYN_INFLAMMATION"] + 0.2)))
+    d = gate * latent["SYN_EMT"]
+    np.testing.assert_allclose(
+        latent[truth["survival"]["driver"]], (d - d.mean()) / d.std(ddof=0), atol=1e-5
+    )
+    # recomputed from the observed expression alone, the driver predicts both outcomes
+    z = {k: (v - v.mean()) / v.std() for k, v in scores.items()}
+    observed = 1 / (1 + np.exp(-5 * (z["SYN_INFLAMMATION"] + 0.2))) * z["SYN_EMT"]
     for endpoint in ("os", "pfs"):
         surv = c.survival(endpoint)
-        frame = surv.assign(S=scores[truth["survival"]["programme"]][surv.index])
+        frame = surv.assign(D=observed[surv.index])
         cox = CoxPHFitter().fit(frame, "days", "event")
-        assert cox.hazard_ratios_["S"] > 1.5 and cox.summary.loc["S", "p"] < 1e-6
+        assert cox.hazard_ratios_["D"] > 1.5 and cox.summary.loc["D", "p"] < 1e-6
 
 
 def test_deterministic_bytes(tmp_path):

@@ -85,6 +85,8 @@ def test_every_stage_runs_and_leaves_its_outputs(finished):
     masking = pd.read_parquet(run / "masking/tables/masking.parquet")
     assert {"retrained", "out_of_fold"} <= set(masking["mode"])
     assert (masking["collection"] == "single_genes").any()
+    top = pd.read_parquet(run / "masking/tables/top_sets.parquet")
+    assert set(top["mode"]) == {"out_of_fold"}  # the default readout
     assert (run / "report/index.html").is_file()
     page = (run / "report/index.html").read_text()
     assert page.count("data:image/png;base64,") >= 5

@@ -44,7 +44,7 @@ def synthetic_command(
         typer.echo(f"  {trait:<13} {rule['rule']}")
     surv = gen.truth["survival"]
     typer.echo(
-        f"survival: log-hazard {surv['os_log_hazard_per_sd']} per SD of {surv['programme']};"
+        f"survival: log-hazard {surv['os_log_hazard_per_sd']} per SD of {surv['driver']};"
         f" radiogenomic trait expected: {', '.join(link['name'] for link in links)}"
     )
 

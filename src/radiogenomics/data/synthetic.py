@@ -11,10 +11,11 @@ Model (all from one seed):
 * Each imaging trait is a non-linear function (threshold, soft AND, soft OR or gate) of one or two
   programmes, sampled as a Bernoulli label, written with the paper's VASARI text labels.
 * ``edema`` is ``SYN_EMT`` gated by ``SYN_INFLAMMATION``: logit = 6 g emt - 3 (1 - g) with
-  g = sigmoid(5 (inflammation + 0.2)). The gradient of the logit w.r.t. the EMT genes is large exactly for high-inflammation
-  patients, so the patients whose saliency ranking is enriched for SYN_EMT (the radiogenomic
-  trait "edema + SYN_EMT") are the high-inflammation patients; the death and progression hazards
-  rise with ``SYN_INFLAMMATION``, which makes that radiogenomic trait survival-linked.
+  g = sigmoid(5 (inflammation + 0.2)). The death and progression hazards rise with the EMT drive
+  of edema, g * emt (standardised): the patients in whom EMT pushes edema up have the worse
+  outcome. A patient whose attribution ranking (e.g. integrated gradients of the edema network)
+  is enriched for SYN_EMT, the radiogenomic trait "edema + SYN_EMT", is such a patient, which
+  makes that radiogenomic trait survival-linked.
 * About 30% of the patients have no imaging (the autoencoder's training set).
 
 Files written to ``out_dir`` (see :data:`FILES`): expression TSV (genes x aliquots,
@@ -79,8 +80,8 @@ def programme_sizes(n_genes: int) -> dict[str, int]:
 # Mild correlations between programme scores (realistic co-regulation).
 _CORRELATED = {("SYN_HYPOXIA", "SYN_ANGIOGENESIS"): 0.3, ("SYN_NEURAL", "SYN_OLIGODENDROCYTE"): 0.3}
 
-SURVIVAL_PROGRAMME = "SYN_INFLAMMATION"
-OS_LOG_HAZARD = 1.0  # per SD of the survival programme
+SURVIVAL_DRIVER = "edema_emt_drive"  # latent.tsv column: the standardised EMT drive of edema
+OS_LOG_HAZARD = 1.0  # per SD of the driver
 PFS_LOG_HAZARD = 0.8
 AGE_LOG_HAZARD = 0.02  # per year of age at diagnosis
 
@@ -161,6 +162,12 @@ def _edema_logit(emt: np.ndarray, inflammation: np.ndarray, s) -> np.ndarray:
     """
     gate = s(5 * (inflammation + 0.2))
     return s(6 * gate * emt - 3 * (1 - gate))
+
+
+def _edema_emt_drive(z: dict[str, np.ndarray]) -> np.ndarray:
+    """How hard EMT pushes edema up in each patient, gate * emt, standardised over the cohort."""
+    d = _sigmoid(5 * (z["SYN_INFLAMMATION"] + 0.2)) * z["SYN_EMT"]
+    return (d - d.mean()) / d.std()
 
 
 def _trait_probabilities(z: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -312,7 +319,7 @@ def generate_cohort(
         np.where(g.random(n_patients) < 0.5, "ASIAN", "BLACK OR AFRICAN AMERICAN"),
     )
     race = np.where(g.random(n_patients) < 0.03, "[Not Available]", race)
-    s = z[SURVIVAL_PROGRAMME]
+    s = _edema_emt_drive(z)
     eta_os = OS_LOG_HAZARD * s + AGE_LOG_HAZARD * (age - 58)
     eta_pfs = PFS_LOG_HAZARD * s + AGE_LOG_HAZARD * (age - 58)
     t_death = g.exponential(1.0, n_patients) / (np.log(2) / 420 * np.exp(eta_os))
@@ -390,6 +397,7 @@ def generate_cohort(
     latent = pd.DataFrame(z_mat, index=pd.Index(patients, name="patient"), columns=names)
     for t, p in probs.items():
         latent[f"p_{t}"] = p
+    latent[SURVIVAL_DRIVER] = _edema_emt_drive(z)
     latent["imaged"] = np.isin(np.arange(n_patients), imaged).astype(int)
     latent.round(6).to_csv(paths["latent"], sep="\t", lineterminator="\n", float_format="%.6f")
 
@@ -420,22 +428,25 @@ def generate_cohort(
             for t, rule in TRAIT_RULES.items()
         },
         "survival": {
-            "programme": SURVIVAL_PROGRAMME,
+            "driver": SURVIVAL_DRIVER,
+            "driver_rule": "sigmoid(5 * (inflammation + 0.2)) * emt, standardised (the EMT drive "
+            "of edema; a column of latent.tsv)",
             "os_log_hazard_per_sd": OS_LOG_HAZARD,
             "pfs_log_hazard_per_sd": PFS_LOG_HAZARD,
             "age_log_hazard_per_year": AGE_LOG_HAZARD,
             "baseline_median_days": {"os": 420, "pfs": 220},
-            "direction": "higher programme score, shorter survival (hazard ratio > 1)",
+            "direction": "stronger EMT drive of edema, shorter survival (hazard ratio > 1)",
         },
         "radiogenomic_links": [
             {
                 "trait": "edema",
                 "gene_set": "SYN_EMT",
                 "name": "edema + SYN_EMT",
-                "patients": "high SYN_INFLAMMATION (the gate of the EMT effect on edema)",
-                "mechanism": "d logit(edema) / d EMT = 6 * sigmoid(5 (inflammation + 0.2)): a "
-                "network that learns the gate has large EMT saliency exactly in "
-                "high-inflammation patients, whose hazard is higher",
+                "patients": "those in whom EMT pushes edema up (high edema_emt_drive)",
+                "mechanism": "the hazards rise with the EMT drive of edema, sigmoid(5 "
+                "(inflammation + 0.2)) * EMT; a patient's attribution of the edema prediction "
+                "(integrated gradients from the cohort-mean profile) is enriched for SYN_EMT "
+                "where EMT pushes edema up",
                 "survival": "worse (hazard ratio > 1) for OS and PFS",
                 "direction": "hazard_ratio>1",
             }

@@ -141,6 +141,8 @@ def run_bootstrap_stage(ctx) -> dict:
         out_dir=ctx.dir / "tables",
         models=[NN, *[m for m in models if all(m in chosen[t] for t in chosen)]],
         autoencoder=ae if needs_ae else None,
+        device=ctx.cfg.device,
+        network_gpus=ctx.cfg.executor.network_gpus(ctx.cfg.device),
     )
     fig_dir = ctx.dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)

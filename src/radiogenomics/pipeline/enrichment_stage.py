@@ -41,9 +41,12 @@ def run_enrichment(ctx) -> dict:
     sd = study_data(ctx)
     sets = _sets(sd, e.collections)
     table = ctx.read("masking", "masking")
-    single = table[(table["collection"] == "single_genes") & (table["mode"] == "retrained")]
+    readout = ctx.cfg.masking.readout
+    single = table[(table["collection"] == "single_genes") & (table["mode"] == readout)]
     if single.empty:
-        raise StageSkipped("no single-gene masking to rank genes by (masking.single_genes)")
+        raise StageSkipped(
+            f"no single-gene masking ({readout}) to rank genes by (masking.single_genes)"
+        )
     single = single.assign(
         ranking=np.where(
             single["task"] == single["class"],

@@ -108,20 +108,29 @@ def run_masking(ctx) -> dict:
         ignore_index=True,
     )
     ctx.table(table, "masking")
-    retrained = table[table["mode"] == "retrained"]
-    sets = retrained[retrained["collection"] != SINGLE]
-    genes = retrained[retrained["collection"] == SINGLE]
-    top_sets = _top(sets, m.top)
-    top_genes = _top(genes, m.top)
-    ctx.table(top_sets, "top_sets")
-    ctx.table(top_genes, "top_genes")
+    readout = table[table["mode"] == m.readout]
+    sets = readout[readout["collection"] != SINGLE]
+    genes = readout[readout["collection"] == SINGLE]
+    top_sets = rank_masking(sets).groupby(["task", "class"], sort=False).head(m.top)
+    top_genes = rank_masking(genes).groupby(["task", "class"], sort=False).head(m.top)
+    ctx.table(top_sets.reset_index(drop=True), "top_sets")
+    ctx.table(top_genes.reset_index(drop=True), "top_genes")
+    label = "out-of-fold" if m.readout == "out_of_fold" else "retrained"
     if len(sets):
-        _heatmap(ctx, sets, m.top, "auc", "masking_sets_auc", "Gene-set masking AUC")
-        _heatmap(ctx, sets, m.top, "ap", "masking_sets_ap", "Gene-set masking AP")
+        _heatmap(ctx, sets, m.top, "auc", "masking_sets_auc", f"Gene-set masking AUC ({label})")
+        _heatmap(ctx, sets, m.top, "ap", "masking_sets_ap", f"Gene-set masking AP ({label})")
     if len(genes):
-        _heatmap(ctx, genes, min(m.top, 15), "ap", "masking_genes_ap", "Single-gene masking AP")
+        _heatmap(
+            ctx,
+            genes,
+            min(m.top, 15),
+            "ap",
+            "masking_genes_ap",
+            f"Single-gene masking AP ({label})",
+        )
     return {
         "rows": int(len(table)),
+        "readout": m.readout,
         "best_set_per_task": {
             f"{r['task']}:{r['class']}": r["set"]
             for r in top_sets.groupby(["task", "class"], sort=False).head(1).to_dict("records")
@@ -129,31 +138,38 @@ def run_masking(ctx) -> dict:
     }
 
 
-def _top(df: pd.DataFrame, n: int) -> pd.DataFrame:
-    cols = [
-        c
-        for c in (
-            "task",
-            "class",
-            "collection",
-            "set",
-            "size",
-            "coverage_pct",
-            "auc",
-            "ap",
-            "p_ap",
-            "q_ap",
-            "p_auc",
-            "q_auc",
-        )
-        if c in df.columns
-    ]
+_SUMMARY_COLUMNS = (
+    "task",
+    "class",
+    "mode",
+    "collection",
+    "set",
+    "size",
+    "coverage_pct",
+    "auc",
+    "ap",
+    "p_ap",
+    "q_ap",
+    "p_auc",
+    "q_auc",
+)
+
+
+def rank_masking(df: pd.DataFrame) -> pd.DataFrame:
+    """Masking rows ordered best first within each (task, class).
+
+    Gene sets with a size-matched null are ordered by their empirical p of AP against random
+    sets of their size, then by AP: a raw AP grows with the number of genes kept, so it favours
+    large sets (a 118-gene set holding a few of a programme's genes can edge out the programme's
+    60). Without a null (single genes, ``null_draws = 0``) the order is by AP, then AUC.
+    """
+    has_null = "p_ap" in df.columns and df["p_ap"].notna().any()
+    keys = ["p_ap", "ap", "auc"] if has_null else ["ap", "auc"]
+    ascending = [True, False, False] if has_null else [False, False]
+    cols = [c for c in _SUMMARY_COLUMNS if c in df.columns]
     return (
-        df.sort_values(
-            ["task", "class", "ap", "auc"], ascending=[True, True, False, False], kind="stable"
-        )
-        .groupby(["task", "class"], sort=False)
-        .head(n)[cols]
+        df.sort_values(["task", "class", *keys], ascending=[True, True, *ascending], kind="stable")
+        .loc[:, cols]
         .reset_index(drop=True)
     )
 
@@ -191,12 +207,21 @@ def run_saliency(ctx) -> dict:
 
     sd = study_data(ctx)
     X = sd.expression.loc[labelled_patients(sd)]
+    method = ctx.cfg.saliency.method
     names = []
     for task in sd.task_names:
         model, _, _ = load_models(ctx, task)
         if not ctx.unit_done(task):
             ctx.log.info("saliency: %s (%d patients)", task, len(X))
-            sal = gene_saliency(model, X, method=ctx.cfg.saliency.method, device=ctx.cfg.device)
+            sal = gene_saliency(
+                model,
+                X,
+                method=method,
+                # signed attributions keep their values: GSEA then weighs genes by how hard they
+                # push the trait (min-max would give the most negative genes weight 0)
+                scale="minmax" if method == "absolute" else None,
+                device=ctx.cfg.device,
+            )
             parts = {None: sal} if isinstance(sal, pd.DataFrame) else dict(sal)
             for cls, frame in parts.items():
                 frame = frame.astype("float32")
@@ -212,7 +237,8 @@ def run_saliency(ctx) -> dict:
     rows = []
     for task, cls in names:
         frame = ctx.read("saliency", saliency_name(task, cls), index="gene")
-        mean = frame.mean(axis=1).sort_values(ascending=False)
+        # signed attributions cancel across patients who sit on either side of the mean
+        mean = frame.abs().mean(axis=1).sort_values(ascending=False)
         for rank, (gene, v) in enumerate(mean.head(ctx.cfg.masking.top).items(), start=1):
             rows.append(
                 {
@@ -220,7 +246,7 @@ def run_saliency(ctx) -> dict:
                     "class": cls or task,
                     "rank": rank,
                     "gene": gene,
-                    "mean_saliency": float(v),
+                    "mean_abs_saliency": float(v),
                 }
             )
     top = pd.DataFrame(rows)
@@ -237,10 +263,10 @@ def run_saliency(ctx) -> dict:
         fig, axes = plt.subplots(1, len(groups), figsize=(2.6 * len(groups), 3.6), squeeze=False)
         for ax, ((task, cls), g) in zip(axes[0], groups, strict=True):
             g = g.head(10)
-            ax.barh(range(len(g))[::-1], g["mean_saliency"], color="#3c5a82")
+            ax.barh(range(len(g))[::-1], g["mean_abs_saliency"], color="#3c5a82")
             ax.set_yticks(range(len(g))[::-1], g["gene"], fontsize=7)
             ax.set_title(task if task == cls else f"{task}: {cls}", fontsize=8)
-            ax.set_xlabel("mean saliency", fontsize=7)
+            ax.set_xlabel("mean |saliency|", fontsize=7)
         fig.tight_layout()
         ctx.figure(fig, "top_salient_genes")
     return {"matrices": len(names), "patients": int(len(X))}

@@ -211,6 +211,7 @@ def run_classifiers(ctx) -> dict:
                 seed=seed,
                 autoencoder=ae,
                 executor=ctx.executor,
+                network_gpus=ctx.cfg.executor.network_gpus(ctx.cfg.device),
                 **common,
             )
             grid, best = gs.table, gs.best

@@ -118,6 +118,7 @@ STAGE_TABLE: dict[str, Stage] = {
         "enrichment",
         _lazy("enrichment_stage", "run_enrichment"),
         requires=("load", "masking"),
+        section=lambda c: {**_with(c, "enrichment"), "masking_readout": c.masking.readout},
         description="preranked GSEA of the masking rankings",
     ),
     "radiogenomic_traits": Stage(

@@ -332,15 +332,27 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
             f"precision; significance came from {m['null_draws']} size-matched random gene sets "
             f"per size (empirical p, BH-adjusted)"
             + (
-                "; out-of-fold masking used the cross-validation fold models."
+                "; out-of-fold masking used the cross-validation fold models, each scoring the "
+                "patients it had not been trained on."
                 if m["out_of_fold"]
                 else "."
             )
+            + (
+                " Top sets and genes, heatmaps and the GSEA of the single-gene ranking read the "
+                f"{'out-of-fold' if _readout(m) == 'out_of_fold' else 'retrained'} masking; sets "
+                "are ordered by their empirical p against the size-matched null, then by AP."
+            )
         )
     if on("saliency"):
+        method = cfg["saliency"]["method"]
+        what = {
+            "absolute": "the absolute gradient",
+            "signed": "the signed gradient",
+            "integrated_gradients": "the integrated gradients (from the training-mean profile)",
+        }.get(method, method)
         out.append(
-            f"Gene saliency was the {cfg['saliency']['method']} gradient of the positive-class "
-            "logit with respect to each standardised gene, per patient."
+            f"Gene saliency was {what} of the positive-class logit with respect to each "
+            "standardised gene, per patient."
         )
     if on("enrichment"):
         e = cfg["enrichment"]
@@ -367,6 +379,10 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
         )
     out.append(f"The study seed was {cfg['seed']}; every work unit derives its own seed from it.")
     return out
+
+
+def _readout(masking: dict) -> str:
+    return masking.get("readout", "retrained")  # run folders made before the setting
 
 
 def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
