@@ -66,6 +66,16 @@ class ExecutorConfig(Section):
     gpus_per_task: float | None = Field(
         None, ge=0, description="ray: GPU fraction every work unit declares (None: none)"
     )
+    gpus_per_network: float = Field(
+        0.25,
+        ge=0,
+        description="ray: GPU fraction a network-training unit declares when the study's device "
+        "is not 'cpu' (dropped on a cluster without GPUs; baseline units declare none)",
+    )
+
+    def network_gpus(self, device: str) -> float:
+        """The GPU fraction a network-training unit declares for a study on ``device``."""
+        return 0.0 if device == "cpu" else float(self.gpus_per_network)
 
 
 class GeneSetSource(Section):

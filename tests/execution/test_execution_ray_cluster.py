@@ -154,15 +154,21 @@ class LocalRayCluster:
                     raise RuntimeError(self.logs()) from None
                 time.sleep(0.2)
 
-    def add_node(self, resources: str | None = None) -> subprocess.Popen:
+    def add_node(self, resources: str | None = None, num_gpus: int = 0) -> subprocess.Popen:
+        """A worker node; ``num_gpus`` declares GPUs it does not have (Ray only counts them)."""
         args = [f"--address={self.address}"]
         if resources:
             args.append(f"--resources={resources}")
+        if num_gpus:
+            args.append(f"--num-gpus={num_gpus}")
         return self._start(args, f"node{len(self.nodes)}")
+
+    def alive(self) -> int:
+        return sum(n["Alive"] for n in ray.nodes())
 
     def wait_for_nodes(self, count: int, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
-        while sum(n["Alive"] for n in ray.nodes()) < count:
+        while self.alive() < count:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{count} Ray nodes did not come up:\n{self.logs()}")
             self.remember()
@@ -505,3 +511,152 @@ def test_lost_node_does_not_lose_the_run(cluster):
         lost = {int(p.name.split("-")[1]) for p in Path(d).glob(f"start-*-{doomed_id}-*")}
     assert [v for v, _ in got] == [_value(i) for i in items]
     assert lost and all(got[i][1] != doomed_id for i in lost)  # re-run on a surviving node
+
+
+# ---------------------------------------------------------------- a whole study on the cluster
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _small_study(out: Path, executor: dict) -> dict:
+    """A small study (120 patients x 400 genes, two traits) whose executor stages all have
+    several units: two network configurations, two baselines, B=2, masking in both modes with
+    gene sets, per-patient GSEA."""
+    return {
+        "name": "small",
+        "seed": 3,
+        "out": str(out),
+        "quiet": True,
+        "executor": executor,
+        "synthetic": {"enabled": True, "n_patients": 120, "n_genes": 400},
+        "data": {
+            "expression": "expression.tsv.gz",
+            "expression_scale": "counts",
+            "vasari": "vasari.csv",
+            "clinical": "clinical_patient.txt",
+            "follow_up": "clinical_follow_up.tsv",
+            "traits": ["edema", "ncet"],
+            "gene_sets": [{"name": "programmes", "path": "gene_sets.gmt", "min_size": 15}],
+        },
+        "autoencoder": {
+            "hidden": [16, 8],
+            "folds": 3,
+            "max_epochs": 5,
+            "patience": 3,
+            "optimizer": "adam",
+        },
+        "classifiers": {
+            "folds": 3,
+            "batch_size": 16,
+            "max_epochs": 6,
+            "patience": 3,
+            "grid": {"hidden": [[16, 8]], "optimizer": ["adam"], "ae_layers": [0, 1]},
+        },
+        "baselines": {"models": ["logreg_l2", "random_forest"]},
+        "bootstrap": {"repetitions": 2},
+        "masking": {"null_draws": 3, "top": 5},
+        "enrichment": {"nperm": 50},
+        "radiogenomic_traits": {"nperm": 50, "min_patients": 3},
+    }
+
+
+def _compare_runs():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare_runs", REPO / "scripts/compare_runs.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["compare_runs"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.compare_runs
+
+
+def test_small_study_on_the_cluster_writes_the_local_tables(cluster, tmp_path):
+    """The pipeline up to the per-patient GSEA, once with the local executor and once on the
+    cluster: every table of every stage identical (the stages' units went to the cluster)."""
+    from radiogenomics.config import load_config
+    from radiogenomics.pipeline.runner import Pipeline
+
+    until = "radiogenomic_traits"
+    local = load_config(data=_small_study(tmp_path / "local", {"kind": "local", "workers": 1}))
+    on_ray = load_config(
+        data=_small_study(tmp_path / "ray", {"kind": "ray", "address": cluster.address})
+    )
+    for cfg in (local, on_ray):
+        outcomes = Pipeline(cfg).run(until=until)
+        assert {o.status for o in outcomes} == {"done"}, [(o.stage, o.status) for o in outcomes]
+    res = _compare_runs()(local.run_dir, on_ray.run_dir)
+    assert res.ok, (res.different, res.only_a, res.only_b)
+    stages = {rel.split("/")[0] for rel in res.identical}
+    assert {"classifiers", "baselines", "bootstrap", "masking", "radiogenomic_traits"} <= stages
+    masking = pd.read_parquet(on_ray.run_dir / "masking/tables/masking.parquet")
+    assert {"retrained", "out_of_fold"} <= set(masking["mode"])
+    assert (masking["collection"] != "single_genes").any()
+    gsea = pd.read_parquet(on_ray.run_dir / "radiogenomic_traits/tables/patient_gsea.parquet")
+    assert len(gsea) > 0
+    # the network grid search had two configurations per trait: it went through the executor
+    grid = pd.read_parquet(on_ray.run_dir / "classifiers/tables/grid.parquet")
+    assert grid.groupby("task").size().to_dict() == {"edema": 2, "ncet": 2}
+
+
+# ---------------------------------------------------------------- GPU fractions per unit
+
+
+def _assigned(item: int, shared: object) -> dict:
+    """What Ray gave this unit: its GPU share, the GPUs it sees, and where it ran."""
+    from radiogenomics.utils.device import default_device
+
+    ctx = ray.get_runtime_context()
+    return {
+        "item": item,
+        "gpu": ctx.get_assigned_resources().get("GPU", 0.0),
+        "visible": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "node": ctx.get_node_id(),
+        "device": str(default_device("auto")),
+    }
+
+
+def _gpu_node_id(timeout: float = 90.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for n in ray.nodes():
+            if n["Alive"] and n["Resources"].get("GPU", 0) > 0:
+                return n["NodeID"]
+        time.sleep(0.3)
+    raise RuntimeError("the node with a GPU did not come up")
+
+
+def test_network_units_ask_for_a_gpu_fraction_and_baselines_for_none(cluster, tmp_path):
+    """A node that declares one GPU (Ray counts it; there is no device): units that ask for a
+    fraction are given one and see it as their only CUDA device, the others get none; the
+    bootstrap's network units ask for the fraction and its tables stay the local ones."""
+    from radiogenomics.evaluation.bootstrap import run_bootstrap
+
+    gpu_node = cluster.add_node(num_gpus=1)
+    try:
+        gpu_id = _gpu_node_id()
+        cluster.remember()
+        assert cluster.executor.cluster().total_gpus == 1
+        got = cluster.executor.map(
+            _assigned, range(6), resources=lambda i: (1.0, 0.5 if i % 2 else 0.0)
+        )
+        assert [r["item"] for r in got] == list(range(6))
+        for r in got:
+            if r["item"] % 2:
+                assert (r["gpu"], r["visible"], r["node"]) == (0.5, "0", gpu_id), r
+            else:
+                assert r["gpu"] == 0.0, r
+        # on a real GPU a unit given one trains on it ("auto" resolves on the worker)
+        assert all(r["device"] == "cpu" for r in got)  # nothing real behind this one
+
+        X, traits = _study_cohort()
+        chosen = {t: {"nn": NN_SMALL, "logreg_l2": {"C": 0.1}} for t in traits.columns}
+        kw = dict(n_reps=2, n_splits=3, seed=5, models=["nn", "logreg_l2"], reference="nn")
+        remote = run_bootstrap(X, traits, chosen, executor=cluster.executor, network_gpus=0.5, **kw)
+        plan = cluster.executor.last_plan
+        local = run_bootstrap(X, traits, chosen, executor=LocalExecutor(1, quiet=True), **kw)
+    finally:
+        cluster.kill_node(gpu_node)
+    # the network's units (submitted first) asked for half a GPU, the baseline's for none
+    assert [r.num_gpus for r in plan] == [0.5] * 4 + [0.0] * 4
+    for attr in ("folds", "auc", "differences", "summary"):
+        pd.testing.assert_frame_equal(getattr(remote, attr), getattr(local, attr))

@@ -21,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +169,13 @@ def _network_scores(
     folds: Folds,
     seeds: Sequence[int],
     inputs: NetworkInputs | None,
+    device: str | None = None,
 ) -> list[tuple[np.ndarray, dict[str, Any]]]:
     """The network at its chosen config on each fold, early-stopped on the validation resample.
 
-    The K networks of a repetition train together (the modelling engine's batched trainer).
+    The K networks of a repetition train together (the modelling engine's batched trainer) on
+    ``device``, resolved here on the worker (``None``/``"auto"``: the GPU the unit was given,
+    if any).
     """
     import torch
 
@@ -195,7 +199,9 @@ def _network_scores(
             Ztr, Zva = standardise(data.X, data.genes, t.rows[tr], t.rows[va])
         arrays.append((Ztr, t.y[tr], Zva, t.y[va]))
     transfer = list(inputs.layers) if (config.ae_layers and inputs is not None) else None
-    fitted = fit_classifiers(arrays, config, list(seeds), n_classes=2, transfer=transfer)
+    fitted = fit_classifiers(
+        arrays, config, list(seeds), n_classes=2, transfer=transfer, device=device
+    )
     out = []
     for (net, best_epoch, _), (_, _, Zva, _) in zip(fitted, arrays, strict=True):
         net.eval()
@@ -225,7 +231,9 @@ def run_unit(unit: BootstrapUnit, shared: Mapping[str, Any]) -> dict[str, Any]:
     ]
     with unit_threads():
         if unit.model == NN:
-            scored = _network_scores(unit, data, folds, seeds, shared.get("network_inputs"))
+            scored = _network_scores(
+                unit, data, folds, seeds, shared.get("network_inputs"), shared.get("device")
+            )
         else:
             scored = _baseline_scores(unit, data, folds, seeds)
     rows = []
@@ -249,6 +257,12 @@ def run_unit(unit: BootstrapUnit, shared: Mapping[str, Any]) -> dict[str, Any]:
         "fingerprint": unit.fingerprint,
         "folds": rows,
     }
+
+
+def unit_resources(unit: BootstrapUnit, network_gpus: float = 0.0) -> tuple[float, float]:
+    """(CPUs, GPUs) a unit declares to the executor: one CPU each, plus ``network_gpus`` (a GPU
+    fraction) for the network's units; the baselines (scikit-learn, XGBoost) run on CPU."""
+    return 1.0, (float(network_gpus) if unit.model == NN else 0.0)
 
 
 # ----------------------------------------------------------------------------- the stage
@@ -349,6 +363,8 @@ def run_bootstrap(
     autoencoder: Any = None,
     figure_dir: str | Path | None = None,
     adjust_folds: bool = False,
+    device: str | None = None,
+    network_gpus: float = 0.0,
 ) -> BootstrapResults:
     """The ``bootstrap`` stage: B repetitions x model types x traits, resumable from ``out_dir``.
 
@@ -361,6 +377,10 @@ def run_bootstrap(
     ``autoencoder`` (a trained autoencoder) is needed when the network's config transfers
     encoder layers; its scaler then standardises the network's input. ``adjust_folds`` lowers
     K (with a warning) for a trait whose smaller class has fewer patients than folds.
+    ``device`` is where the networks train (``None``/``"auto"``: CUDA where the unit runs, if
+    any); each network unit declares ``network_gpus`` (a GPU fraction) to the executor and the
+    baseline units none (:func:`unit_resources`), which changes where units run, never their
+    numbers.
     """
     if n_reps < 1:
         raise InputError(f"n_reps={n_reps}", field="repetitions", expected="at least 1")
@@ -402,9 +422,15 @@ def run_bootstrap(
         "seed": int(seed),
         "adjust_folds": bool(adjust_folds),
         "network_inputs": inputs,
+        "device": None if device is None else str(device),
     }
     computed = (executor or LocalExecutor()).map(
-        run_unit, [units[i] for i in todo], shared=shared, on_result=on_result, desc="bootstrap"
+        run_unit,
+        [units[i] for i in todo],
+        shared=shared,
+        on_result=on_result,
+        desc="bootstrap",
+        resources=partial(unit_resources, network_gpus=network_gpus),
     )
     done.update(zip(todo, computed, strict=True))
     res = summarise_bootstrap([done[i] for i in range(len(units))], reference)
@@ -536,4 +562,5 @@ __all__ = [
     "run_bootstrap",
     "run_unit",
     "summarise_bootstrap",
+    "unit_resources",
 ]

@@ -199,8 +199,13 @@ class CVResult:
 
 
 def _fold_unit(item: int, shared: dict[str, Any]) -> FitResult:
-    """One fold trained alone (module level so executors can send it to workers)."""
-    return train_plain(shared["spec"], shared["folds"][item], device=shared["device"])
+    """One fold trained alone (module level so executors can send it to workers).
+
+    The device is resolved here, on the worker: ``"auto"`` is the GPU the cluster gave this
+    unit when it has one, whatever the driver's machine has.
+    """
+    device = default_device(shared["device"])
+    return train_plain(shared["spec"], shared["folds"][item], device=device)
 
 
 def cross_validate(
@@ -218,6 +223,7 @@ def cross_validate(
     adjust_folds: bool = False,
     batched: bool = True,
     device: str | torch.device | None = None,
+    network_gpus: float = 0.0,
 ) -> CVResult:
     """Stratified K-fold CV of one classifier configuration.
 
@@ -225,7 +231,8 @@ def cross_validate(
     ``adjust_folds`` lowers K (with a warning) when a class has fewer patients than folds,
     instead of refusing. With ``config.ae_layers > 0`` the ``autoencoder``'s encoder layers are
     transferred and its scaler is used. ``batched=False`` trains the folds one by one (through
-    ``executor.map`` when given); results are the same.
+    ``executor.map`` when given, each fold a unit declaring ``network_gpus``, a GPU fraction);
+    results are the same.
     """
     task = task or (str(y.name) if y.name is not None else "trait")
     X = check_expression(X)
@@ -234,6 +241,7 @@ def cross_validate(
     codes = y_lab.map({c: i for i, c in enumerate(classes)}).to_numpy(dtype=np.int64)
     splits = stratified_folds(codes, n_splits, seed=seed, task=task, adjust=adjust_folds)
     C = len(classes)
+    device_name = None if device is None else str(device)  # resolved again by each unit
     device = default_device(device) if device is None or isinstance(device, str) else device
 
     transfer = config.ae_layers > 0
@@ -287,13 +295,18 @@ def cross_validate(
     if batched:
         fits = train_batched(spec, datas, gene_pos, n_genes, device=device)
     else:
-        shared = {"spec": spec, "device": device}
         if executor is None:
             fits = [train_plain(spec, d, device=device) for d in datas]
         else:
             # each fold's columns are its own scaler's genes: no embedding needed
-            shared["folds"] = datas
-            fits = executor.map(_fold_unit, list(range(len(datas))), shared=shared, desc=task)
+            shared = {"spec": spec, "device": device_name, "folds": datas}
+            fits = executor.map(
+                _fold_unit,
+                list(range(len(datas))),
+                shared=shared,
+                desc=task,
+                num_gpus=network_gpus,
+            )
 
     oof = np.full((len(ids), C), np.nan)
     rows, models = [], []
@@ -423,11 +436,13 @@ def grid_search(
     classes: Sequence[str] | None = None,
     adjust_folds: bool = False,
     device: str | None = None,
+    network_gpus: float = 0.0,
 ) -> GridSearchResult:
     """CV of every configuration of the grid on the same folds, ranked by mean CV AUC.
 
     Configurations are independent work units (``executor.map``); the result never depends on
-    how they are scheduled.
+    how they are scheduled. Each unit declares ``network_gpus`` (a GPU fraction, e.g. 0.25 for
+    four trainings per GPU) to the executor and resolves ``device`` where it runs.
     """
     configs = expand_grid(grid, base)
     if not configs:
@@ -455,7 +470,9 @@ def grid_search(
     if executor is None:
         results = [_grid_unit(it, shared) for it in items]
     else:
-        results = executor.map(_grid_unit, items, shared=shared, desc=f"{task} grid")
+        results = executor.map(
+            _grid_unit, items, shared=shared, desc=f"{task} grid", num_gpus=network_gpus
+        )
     rows = []
     for i, (c, r) in enumerate(zip(configs, results, strict=True)):
         rows.append(

@@ -7,6 +7,8 @@ from typing import Any, Protocol
 
 WorkFn = Callable[[Any, Any], Any]
 ResultCallback = Callable[[int, Any], None]
+#: ``item -> (num_cpus, num_gpus)``: what one unit declares, when units of a map differ.
+ResourceFn = Callable[[Any], tuple[float, float]]
 
 
 class Executor(Protocol):
@@ -22,11 +24,15 @@ class Executor(Protocol):
         desc: str | None = None,
         num_cpus: float = 1.0,
         num_gpus: float = 0.0,
+        resources: ResourceFn | None = None,
     ) -> list[Any]:
         """Run ``fn(item, shared)`` for every item; results in item order.
 
         ``fn`` must be a module-level function (it is pickled to other processes).
-        ``num_cpus``/``num_gpus`` declare what one unit needs (used by cluster executors).
+        ``num_cpus``/``num_gpus`` declare what one unit needs (used by cluster executors);
+        ``resources(item) -> (num_cpus, num_gpus)``, when given, declares it per unit instead
+        (e.g. a GPU fraction for the network units of a map that also holds CPU-only units).
+        What a unit declares never changes what it computes.
         """
         ...
 

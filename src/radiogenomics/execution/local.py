@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from radiogenomics.execution.base import ResultCallback, WorkFn
+from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn
 from radiogenomics.utils.progress import progress_bar
 
 _SHARED: Any = None  # per worker process: the read-only inputs, set once by the initializer
@@ -61,7 +61,10 @@ class LocalExecutor:
         desc: str | None = None,
         num_cpus: float = 1.0,
         num_gpus: float = 0.0,
+        resources: ResourceFn | None = None,
     ) -> list[Any]:
+        """Results in item order; the declared resources are ignored (every unit gets one
+        process of the pool, and the units see this machine's devices)."""
         items = list(items)
         results: list[Any] = [None] * len(items)
         with progress_bar(desc or "working", total=len(items), quiet=self.quiet) as advance:

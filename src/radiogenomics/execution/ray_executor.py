@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from radiogenomics.execution.base import ResultCallback, WorkFn
+from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn
 from radiogenomics.utils.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,38 @@ def plan_resources(
     return TaskResources(num_cpus=cpus, num_gpus=gpus)
 
 
+def plan_tasks(
+    items: Sequence[Any],
+    cluster: ClusterShape,
+    *,
+    num_cpus: float = 1.0,
+    num_gpus: float = 0.0,
+    resources: ResourceFn | None = None,
+    cpus_per_task: float | None = None,
+    gpus_per_task: float | None = None,
+    check: bool = True,
+) -> list[TaskResources]:
+    """What each item's task declares: ``resources(item)`` when given, else the map's
+    ``num_cpus``/``num_gpus``; ``cpus_per_task``/``gpus_per_task`` (the executor's settings)
+    override both for every task. Each distinct request goes through :func:`plan_resources`
+    (GPUs dropped on a cluster without any, impossible requests refused), so every task is
+    checked before any is submitted.
+    """
+    planned: dict[tuple[float, float], TaskResources] = {}
+    out = []
+    for item in items:
+        cpus, gpus = (num_cpus, num_gpus) if resources is None else resources(item)
+        if cpus_per_task is not None:
+            cpus = cpus_per_task
+        if gpus_per_task is not None:
+            gpus = gpus_per_task
+        key = (float(cpus), float(gpus))
+        if key not in planned:
+            planned[key] = plan_resources(*key, cluster, check=check)
+        out.append(planned[key])
+    return out
+
+
 class RayExecutor:
     """Run work units as Ray tasks on an existing cluster, or on a local one it starts.
 
@@ -172,6 +204,7 @@ class RayExecutor:
         self._ray = _import_ray()
         self._owns_connection = False
         self._remote: Any = None
+        self.last_plan: list[TaskResources] = []  # what each task of the last map declared
         if self._ray.is_initialized():
             log.info("using this process's existing Ray connection")
         else:
@@ -249,9 +282,13 @@ class RayExecutor:
         desc: str | None = None,
         num_cpus: float = 1.0,
         num_gpus: float = 0.0,
+        resources: ResourceFn | None = None,
     ) -> list[Any]:
         """Run ``fn(item, shared)`` for every item as a Ray task; results in item order.
 
+        Each task declares ``num_cpus``/``num_gpus``, or ``resources(item)`` when given (a GPU
+        fraction for network units, none for the others), unless the executor's
+        ``cpus_per_task``/``gpus_per_task`` override them; see :func:`plan_tasks`.
         ``shared`` is put in the object store once and is read-only in the tasks. When a unit
         fails for good (an exception, or its worker died more than ``max_retries`` times),
         the tasks not yet finished are cancelled and the error is raised here; the units
@@ -263,25 +300,35 @@ class RayExecutor:
             return []
         if not ray.is_initialized():
             raise RuntimeError("this RayExecutor was closed; create a new one")
-        res = plan_resources(
-            self.cpus_per_task if self.cpus_per_task is not None else num_cpus,
-            self.gpus_per_task if self.gpus_per_task is not None else num_gpus,
+        plans = plan_tasks(
+            items,
             self.cluster(),
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            resources=resources,
+            cpus_per_task=self.cpus_per_task,
+            gpus_per_task=self.gpus_per_task,
             check=not self.wait_for_resources,
         )
+        self.last_plan = plans
         if self._remote is None:
             self._remote = ray.remote(_run_unit)
-        task = self._remote.options(
-            num_cpus=res.num_cpus,
-            num_gpus=res.num_gpus,
-            max_retries=self.max_retries,
-            retry_exceptions=self.retry_exceptions,
-        )
-        threads = max(1, int(res.num_cpus))
+        tasks = {
+            res: self._remote.options(
+                num_cpus=res.num_cpus,
+                num_gpus=res.num_gpus,
+                max_retries=self.max_retries,
+                retry_exceptions=self.retry_exceptions,
+            )
+            for res in dict.fromkeys(plans)
+        }
         # Once per map call: every task gets this reference, never its own copy of the data.
         shared_ref = shared if isinstance(shared, ray.ObjectRef) else ray.put(shared)
         results: list[Any] = [None] * len(items)
-        index = {task.remote(fn, item, shared_ref, threads): i for i, item in enumerate(items)}
+        index = {
+            tasks[res].remote(fn, item, shared_ref, max(1, int(res.num_cpus))): i
+            for i, (item, res) in enumerate(zip(items, plans, strict=True))
+        }
         pending = list(index)
         label = desc or "working"
         try:
