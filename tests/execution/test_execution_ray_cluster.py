@@ -570,20 +570,60 @@ def _compare_runs():
     return module.compare_runs
 
 
-def test_small_study_on_the_cluster_writes_the_local_tables(cluster, tmp_path):
+class _Declared:
+    """Wraps a stage's executor: records what each unit of each map declares (and, on Ray,
+    what the cluster was asked for after dropping GPUs it does not have)."""
+
+    def __init__(self, inner, log: list) -> None:
+        self.inner, self.log, self.name = inner, log, inner.name
+
+    def map(self, fn, items, **kw):
+        items = list(items)
+        res = kw.get("resources")
+        asked = [
+            res(i) if res else (kw.get("num_cpus", 1.0), kw.get("num_gpus", 0.0)) for i in items
+        ]
+        out = self.inner.map(fn, items, **kw)
+        planned = [(r.num_cpus, r.num_gpus) for r in getattr(self.inner, "last_plan", [])]
+        self.log.append((fn.__module__.rsplit(".", 1)[-1], fn.__name__, items, asked, planned))
+        return out
+
+
+def test_small_study_on_the_cluster_writes_the_local_tables(cluster, tmp_path, monkeypatch):
     """The pipeline up to the per-patient GSEA, once with the local executor and once on the
-    cluster: every table of every stage identical (the stages' units went to the cluster)."""
+    cluster: every table of every stage identical (the stages' units went to the cluster), and
+    the network-training units asked for a GPU fraction, the others for none."""
+    import radiogenomics.execution as execution
     from radiogenomics.config import load_config
     from radiogenomics.pipeline.runner import Pipeline
 
+    real = execution.make_executor
     until = "radiogenomic_traits"
     local = load_config(data=_small_study(tmp_path / "local", {"kind": "local", "workers": 1}))
     on_ray = load_config(
         data=_small_study(tmp_path / "ray", {"kind": "ray", "address": cluster.address})
     )
-    for cfg in (local, on_ray):
+    maps: dict[str, list] = {"local": [], "ray": []}
+    for name, cfg in (("local", local), ("ray", on_ray)):
+        monkeypatch.setattr(
+            execution,
+            "make_executor",
+            lambda kind, _n=name, **o: _Declared(real(kind, **o), maps[_n]),
+        )
         outcomes = Pipeline(cfg).run(until=until)
         assert {o.status for o in outcomes} == {"done"}, [(o.stage, o.status) for o in outcomes]
+    assert on_ray.executor.gpus_per_network == 0.25 and on_ray.device == "auto"
+    network = {("nn_cv", "_grid_unit")}
+    for name in ("local", "ray"):
+        kinds = {(m, f) for m, f, *_ in maps[name]}
+        assert {("nn_cv", "_grid_unit"), ("bootstrap", "run_unit")} <= kinds
+        assert {"_masking_unit", "_trait_chunk", "_grid_unit"} <= {f for _, f in kinds}
+        for module, fn, items, asked, planned in maps[name]:
+            for item, (cpus, gpus) in zip(items, asked, strict=True):
+                is_net = (module, fn) in network or getattr(item, "model", None) == "nn"
+                assert (cpus, gpus) == (1.0, 0.25 if is_net else 0.0), (module, fn, item)
+            if name == "ray":  # a cluster without GPUs: every unit ran on CPU
+                assert planned == [(1.0, 0.0)] * len(items)
     res = _compare_runs()(local.run_dir, on_ray.run_dir)
     assert res.ok, (res.different, res.only_a, res.only_b)
     stages = {rel.split("/")[0] for rel in res.identical}
