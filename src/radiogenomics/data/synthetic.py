@@ -381,6 +381,9 @@ def generate_cohort(
         if d % 5 == 0:  # a near-miss: a tenth of one programme among unrelated genes
             prog = names[d // 5 % len(names)]
             part = g.choice(programmes[prog], max(2, len(programmes[prog]) // 10), replace=False)
+            # diluted to at most a tenth of the decoy: a decoy that is mostly programme genes is
+            # a sample of the programme (its genes are correlated, a handful carries the score)
+            size = min(max(size, 10 * len(part)), len(free) + len(part))
             rest = [genes[i] for i in g.choice(free, size - len(part), replace=False)]
             members = sorted([*part.tolist(), *rest])
         else:
