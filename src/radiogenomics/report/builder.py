@@ -326,8 +326,8 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
     if on("masking"):
         m = cfg["masking"]
         out.append(
-            "Gene masking kept the standardised expression of one gene set (or gene"
-            f"{'' if m['single_genes'] else ' sets only'}) and set every other gene to its "
+            "Gene masking kept the standardised expression of one gene set"
+            f"{' or one gene' if m['single_genes'] else ''} and set every other gene to its "
             "training mean, and scored the network's predictions by ROC AUC and average "
             f"precision; significance came from {m['null_draws']} size-matched random gene sets "
             f"per size (empirical p, BH-adjusted)"
