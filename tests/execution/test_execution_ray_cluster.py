@@ -35,6 +35,7 @@ from radiogenomics.errors import InputError  # noqa: E402
 from radiogenomics.execution import LocalExecutor  # noqa: E402
 from radiogenomics.execution.ray_executor import RayExecutor  # noqa: E402
 from radiogenomics.utils.seeding import derive_seed, rng, seed_torch  # noqa: E402
+from study_configs import synthetic_study  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
@@ -522,42 +523,24 @@ def _small_study(out: Path, executor: dict) -> dict:
     """A small study (120 patients x 400 genes, two traits) whose executor stages all have
     several units: two network configurations, two baselines, B=2, masking in both modes with
     gene sets, per-patient GSEA."""
-    return {
-        "name": "small",
-        "seed": 3,
-        "out": str(out),
-        "quiet": True,
-        "executor": executor,
-        "synthetic": {"enabled": True, "n_patients": 120, "n_genes": 400},
-        "data": {
-            "expression": "expression.tsv.gz",
-            "expression_scale": "counts",
-            "vasari": "vasari.csv",
-            "clinical": "clinical_patient.txt",
-            "follow_up": "clinical_follow_up.tsv",
-            "traits": ["edema", "ncet"],
-            "gene_sets": [{"name": "programmes", "path": "gene_sets.gmt", "min_size": 15}],
-        },
-        "autoencoder": {
-            "hidden": [16, 8],
-            "folds": 3,
-            "max_epochs": 5,
-            "patience": 3,
-            "optimizer": "adam",
-        },
-        "classifiers": {
-            "folds": 3,
-            "batch_size": 16,
+    return synthetic_study(
+        out,
+        name="small",
+        seed=3,
+        n_patients=120,
+        n_genes=400,
+        executor=executor,
+        autoencoder={"max_epochs": 5, "patience": 3},
+        classifiers={
             "max_epochs": 6,
             "patience": 3,
             "grid": {"hidden": [[16, 8]], "optimizer": ["adam"], "ae_layers": [0, 1]},
         },
-        "baselines": {"models": ["logreg_l2", "random_forest"]},
-        "bootstrap": {"repetitions": 2},
-        "masking": {"null_draws": 3, "top": 5},
-        "enrichment": {"nperm": 50},
-        "radiogenomic_traits": {"nperm": 50, "min_patients": 3},
-    }
+        baselines={"models": ["logreg_l2", "random_forest"]},
+        masking={"null_draws": 3},
+        enrichment={"nperm": 50},
+        radiogenomic_traits={"nperm": 50},
+    )
 
 
 def _compare_runs():

@@ -15,49 +15,22 @@ import pytest
 from radiogenomics.config import STAGES, load_config, to_toml
 from radiogenomics.pipeline import run_study
 from radiogenomics.pipeline.demo import demo_config_path, recovery_table
+from study_configs import synthetic_study
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tiny_study(out: Path, name: str = "tiny") -> dict:
     """Fast settings: two traits, small networks, few epochs, B=2, few permutations."""
-    return {
-        "name": name,
-        "seed": 1,
-        "out": str(out),
-        "quiet": True,
-        "executor": {"kind": "local", "workers": 1},
-        "synthetic": {"enabled": True, "n_patients": 140, "n_genes": 700},
-        "data": {
-            "expression": "expression.tsv.gz",
-            "expression_scale": "counts",
-            "vasari": "vasari.csv",
-            "clinical": "clinical_patient.txt",
-            "follow_up": "clinical_follow_up.tsv",
-            "traits": ["edema", "ncet"],
-            "gene_sets": [{"name": "programmes", "path": "gene_sets.gmt", "min_size": 15}],
-        },
-        "autoencoder": {
-            "hidden": [16, 8],
-            "folds": 3,
-            "max_epochs": 8,
-            "patience": 4,
-            "optimizer": "adam",
-        },
-        "classifiers": {
-            "folds": 3,
-            "batch_size": 16,
-            "max_epochs": 10,
-            "patience": 5,
-            "grid": {"hidden": [[16, 8]], "optimizer": ["adam"], "ae_layers": [1]},
-        },
-        "baselines": {"models": ["logreg_l2"]},
-        "bootstrap": {"repetitions": 2},
-        "masking": {"null_draws": 5, "top": 5},
-        "enrichment": {"nperm": 100},
-        "radiogenomic_traits": {"nperm": 100, "min_patients": 3},
-        "survival": {"outcomes": ["os"]},
-    }
+    return synthetic_study(
+        out,
+        name=name,
+        seed=1,
+        n_patients=140,
+        n_genes=700,
+        executor={"kind": "local", "workers": 1},
+        survival={"outcomes": ["os"]},
+    )
 
 
 @pytest.fixture(scope="module")
