@@ -83,7 +83,9 @@ def _save(directory: Path, net: MLP, scaler: Scaler, meta: dict[str, Any]) -> Pa
     return directory
 
 
-def _load(directory: Path) -> tuple[MLP, Scaler, dict[str, Any]]:
+def _load(directory: Path, kind: str) -> tuple[MLP, Scaler, dict[str, Any]]:
+    """Network, scaler and metadata of a folder written by ``save()``; the saved ``kind`` is
+    checked before the weights are read."""
     directory = Path(directory)
     meta_path, weights_path = directory / "model.json", directory / "weights.safetensors"
     for p in (meta_path, weights_path):
@@ -96,6 +98,13 @@ def _load(directory: Path) -> tuple[MLP, Scaler, dict[str, Any]]:
             file=meta_path,
             field="format_version",
             expected=str(FORMAT_VERSION),
+        )
+    if meta.get("kind") != kind:
+        raise InputError(
+            f"this is a saved {meta.get('kind')!r}, not {'an' if kind[0] in 'aeiou' else 'a'} "
+            f"{kind}",
+            file=meta_path,
+            field="kind",
         )
     tensors = load_file(str(weights_path))
     net = _build(meta["architecture"])
@@ -180,13 +189,7 @@ class TrainedModel:
 
     @classmethod
     def load(cls, directory: str | Path) -> TrainedModel:
-        net, scaler, meta = _load(Path(directory))
-        if meta.get("kind") != "classifier":
-            raise InputError(
-                f"this is a saved {meta.get('kind')!r}, not a classifier",
-                file=Path(directory) / "model.json",
-                field="kind",
-            )
+        net, scaler, meta = _load(Path(directory), "classifier")
         return cls(
             network=net,
             scaler=scaler,
@@ -252,13 +255,7 @@ class TrainedAutoencoder:
 
     @classmethod
     def load(cls, directory: str | Path) -> TrainedAutoencoder:
-        net, scaler, meta = _load(Path(directory))
-        if meta.get("kind") != "autoencoder":
-            raise InputError(
-                f"this is a saved {meta.get('kind')!r}, not an autoencoder",
-                file=Path(directory) / "model.json",
-                field="kind",
-            )
+        net, scaler, meta = _load(Path(directory), "autoencoder")
         return cls(
             network=net,
             scaler=scaler,
