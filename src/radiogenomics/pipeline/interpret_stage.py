@@ -115,7 +115,7 @@ def run_masking(ctx) -> dict:
     top_genes = rank_masking(genes).groupby(["task", "class"], sort=False).head(m.top)
     ctx.table(top_sets.reset_index(drop=True), "top_sets")
     ctx.table(top_genes.reset_index(drop=True), "top_genes")
-    label = "out-of-fold" if m.readout == "out_of_fold" else "retrained"
+    label = m.readout.replace("_", "-")
     if len(sets):
         _heatmap(ctx, sets, m.top, "auc", "masking_sets_auc", f"Gene-set masking AUC ({label})")
         _heatmap(ctx, sets, m.top, "ap", "masking_sets_ap", f"Gene-set masking AP ({label})")

@@ -339,7 +339,7 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
             )
             + (
                 " Top sets and genes, heatmaps and the GSEA of the single-gene ranking read the "
-                f"{'out-of-fold' if _readout(m) == 'out_of_fold' else 'retrained'} masking; sets "
+                f"{m['readout'].replace('_', '-')} masking; sets "
                 "are ordered by their empirical p against the size-matched null, then by AP."
             )
         )
@@ -379,10 +379,6 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
         )
     out.append(f"The study seed was {cfg['seed']}; every work unit derives its own seed from it.")
     return out
-
-
-def _readout(masking: dict) -> str:
-    return masking.get("readout", "retrained")  # run folders made before the setting
 
 
 def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
