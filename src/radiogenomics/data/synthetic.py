@@ -319,9 +319,9 @@ def generate_cohort(
         np.where(g.random(n_patients) < 0.5, "ASIAN", "BLACK OR AFRICAN AMERICAN"),
     )
     race = np.where(g.random(n_patients) < 0.03, "[Not Available]", race)
-    s = _edema_emt_drive(z)
-    eta_os = OS_LOG_HAZARD * s + AGE_LOG_HAZARD * (age - 58)
-    eta_pfs = PFS_LOG_HAZARD * s + AGE_LOG_HAZARD * (age - 58)
+    drive = _edema_emt_drive(z)
+    eta_os = OS_LOG_HAZARD * drive + AGE_LOG_HAZARD * (age - 58)
+    eta_pfs = PFS_LOG_HAZARD * drive + AGE_LOG_HAZARD * (age - 58)
     t_death = g.exponential(1.0, n_patients) / (np.log(2) / 420 * np.exp(eta_os))
     t_prog = g.exponential(1.0, n_patients) / (np.log(2) / 220 * np.exp(eta_pfs))
     censor = g.uniform(200, 2500, n_patients)
@@ -400,7 +400,7 @@ def generate_cohort(
     latent = pd.DataFrame(z_mat, index=pd.Index(patients, name="patient"), columns=names)
     for t, p in probs.items():
         latent[f"p_{t}"] = p
-    latent[SURVIVAL_DRIVER] = _edema_emt_drive(z)
+    latent[SURVIVAL_DRIVER] = drive
     latent["imaged"] = np.isin(np.arange(n_patients), imaged).astype(int)
     latent.round(6).to_csv(paths["latent"], sep="\t", lineterminator="\n", float_format="%.6f")
 
