@@ -9,7 +9,7 @@ import pytest
 
 import radiogenomics.execution as execution
 from radiogenomics.config import ExecutorConfig, load_config
-from radiogenomics.pipeline.runner import StageContext
+from radiogenomics.pipeline.contract import StageContext
 
 
 def _study(executor: dict) -> dict:

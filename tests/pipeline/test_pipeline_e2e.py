@@ -14,7 +14,8 @@ import pytest
 
 from radiogenomics.config import STAGES, load_config, to_toml
 from radiogenomics.pipeline import run_study
-from radiogenomics.pipeline.demo import demo_config_path, recovery_table
+from radiogenomics.pipeline.demo import demo_config_path
+from radiogenomics.pipeline.recovery import recovery_table
 from study_configs import synthetic_study
 
 REPO = Path(__file__).resolve().parents[2]

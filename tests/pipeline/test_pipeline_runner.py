@@ -21,7 +21,7 @@ FAIL_AT: dict[str, int] = {}
 def _numbers(ctx):
     """'load': reads the input CSV, writes its values times the seed-derived factor."""
     CALLS.append("load")
-    path = ctx.cfg.data_files()["data.expression"]
+    path = ctx.files["data.expression"]
     df = pd.read_csv(path)
     df["y"] = df["x"] * (1 + ctx.cfg.seed)
     ctx.table(df, "numbers")
@@ -62,10 +62,10 @@ def _stages():
         "load": Stage(
             "load",
             _numbers,
-            section=lambda c: c.data.model_dump(mode="json"),
+            reads=("data",),
             inputs=lambda c: c.data_files(),
         ),
-        "autoencoder": Stage("autoencoder", _squares, requires=("load",)),
+        "autoencoder": Stage("autoencoder", _squares, requires=("load",), reads=("autoencoder",)),
         "classifiers": Stage("classifiers", _total, requires=("autoencoder",)),
         "baselines": Stage("baselines", _never, requires=("classifiers",)),
     }
@@ -114,7 +114,7 @@ def test_second_run_skips_everything_and_manifest_says_why(study, tmp_path):
     assert m["status"] == "done" and m["seed"] == 0 and m["seconds"] >= 0
     expected = hashlib.sha256((tmp_path / "in.csv").read_bytes()).hexdigest()
     assert m["inputs"] == {"data.expression": expected}
-    assert m["config"]["expression"].endswith("in.csv")
+    assert m["settings"]["data"]["expression"] == "in.csv"
     assert {"python", "numpy", "pandas", "torch", "radiogenomics"} <= set(m["versions"])
     table_hash = hashlib.sha256(
         (tmp_path / "runs/toy/load/tables/numbers.parquet").read_bytes()
@@ -166,8 +166,10 @@ def test_interrupted_stage_resumes_from_its_finished_units(study, tmp_path):
     FAIL_AT["autoencoder"] = 2
     with pytest.raises(RuntimeError, match="killed"):
         study().run()
-    m = json.loads((tmp_path / "runs/toy/autoencoder/manifest.json").read_text())
+    # the attempt is recorded in the stage's staging folder; nothing was published
+    m = json.loads((tmp_path / "runs/toy/.staging/autoencoder/manifest.json").read_text())
     assert m["status"] == "failed" and "killed" in m["error"]
+    assert not (tmp_path / "runs/toy/autoencoder").exists()
     assert (tmp_path / "runs/toy/load/manifest.json").is_file()  # earlier work kept
     FAIL_AT.clear()
     CALLS.clear()

@@ -96,7 +96,8 @@ def demo_command(
     """Generate the synthetic cohort, run the demo study on it, and check what it recovered."""
     import time
 
-    from radiogenomics.pipeline.demo import recovery_table, run_demo
+    from radiogenomics.pipeline.demo import run_demo
+    from radiogenomics.pipeline.recovery import recovery_table
 
     t0 = time.perf_counter()
     cfg, outcomes = run_demo(

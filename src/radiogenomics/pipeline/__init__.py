@@ -2,20 +2,19 @@
 
 ``run_study(load_config("study.toml"))`` runs load, autoencoder, classifiers, baselines,
 bootstrap, masking, saliency, enrichment, radiogenomic_traits, survival and report in order,
-each into ``<out>/<name>/<stage>/`` with a ``manifest.json``; finished stages whose config and
+each into ``<out>/<name>/<stage>/`` with a ``manifest.json``; finished stages whose settings and
 inputs did not change are skipped.
 """
 
 from radiogenomics.config import STAGES
-from radiogenomics.pipeline.runfolder import RunFolder, package_versions, sha256_file
+from radiogenomics.pipeline.contract import Stage, StageContext, StageSkipped
 from radiogenomics.pipeline.runner import (
     Pipeline,
-    Stage,
-    StageContext,
     StageOutcome,
-    StageSkipped,
+    StagePlan,
     run_study,
 )
+from radiogenomics.runfolder import RunFolder, package_versions, sha256_file
 
 __all__ = [
     "STAGES",
@@ -24,6 +23,7 @@ __all__ = [
     "Stage",
     "StageContext",
     "StageOutcome",
+    "StagePlan",
     "StageSkipped",
     "package_versions",
     "run_study",

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from radiogenomics.pipeline.load import StudyData, study_data
-from radiogenomics.pipeline.runner import StageSkipped
+from radiogenomics.pipeline.contract import StageSkipped
 
 
 def binary_traits(sd: StudyData) -> pd.DataFrame:

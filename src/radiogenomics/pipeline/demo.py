@@ -1,30 +1,17 @@
-"""The demo study on the synthetic cohort, and the check of what it recovered.
+"""The demo study on the synthetic cohort (``radiogenomics demo``).
 
-For each planted link of ``truth.json``:
-
-* imaging trait <- programme(s): recovered when gene-set masking (the study's readout,
-  ``masking.readout``: out-of-fold by default) ranks one of its planted programmes first among
-  all gene sets, in the order of the study's top-sets table (empirical p against size-matched
-  random sets, then AP); the table also gives the rank of every planted programme.
-* radiogenomic trait -> survival: recovered when the planted radiogenomic trait (e.g.
-  ``edema + SYN_EMT``) was found in enough patients and is significant (univariate Cox p below
-  ``survival.alpha``) with a hazard ratio on the planted side, for every outcome analysed.
+What it recovered is checked by :func:`radiogenomics.pipeline.recovery.recovery_table`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from radiogenomics.config import StudyConfig, load_config
-from radiogenomics.pipeline.interpret_stage import rank_masking
-
+from radiogenomics.pipeline.runner import run_study
 
 def demo_config_path() -> Path:
     """The packaged demo.toml (also in the repository as configs/demo.toml)."""
@@ -41,8 +28,6 @@ def run_demo(
     overrides: dict[str, Any] | None = None,
 ) -> tuple[StudyConfig, list]:
     """Generate the synthetic cohort into ``<out>/cohort`` and run the demo study in ``out``."""
-    from radiogenomics.pipeline import run_study
-
     out = Path(out)
     cfg = load_config(
         config or demo_config_path(),
@@ -55,110 +40,3 @@ def run_demo(
         },
     )
     return cfg, run_study(cfg, stage=stage, until=until, force=force)
-
-
-def _read(run_dir: Path, stage: str, name: str) -> pd.DataFrame | None:
-    p = run_dir / stage / "tables" / f"{name}.parquet"
-    return pd.read_parquet(p) if p.is_file() else None
-
-
-def _done(run_dir: Path, stage: str) -> bool:
-    p = run_dir / stage / "manifest.json"
-    return p.is_file() and json.loads(p.read_text()).get("status") == "done"
-
-
-def recovery_table(run_dir: str | os.PathLike, alpha: float | None = None) -> pd.DataFrame:
-    """One row per planted link: link, planted, check, observed, recovered (bool)."""
-    run_dir = Path(run_dir)
-    truth_path = run_dir / "cohort" / "truth.json"
-    if not truth_path.is_file():
-        return pd.DataFrame(columns=["link", "planted", "check", "observed", "recovered"])
-    truth = json.loads(truth_path.read_text())
-    cfg = json.loads((run_dir / "config.json").read_text())
-    alpha = alpha if alpha is not None else cfg["survival"]["alpha"]
-    readout = cfg["masking"]["readout"]
-    rows = []
-    masking = _read(run_dir, "masking", "masking") if _done(run_dir, "masking") else None
-    gsea = _read(run_dir, "enrichment", "gsea") if _done(run_dir, "enrichment") else None
-    for trait, rule in truth["traits"].items():
-        planted = list(rule["programmes"])
-        row = {
-            "link": f"{trait} <- {' x '.join(planted)}",
-            "planted": ", ".join(planted),
-            "check": f"masking ({readout.replace('_', '-')}): a planted set ranks first",
-            "observed": "masking did not run",
-            "recovered": False,
-        }
-        if masking is not None:
-            t = masking[
-                (masking["task"] == trait)
-                & (masking["mode"] == readout)
-                & (masking["collection"] != "single_genes")
-            ]
-            if t.empty:
-                row["observed"] = "trait not modelled"
-            else:
-                t = rank_masking(t)
-                ranks = {
-                    s: int(np.flatnonzero(t["set"] == s)[0]) + 1
-                    for s in planted
-                    if (t["set"] == s).any()
-                }
-                top = t.iloc[0]
-                null = f", p {top['p_ap']:.2g}" if pd.notna(top.get("p_ap")) else ""
-                row["observed"] = (
-                    f"top: {top['set']} (AP {top['ap']:.2f}{null}, AUC {top['auc']:.2f}); "
-                    "ranks: " + ", ".join(f"{s} {r}" for s, r in ranks.items())
-                )
-                row["recovered"] = bool(top["set"] in planted)
-        if gsea is not None:
-            g = gsea[gsea["task"].astype(str).str.split(":").str[0] == trait]
-            if len(g):
-                g = g.sort_values(["padj", "nes"], ascending=[True, False], kind="stable")
-                first = g.iloc[0]
-                hit = "planted" if first["set"] in planted else "not planted"
-                row["observed"] += (
-                    f"; GSEA of the masking ranking: top {first['set']} "
-                    f"(NES {first['nes']:.1f}, padj {first['padj']:.2g}, {hit})"
-                )
-        rows.append(row)
-    cox_ok = _done(run_dir, "survival")
-    for link in truth.get("radiogenomic_links", []):
-        name = link["name"]
-        want_up = "hazard_ratio>1" in link.get("direction", "hazard_ratio>1")
-        row = {
-            "link": f"{name} -> survival",
-            "planted": f"{name}: {link.get('survival', '')}",
-            "check": f"radiogenomic trait present; univariate Cox p < {alpha}, "
-            f"HR {'> 1' if want_up else '< 1'}",
-            "observed": "survival did not run",
-            "recovered": False,
-        }
-        prev = _read(run_dir, "radiogenomic_traits", "prevalence")
-        if prev is not None and not (prev["trait"] == name).any():
-            row["observed"] = "radiogenomic trait not found in any patient"
-        elif prev is not None and not bool(prev.loc[prev["trait"] == name, "kept"].iloc[0]):
-            n = int(prev.loc[prev["trait"] == name, "patients"].iloc[0])
-            row["observed"] = f"radiogenomic trait in only {n} patients (dropped)"
-        elif cox_ok:
-            found = []
-            ok = True
-            for outcome in cfg["survival"]["outcomes"]:
-                uni = _read(run_dir, "survival", f"{outcome}_cox_univariate")
-                if uni is None:
-                    continue
-                var_col = "variable" if "variable" in uni.columns else uni.columns[0]
-                r = uni[uni[var_col] == name]
-                if r.empty:
-                    found.append(f"{outcome.upper()}: not tested")
-                    ok = False
-                    continue
-                r = r.iloc[0]
-                hr = float(r.get("hr", r.get("hazard_ratio", np.nan)))
-                p = float(r.get("p", r.get("pval", np.nan)))
-                found.append(f"{outcome.upper()}: HR {hr:.2f}, p {p:.2g}")
-                ok &= bool(p < alpha and ((hr > 1) if want_up else (hr < 1)))
-            row["observed"] = "; ".join(found) or "no outcome analysed"
-            row["recovered"] = bool(ok and found)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["link", "planted", "check", "observed", "recovered"])

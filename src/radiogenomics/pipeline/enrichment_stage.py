@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from radiogenomics.pipeline.load import study_data
-from radiogenomics.pipeline.runner import StageSkipped
+from radiogenomics.pipeline.contract import StageSkipped
 
 
 def _plt():

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from radiogenomics.errors import InputError
-from radiogenomics.utils.io import atomic_write
+from radiogenomics.utils.io import atomic_write, read_json
 
 
 @dataclass
@@ -90,8 +90,7 @@ def run_load(ctx) -> dict:
 
     cfg = ctx.cfg
     d = cfg.data
-    files = cfg.data_files()
-    cfg.check_files()
+    files = ctx.files
     expr, rep = read_expression(files["data.expression"], scale=d.expression_scale, report=True)
     expr.index = expr.index.astype(str)
     expr.index.name = "patient"
@@ -228,6 +227,7 @@ def run_load(ctx) -> dict:
     if cov_rows:
         ctx.table(pd.concat(cov_rows, ignore_index=True), "gene_set_coverage")
     ctx.json(rep.to_dict(), "load_report")
+    ctx.json({"kind": d.task}, "study")
     summary = _summary(expr, targets, clinical, collections, d.task)
     ctx.table(summary, "cohort_summary")
     return {r["item"]: r["value"] for r in summary.to_dict("records")}
@@ -275,5 +275,5 @@ def study_data(ctx) -> StudyData:
     for cname, g in sets.groupby("collection", sort=False):
         members = {s: tuple(gg["gene"]) for s, gg in g.groupby("set", sort=False)}
         collections[str(cname)] = GeneSets(members, collection=str(cname))
-    kind = ctx.cfg.data.task
+    kind = read_json(d / "study.json")["kind"]
     return StudyData(expr, targets, tasks, clinical, collections, kind)

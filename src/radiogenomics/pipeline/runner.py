@@ -3,166 +3,35 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
-from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from radiogenomics import __version__
 from radiogenomics.config import STAGES, StudyConfig, to_toml
 from radiogenomics.errors import InputError
-from radiogenomics.pipeline.runfolder import (
+from radiogenomics.pipeline.contract import (
+    Stage,
+    StageContext,
+    StageSkipped,
+    declared_settings,
+)
+from radiogenomics.pipeline.stages import STAGE_TABLE, prepare_synthetic
+from radiogenomics.runfolder import (
     RunFolder,
     describe_os_error,
     package_versions,
     sha256_json,
     sha256_path,
 )
-from radiogenomics.utils.io import atomic_write, read_table, write_json, write_table
-from radiogenomics.utils.seeding import derive_seed
+from radiogenomics.utils.io import atomic_write, write_json
 
 LOGGER_NAME = "radiogenomics.pipeline"
 MAX_NOTES = 8  # warnings shown per stage in the report (all of them go to run.log)
-
-
-class StageSkipped(Exception):
-    """Raised by a stage that cannot run on this study (e.g. no clinical data): not an error."""
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of the study.
-
-    ``requires``: stages that must have finished (if one is disabled, this one is skipped);
-    ``uses``: stages whose outputs are used when present (disabled is fine).
-    ``section``: the part of the config that determines this stage's results.
-    ``inputs``: the data files it reads (hashed into its fingerprint).
-    """
-
-    name: str
-    run: Callable[[StageContext], dict[str, Any] | None]
-    requires: tuple[str, ...] = ()
-    uses: tuple[str, ...] = ()
-    section: Callable[[StudyConfig], Any] | None = None
-    inputs: Callable[[StudyConfig], dict[str, Path]] | None = None
-    description: str = ""
-
-
-@dataclass
-class StageContext:
-    """What a stage sees: its config, its folder, upstream outputs, the executor, a logger."""
-
-    stage: str
-    cfg: StudyConfig
-    folder: RunFolder
-    log: logging.Logger
-    quiet: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def dir(self) -> Path:
-        return self.folder.stage_dir(self.stage)
-
-    @property
-    def section(self) -> Any:
-        return getattr(self.cfg, self.stage, None)
-
-    @cached_property
-    def executor(self):
-        from radiogenomics.execution import make_executor
-
-        ex = self.cfg.executor
-        if ex.kind == "ray":
-            opts: dict[str, Any] = {
-                "quiet": self.quiet,
-                "max_retries": ex.max_retries,
-                "cpus_per_task": ex.cpus_per_task,
-                "gpus_per_task": ex.gpus_per_task,
-            }
-            if ex.address:
-                opts["address"] = ex.address
-            elif ex.workers:
-                opts["num_cpus"] = ex.workers  # a local Ray started with this many CPUs
-            return make_executor("ray", **opts)
-        return make_executor("local", workers=ex.workers, quiet=self.quiet)
-
-    @cached_property
-    def device(self):
-        from radiogenomics.utils.device import default_device
-
-        return default_device(self.cfg.device)
-
-    def seed(self, *keys: object) -> int:
-        """A seed for one unit of this stage, independent of what ran before it."""
-        return derive_seed(self.cfg.seed, self.stage, *keys)
-
-    # writing ---------------------------------------------------------------------------------
-    def table(self, df: pd.DataFrame, name: str, index: bool = False) -> Path:
-        return write_table(df, self.dir / "tables" / name, index=index)
-
-    def matrix(self, df: pd.DataFrame, name: str) -> Path:
-        """A large numeric table (e.g. genes x patients): Parquet only, index kept."""
-        path = self.dir / "tables" / f"{name}.parquet"
-        frame = df.copy()
-        frame.columns = [str(c) for c in frame.columns]
-        return atomic_write(path, lambda p: frame.to_parquet(p, index=True))
-
-    def figure(self, fig: Any, name: str) -> list[Path]:
-        from radiogenomics.utils.figures import save_figure
-
-        return save_figure(fig, self.dir / "figures" / name)
-
-    def json(self, obj: Any, name: str) -> Path:
-        return write_json(self.dir / f"{name}.json", obj)
-
-    @property
-    def models_dir(self) -> Path:
-        d = self.dir / "models"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
-
-    def note(self, text: str) -> None:
-        """A remark for the report (e.g. a trait left out and why)."""
-        self.notes.append(text)
-        self.log.warning("%s: %s", self.stage, text)
-
-    # reading upstream ------------------------------------------------------------------------
-    def done(self, stage: str) -> bool:
-        m = self.folder.manifest(stage)
-        return bool(m) and m.get("status") == "done"
-
-    def stage_dir(self, stage: str) -> Path:
-        return self.folder.stage_dir(stage)
-
-    def has_table(self, stage: str, name: str) -> bool:
-        return (self.folder.stage_dir(stage) / "tables" / f"{name}.parquet").is_file()
-
-    def read(self, stage: str, name: str, index: str | None = None) -> pd.DataFrame:
-        """A table of a stage; ``index`` names the column that becomes the index."""
-        df = read_table(self.folder.stage_dir(stage) / "tables" / name)
-        if index is not None and df.index.name != index:
-            df = df.set_index(index)
-        return df
-
-    # units -----------------------------------------------------------------------------------
-    def unit_done(self, key: str) -> bool:
-        return self.folder.unit_done(self.stage, key)
-
-    def mark_unit(self, key: str, info: dict[str, Any] | None = None) -> None:
-        self.folder.mark_unit(self.stage, key, info)
-        fault = os.environ.get("RADIOGENOMICS_FAULT_AFTER_UNIT")
-        if fault and fault == f"{self.stage}:{key}":  # fault injection for resume tests
-            self.log.error("injected fault after unit %s:%s", self.stage, key)
-            os._exit(17)
 
 
 @dataclass
@@ -170,6 +39,15 @@ class StageOutcome:
     stage: str
     status: str  # done, skipped (up to date), disabled, not-run (skipped: needs ...), failed
     seconds: float = 0.0
+    reason: str = ""
+
+
+@dataclass
+class StagePlan:
+    """What a run would do with one stage, and why (``radiogenomics check`` prints it)."""
+
+    stage: str
+    action: str  # "skip" (up to date), "run", "resume", "disabled", "after upstream"
     reason: str = ""
 
 
@@ -189,13 +67,14 @@ def _now() -> str:
 def setup_logging(run_dir: Path, quiet: bool) -> logging.Logger:
     """Log to ``<run>/run.log`` always, and to the terminal (rich) unless quiet."""
     log = logging.getLogger(LOGGER_NAME)
-    log.setLevel(logging.INFO)
+    log.setLevel(logging.DEBUG)
     for h in list(log.handlers):
         log.removeHandler(h)
         h.close()
     log.propagate = False
     fh = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    fh.setLevel(logging.DEBUG)  # tracebacks go to run.log only
     log.addHandler(fh)
     if not quiet:
         from rich.console import Console
@@ -223,8 +102,6 @@ class Pipeline:
     """The stages of a study over its run folder."""
 
     def __init__(self, cfg: StudyConfig, stages: dict[str, Stage] | None = None):
-        from radiogenomics.pipeline.stages import STAGE_TABLE
-
         self.cfg = cfg
         self.stages = stages if stages is not None else STAGE_TABLE
         self.folder = RunFolder(cfg.run_dir)
@@ -244,14 +121,12 @@ class Pipeline:
             return names[: names.index(until) + 1]
         return names
 
+    # fingerprints -------------------------------------------------------------------------------
     def fingerprint(self, name: str) -> dict[str, Any]:
+        """What a stage's results are a function of: the settings it reads, its input files,
+        its upstream stages' outputs, the seed and the package version."""
         st = self.stages[name]
-        section = st.section(self.cfg) if st.section else getattr(self.cfg, name, None)
-        if hasattr(section, "model_dump"):
-            section = section.model_dump(mode="json")
-        inputs = {}
-        for key, path in (st.inputs(self.cfg) if st.inputs else {}).items():
-            inputs[key] = sha256_path(path)
+        inputs = {k: sha256_path(p) for k, p in (st.inputs(self.cfg) if st.inputs else {}).items()}
         upstream = {}
         for u in (*st.requires, *st.uses):
             m = self.folder.manifest(u)
@@ -263,11 +138,62 @@ class Pipeline:
             "stage": name,
             "version": __version__,
             "seed": self.cfg.seed,
-            "config": section,
+            "settings": declared_settings(self.cfg, st.reads),
             "inputs": inputs,
             "upstream": upstream,
         }
         return {**body, "hash": sha256_json(body)}
+
+    def _reusable(self, name: str) -> dict[str, Any] | None:
+        """The finished results a stage has on disk (its manifest), set aside ones included."""
+        old = self.folder.manifest(name)
+        if old and old.get("status") in ("disabled", "not-run") and old.get("previous"):
+            old = old["previous"]  # re-enabled: its earlier results may still be valid
+        return old
+
+    def _up_to_date(self, name: str, fp: dict[str, Any]) -> bool:
+        old = self._reusable(name)
+        return (
+            bool(old)
+            and old.get("status") == "done"
+            and old.get("fingerprint", {}).get("hash") == fp["hash"]
+            and self.folder.outputs_intact(name, old)
+        )
+
+    def plan(self, stage: str | None = None, until: str | None = None) -> list[StagePlan]:
+        """What :meth:`run` would do with each selected stage now, without running anything.
+
+        A stage downstream of one that will run is "after upstream": whether it reruns depends
+        on whether the upstream outputs change.
+        """
+        selected = self.select(stage, until)
+        out: list[StagePlan] = []
+        pending: set[str] = set()
+        for name in self.stages:
+            if name not in selected:
+                continue
+            st = self.stages[name]
+            if not self.cfg.stage_enabled(name):
+                out.append(StagePlan(name, "disabled", "disabled in the config"))
+                continue
+            waits = [u for u in (*st.requires, *st.uses) if u in pending]
+            if waits:
+                pending.add(name)
+                out.append(StagePlan(name, "after upstream", "upstream: " + ", ".join(waits)))
+                continue
+            fp = self.fingerprint(name)
+            if self._up_to_date(name, fp):
+                out.append(StagePlan(name, "skip", "up to date"))
+                continue
+            pending.add(name)
+            old = self._reusable(name)
+            if self.folder.open_staging_key(name) == fp["hash"]:
+                out.append(StagePlan(name, "resume", "an interrupted run left finished units"))
+            elif not old or old.get("status") != "done":
+                out.append(StagePlan(name, "run", "never finished"))
+            else:
+                out.append(StagePlan(name, "run", _what_changed(old, fp)))
+        return out
 
     def _upstream_problem(self, name: str) -> tuple[str, str] | None:
         """('not-run', reason) when a required stage is disabled; raises when one is missing."""
@@ -294,12 +220,23 @@ class Pipeline:
         atomic_write(self.folder.root / "config.toml", lambda p: p.write_text(to_toml(eff)))
         write_json(self.folder.root / "config.json", eff)
 
+    # running ------------------------------------------------------------------------------------
     def run(
         self, stage: str | None = None, until: str | None = None, force: bool = False
     ) -> list[StageOutcome]:
-        """Run the selected stages in order; returns what happened to each."""
+        """Run the selected stages in order; returns what happened to each.
+
+        Holds the run folder's lock throughout (a second run on it refuses at once) and first
+        completes any output swap a killed run left half done.
+        """
         selected = self.select(stage, until)
         self.folder.ensure_writable()
+        with self.folder.lock() as previous:
+            return self._run_locked(selected, force, previous)
+
+    def _run_locked(
+        self, selected: list[str], force: bool, previous: dict[str, Any]
+    ) -> list[StageOutcome]:
         quiet = self.cfg.quiet
         log = setup_logging(self.folder.root, quiet)
         outcomes: list[StageOutcome] = []
@@ -310,16 +247,19 @@ class Pipeline:
             threads_before = torch.get_num_threads()
             torch.set_num_threads(self.cfg.threads)
         try:
+            if previous.get("pid"):
+                log.debug("lock taken over from process %s (no longer running)", previous["pid"])
+            for s in self.folder.recover():
+                log.info("stage %s: completed the swap of its outputs a killed run left", s)
             self.write_effective_config()
             log.info("study %s -> %s", self.cfg.name, self.folder.root)
-            from radiogenomics.pipeline.stages import prepare_synthetic
-
             prepare_synthetic(self.cfg, self.folder, log)
             for name in self.stages:
                 if name not in selected:
                     continue
                 outcomes.append(self._run_one(name, force, log, quiet))
         except OSError as err:
+            log.debug("%s", traceback.format_exc())
             log.error("%s", describe_os_error(err, self.folder.root))
             raise InputError(
                 describe_os_error(err, self.folder.root), file=self.folder.root
@@ -332,39 +272,38 @@ class Pipeline:
                 torch.set_num_threads(threads_before)
         return outcomes
 
+    def _set_aside(self, name: str, status: str, reason: str) -> None:
+        """Record a stage that does not run now; its finished results stay for later reuse."""
+        old = self.folder.manifest(name)
+        if old and old.get("status") == status and old.get("reason") == reason:
+            return
+        if old and old.get("status") in ("disabled", "not-run"):
+            old = old.get("previous")
+        previous = old if old and old.get("status") == "done" else None
+        self.folder.write_manifest(
+            name, {"stage": name, "status": status, "reason": reason, "previous": previous}
+        )
+
     def _run_one(self, name: str, force: bool, log: logging.Logger, quiet: bool) -> StageOutcome:
         st = self.stages[name]
-        old = self.folder.manifest(name)
         if not self.cfg.stage_enabled(name):
-            if old is None or old.get("status") != "disabled":
-                previous = old if old and old.get("status") == "done" else None
-                self.folder.write_manifest(
-                    name, {"stage": name, "status": "disabled", "previous": previous}
-                )
+            self._set_aside(name, "disabled", "disabled in the config")
             log.info("stage %s: disabled in the config", name)
             return StageOutcome(name, "disabled", reason="disabled in the config")
         problem = self._upstream_problem(name)
         if problem is not None:
             status, reason = problem
-            self.folder.write_manifest(name, {"stage": name, "status": status, "reason": reason})
+            self._set_aside(name, status, reason)
             log.info("stage %s: not run, %s", name, reason)
             return StageOutcome(name, status, reason=reason)
         fp = self.fingerprint(name)
-        if old and old.get("status") == "disabled" and old.get("previous"):
-            old = old["previous"]  # re-enabled: its earlier results may still be valid
-        same = bool(old) and old.get("fingerprint", {}).get("hash") == fp["hash"]
-        if (
-            not force
-            and same
-            and old.get("status") == "done"
-            and self.folder.outputs_intact(name, old)
-        ):
-            self.folder.write_manifest(name, old)
+        if not force and self._up_to_date(name, fp):
+            self.folder.write_manifest(name, self._reusable(name))
             log.info("stage %s: up to date, skipped", name)
             return StageOutcome(name, "skipped", reason="up to date")
-        if force or not same:
-            self.folder.clear_stage(name)  # results of another config or input: not reusable
-        elif old:
+        if force:
+            self.folder.discard_staging(name)
+        if self.folder.open_staging(name, fp["hash"]):
             done_units = self.folder.units(name)
             if done_units:
                 log.info("stage %s: resuming, %d units already done", name, len(done_units))
@@ -373,54 +312,55 @@ class Pipeline:
             "status": "running",
             "description": st.description,
             "fingerprint": {"hash": fp["hash"]},
-            "config": fp["config"],
+            "settings": fp["settings"],
             "inputs": fp["inputs"],
             "upstream": fp["upstream"],
             "seed": self.cfg.seed,
             "versions": package_versions(),
             "started": _now(),
         }
-        self.folder.write_manifest(name, manifest)
+        self.folder.write_manifest(name, manifest, staging=True)
         log.info("stage %s: running", name)
-        ctx = StageContext(name, self.cfg, self.folder, log, quiet=quiet)
+        ctx = StageContext(
+            name,
+            self.cfg,
+            self.folder,
+            log,
+            reads=st.reads,
+            files=st.inputs(self.cfg) if st.inputs else {},
+            quiet=quiet,
+        )
         t0 = time.perf_counter()
         c0 = _cpu_seconds()
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 summary = st.run(ctx) or {}
-            seen: list[str] = []
-            for w in caught:
-                text = str(w.message)
-                if issubclass(w.category, (DeprecationWarning, FutureWarning)) or text in seen:
-                    continue
-                seen.append(text)
-            for text in seen[:MAX_NOTES]:
-                ctx.note(text)
-            if len(seen) > MAX_NOTES:
-                ctx.note(f"... and {len(seen) - MAX_NOTES} more warnings (see run.log)")
-                for text in seen[MAX_NOTES:]:
-                    log.info("%s: %s", name, text)
+            _notes_from_warnings(ctx, caught, log)
         except StageSkipped as why:
-            manifest.update(status="not-run", reason=str(why), finished=_now())
-            self.folder.write_manifest(name, manifest)
+            self.folder.discard_staging(name)
+            self._set_aside(name, "not-run", str(why))
             log.info("stage %s: not run, %s", name, why)
             return StageOutcome(name, "not-run", reason=str(why))
         except BaseException as err:
             seconds = time.perf_counter() - t0
-            kind = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-            manifest.update(status=kind, error=f"{type(err).__name__}: {err}", seconds=seconds)
-            try:
-                self.folder.write_manifest(name, manifest)
+            interrupted = isinstance(err, KeyboardInterrupt)
+            kind = "interrupted" if interrupted else "failed"
+            text = "interrupted (SIGINT or Ctrl-C)" if interrupted else _describe(err)
+            manifest.update(status=kind, error=text, seconds=seconds, finished=_now())
+            try:  # the published outputs and manifest stay as they were
+                self.folder.write_manifest(name, manifest, staging=True)
             except OSError:
                 pass
-            if not isinstance(err, (InputError, KeyboardInterrupt)):
-                log.error("stage %s failed:\n%s", name, traceback.format_exc())
+            if isinstance(err, (InputError, KeyboardInterrupt, OSError)):
+                log.debug("stage %s %s:\n%s", name, kind, traceback.format_exc())
+                if not isinstance(err, OSError):  # the caller words those
+                    log.error("stage %s %s: %s", name, kind, text)
             else:
-                log.error("stage %s %s: %s", name, kind, err)
+                log.error("stage %s failed:\n%s", name, traceback.format_exc())
             raise
         seconds = time.perf_counter() - t0
-        outputs = self.folder.outputs(name)
+        outputs = self.folder.outputs(name, staging=True)
         manifest.update(
             status="done",
             finished=_now(),
@@ -431,9 +371,52 @@ class Pipeline:
             outputs=outputs,
             output_hash=RunFolder.output_hash(outputs),
         )
-        self.folder.write_manifest(name, manifest)
+        self.folder.write_manifest(name, manifest, staging=True)
+        self.folder.publish(name)
         log.info("stage %s: done in %.1f s (CPU %.1f s)", name, seconds, manifest["cpu_seconds"])
         return StageOutcome(name, "done", seconds=seconds)
+
+
+def _describe(err: BaseException) -> str:
+    text = str(err)
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _notes_from_warnings(ctx: StageContext, caught: list, log: logging.Logger) -> None:
+    seen: list[str] = []
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, (DeprecationWarning, FutureWarning)) or text in seen:
+            continue
+        seen.append(text)
+    for text in seen[:MAX_NOTES]:
+        ctx.note(text)
+    if len(seen) > MAX_NOTES:
+        ctx.note(f"... and {len(seen) - MAX_NOTES} more warnings (see run.log)")
+        for text in seen[MAX_NOTES:]:
+            log.info("%s: %s", ctx.stage, text)
+
+
+def _what_changed(old: dict[str, Any], fp: dict[str, Any]) -> str:
+    """Why a finished stage's fingerprint differs: the settings, inputs or upstream changed."""
+    parts = []
+    before = old.get("settings")
+    if isinstance(before, dict):
+        changed = sorted(
+            k
+            for k in set(before) | set(fp["settings"])
+            if before.get(k) != fp["settings"].get(k)
+        )
+        if changed:
+            parts.append("settings changed: " + ", ".join(changed))
+    elif before is None:
+        parts.append("finished by an older version")
+    for key in ("inputs", "upstream"):
+        was = old.get(key) or {}
+        diff = sorted(k for k in set(was) | set(fp[key]) if was.get(k) != fp[key].get(k))
+        if diff:
+            parts.append(f"{key} changed: " + ", ".join(diff))
+    return "; ".join(parts) or "version or seed changed"
 
 
 def run_study(
@@ -452,6 +435,7 @@ __all__ = [
     "Stage",
     "StageContext",
     "StageOutcome",
+    "StagePlan",
     "StageSkipped",
     "run_study",
 ]

@@ -8,44 +8,12 @@ function that does the work (``radiogenomics.models``, ``evaluation``, ``interpr
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
 
 from radiogenomics.config import STAGES, StudyConfig
+from radiogenomics.pipeline.contract import ALL, Stage
 from radiogenomics.pipeline.load import run_load
-from radiogenomics.pipeline.runfolder import RunFolder, sha256_json
-from radiogenomics.pipeline.runner import Stage
+from radiogenomics.runfolder import RunFolder, sha256_json
 from radiogenomics.utils.io import read_json, write_json
-
-
-def _load_section(cfg: StudyConfig) -> dict[str, Any]:
-    data = cfg.data.model_dump(mode="json")
-    data.pop("root", None)  # where the files are does not matter, their contents do
-    for key in ("expression", "vasari", "subtypes", "subtype_signatures", "clinical", "follow_up"):
-        if data.get(key):
-            data[key] = Path(data[key]).name
-    for gs in data["gene_sets"]:
-        gs["path"] = Path(gs["path"]).name
-    return {"data": data, "synthetic": cfg.synthetic.model_dump(mode="json")}
-
-
-def _with(cfg: StudyConfig, own: str, *others: str) -> dict[str, Any]:
-    """A stage's section plus the sections of the stages whose settings it reuses."""
-    out = {own: getattr(cfg, own).model_dump(mode="json")}
-    for o in others:
-        out[o] = getattr(cfg, o).model_dump(mode="json")
-    return out
-
-
-def _report(ctx) -> dict[str, Any]:
-    from radiogenomics.report import build_report
-
-    if (ctx.folder.root / "cohort" / "truth.json").is_file():
-        from radiogenomics.pipeline.demo import recovery_table
-
-        ctx.table(recovery_table(ctx.folder.root), "recovery")
-    path = build_report(ctx.folder.root)
-    return {"report": str(path)}
 
 
 def _lazy(module: str, name: str):
@@ -60,11 +28,14 @@ def _lazy(module: str, name: str):
     return call
 
 
+# ``reads`` lists every setting a stage's adapter reads (its ConfigView refuses any other), so
+# the fingerprint is exactly what the stage depends on. Settings of where work runs (device,
+# executor, threads, quiet) are readable by all and rerun nothing (contract.AMBIENT).
 STAGE_TABLE: dict[str, Stage] = {
     "load": Stage(
         "load",
         run_load,
-        section=_load_section,
+        reads=("data",),
         inputs=lambda cfg: cfg.data_files(),
         description="read expression, traits, clinical data and gene sets",
     ),
@@ -72,6 +43,7 @@ STAGE_TABLE: dict[str, Stage] = {
         "autoencoder",
         _lazy("models_stage", "run_autoencoder"),
         requires=("load",),
+        reads=("autoencoder",),
         description="transcriptomic autoencoder: CV R^2 and the retrained model",
     ),
     "classifiers": Stage(
@@ -79,52 +51,52 @@ STAGE_TABLE: dict[str, Stage] = {
         _lazy("models_stage", "run_classifiers"),
         requires=("load",),
         uses=("autoencoder",),
+        # fold models are kept only when out-of-fold masking will read them
+        reads=("classifiers", "masking.enabled", "masking.out_of_fold"),
         description="trait classifiers: grid search in CV, retraining, fold models",
     ),
     "baselines": Stage(
         "baselines",
         _lazy("comparison_stage", "run_baselines_stage"),
         requires=("load",),
-        section=lambda c: {
-            **_with(c, "baselines"),
-            "folds": c.baselines.folds or c.classifiers.folds,
-        },
+        uses=("classifiers",),
+        reads=("baselines", "classifiers.folds"),
         description="baseline classifiers in the same folds",
     ),
     "bootstrap": Stage(
         "bootstrap",
         _lazy("comparison_stage", "run_bootstrap_stage"),
         requires=("load", "classifiers", "baselines"),
-        section=lambda c: {
-            **_with(c, "bootstrap", "baselines"),
-            "folds": c.bootstrap.folds or c.classifiers.folds,
-            "train": c.classifiers.model_dump(mode="json", exclude={"grid"}),
-        },
+        uses=("autoencoder",),
+        reads=("bootstrap", "baselines.models", "classifiers.folds"),
         description="bootstrap comparison of the network with the baselines",
     ),
     "masking": Stage(
         "masking",
         _lazy("interpret_stage", "run_masking"),
         requires=("load", "classifiers"),
+        reads=("masking",),
         description="gene masking (single genes and gene sets, null q-values, out of fold)",
     ),
     "saliency": Stage(
         "saliency",
         _lazy("interpret_stage", "run_saliency"),
         requires=("load", "classifiers"),
+        reads=("saliency", "masking.top"),
         description="per-patient gene saliency",
     ),
     "enrichment": Stage(
         "enrichment",
         _lazy("enrichment_stage", "run_enrichment"),
         requires=("load", "masking"),
-        section=lambda c: {**_with(c, "enrichment"), "masking_readout": c.masking.readout},
+        reads=("enrichment", "masking.readout"),
         description="preranked GSEA of the masking rankings",
     ),
     "radiogenomic_traits": Stage(
         "radiogenomic_traits",
         _lazy("enrichment_stage", "run_radiogenomic_traits"),
         requires=("load", "saliency"),
+        reads=("radiogenomic_traits",),
         description="patient-level radiogenomic traits from saliency GSEA",
     ),
     "survival": Stage(
@@ -132,13 +104,14 @@ STAGE_TABLE: dict[str, Stage] = {
         _lazy("survival_stage", "run_survival"),
         requires=("load",),
         uses=("radiogenomic_traits",),
+        reads=("survival",),
         description="Kaplan-Meier, log-rank, univariate and stepwise Cox",
     ),
     "report": Stage(
         "report",
-        _report,
+        _lazy("report_stage", "run_report"),
         uses=tuple(s for s in STAGES if s != "report"),  # the report reads every stage
-        section=lambda c: {"report": c.report.model_dump(mode="json"), "study": c.effective()},
+        reads=(ALL,),  # and prints the whole study config
         description="the HTML report",
     ),
 }

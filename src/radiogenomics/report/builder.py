@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from radiogenomics import __version__
 from radiogenomics.config import STAGES
+from radiogenomics.runfolder import RunFolder, package_versions
 
 
 @dataclass(frozen=True)
@@ -247,16 +248,6 @@ class _Section:
     blocks: list[dict] = field(default_factory=list)
 
 
-def _manifest(run_dir: Path, stage: str) -> dict | None:
-    p = run_dir / stage / "manifest.json"
-    if not p.is_file():
-        return None
-    try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError:
-        return None
-
-
 def _off_reason(stage: str, m: dict | None) -> str:
     if m is None:
         return f"The {stage} stage has not run."
@@ -381,12 +372,21 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
     return out
 
 
-def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
-    """Write ``<run_dir>/report/index.html`` (or ``out``) from the run folder's stages."""
-    run_dir = Path(run_dir)
-    manifests = {s: _manifest(run_dir, s) for s in STAGES}
-    cfg_path = run_dir / "config.json"
-    cfg = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
+def build_report(
+    run_dir: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    own_dir: str | os.PathLike | None = None,
+) -> Path:
+    """Write ``<run_dir>/report/index.html`` (or ``out``) from the run folder's stages.
+
+    ``own_dir``: where the report stage's own tables are (its staging folder while it runs);
+    the page is written there too unless ``out`` is given.
+    """
+    folder = RunFolder(run_dir)
+    run_dir = folder.root
+    own = Path(own_dir) if own_dir is not None else folder.stage_dir("report")
+    manifests = {s: folder.manifest(s) for s in STAGES}
+    cfg = folder.config()
     stages = []
     for s in STAGES:
         if s == "report":
@@ -405,7 +405,7 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
     for spec in SECTIONS:
         sec = _Section(spec.id, spec.title, spec.intro)
         if spec.stages == ("report",):  # written by the report stage itself, just before
-            blocks = [_render_table(run_dir / "report", t) for t in spec.tables]
+            blocks = [_render_table(own, t) for t in spec.tables]
             sec.blocks = [b for b in blocks if b is not None]
             if sec.blocks:
                 sections.append(sec)
@@ -418,20 +418,17 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         for s in spec.stages:
             m = manifests[s] or {}
             sec.notes.extend(m.get("notes", []))
-            stage_dir = run_dir / s
             for t in spec.tables:
-                block = _render_table(stage_dir, t)
+                block = _render_table(folder.stage_dir(s), t)
                 if block is not None:
                     sec.blocks.append(block)
-            for png in sorted(stage_dir.rglob("*.png")):
+            for png in folder.figures(s):
                 sec.blocks.append(
                     {"kind": "figure", "title": _figure_title(png), "data": _embed(png)}
                 )
         sections.append(sec)
     versions = (manifests.get("load") or {}).get("versions") or {}
     if not versions:
-        from radiogenomics.pipeline.runfolder import package_versions
-
         versions = package_versions()
     config_toml = (
         (run_dir / "config.toml").read_text() if (run_dir / "config.toml").is_file() else ""
@@ -454,7 +451,7 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         versions=versions,
         config_toml=config_toml,
     )
-    target = Path(out) if out is not None else run_dir / "report" / "index.html"
+    target = Path(out) if out is not None else own / "index.html"
     from radiogenomics.utils.io import atomic_write
 
     atomic_write(target, lambda p: p.write_text(page, encoding="utf-8"))

@@ -1,0 +1,365 @@
+"""The run folder: its layout, written and read in this one module.
+
+``<out>/<name>/<stage>/`` holds a stage's tables (Parquet + CSV), figures, models and
+``manifest.json``: what the stage was computed from (the settings it reads, the SHA-256 of its
+input files, the output hashes of the stages upstream, the seed) and what it wrote (SHA-256 of
+every output), with package versions and timings. Inside a stage, finished *units* (a trait, a
+repetition) are recorded so an interrupted stage resumes without redoing them.
+
+Nothing finished is lost: a stage runs in ``.staging/<stage>/`` and replaces its old folder only
+when it succeeded (:meth:`RunFolder.publish`, journalled, so a kill in the middle of the swap is
+completed by the next run). One process at a time works on a run folder (:meth:`RunFolder.lock`).
+
+The pipeline writes through this module and the report, the demo's recovery table and every stage
+that reads another stage's outputs read through it; it imports nothing from either.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from radiogenomics.errors import InputError
+from radiogenomics.utils.io import read_json, read_table, write_json
+
+MANIFEST = "manifest.json"
+UNITS = ".units"
+STAGING = ".staging"  # stages at work: <run>/.staging/<stage>/
+LOCK = ".lock"
+_JOURNAL = ".publishing-{stage}.json"  # written before a swap, removed after it
+# Files that feed downstream stages; figures and CSV copies do not (figures embed dates).
+_HASHED_FOR_DOWNSTREAM = {".parquet", ".json", ".safetensors", ".npy", ".npz", ".gmt", ".txt"}
+_PACKAGES = (
+    "radiogenomics",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "torch",
+    "scikit-learn",
+    "xgboost",
+    "xgboost-cpu",
+    "lifelines",
+    "matplotlib",
+    "seaborn",
+    "pydantic",
+    "jinja2",
+    "safetensors",
+)
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_path(path: str | os.PathLike) -> str:
+    """Hash of a file, or of every file under a folder (relative names and contents)."""
+    p = Path(path)
+    if p.is_file():
+        return sha256_file(p)
+    h = hashlib.sha256()
+    for f in sorted(q for q in p.rglob("*") if q.is_file()):
+        h.update(str(f.relative_to(p)).encode())
+        h.update(sha256_file(f).encode())
+    return h.hexdigest()
+
+
+def sha256_json(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+class RunFolderBusy(InputError):
+    """Another live process holds the run folder's lock."""
+
+
+class RunFolder:
+    """``<out>/<name>``: stage folders, the effective config, the log and the lock."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._lock_fd: int | None = None
+
+    def ensure_writable(self) -> None:
+        """Create the run folder and prove it is writable, or fail with a clear message."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as err:
+            raise InputError(
+                f"cannot write to the run folder: {err.strerror or err}",
+                file=self.root,
+                field="out",
+                expected="a writable folder (set `out` in the config or --out)",
+            ) from None
+
+    # the lock ----------------------------------------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[dict[str, Any]]:
+        """Hold the run folder for this process; refuse at once when another live one holds it.
+
+        An advisory ``flock`` on ``<run>/.lock``: the kernel releases it when its holder dies
+        (even by SIGKILL), so a lock left by a killed run is taken over. The file names the
+        holder (pid, host, command) for the message a second run prints. Yields what the lock
+        file said before (the previous holder, if any).
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / LOCK
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            os.close(fd)
+            if err.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            holder = self.lock_holder() or {}
+            raise RunFolderBusy(
+                "the run folder is in use by process "
+                f"{holder.get('pid', '?')} on host {holder.get('host', '?')} "
+                f"(started {holder.get('started', '?')}: {holder.get('command', '?')})",
+                file=self.root,
+                expected="one run at a time per run folder: wait for it to finish, stop it, "
+                "or give this run another --name",
+            ) from None
+        previous = self.lock_holder()
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "command": " ".join(sys.argv)[:300],
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
+        self._lock_fd = fd
+        try:
+            yield previous or {}
+        finally:
+            self._lock_fd = None
+            try:
+                os.ftruncate(fd, 0)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+    def lock_holder(self) -> dict[str, Any] | None:
+        """What the lock file says about its last holder (None when empty or absent)."""
+        try:
+            text = (self.root / LOCK).read_text().strip()
+            return json.loads(text) if text else None
+        except (OSError, json.JSONDecodeError):
+            return None
+
+    # layout -------------------------------------------------------------------------------------
+    def stage_dir(self, stage: str) -> Path:
+        """The published folder of a stage (what every reader sees)."""
+        return self.root / stage
+
+    def staging_dir(self, stage: str) -> Path:
+        """Where a stage at work writes; published by :meth:`publish` when it succeeded."""
+        return self.root / STAGING / stage
+
+    def manifest_path(self, stage: str) -> Path:
+        return self.stage_dir(stage) / MANIFEST
+
+    def manifest(self, stage: str, staging: bool = False) -> dict[str, Any] | None:
+        d = self.staging_dir(stage) if staging else self.stage_dir(stage)
+        path = d / MANIFEST
+        if not path.is_file():
+            return None
+        try:
+            return read_json(path)
+        except (OSError, json.JSONDecodeError):
+            return None
+
+    def write_manifest(self, stage: str, manifest: dict[str, Any], staging: bool = False) -> None:
+        d = self.staging_dir(stage) if staging else self.stage_dir(stage)
+        write_json(d / MANIFEST, manifest)
+
+    def done(self, stage: str) -> bool:
+        m = self.manifest(stage)
+        return bool(m) and m.get("status") == "done"
+
+    # reading published outputs ------------------------------------------------------------------
+    def table_path(self, stage: str, name: str) -> Path:
+        return self.stage_dir(stage) / "tables" / f"{name}.parquet"
+
+    def has_table(self, stage: str, name: str) -> bool:
+        return self.table_path(stage, name).is_file()
+
+    def table(self, stage: str, name: str, index: str | None = None) -> pd.DataFrame:
+        """A stage's table; ``index`` names the column that becomes the index."""
+        df = read_table(self.stage_dir(stage) / "tables" / name)
+        if index is not None and df.index.name != index:
+            df = df.set_index(index)
+        return df
+
+    def table_if_done(self, stage: str, name: str) -> pd.DataFrame | None:
+        """A table of a finished stage, or None (stage not done or table absent)."""
+        if not (self.done(stage) and self.has_table(stage, name)):
+            return None
+        return self.table(stage, name)
+
+    def figures(self, stage: str) -> list[Path]:
+        d = self.stage_dir(stage) / "figures"
+        return sorted(d.glob("*.png")) if d.is_dir() else []
+
+    def config(self) -> dict[str, Any]:
+        """The effective study configuration the last run wrote (``config.json``)."""
+        p = self.root / "config.json"
+        return read_json(p) if p.is_file() else {}
+
+    def truth(self) -> dict[str, Any] | None:
+        """The synthetic cohort's planted links (``cohort/truth.json``), when there is one."""
+        p = self.root / "cohort" / "truth.json"
+        return read_json(p) if p.is_file() else None
+
+    # hashing outputs ----------------------------------------------------------------------------
+    def outputs(self, stage: str, staging: bool = False) -> dict[str, str]:
+        """SHA-256 of every file a stage wrote (relative to its folder), manifest and units aside."""
+        d = self.staging_dir(stage) if staging else self.stage_dir(stage)
+        out = {}
+        for f in sorted(q for q in d.rglob("*") if q.is_file()):
+            rel = f.relative_to(d)
+            if rel.parts[0] in (MANIFEST, UNITS) or f.name.startswith("."):
+                continue
+            out[rel.as_posix()] = sha256_file(f)
+        return out
+
+    @staticmethod
+    def output_hash(outputs: dict[str, str]) -> str:
+        keep = {k: v for k, v in outputs.items() if Path(k).suffix in _HASHED_FOR_DOWNSTREAM}
+        return sha256_json(keep)
+
+    def outputs_intact(self, stage: str, manifest: dict[str, Any]) -> bool:
+        d = self.stage_dir(stage)
+        return all((d / rel).is_file() for rel in manifest.get("outputs", {}))
+
+    # staging and publishing ---------------------------------------------------------------------
+    def open_staging(self, stage: str, key: str) -> bool:
+        """Prepare ``.staging/<stage>`` for work identified by ``key`` (the fingerprint).
+
+        Returns True when an earlier, interrupted attempt at the same work is there to resume
+        (its finished units are kept); any other staging content is discarded. The published
+        folder is not touched.
+        """
+        d = self.staging_dir(stage)
+        stamp = d / ".key"
+        if d.is_dir() and stamp.is_file() and stamp.read_text() == key:
+            return True
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        stamp.write_text(key)
+        return False
+
+    def open_staging_key(self, stage: str) -> str | None:
+        """The work key of an interrupted attempt left in staging (None when there is none)."""
+        stamp = self.staging_dir(stage) / ".key"
+        return stamp.read_text() if stamp.is_file() else None
+
+    def discard_staging(self, stage: str) -> None:
+        d = self.staging_dir(stage)
+        if d.exists():
+            shutil.rmtree(d)
+
+    def publish(self, stage: str) -> None:
+        """Replace the stage's published folder by its staging folder.
+
+        Two renames with a journal written before them: a kill between the renames leaves the
+        journal, and :meth:`recover` (run at the start of every run) completes the swap, so a
+        reader never finds a stage half-replaced once the folder is recovered.
+        """
+        journal = self.root / _JOURNAL.format(stage=stage)
+        write_json(journal, {"stage": stage})
+        self._swap(stage)
+        journal.unlink()
+
+    def _swap(self, stage: str) -> None:
+        new, live = self.staging_dir(stage), self.stage_dir(stage)
+        old = self.root / STAGING / f"{stage}.old"
+        if new.is_dir():
+            if live.exists():
+                if old.exists():
+                    shutil.rmtree(old)
+                live.rename(old)
+            _fault_point(f"publish:{stage}")
+            new.rename(live)
+            (live / ".key").unlink(missing_ok=True)
+        if old.exists():
+            shutil.rmtree(old)
+
+    def recover(self) -> list[str]:
+        """Complete the swaps a killed run left half done; returns the stages recovered."""
+        done = []
+        for journal in sorted(self.root.glob(_JOURNAL.format(stage="*"))):
+            try:
+                stage = read_json(journal)["stage"]
+            except (OSError, json.JSONDecodeError, KeyError):
+                journal.unlink(missing_ok=True)
+                continue
+            self._swap(stage)
+            journal.unlink()
+            done.append(stage)
+        return done
+
+    # units: finished pieces of work inside a stage at work --------------------------------------
+    def unit_path(self, stage: str, key: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_.+" else "_" for c in key)
+        return self.staging_dir(stage) / UNITS / f"{safe}.json"
+
+    def unit_done(self, stage: str, key: str) -> bool:
+        return self.unit_path(stage, key).is_file()
+
+    def mark_unit(self, stage: str, key: str, info: dict[str, Any] | None = None) -> None:
+        write_json(self.unit_path(stage, key), {"unit": key, **(info or {})})
+
+    def units(self, stage: str) -> list[str]:
+        d = self.staging_dir(stage) / UNITS
+        if not d.is_dir():
+            return []
+        return sorted(read_json(p)["unit"] for p in d.glob("*.json"))
+
+
+def _fault_point(name: str) -> None:
+    """Fault injection for the tests of kills at awkward moments (``RADIOGENOMICS_FAULT_AT``)."""
+    if os.environ.get("RADIOGENOMICS_FAULT_AT") == name:
+        os._exit(17)
+
+
+def describe_os_error(err: OSError, where: str | os.PathLike) -> str:
+    """A one-line explanation of a failed write that says what to do."""
+    if err.errno == errno.ENOSPC:
+        return f"the disk is full while writing under {where}: free space and run again to resume"
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"permission denied while writing under {where}: make the run folder writable"
+    return f"could not write under {where}: {err.strerror or err}"
