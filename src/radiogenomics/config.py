@@ -1,9 +1,16 @@
 """The study configuration: one pydantic model per stage, read from TOML.
 
-Every key is validated when the file is read: an unknown key, a value of the wrong type or a
-data file that does not exist fails at once with a message naming the file and the key. Data
-paths are resolved against ``data.root`` when it is set, else against the folder of the config
-file. The run folder is ``<out>/<name>`` with ``out`` resolved against the current directory.
+Every value is validated once, when the file is read, before any stage runs or any output is
+touched: an unknown key, a value of the wrong type (strictly: ``"3"`` is not an integer), a value
+out of the library's bounds or a data file that does not exist fails at once with a message
+naming the file, the key path and what is allowed. Sections that configure library objects take
+their field types from those objects (:class:`radiogenomics.models.NetworkConfig`,
+:class:`radiogenomics.models.AutoencoderConfig`, :class:`radiogenomics.enrichment.GseaSettings`),
+so the study file and the library cannot disagree about what is valid.
+
+Data paths are resolved against ``data.root`` when it is set, else against the folder of the
+config file. The run folder is ``<out>/<name>`` with ``out`` resolved against the current
+directory.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,7 +31,10 @@ from pydantic import (
     model_validator,
 )
 
+from radiogenomics.enrichment.settings import GseaSettings, SizeBounds
 from radiogenomics.errors import InputError
+from radiogenomics.models.config import AutoencoderConfig as AutoencoderNetwork
+from radiogenomics.models.config import NetworkConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,6 +54,14 @@ STAGES: tuple[str, ...] = (
     "survival",
     "report",
 )
+
+
+class SettingError(ValueError):
+    """A value that is wrong given other settings; ``key`` is the setting to change."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
 
 
 class Section(BaseModel):
@@ -78,13 +97,37 @@ class ExecutorConfig(Section):
         return 0.0 if device == "cpu" else float(self.gpus_per_network)
 
 
-class GeneSetSource(Section):
+def library_type(model: type[BaseModel], name: str) -> Any:
+    """The type of ``model.name`` with the library's own constraints (bounds, validators)."""
+    info = model.model_fields[name]
+    checks = [
+        AfterValidator(d.func)
+        for d in model.__pydantic_decorators__.field_validators.values()
+        if name in d.info.fields and d.info.mode == "after"
+    ]
+    extra = (*info.metadata, *checks)
+    return Annotated[(info.annotation, *extra)] if extra else info.annotation
+
+
+# Network settings, validated exactly as the library validates them.
+Activation = library_type(NetworkConfig, "activation")
+Optimizer = library_type(NetworkConfig, "optimizer")
+Dropout = library_type(NetworkConfig, "dropout")
+Hidden = library_type(NetworkConfig, "hidden")
+AeLayers = library_type(NetworkConfig, "ae_layers")
+NetBatchSize = library_type(NetworkConfig, "batch_size")
+NetMaxEpochs = library_type(NetworkConfig, "max_epochs")
+NetPatience = library_type(NetworkConfig, "patience")
+AeBatchSize = library_type(AutoencoderNetwork, "batch_size")
+AeMaxEpochs = library_type(AutoencoderNetwork, "max_epochs")
+AePatience = library_type(AutoencoderNetwork, "patience")
+
+
+class GeneSetSource(Section, SizeBounds):
     """One gene-set collection file (GMT, column-per-set CSV or long gene,set CSV)."""
 
-    name: str
+    name: str = Field(..., min_length=1)
     path: Path
-    min_size: int = Field(15, ge=1)
-    max_size: int = Field(500, ge=1)
 
 
 class SyntheticConfig(Section):
@@ -102,6 +145,11 @@ class DataConfig(Section):
     root: Path | None = None
     expression: Path
     expression_scale: Literal["auto", "log2", "tpm", "counts"] = "auto"
+    orientation: Literal["auto", "genes_x_samples", "samples_x_genes"] = Field(
+        "auto",
+        description="axes of a matrix file; 'auto' recognises TCGA barcodes and refuses a file "
+        "whose orientation it cannot tell",
+    )
     vasari: Path | None = None
     subtypes: Path | None = None
     subtype_signatures: Path | None = Field(
@@ -115,6 +163,24 @@ class DataConfig(Section):
     traits: list[str] = Field(default_factory=list, description="imaging traits to model; [] = all")
     min_patients_per_class: int = Field(5, ge=2)
 
+    @field_validator("gene_sets")
+    @classmethod
+    def _unique_names(cls, v: list[GeneSetSource]) -> list[GeneSetSource]:
+        names = [g.name for g in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"collection names must be unique; repeated: {dup}")
+        return v
+
+    def collection_names(self) -> list[str]:
+        """The gene-set collections the study will have (the subtype signatures included)."""
+        names = [g.name for g in self.gene_sets]
+        if self.subtype_signatures is not None:
+            from radiogenomics.data.subtypes import SIGNATURE_COLLECTION
+
+            names.append(SIGNATURE_COLLECTION)
+        return names
+
     def files(self) -> dict[str, Path]:
         """Every input file named in this section, keyed by its config key."""
         out: dict[str, Path] = {"data.expression": self.expression}
@@ -127,42 +193,79 @@ class DataConfig(Section):
         return out
 
 
-class NetworkGrid(Section):
-    """The hyperparameter grid searched for the trait classifiers (METHOD.md 2)."""
+def _grid(default: list) -> Any:
+    """A grid axis: a non-empty list of values (each checked by the item type)."""
+    return Field(default, min_length=1)
 
-    optimizer: list[Literal["adadelta", "nadam", "adam", "sgd"]] = ["adadelta"]
-    activation: list[Literal["tanh", "sigmoid", "relu"]] = ["tanh"]
-    dropout: list[float] = [0.0]
-    hidden: list[list[int]] = [[64, 32, 16]]
-    ae_layers: list[int] = Field([0], description="autoencoder layers transferred (0 = none)")
-    frozen: list[bool] = [True]
+
+class NetworkGrid(Section):
+    """The hyperparameter grid searched for the trait classifiers (METHOD.md 2); every value
+    is checked against :class:`radiogenomics.models.NetworkConfig`'s bounds."""
+
+    optimizer: list[Optimizer] = _grid(["adadelta"])
+    activation: list[Activation] = _grid(["tanh"])
+    dropout: list[Dropout] = _grid([0.0])
+    hidden: list[Hidden] = _grid([(64, 32, 16)])
+    ae_layers: list[AeLayers] = Field(
+        [0], min_length=1, description="autoencoder layers transferred (0 = none)"
+    )
+    frozen: list[bool] = _grid([True])
 
 
 class AutoencoderConfig(Section):
+    """Stage ``autoencoder``; the network's fields are validated as
+    :class:`radiogenomics.models.AutoencoderConfig` validates them."""
+
     enabled: bool = True
-    hidden: list[int] = [64, 32, 16]
-    activation: Literal["tanh", "sigmoid", "relu"] = "tanh"
-    optimizer: Literal["adadelta", "nadam", "adam", "sgd"] = "adadelta"
-    dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    batch_size: int = Field(50, ge=1)
-    max_epochs: int = Field(500, ge=1)
-    patience: int = Field(50, ge=1)
+    hidden: Hidden = (64, 32, 16)
+    activation: Activation = "tanh"
+    optimizer: Optimizer = "adadelta"
+    dropout: Dropout = 0.0
+    batch_size: AeBatchSize = 50
+    max_epochs: AeMaxEpochs = 500
+    patience: AePatience = 50
     folds: int = Field(10, ge=2)
     train_on: Literal["unlabelled", "all"] = "unlabelled"
 
+    def network(self) -> AutoencoderNetwork:
+        """The library's autoencoder configuration."""
+        return AutoencoderNetwork(
+            hidden=self.hidden,
+            activation=self.activation,
+            optimizer=self.optimizer,
+            dropout=self.dropout,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+        )
+
 
 class ClassifiersConfig(Section):
+    """Stage ``classifiers``: the training settings and the grid of network configurations."""
+
     enabled: bool = True
     folds: int = Field(10, ge=2)
-    batch_size: int = Field(10, ge=1)
-    max_epochs: int = Field(500, ge=1)
-    patience: int = Field(200, ge=1)
+    batch_size: NetBatchSize = 10
+    max_epochs: NetMaxEpochs = 500
+    patience: NetPatience = 200
     grid: NetworkGrid = Field(default_factory=NetworkGrid)
+
+
+def _known_baselines(models: list[str]) -> list[str]:
+    from radiogenomics.models.baselines import BASELINES
+
+    unknown = [m for m in models if m not in BASELINES]
+    if unknown:
+        raise ValueError(f"unknown models {unknown}; known: {', '.join(BASELINES)}")
+    return models
+
+
+BaselineModels = Annotated[list[str], AfterValidator(_known_baselines)]
 
 
 class BaselinesConfig(Section):
     enabled: bool = True
-    models: list[str] = [
+    models: BaselineModels = [
         "logreg_l1",
         "logreg_l2",
         "svm_linear",
@@ -176,7 +279,7 @@ class BaselinesConfig(Section):
 class BootstrapConfig(Section):
     enabled: bool = True
     repetitions: int = Field(100, ge=1)
-    models: list[str] = Field(default_factory=list, description="[] = baselines.models")
+    models: BaselineModels = Field(default_factory=list, description="[] = baselines.models")
     folds: int | None = Field(None, ge=2, description="None: classifiers.folds")
 
 
@@ -210,34 +313,28 @@ class SaliencyConfig(Section):
     method: Literal["absolute", "signed", "integrated_gradients"] = "absolute"
 
 
-class EnrichmentConfig(Section):
+class EnrichmentConfig(Section, GseaSettings):
+    """Stage ``enrichment``: GSEA settings as :class:`radiogenomics.enrichment.GseaSettings`."""
+
     enabled: bool = True
     ranking: Literal["ap", "auc"] = "ap"
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
-    nperm: int = Field(10000, ge=10)
-    small_p: Literal["multilevel", "none"] = Field(
-        "none",
-        description="'multilevel' estimates p below 1/(nperm+1) (fgsea's multilevel); 'none' is "
-        "the paper's simple permutation p",
-    )
-    min_size: int = Field(15, ge=1)
-    max_size: int = Field(500, ge=1)
 
 
-class RadiogenomicTraitsConfig(Section):
+class RadiogenomicTraitsConfig(Section, GseaSettings):
+    """Stage ``radiogenomic_traits``: GSEA of each patient's saliency ranking."""
+
     enabled: bool = True
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
-    nperm: int = Field(10000, ge=10)
-    small_p: Literal["multilevel", "none"] = "none"
-    min_size: int = Field(15, ge=1)
-    max_size: int = Field(500, ge=1)
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     min_patients: int = Field(5, ge=1)
 
 
 class SurvivalConfig(Section):
     enabled: bool = True
-    outcomes: list[Literal["os", "pfs"]] = ["os", "pfs"]
+    outcomes: list[Literal["os", "pfs"]] | None = Field(
+        None, description="None: OS, and PFS when data.follow_up is given"
+    )
     forced: list[Literal["gender", "race", "age"]] = ["gender", "race", "age"]
     direction: Literal["both", "forward", "backward"] = "both"
     criterion: Literal["aic"] = "aic"
@@ -278,6 +375,45 @@ class StudyConfig(Section):
     survival: SurvivalConfig = Field(default_factory=SurvivalConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     source: Path | None = Field(None, description="the TOML file this study was read from")
+
+    @field_validator("device")
+    @classmethod
+    def _device_exists(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", v):
+            raise ValueError("expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        if v.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ValueError("CUDA is not available on this machine; use 'auto' or 'cpu'")
+            index = int(v.split(":")[1]) if ":" in v else 0
+            if index >= torch.cuda.device_count():
+                raise ValueError(f"this machine has {torch.cuda.device_count()} CUDA devices")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StudyConfig:
+        """Settings that refer to other settings: collections by name, outcomes and their data."""
+        known = self.data.collection_names()
+        for section in ("masking", "enrichment", "radiogenomic_traits"):
+            unknown = [c for c in getattr(self, section).collections if c not in known]
+            if unknown:
+                raise SettingError(
+                    f"{section}.collections",
+                    f"unknown gene-set collections {unknown}; the study has {known or 'none'} "
+                    "(the names of [[data.gene_sets]])",
+                )
+        s = self.survival
+        if s.outcomes is None:
+            s.outcomes = ["os", "pfs"] if self.data.follow_up is not None else ["os"]
+        elif "pfs" in s.outcomes and self.data.follow_up is None:
+            raise SettingError(
+                "survival.outcomes",
+                "'pfs' needs the follow-up file that dates progression (data.follow_up)",
+            )
+        return self
 
     @field_validator("name")
     @classmethod
@@ -334,21 +470,58 @@ class StudyConfig(Section):
         return json.loads(self.model_dump_json())
 
 
+def key_path(loc: tuple[Any, ...]) -> tuple[str, str]:
+    """``('classifiers', 'grid', 'dropout', 0)`` -> (``classifiers.grid``, ``dropout[0]``)."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int) and parts:
+            parts[-1] += f"[{item}]"
+        else:
+            parts.append(str(item))
+    if not parts:
+        return "", ""
+    last = max((i for i, p in enumerate(parts) if not p.startswith("[")), default=0)
+    return ".".join(parts[:last]), ".".join(parts[last:])
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _format_errors(err: ValidationError, source: str) -> InputError:
+    """One line per problem: ``[section] key = value: what is allowed``."""
     lines = []
     first_field = None
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"])
-        first_field = first_field or loc
-        if e["type"] == "extra_forbidden":
-            lines.append(f"unknown key '{loc}'")
-        elif e["type"] == "missing":
-            lines.append(f"missing key '{loc}'")
+        cause = (e.get("ctx") or {}).get("error")
+        if isinstance(cause, SettingError):
+            section, _, key = cause.key.rpartition(".")
+            where, dotted = f"[{section}] {key}", cause.key
+            message = str(cause)
         else:
-            got = e.get("input")
-            shown = repr(got) if not isinstance(got, dict) else "a table"
-            lines.append(f"'{loc}' = {shown}: {e['msg']}")
-    return InputError("; ".join(lines), file=source, field=first_field)
+            section, key = key_path(e["loc"])
+            dotted = ".".join(p for p in (section, key) if p)
+            table = isinstance(e.get("input"), dict) and e["type"] != "missing"
+            if table:
+                where = f"[{dotted}]"
+            else:
+                where = f"[{section}] {key}" if section else key
+            message = e["msg"].removeprefix("Value error, ")
+        first_field = first_field or dotted
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key")
+        elif e["type"] == "missing":
+            lines.append(f"{where}: missing (required)")
+        elif isinstance(cause, SettingError) or isinstance(e.get("input"), dict):
+            lines.append(f"{where}: {message}")
+        else:
+            lines.append(f"{where} = {_shown(e.get('input'))}: {message}")
+    error = InputError("; ".join(lines), file=source)  # each line names its key
+    error.field = first_field
+    return error
 
 
 def load_config(
@@ -361,6 +534,7 @@ def load_config(
     """Read and validate a study TOML (or a dict), apply dotted ``overrides`` (CLI options).
 
     ``overrides`` maps dotted keys (``"executor.kind"``) to values; ``None`` values are ignored.
+    Validation is strict, as TOML is typed: ``"3"`` is not an integer, ``1`` is not a boolean.
     """
     source = str(path) if path is not None else "config"
     if data is None:
@@ -374,6 +548,8 @@ def load_config(
                 data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as err:
             raise InputError(f"not valid TOML: {err}", file=source) from None
+        except UnicodeDecodeError:
+            raise InputError("not a text file", file=source, expected="a TOML study file") from None
         data.setdefault("source", str(p.resolve()))
     data = json.loads(json.dumps(data, default=str))
     for key, value in (overrides or {}).items():
@@ -385,7 +561,7 @@ def load_config(
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     try:
-        cfg = StudyConfig.model_validate(data)
+        cfg = StudyConfig.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as err:
         raise _format_errors(err, source) from None
     if check_files and not cfg.synthetic.enabled:

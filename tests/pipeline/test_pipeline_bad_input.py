@@ -61,8 +61,9 @@ def test_traits_without_overlap_with_expression(cohort, tmp_path):
         run_study(cfg, until="load")
     msg = str(err.value)
     assert "other_vasari.csv" in msg and "none of the" in msg and "has expression" in msg
-    m = json.loads((cfg.run_dir / "load/manifest.json").read_text())
+    m = json.loads((cfg.run_dir / ".staging/load/manifest.json").read_text())
     assert m["status"] == "failed" and "none of the" in m["error"]
+    assert not (cfg.run_dir / "load").exists()  # nothing half-done is published
 
 
 def test_unknown_trait_names_the_key(cohort, tmp_path):

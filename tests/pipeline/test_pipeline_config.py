@@ -40,12 +40,12 @@ def test_unknown_key_is_an_error_naming_it_and_the_file(tmp_path):
     with pytest.raises(InputError) as err:
         load_config(p)
     msg = str(err.value)
-    assert "unknown key 'bootstrap.repetitons'" in msg and str(p) in msg
+    assert "[bootstrap] repetitons: unknown key" in msg and str(p) in msg
 
 
 def test_wrong_type_names_the_key_and_the_value(tmp_path):
     p = _write(tmp_path, MINIMAL + "\n[classifiers]\nfolds = 'ten'\n")
-    with pytest.raises(InputError, match=r"'classifiers.folds' = 'ten'.*integer"):
+    with pytest.raises(InputError, match=r"\[classifiers\] folds = 'ten'.*integer"):
         load_config(p)
     p = _write(tmp_path, MINIMAL + "\n[executor]\nkind = 'slurm'\n")
     with pytest.raises(InputError, match=r"executor.kind.*'local' or 'ray'"):
@@ -54,7 +54,7 @@ def test_wrong_type_names_the_key_and_the_value(tmp_path):
 
 def test_missing_required_key_and_missing_file(tmp_path):
     p = _write(tmp_path, 'name = "x"\n')
-    with pytest.raises(InputError, match="missing key 'data'"):
+    with pytest.raises(InputError, match=r"data: missing \(required\)"):
         load_config(p)
     p = _write(tmp_path, MINIMAL + 'vasari = "nope.csv"\n')
     with pytest.raises(InputError) as err:
@@ -94,7 +94,7 @@ def test_effective_config_round_trips_through_toml(tmp_path):
 
 
 def test_name_must_be_a_plain_folder_name(tmp_path):
-    with pytest.raises(InputError, match="'name' = 'a/b'"):
+    with pytest.raises(InputError, match="name = 'a/b'"):
         load_config(data={"name": "a/b", "data": {"expression": "e"}}, check_files=False)
     cfg = load_config(data={"name": "ok", "data": {"expression": "e"}}, check_files=False)
     assert isinstance(cfg, StudyConfig) and cfg.source is None

@@ -102,10 +102,11 @@ def test_killed_run_resumes_to_the_same_tables(finished, tmp_path):
     )
     assert res.returncode == 17, res.stderr[-2000:]
     run_b = tmp_path / "runs" / "killed"
-    m = json.loads((run_b / "classifiers/manifest.json").read_text())
+    m = json.loads((run_b / ".staging/classifiers/manifest.json").read_text())
     assert m["status"] == "running"
+    assert not (run_b / "classifiers").exists()  # nothing half-done is published
     assert (run_b / "load/manifest.json").is_file()
-    units = sorted(p.name for p in (run_b / "classifiers/.units").glob("*.json"))
+    units = sorted(p.name for p in (run_b / ".staging/classifiers/.units").glob("*.json"))
     assert units == ["edema.json"]
     cfg_b = load_config(path)
     outcomes = run_study(cfg_b, until="masking")

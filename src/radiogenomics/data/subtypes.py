@@ -25,6 +25,7 @@ from radiogenomics.errors import InputError
 SUBTYPES = ("Proneural", "Neural", "Classical", "Mesenchymal")
 GCIMP = "G-CIMP"
 # Column 2 of the ClaNC840 file -> the subtype whose signature the gene belongs to.
+SIGNATURE_COLLECTION = "verhaak_subtypes"  # the collection the ClaNC840 signatures become
 SIGNATURE_CODES = {"PN": "Proneural", "NL": "Neural", "CL": "Classical", "MES": "Mesenchymal"}
 _CANON = {s.lower(): s for s in (*SUBTYPES, GCIMP)} | {"g_cimp": GCIMP, "gcimp": GCIMP}
 _MISSING = {"", "na", "n/a", "nan", "none"}
@@ -155,6 +156,6 @@ def read_subtype_signatures(clanc_path: PathLike) -> GeneSets:
             sets[SIGNATURE_CODES[code]].append(gene)
     return GeneSets(
         {k: tuple(v) for k, v in sets.items()},
-        collection="verhaak_subtypes",
+        collection=SIGNATURE_COLLECTION,
         descriptions={k: f"Verhaak 2010 ClaNC840 {k} signature" for k in sets},
     )

@@ -1,23 +1,19 @@
-"""Neural networks (autoencoder, trait classifiers) and their training; baselines live beside."""
+"""Neural networks (autoencoder, trait classifiers) and their training; baselines live beside.
 
-from radiogenomics.models.config import AutoencoderConfig, NetworkConfig
-from radiogenomics.models.network import MLP
-from radiogenomics.models.trained import TrainedAutoencoder, TrainedModel
-from radiogenomics.models.training import (
-    fit_autoencoder,
-    fit_autoencoders,
-    fit_classifier,
-    fit_classifiers,
-)
+Exports are imported on first use (torch is loaded only by what needs it)."""
 
-__all__ = [
-    "MLP",
-    "AutoencoderConfig",
-    "NetworkConfig",
-    "TrainedAutoencoder",
-    "TrainedModel",
-    "fit_autoencoder",
-    "fit_autoencoders",
-    "fit_classifier",
-    "fit_classifiers",
-]
+from radiogenomics.utils.lazy import lazy_exports
+
+_EXPORTS = {
+    "AutoencoderConfig": "config",
+    "NetworkConfig": "config",
+    "MLP": "network",
+    "TrainedAutoencoder": "trained",
+    "TrainedModel": "trained",
+    "fit_autoencoder": "training",
+    "fit_autoencoders": "training",
+    "fit_classifier": "training",
+    "fit_classifiers": "training",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

@@ -392,13 +392,18 @@ def build_report(
         if s == "report":
             continue
         m = manifests[s] or {}
+        reason = m.get("reason") or m.get("error") or ""
+        attempt = folder.manifest(s, staging=True) or {}
+        if attempt.get("status") in ("failed", "interrupted"):
+            kept = "; the results shown are the last finished ones" if m else ""
+            reason = f"last attempt {attempt['status']}: {attempt.get('error', '')}{kept}"
         stages.append(
             {
                 "stage": s,
                 "status": m.get("status", "missing"),
                 "seconds": _fmt(m.get("seconds")) if m.get("seconds") is not None else "",
                 "finished": m.get("finished", ""),
-                "reason": m.get("reason") or m.get("error") or "",
+                "reason": reason,
             }
         )
     sections = []
