@@ -11,8 +11,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from radiogenomics.pipeline.load import StudyData, study_data
 from radiogenomics.pipeline.contract import StageSkipped
+from radiogenomics.pipeline.load import StudyData, study_data
 
 
 def binary_traits(sd: StudyData) -> pd.DataFrame:

@@ -108,9 +108,7 @@ def _plain(value: Any, path: str) -> Any:
 def declared_settings(cfg: StudyConfig, reads: tuple[str, ...]) -> dict[str, Any]:
     """``{key: value}`` of a stage's declared settings (the whole config for ``ALL``)."""
     if ALL in reads:
-        return {
-            k: setting(cfg, k) for k in type(cfg).model_fields if k not in AMBIENT
-        }
+        return {k: setting(cfg, k) for k in type(cfg).model_fields if k not in AMBIENT}
     return {k: setting(cfg, k) for k in sorted(reads)}
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from radiogenomics.config import StudyConfig, load_config
 from radiogenomics.pipeline.runner import run_study
 
+
 def demo_config_path() -> Path:
     """The packaged demo.toml (also in the repository as configs/demo.toml)."""
     return Path(str(files("radiogenomics") / "configs" / "demo.toml"))

@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from radiogenomics.pipeline.load import study_data
 from radiogenomics.pipeline.contract import StageSkipped
+from radiogenomics.pipeline.load import study_data
 
 
 def _plt():

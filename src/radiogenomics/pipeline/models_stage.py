@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from radiogenomics.pipeline.load import StudyData, study_data
 from radiogenomics.pipeline.contract import StageSkipped
+from radiogenomics.pipeline.load import StudyData, study_data
 
 AE_DIR = "autoencoder"
 

@@ -21,9 +21,8 @@ import pandas as pd
 from radiogenomics.pipeline.interpret_stage import rank_masking
 from radiogenomics.runfolder import RunFolder
 
-def recovery_table(
-    run: RunFolder | str | os.PathLike, alpha: float | None = None
-) -> pd.DataFrame:
+
+def recovery_table(run: RunFolder | str | os.PathLike, alpha: float | None = None) -> pd.DataFrame:
     """One row per planted link: link, planted, check, observed, recovered (bool)."""
     folder = run if isinstance(run, RunFolder) else RunFolder(run)
     truth = folder.truth()

@@ -176,14 +176,14 @@ class Pipeline:
             if not self.cfg.stage_enabled(name):
                 out.append(StagePlan(name, "disabled", "disabled in the config"))
                 continue
-            waits = [u for u in (*st.requires, *st.uses) if u in pending]
-            if waits:
-                pending.add(name)
-                out.append(StagePlan(name, "after upstream", "upstream: " + ", ".join(waits)))
-                continue
             fp = self.fingerprint(name)
             if self._up_to_date(name, fp):
-                out.append(StagePlan(name, "skip", "up to date"))
+                waits = [u for u in (*st.requires, *st.uses) if u in pending]
+                if waits:  # reruns if what it reads from them changes
+                    pending.add(name)
+                    out.append(StagePlan(name, "after upstream", "upstream: " + ", ".join(waits)))
+                else:
+                    out.append(StagePlan(name, "skip", "up to date"))
                 continue
             pending.add(name)
             old = self._reusable(name)
@@ -403,9 +403,7 @@ def _what_changed(old: dict[str, Any], fp: dict[str, Any]) -> str:
     before = old.get("settings")
     if isinstance(before, dict):
         changed = sorted(
-            k
-            for k in set(before) | set(fp["settings"])
-            if before.get(k) != fp["settings"].get(k)
+            k for k in set(before) | set(fp["settings"]) if before.get(k) != fp["settings"].get(k)
         )
         if changed:
             parts.append("settings changed: " + ", ".join(changed))

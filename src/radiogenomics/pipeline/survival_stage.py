@@ -13,9 +13,9 @@ import json
 import pandas as pd
 
 from radiogenomics.pipeline.comparison_stage import binary_traits
+from radiogenomics.pipeline.contract import StageSkipped
 from radiogenomics.pipeline.interpret_stage import labelled_patients
 from radiogenomics.pipeline.load import study_data
-from radiogenomics.pipeline.contract import StageSkipped
 
 FORCED = {"gender": "gender_male", "race": "race_white", "age": "age_over_median"}
 

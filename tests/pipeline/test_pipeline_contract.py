@@ -1,0 +1,257 @@
+"""The stage contract: a stage reads only the settings it fingerprints.
+
+The walk changes every setting of the study config, one at a time, over a run folder whose
+stages all finished, and asks the pipeline what it would rerun: exactly the stages that read the
+setting (and, after them, what depends on their outputs); every other stage stays up to date.
+"""
+
+from __future__ import annotations
+
+import ast
+import typing
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import pytest
+from pydantic import BaseModel
+
+from radiogenomics.config import StudyConfig, load_config
+from radiogenomics.pipeline.contract import (
+    ALL,
+    AMBIENT,
+    ConfigView,
+    UndeclaredSettingError,
+    declared_settings,
+)
+from radiogenomics.pipeline.runner import Pipeline
+from radiogenomics.pipeline.stages import STAGE_TABLE
+from radiogenomics.runfolder import RunFolder
+from study_configs import synthetic_study
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "radiogenomics"
+
+
+def _study(tmp_path: Path) -> dict[str, Any]:
+    study = synthetic_study(
+        tmp_path, name="walk", seed=1, n_patients=60, n_genes=200, executor={"kind": "local"}
+    )
+    study["synthetic"]["enabled"] = False  # no files are read: fingerprints only
+    study["data"]["gene_sets"].append({"name": "more", "path": "more.gmt"})
+    study["data"]["subtypes"] = "subtypes.tsv"
+    return study
+
+
+def _leaves(model: BaseModel, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, annotation, value) of every leaf setting."""
+    out = []
+    for name, info in type(model).model_fields.items():
+        key = f"{prefix}{name}"
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            out += _leaves(value, key + ".")
+        else:
+            out.append((key, info.annotation, value))
+    return out
+
+
+# Settings whose valid values are names defined elsewhere in the study or the library.
+VOCABULARY = {
+    "bootstrap.models": [["logreg_l2"], ["logreg_l1"]],
+    "baselines.models": [["logreg_l2"], ["logreg_l1"]],
+    "masking.collections": [["more"]],
+    "enrichment.collections": [["more"]],
+    "radiogenomic_traits.collections": [["more"]],
+}
+# Valid only together with another change (readout 'out_of_fold' needs it): covered end to end
+# by test_pipeline_checks.py instead.
+NOT_ALONE = {"masking.out_of_fold"}
+
+
+def _alternatives(annotation: Any, value: Any) -> list[Any]:
+    """Other values of a setting's type, to try until one validates."""
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return [[v.model_dump(mode="json") for v in value[:-1]]]
+    origin = get_origin(annotation)
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if origin is typing.Union or (origin is not None and type(None) in get_args(annotation)):
+        return [a for arg in args for a in _alternatives(arg, value)] + [None]
+    if origin is typing.Annotated:
+        return _alternatives(args[0], value)
+    if origin is Literal:
+        return [a for a in args if a != value]
+    if annotation is bool:
+        return [not value]
+    if annotation is int:
+        return [value + 1, value - 1] if isinstance(value, int) else [3]
+    if annotation is float:
+        v = value if isinstance(value, float) else 0.0
+        return [x for x in (v + 0.1, v * 0.5, v - 0.01, 0.2) if x != value]
+    if annotation is str:
+        return ["other"]
+    if annotation is Path:
+        return ["other.txt"]
+    if origin in (list, tuple):
+        item = args[0] if args else int
+        if isinstance(value, (list, tuple)) and value:
+            return [list(value) + [v] for v in _alternatives(item, value[0])] + [list(value)[:-1]]
+        return [[v] for v in _alternatives(item, None)]
+    return []
+
+
+def _variant(base: dict[str, Any], key: str, new: Any) -> StudyConfig | None:
+    data: dict[str, Any] = __import__("copy").deepcopy(base)
+    node = data
+    parts = key.split(".")
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = new
+    try:
+        return load_config(data=data, check_files=False)
+    except ValueError:
+        return None
+
+
+def _finished_folder(cfg: StudyConfig) -> Pipeline:
+    """A run folder in which every stage finished under ``cfg`` (manifests only)."""
+    pipe = Pipeline(cfg)
+    for name in pipe.stages:
+        fp = pipe.fingerprint(name)
+        pipe.folder.write_manifest(
+            name,
+            {
+                "status": "done",
+                "fingerprint": {"hash": fp["hash"]},
+                "settings": fp["settings"],
+                "outputs": {},
+                "output_hash": f"out-{name}",
+            },
+        )
+    return pipe
+
+
+def _readers(key: str) -> set[str]:
+    return {
+        name
+        for name, st in STAGE_TABLE.items()
+        if any(r == ALL or key == r or key.startswith(r + ".") for r in st.reads)
+    }
+
+
+def _downstream(stages: set[str]) -> set[str]:
+    out = set(stages)
+    for name, st in STAGE_TABLE.items():  # in order: upstream first
+        if (set(st.requires) | set(st.uses)) & out:
+            out.add(name)
+    return out
+
+
+def test_every_setting_reruns_exactly_the_stages_that_read_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        "radiogenomics.pipeline.runner.STAGE_TABLE",
+        {k: v.__class__(**{**v.__dict__, "inputs": None}) for k, v in STAGE_TABLE.items()},
+    )
+    base = _study(tmp_path)
+    cfg = load_config(data=base, check_files=False)
+    _finished_folder(cfg)
+    assert {p.action for p in Pipeline(cfg).plan()} == {"skip"}
+    walked, skipped = 0, []
+    for key, annotation, value in _leaves(cfg):
+        if key in AMBIENT or any(key.startswith(a + ".") for a in AMBIENT) or key == "source":
+            continue
+        options = VOCABULARY.get(key) or _alternatives(annotation, value)
+        if not options:  # a setting with one allowed value (e.g. survival.criterion)
+            continue
+        variant = next(
+            (v for alt in options if alt != value and (v := _variant(base, key, alt))), None
+        )
+        if variant is None:
+            skipped.append(key)
+            continue
+        actions = {p.stage: p.action for p in Pipeline(variant).plan()}
+        readers = set(STAGE_TABLE) if key == "seed" else _readers(key)
+        if key.endswith(".enabled"):  # switching a stage off sets it aside, nothing else
+            readers.discard(key.split(".")[0])
+        rerun = {s for s, a in actions.items() if a == "run"}
+        later = {s for s, a in actions.items() if a == "after upstream"}
+        assert rerun == readers, (key, rerun, readers)
+        assert later <= _downstream(readers) - readers, (key, later)
+        skipped_stages = {s for s, a in actions.items() if a == "skip"}
+        assert skipped_stages.isdisjoint(readers), key
+        walked += 1
+    assert walked > 60, (walked, skipped)
+    assert set(skipped) <= NOT_ALONE, skipped
+
+
+def test_settings_outside_a_stage_are_refused_when_it_reads_them(tmp_path):
+    cfg = load_config(data=_study(tmp_path), check_files=False)
+    view = ConfigView(cfg, "saliency", ("saliency", "masking.top"))
+    assert view.saliency.method == cfg.saliency.method
+    assert view.masking.top == cfg.masking.top
+    assert view.device == cfg.device and view.seed == cfg.seed  # ambient, always readable
+    with pytest.raises(UndeclaredSettingError, match="'masking.null_draws'"):
+        view.masking.null_draws  # noqa: B018
+    with pytest.raises(UndeclaredSettingError, match="'classifiers'"):
+        view.classifiers  # noqa: B018
+    with pytest.raises(UndeclaredSettingError, match="may not change"):
+        view.masking.top = 3
+
+
+def test_fingerprints_ignore_where_the_files_are_and_how_the_work_runs(tmp_path):
+    base = _study(tmp_path)
+    a = load_config(data=base, check_files=False)
+    moved = {**base, "data": {**base["data"], "root": "/elsewhere"}, "device": "cpu"}
+    moved["executor"] = {"kind": "local", "workers": 1}
+    b = load_config(data=moved, check_files=False)
+    for name, st in STAGE_TABLE.items():
+        if ALL in st.reads:
+            continue
+        assert declared_settings(a, st.reads) == declared_settings(b, st.reads), name
+
+
+def _imports(path: Path) -> set[str]:
+    """Every radiogenomics module a file imports, at module level or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return {m for m in found if m.startswith("radiogenomics.")}
+
+
+def _module(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def test_no_import_circles_in_the_pipeline_and_the_report_does_not_import_it():
+    files = {_module(p): p for p in (SRC / "pipeline").glob("*.py")}
+    graph = {m: {i for i in _imports(p) if i in files} - {m} for m, p in files.items()}
+    # a submodule import runs the package's __init__ first: not a dependency of the importer
+    graph = {m: deps - {"radiogenomics.pipeline"} for m, deps in graph.items()}
+    state: dict[str, int] = {}
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for d in graph[m]:
+            assert state.get(d) != 1, " -> ".join([*path, m, d])
+            if d not in state:
+                visit(d, [*path, m])
+        state[m] = 2
+
+    for m in graph:
+        if m not in state:
+            visit(m, [])
+    for p in (SRC / "report").rglob("*.py"):
+        assert not any(i.startswith("radiogenomics.pipeline") for i in _imports(p)), p
+
+
+def test_the_report_and_the_recovery_table_read_through_the_run_folder_module():
+    for p in [*(SRC / "report").rglob("*.py"), SRC / "pipeline" / "recovery.py"]:
+        text = p.read_text()
+        assert "manifest.json" not in text and "read_parquet" not in text.replace(
+            "pd.read_parquet(path)", ""
+        ), p
+    assert RunFolder.__module__ == "radiogenomics.runfolder"
