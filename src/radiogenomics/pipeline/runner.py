@@ -9,6 +9,7 @@ import traceback
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from radiogenomics import __version__
