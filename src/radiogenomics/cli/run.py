@@ -10,6 +10,7 @@ from radiogenomics.cli import app
 from radiogenomics.config import STAGES
 
 _STAGE_HELP = "one of: " + ", ".join(STAGES)
+_ORIENTATION_HELP = "axes of the expression file: auto, genes_x_samples or samples_x_genes"
 
 
 def _print_outcomes(outcomes, quiet: bool) -> None:
@@ -51,8 +52,13 @@ def run_command(
     quiet: bool | None = typer.Option(
         None, "--quiet/--no-quiet", help="no progress or log on the terminal [config: quiet]"
     ),
+    orientation: str | None = typer.Option(
+        None, "--orientation", help=_ORIENTATION_HELP + " [config: data.orientation]"
+    ),
 ) -> None:
-    """Run (or resume) the study described by CONFIG; finished, unchanged stages are skipped."""
+    """Run (or resume) the study described by CONFIG; finished, unchanged stages are skipped.
+
+    One run at a time per run folder: a second run on a folder in use refuses at once."""
     from radiogenomics.config import load_config
     from radiogenomics.pipeline import run_study
 
@@ -68,6 +74,7 @@ def run_command(
             "executor.workers": workers,
             "threads": threads,
             "quiet": quiet,
+            "data.orientation": orientation,
         },
     )
     outcomes = run_study(cfg, stage=stage, until=until, force=force)
@@ -75,6 +82,62 @@ def run_command(
     report = cfg.run_dir / "report" / "index.html"
     if report.is_file() and not cfg.quiet:
         typer.echo(f"report: {report}")
+
+
+@app.command("check")
+def check_command(
+    config: Path = typer.Argument(..., help="the study's TOML file"),
+    out: Path | None = typer.Option(None, "--out", help="parent of the run folder [config: out]"),
+    name: str | None = typer.Option(None, "--name", help="run folder name [config: name]"),
+    orientation: str | None = typer.Option(
+        None, "--orientation", help=_ORIENTATION_HELP + " [config: data.orientation]"
+    ),
+) -> None:
+    """Validate CONFIG and read every input (shapes, overlaps, class balance, folds) without
+    training anything; say what `run` would do with each stage now."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from radiogenomics.config import load_config
+    from radiogenomics.pipeline.check import check_study
+
+    cfg = load_config(
+        config,
+        {
+            "out": None if out is None else str(out),
+            "name": name,
+            "data.orientation": orientation,
+        },
+    )
+    res = check_study(cfg)
+    console = Console()
+
+    def show(df, title: str) -> None:
+        table = Table(title=title)
+        for c in df.columns:
+            table.add_column(str(c))
+        for row in df.itertuples(index=False):
+            table.add_row(*(str(v) for v in row))
+        console.print(table)
+
+    show(res.summary, f"inputs of {cfg.name}")
+    rep = res.loaded.report
+    console.print(
+        f"expression: {rep.format} ({rep.orientation}), scale {rep.scale}"
+        + (" (detected)" if rep.scale_detected else "")
+    )
+    show(res.folds, "tasks, class balance and the folds each stage will use")
+    if len(res.collections):
+        show(res.collections, "gene-set collections")
+    for note in res.loaded.notes:
+        console.print(f"note: {note}")
+    plan = Table(title=f"what `radiogenomics run` would do now ({cfg.run_dir})")
+    for c in ("stage", "action", "why"):
+        plan.add_column(c)
+    for p in res.plan:
+        plan.add_row(p.stage, p.action, p.reason)
+    console.print(plan)
+    console.print("[green]the study is valid[/green]")
 
 
 @app.command("demo")

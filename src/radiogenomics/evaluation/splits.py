@@ -26,7 +26,7 @@ def check_classes(y: np.ndarray, n_splits: int, task: str = "trait", adjust: boo
     smallest = int(counts.min())
     if smallest >= n_splits:
         return n_splits
-    which = classes[counts.argmin()]
+    which = str(classes[counts.argmin()])  # a label, not np.int64(0)
     if adjust and smallest >= 2:
         warnings.warn(
             f"{task}: class {which!r} has {smallest} patients, fewer than {n_splits} folds; "

@@ -76,6 +76,7 @@ def run_baselines_stage(ctx) -> dict:
         executor=ctx.executor,
         out_dir=ctx.dir / "tables",
         folds=folds,
+        adjust_folds=True,  # the policy of every stage: K lowered to the smallest class
     )
     # Fig. 4a with the network next to the baselines, when the classifiers ran
     if ctx.done("classifiers"):
@@ -141,6 +142,7 @@ def run_bootstrap_stage(ctx) -> dict:
         out_dir=ctx.dir / "tables",
         models=[NN, *[m for m in models if all(m in chosen[t] for t in chosen)]],
         autoencoder=ae if needs_ae else None,
+        adjust_folds=True,  # the policy of every stage: K lowered to the smallest class
         device=ctx.cfg.device,
         network_gpus=ctx.cfg.executor.network_gpus(ctx.cfg.device),
     )

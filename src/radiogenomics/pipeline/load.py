@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,29 @@ def _overlap_error(table: pd.Index, expr: pd.Index, file: Path, what: str) -> In
     )
 
 
-def run_load(ctx) -> dict:
+@dataclass
+class LoadedStudy:
+    """Every input read and checked: what the load stage writes and ``check`` prints."""
+
+    expression: pd.DataFrame
+    report: Any  # the expression reader's LoadReport
+    targets: pd.DataFrame
+    tasks: pd.DataFrame
+    clinical: pd.DataFrame | None
+    collections: dict
+    notes: list[str]
+
+    def summary(self, kind: str) -> pd.DataFrame:
+        return _summary(self.expression, self.targets, self.clinical, self.collections, kind)
+
+
+def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedStudy:
+    """Read and check every input named in the ``[data]`` section ``d``.
+
+    ``files`` are the resolved paths (``StudyConfig.data_files()``); ``source`` the study file
+    named in errors. Raises :class:`InputError` on anything unusable; what was left out and why
+    is in ``notes``.
+    """
     from radiogenomics.data import (
         TRAITS,
         GeneSets,
@@ -88,20 +111,22 @@ def run_load(ctx) -> dict:
         read_vasari,
     )
 
-    cfg = ctx.cfg
-    d = cfg.data
-    files = ctx.files
-    expr, rep = read_expression(files["data.expression"], scale=d.expression_scale, report=True)
+    notes: list[str] = []
+    expr, rep = read_expression(
+        files["data.expression"],
+        scale=d.expression_scale,
+        orientation=d.orientation,
+        report=True,
+    )
     expr.index = expr.index.astype(str)
     expr.index.name = "patient"
-    ctx.log.info("load: expression %d patients x %d genes", *expr.shape)
-
+    _check_variable_genes(expr, files["data.expression"])
     # targets ------------------------------------------------------------------------------
     if d.task == "imaging":
         if d.vasari is None:
             raise InputError(
                 "an imaging study needs a VASARI table",
-                file=cfg.source,
+                file=source,
                 field="data.vasari",
                 expected="a path, or data.task = 'subtype'",
             )
@@ -112,7 +137,7 @@ def run_load(ctx) -> dict:
         if unknown:
             raise InputError(
                 f"unknown traits {unknown}",
-                file=cfg.source,
+                file=source,
                 field="data.traits",
                 expected=f"some of {list(table.columns)}",
             )
@@ -121,7 +146,7 @@ def run_load(ctx) -> dict:
         if d.subtypes is None:
             raise InputError(
                 "a subtype study needs a subtype table",
-                file=cfg.source,
+                file=source,
                 field="data.subtypes",
                 expected="a path",
             )
@@ -160,7 +185,7 @@ def run_load(ctx) -> dict:
         if row["kept"]:
             kept.append(task)
         else:
-            ctx.note(f"task {task!r} left out: {row['reason']}")
+            notes.append(f"task {task!r} left out: {row['reason']}")
         rows.append(row)
     tasks = pd.DataFrame(rows)
     if not kept:
@@ -196,14 +221,12 @@ def run_load(ctx) -> dict:
         gs = read_gene_sets(path, name=name)
         ok = gs.filter(universe, min_size=lo, max_size=hi)
         collections[name] = gs.select(list(ok.keys()))
+        if len(ok) == 0:
+            raise _no_sets_error(name, path, gs, universe, lo, hi)
         if len(ok) < len(gs):
-            ctx.log.info(
-                "load: %s: %d of %d sets kept (size %d..%d in the expression's genes)",
-                name,
-                len(ok),
-                len(gs),
-                lo,
-                hi,
+            notes.append(
+                f"{name}: {len(ok)} of {len(gs)} sets kept "
+                f"(size {lo}..{hi} in the expression's genes)"
             )
     if d.subtype_signatures is not None:
         sig = read_subtype_signatures(files["data.subtype_signatures"])
@@ -217,20 +240,75 @@ def run_load(ctx) -> dict:
         cov.insert(0, "collection", cname)
         cov_rows.append(cov)
 
+    return LoadedStudy(expr, rep, targets, tasks, clinical, collections, notes)
+
+
+def run_load(ctx) -> dict:
+    d = ctx.cfg.data
+    ld = read_study(d, ctx.files, ctx.cfg.source)
+    expr, targets, clinical, collections = ld.expression, ld.targets, ld.clinical, ld.collections
+    ctx.log.info("load: expression %d patients x %d genes", *expr.shape)
+    for n in ld.notes:
+        ctx.note(n)
+    universe = list(map(str, expr.columns))
+    set_rows = []
+    cov_rows = []
+    for cname, gs in collections.items():
+        for sname, genes in gs.items():
+            set_rows += [(cname, sname, g) for g in genes]
+        cov = gs.coverage(universe).reset_index()
+        cov.insert(0, "collection", cname)
+        cov_rows.append(cov)
+
     # write --------------------------------------------------------------------------------
     atomic_write(ctx.dir / "expression.parquet", lambda p: expr.to_parquet(p))
     ctx.table(targets.astype(object).where(targets.notna(), None), "targets", index=True)
-    ctx.table(tasks, "tasks")
+    ctx.table(ld.tasks, "tasks")
     if clinical is not None:
         ctx.table(clinical, "clinical", index=True)
     ctx.table(pd.DataFrame(set_rows, columns=["collection", "set", "gene"]), "gene_sets")
     if cov_rows:
         ctx.table(pd.concat(cov_rows, ignore_index=True), "gene_set_coverage")
-    ctx.json(rep.to_dict(), "load_report")
+    ctx.json(ld.report.to_dict(), "load_report")
     ctx.json({"kind": d.task}, "study")
-    summary = _summary(expr, targets, clinical, collections, d.task)
+    summary = ld.summary(d.task)
     ctx.table(summary, "cohort_summary")
     return {r["item"]: r["value"] for r in summary.to_dict("records")}
+
+
+def _check_variable_genes(expr: pd.DataFrame, path: Path) -> None:
+    """Refuse a matrix with no gene that varies across patients: nothing could be learned."""
+    if expr.shape[0] < 2:
+        raise InputError(
+            f"only {expr.shape[0]} patient with expression",
+            file=path,
+            expected="a matrix of several patients",
+        )
+    varying = int((expr.std(axis=0) > 0).sum())
+    if varying == 0:
+        raise InputError(
+            f"all {expr.shape[1]} genes have the same value in every patient",
+            file=path,
+            expected="expression that varies across patients (check the file's orientation "
+            "and scale: data.orientation, data.expression_scale)",
+        )
+
+
+def _no_sets_error(name, path, gs, universe, lo, hi) -> InputError:
+    """No set of a collection is usable: say how many there were and how the genes overlap."""
+    genes = {g for _, members in gs.items() for g in members}
+    shared = genes & set(universe)
+    sizes = [sum(g in set(universe) for g in members) for _, members in gs.items()]
+    largest = max(sizes, default=0)
+    return InputError(
+        f"collection {name!r}: none of its {len(gs)} gene sets has {lo}..{hi} genes in the "
+        f"expression matrix ({len(shared)} of its {len(genes)} genes are among the matrix's "
+        f"{len(universe)}; the largest set keeps {largest})",
+        file=path,
+        field=f"data.gene_sets ({name})",
+        expected="gene identifiers of the expression matrix (e.g. HGNC symbols) and size "
+        "bounds (min_size, max_size) that some sets meet",
+    )
 
 
 def _gene_set_keys(d):

@@ -127,7 +127,8 @@ class Pipeline:
         """What a stage's results are a function of: the settings it reads, its input files,
         its upstream stages' outputs, the seed and the package version."""
         st = self.stages[name]
-        inputs = {k: sha256_path(p) for k, p in (st.inputs(self.cfg) if st.inputs else {}).items()}
+        files = st.inputs(self.cfg) if st.inputs else {}
+        inputs = {k: sha256_path(p) if p.exists() else "missing" for k, p in files.items()}
         upstream = {}
         for u in (*st.requires, *st.uses):
             m = self.folder.manifest(u)
