@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ FAIL_AT: dict[str, int] = {}
 def _numbers(ctx):
     """'load': reads the input CSV, writes its values times the seed-derived factor."""
     CALLS.append("load")
+    time.sleep(float(os.environ.get("TOY_SLEEP", "0")))  # the lock tests hold the folder
     path = ctx.files["data.expression"]
     df = pd.read_csv(path)
     df["y"] = df["x"] * (1 + ctx.cfg.seed)

@@ -1,0 +1,179 @@
+"""Faults, not inputs: a second run on a folder in use, a kill in the middle of replacing a
+stage's outputs, a failing rerun over a finished run. Nothing finished may be lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from radiogenomics.config import load_config
+from radiogenomics.errors import InputError
+from radiogenomics.pipeline import Pipeline
+from radiogenomics.runfolder import RunFolder, RunFolderBusy
+
+HERE = Path(__file__).resolve().parent
+
+SCRIPT = """
+import json, sys
+sys.path.insert(0, {here!r})
+import test_pipeline_runner as toy
+from radiogenomics.config import load_config
+from radiogenomics.pipeline import Pipeline
+data = json.loads({data!r})
+Pipeline(load_config(data=data), stages=toy._stages()).run()
+"""
+
+
+def _data(tmp_path: Path, max_epochs: int = 2) -> dict:
+    (tmp_path / "in.csv").write_text("x\n1\n2\n3\n")
+    return {
+        "name": "toy",
+        "out": str(tmp_path / "runs"),
+        "quiet": True,
+        "data": {"expression": str(tmp_path / "in.csv")},
+        "autoencoder": {"max_epochs": max_epochs},
+    }
+
+
+def _toy(tmp_path: Path, max_epochs: int = 2) -> Pipeline:
+    sys.path.insert(0, str(HERE))
+    import test_pipeline_runner as toy
+
+    return Pipeline(load_config(data=_data(tmp_path, max_epochs)), stages=toy._stages())
+
+
+def _spawn(tmp_path: Path, env: dict[str, str], max_epochs: int = 2) -> subprocess.Popen:
+    script = SCRIPT.format(here=str(HERE), data=json.dumps(_data(tmp_path, max_epochs)))
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_lock(run: Path, proc: subprocess.Popen) -> dict:
+    for _ in range(400):
+        holder = RunFolder(run).lock_holder()
+        if holder and holder.get("pid") == proc.pid:
+            return holder
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the first run never took the lock")
+
+
+def _snapshot(run: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(run)): p.read_bytes()
+        for p in sorted(run.rglob("*"))
+        if p.is_file()
+        and p.name not in ("run.log", ".lock", "config.toml", "config.json")
+        and ".staging" not in p.parts
+    }
+
+
+def test_a_second_run_on_a_folder_in_use_refuses_naming_the_holder(tmp_path):
+    first = _spawn(tmp_path, {"TOY_SLEEP": "30"})
+    try:
+        holder = _wait_for_lock(tmp_path / "runs/toy", first)
+        t0 = time.perf_counter()
+        with pytest.raises(RunFolderBusy, match=rf"in use by process {first.pid} on host") as err:
+            _toy(tmp_path).run()
+        assert time.perf_counter() - t0 < 5  # refused at once, not after waiting
+        assert holder["host"] in str(err.value) and "another --name" in str(err.value)
+    finally:
+        first.kill()
+        first.wait()
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
+    first = _spawn(tmp_path, {"TOY_SLEEP": "30"})
+    _wait_for_lock(tmp_path / "runs/toy", first)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert RunFolder(tmp_path / "runs/toy").lock_holder()["pid"] == first.pid  # left behind
+    out = _toy(tmp_path).run()
+    assert {o.status for o in out} >= {"done"}
+    log = (tmp_path / "runs/toy/run.log").read_text()
+    assert f"lock taken over from process {first.pid}" in log
+
+
+def test_a_kill_while_outputs_are_replaced_is_completed_by_the_next_run(tmp_path):
+    _toy(tmp_path).run()
+    run = tmp_path / "runs/toy"
+    # a changed setting reruns 'autoencoder'; the process dies between the two renames
+    proc = _spawn(tmp_path, {"RADIOGENOMICS_FAULT_AT": "publish:autoencoder"}, max_epochs=3)
+    proc.communicate(timeout=120)
+    assert proc.returncode == 17
+    assert not (run / "autoencoder").exists()  # the old outputs were moved aside ...
+    assert list(run.glob(".publishing-autoencoder.json"))  # ... and the swap is journalled
+    fresh = _toy(tmp_path, max_epochs=3)
+    assert {p.stage: p.action for p in fresh.plan()}["autoencoder"] == "resume"
+    out = {o.stage: o.status for o in fresh.run()}
+    assert out["autoencoder"] == "skipped"  # the killed run had finished it: not redone
+    assert not list(run.glob(".publishing-*.json"))
+    m = json.loads((run / "autoencoder/manifest.json").read_text())
+    assert m["status"] == "done" and m["settings"]["autoencoder"]["max_epochs"] == 3
+    total = __import__("pandas").read_parquet(run / "classifiers/tables/total.parquet")
+    assert float(total["total"].iloc[0]) == pytest.approx(1 + 2**3 + 3**3)
+
+
+def test_a_failing_rerun_leaves_the_finished_outputs_and_manifest_as_they_were(tmp_path):
+    sys.path.insert(0, str(HERE))
+    import test_pipeline_runner as toy
+
+    _toy(tmp_path).run()
+    run = tmp_path / "runs/toy"
+    before = _snapshot(run)
+    toy.FAIL_AT["autoencoder"] = 1
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            _toy(tmp_path, max_epochs=3).run()
+    finally:
+        toy.FAIL_AT.clear()
+    assert _snapshot(run) == before  # every finished output and manifest, byte for byte
+    attempt = json.loads((run / ".staging/autoencoder/manifest.json").read_text())
+    assert attempt["status"] == "failed"
+    out = {o.stage: o.status for o in _toy(tmp_path).run()}  # the old settings: still valid
+    assert out == {
+        "load": "skipped",
+        "autoencoder": "skipped",
+        "classifiers": "skipped",
+        "baselines": "not-run",
+    }
+
+
+def test_an_interrupt_is_recorded_with_a_reason(tmp_path):
+    proc = _spawn(tmp_path, {"TOY_SLEEP": "30"})  # the load stage sleeps
+    run = tmp_path / "runs/toy"
+    _wait_for_lock(run, proc)
+    for _ in range(200):
+        if (run / ".staging/load/manifest.json").is_file():
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    attempt = json.loads((run / ".staging/load/manifest.json").read_text())
+    assert attempt["status"] == "interrupted" and "SIGINT" in attempt["error"]
+    assert not (run / "load").exists()
+
+
+def test_disk_errors_are_one_clear_line(tmp_path, monkeypatch):
+    import errno
+
+    p = _toy(tmp_path)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(p.folder, "publish", full)
+    with pytest.raises(InputError, match="the disk is full while writing under"):
+        p.run()
