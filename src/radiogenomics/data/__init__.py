@@ -3,6 +3,14 @@ all indexed by patient barcode; the ``Cohort`` that aligns them; the synthetic d
 
 from radiogenomics.data.clinical import CLINICAL_COLUMNS, age_group, read_clinical
 from radiogenomics.data.cohort import Cohort
+from radiogenomics.data.driver_query import (
+    GBM_DRIVER_GENES,
+    DriverQuery,
+    annotate_queries,
+    average_groups,
+    driver_summary,
+    query_gene_sets,
+)
 from radiogenomics.data.expression import (
     PRIMARY_TUMOUR,
     LoadReport,
@@ -26,22 +34,28 @@ from radiogenomics.data.vasari import (
 
 __all__ = [
     "CLINICAL_COLUMNS",
+    "GBM_DRIVER_GENES",
     "PRIMARY_TUMOUR",
     "SUBTYPES",
     "TRAITS",
     "TRAIT_CLASSES",
     "TRAIT_COLUMNS",
     "Cohort",
+    "DriverQuery",
     "GeneSets",
     "LoadReport",
     "Scaler",
     "SyntheticCohort",
     "VasariReport",
     "age_group",
+    "annotate_queries",
+    "average_groups",
+    "driver_summary",
     "encode_binary",
     "filter_low_expression",
     "generate_cohort",
     "load_synthetic",
+    "query_gene_sets",
     "read_clinical",
     "read_expression",
     "read_expression_report",
