@@ -85,21 +85,27 @@ def test_vasari_pre_op_filter(tmp_path):
     post = {"f5.proportion.enhancing": "More than 2/3"}
     f = _vasari(
         tmp_path / "v.csv",
-        [{}, post, {}, post],
-        ["TCGA-AA-0001", "TCGA-AA-0001", "TCGA-AA-0002", "TCGA-AA-0003"],
-        scan_types=["pre-operative", "post-operative", "", "Post-op"],
+        [{}, post, {}, post, {}],
+        ["TCGA-AA-0001", "TCGA-AA-0001", "TCGA-AA-0002", "TCGA-AA-0003", "TCGA-AA-0004"],
+        scan_types=["pre-operative", "post-operative", "", "Post-op", "Preop MRI"],
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the post-op row must not conflict with the pre-op one
         v, rep = read_vasari(f, report=True)
     # TCGA-AA-0003 had only a post-op scan: gone; an empty scan type is kept.
-    assert list(v.index) == ["TCGA-AA-0001", "TCGA-AA-0002"]
+    assert list(v.index) == ["TCGA-AA-0001", "TCGA-AA-0002", "TCGA-AA-0004"]
     assert v.loc["TCGA-AA-0001", "enhancing"] == "<1/3"
-    assert rep.rows_in == 4 and rep.rows_not_pre_op == 2 and rep.rows_without_scan_type == 1
-    assert rep.scan_types == {"pre-operative": 1, "post-operative": 1, "": 1, "Post-op": 1}
+    assert rep.rows_in == 5 and rep.rows_not_pre_op == 2 and rep.rows_without_scan_type == 1
+    assert rep.scan_types == {
+        "pre-operative": 1,
+        "post-operative": 1,
+        "": 1,
+        "Post-op": 1,
+        "Preop MRI": 1,
+    }
     with pytest.warns(UserWarning, match="conflicting"):
         every = read_vasari(f, pre_op_only=False)
-    assert len(every) == 3 and pd.isna(every.loc["TCGA-AA-0001", "enhancing"])
+    assert len(every) == 4 and pd.isna(every.loc["TCGA-AA-0001", "enhancing"])
     g = _vasari(tmp_path / "w.csv", [{}], ["TCGA-AA-0001"], scan_types=["post-operative"])
     with pytest.raises(InputError, match="no pre-operative scan") as e:
         read_vasari(g)

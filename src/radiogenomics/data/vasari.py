@@ -80,9 +80,9 @@ def _normalise(raw: str) -> str:
 
 
 def _is_pre_op(scan_type: str) -> bool:
-    """``pre-operative``, ``preoperative``, ``pre-op``, ``Pre op`` ... (letters only compared)."""
+    """``pre-operative``, ``preoperative``, ``pre-op``, ``Pre op MRI`` ... (letters compared)."""
     letters = "".join(ch for ch in scan_type.lower() if ch.isalpha())
-    return letters in ("preoperative", "preop")
+    return letters.startswith("preop")
 
 
 def _map_value(trait: str, raw: str) -> tuple[str | None, bool]:
@@ -116,7 +116,7 @@ class VasariReport:
     rows_in: int = 0
     scan_types: dict[str, int] = field(default_factory=dict)  # scan.type value -> rows
     rows_not_pre_op: int = 0  # rows dropped by the pre-op filter
-    rows_without_scan_type: int = 0  # kept: an empty scan.type cell cannot be judged
+    rows_without_scan_type: int = 0  # kept: an empty or n/a scan.type cannot be judged
     none_as_low: dict[str, int] = field(default_factory=dict)  # trait -> cells 'None' -> <1/3
     # trait -> {raw label: cells} for focality / T1-FLAIR labels outside the VASARI wording,
     # mapped to non-focal / infiltrative.
@@ -152,7 +152,7 @@ def read_vasari(
     """The six traits per patient (index ``patient``) as text class labels, NaN where missing.
 
     With a ``scan.type`` column and ``pre_op_only``, rows of other scans (e.g. post-operative)
-    are dropped first; an empty ``scan.type`` is kept. A patient listed twice keeps the
+    are dropped first; an empty or ``n/a`` ``scan.type`` is kept (and counted). A patient listed twice keeps the
     agreeing values; a trait whose values conflict becomes missing for that patient, with a
     warning. With ``report=True`` returns ``(frame, VasariReport)``.
     """
@@ -179,7 +179,7 @@ def read_vasari(
     if SCAN_TYPE_COLUMN in lower:
         scan = df[lower[SCAN_TYPE_COLUMN]].astype(str).str.strip()
         rep.scan_types = {str(k): int(n) for k, n in scan.value_counts(sort=False).items()}
-        empty = scan == ""
+        empty = scan.map(_normalise).isin(_MISSING)  # n/a, empty: cannot be judged, kept
         rep.rows_without_scan_type = int(empty.sum())
         if pre_op_only:
             keep = (empty | scan.map(_is_pre_op)).to_numpy()
