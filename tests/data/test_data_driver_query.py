@@ -124,6 +124,10 @@ def test_annotate_average_and_summary():
     m = annotate_queries(_masking(), res)
     assert m.loc[m["set"] == "KEGG_GLIOMA", "query"].unique().tolist() == ["EGFR;TP53"]
     assert m.loc[m["set"] == "HALLMARK_EMT", "query"].unique().tolist() == [""]
+    # Rows masked under the query's own collection are annotated by set name.
+    own = annotate_queries(_masking().assign(collection="driver_query"), res)
+    assert own["query"].tolist() == m["query"].tolist()
+    assert annotate_queries(_masking().drop(columns="collection"), res)["query"].equals(m["query"])
     groups = {
         "related to ECM": res.sets_for("ECM"),
         "hypoxia+emt": ["HALLMARK_HYPOXIA", "HALLMARK_EMT"],

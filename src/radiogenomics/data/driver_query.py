@@ -199,21 +199,24 @@ def query_gene_sets(
 
 
 def annotate_queries(table: pd.DataFrame, query: DriverQuery) -> pd.DataFrame:
-    """A copy of a masking table with a ``query`` column: the terms that matched each row's set
-    (matched on collection and set; on set alone when the table has no ``collection``), empty
-    for sets the query did not find."""
+    """A copy of a masking table with a ``query`` column: the terms that matched each row's set,
+    empty for sets the query did not find. Rows match on (collection, set), else on the set
+    name alone (so rows masked under a separate collection of the query's sets, e.g.
+    ``driver_query``, are annotated too)."""
     if "set" not in table.columns:
         raise InputError("the table has no column 'set'", field="set", expected="a masking table")
     out = table.copy()
     q = query.table
+    by_set = q.groupby("set", sort=False)["query"].agg(lambda v: ";".join(dict.fromkeys(v)))
+    by_set = by_set.to_dict()
     if "collection" in out.columns:
         key = dict(zip(zip(q["collection"], q["set"], strict=True), q["query"], strict=True))
         out["query"] = [
-            key.get((c, s), "") for c, s in zip(out["collection"], out["set"], strict=True)
+            key.get((c, s), by_set.get(s, ""))
+            for c, s in zip(out["collection"], out["set"], strict=True)
         ]
     else:
-        by_set = q.groupby("set", sort=False)["query"].agg(lambda v: ";".join(dict.fromkeys(v)))
-        out["query"] = out["set"].map(by_set).fillna("")
+        out["query"] = [by_set.get(s, "") for s in out["set"]]
     return out
 
 
