@@ -171,3 +171,28 @@ def test_forced_subset_search_space():
         key=lambda vs: _aic(df, vs),
     )
     assert "edema+EMT" in best
+
+
+def test_run_survival_writes_the_comparison(tmp_path):
+    import json
+
+    from radiogenomics.survival import run_survival, write_survival
+
+    df = _cohort(seed=3, proxy_flip=0.5)
+    res = run_survival(
+        df, "days", "event", FORCED, IMAGING + RADIOGENOMIC, radiogenomic=RADIOGENOMIC
+    )
+    direct = compare_without_traits(df, "days", "event", FORCED, IMAGING, RADIOGENOMIC)
+    assert res.comparison.clinical_imaging.variables == direct.clinical_imaging.variables
+    assert res.comparison.full.variables == res.stepwise.variables  # the same search, same rows
+    pd.testing.assert_frame_equal(res.comparison.tests, direct.tests)
+    write_survival(res, tmp_path, prefix="os_")
+    assert (tmp_path / "os_cox_clinical_imaging_final_model.csv").exists()
+    summary = json.loads((tmp_path / "os_survival_summary.json").read_text())
+    ci = summary["clinical_imaging"]
+    assert ci["final_variables"] == direct.clinical_imaging.variables
+    assert ci["tests"][0]["comparison"] == "full vs clinical+imaging"
+    assert ci["tests"][0]["p"] == pytest.approx(direct.tests["p"].iloc[0])
+    assert run_survival(df, "days", "event", FORCED, IMAGING).comparison is None
+    with pytest.raises(InputError, match="not candidates"):
+        run_survival(df, "days", "event", FORCED, IMAGING, radiogenomic=["edema+EMT"])
