@@ -8,6 +8,7 @@ and class balance.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,9 +16,9 @@ import pandas as pd
 
 from radiogenomics.data._common import PathLike, shown
 from radiogenomics.data.clinical import age_group, read_clinical
-from radiogenomics.data.expression import LoadReport, read_expression_report
+from radiogenomics.data.expression import PRIMARY_TUMOUR, LoadReport, read_expression_report
 from radiogenomics.data.subtypes import read_subtypes
-from radiogenomics.data.vasari import encode_binary, read_vasari
+from radiogenomics.data.vasari import VasariReport, encode_binary, read_vasari
 from radiogenomics.errors import InputError
 
 
@@ -32,6 +33,7 @@ class Cohort:
     name: str = "cohort"
     expression_report: LoadReport | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    traits_report: VasariReport | None = None
 
     def __post_init__(self) -> None:
         tables = {
@@ -77,18 +79,39 @@ class Cohort:
         scale: str = "auto",
         four_class: bool = True,
         name: str = "cohort",
+        sample_types: Sequence[str] | None = PRIMARY_TUMOUR,
+        min_mean_expression: float | None = None,
+        pre_op_only: bool = True,
     ) -> Cohort:
-        """Read every given file with its reader and align them."""
-        expr, rep = read_expression_report(expression, scale=scale)  # type: ignore[arg-type]
+        """Read every given file with its reader and align them (``sample_types`` and
+        ``min_mean_expression`` go to :func:`read_expression`, ``pre_op_only`` to
+        :func:`read_vasari`)."""
+        expr, rep = read_expression_report(
+            expression,
+            scale=scale,  # type: ignore[arg-type]
+            sample_types=sample_types,
+            min_mean_expression=min_mean_expression,
+        )
         sources = {"expression": str(expression)}
         tr = sub = cl = None
+        tr_rep = None
         if traits is not None:
-            tr, sources["traits"] = read_vasari(traits), str(traits)
+            tr, tr_rep = read_vasari(traits, pre_op_only=pre_op_only, report=True)
+            sources["traits"] = str(traits)
         if subtypes is not None:
             sub, sources["subtypes"] = read_subtypes(subtypes, four_class), str(subtypes)
         if clinical is not None:
             cl, sources["clinical"] = read_clinical(clinical, follow_up), str(clinical)
-        return cls(expr, tr, sub, cl, name=name, expression_report=rep, sources=sources)
+        return cls(
+            expr,
+            tr,
+            sub,
+            cl,
+            name=name,
+            expression_report=rep,
+            sources=sources,
+            traits_report=tr_rep,
+        )
 
     # ------------------------------------------------------------------ patients
     @property
@@ -193,6 +216,7 @@ class Cohort:
             name=self.name,
             expression_report=self.expression_report,
             sources=self.sources,
+            traits_report=self.traits_report,
         )
 
     # ------------------------------------------------------------------ summary

@@ -7,12 +7,16 @@ download folder of per-sample RSEM ``*.rsem.genes.results`` files with its
 Steps, each counted in the :class:`LoadReport`: values go to log2 (counts via CPM on all genes of
 each sample, TPM via log2(TPM+1), log2 kept), ``SYMBOL|ENTREZ`` ids become ``SYMBOL``, ``?`` and
 empty symbols are dropped, duplicate symbols are merged (mean), genes with missing values are
-dropped, and the aliquots of one patient (first 12 characters of a TCGA barcode) are averaged.
+dropped, samples of other TCGA sample types than the kept ones (primary tumour ``01`` by default)
+are dropped, the aliquots of one patient (first 12 characters of a TCGA barcode) are averaged,
+and optionally genes whose mean log2 expression over the patients is below a threshold are
+dropped (label-blind: no trait is looked at).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -38,6 +42,10 @@ SCALES = ("auto", "counts", "tpm", "log2")
 _GENE_HEADERS = {"gene_id", "gene", "genes", "symbol", "gene_symbol", "hugo_symbol", "name", "id"}
 _SAMPLE_HEADERS = {"patient", "sample", "samples", "barcode", "sample_id", "aliquot", "case"}
 SAMPLE_SHEET = "gdc_sample_sheet.tsv"
+# TCGA sample-type codes (4th barcode field, first two digits): 01 primary solid tumour,
+# 02 recurrent tumour, 10 blood-derived normal, 11 solid-tissue normal. The paper used primary
+# tumours only.
+PRIMARY_TUMOUR = ("01",)
 RSEM_SUFFIX = ".rsem.genes.results"
 
 
@@ -60,6 +68,11 @@ class LoadReport:
     nonfinite_genes_dropped: int = 0
     patients_with_aliquots: dict[str, list[str]] = field(default_factory=dict)
     samples_skipped: list[tuple[str, str]] = field(default_factory=list)  # (sample, reason)
+    sample_types_kept: list[str] | None = None  # None: every sample type kept
+    samples_dropped_by_type: dict[str, list[str]] = field(default_factory=dict)  # code -> samples
+    samples_without_type: int = 0  # ids with no sample-type field (kept)
+    min_mean_expression: float | None = None
+    low_expression_genes_dropped: int = 0
     sheet_rows_without_file: int = 0
     n_patients: int = 0
     n_genes: int = 0
@@ -86,6 +99,11 @@ class LoadReport:
             "nonfinite_genes_dropped": self.nonfinite_genes_dropped,
             "patients_with_aliquots": self.patients_with_aliquots,
             "samples_skipped": [list(s) for s in self.samples_skipped],
+            "sample_types_kept": self.sample_types_kept,
+            "samples_dropped_by_type": self.samples_dropped_by_type,
+            "samples_without_type": self.samples_without_type,
+            "min_mean_expression": self.min_mean_expression,
+            "low_expression_genes_dropped": self.low_expression_genes_dropped,
             "sheet_rows_without_file": self.sheet_rows_without_file,
             "n_patients": self.n_patients,
             "n_genes": self.n_genes,
@@ -112,6 +130,27 @@ class LoadReport:
                 else ""
             ),
         ]
+        kept = "all" if self.sample_types_kept is None else ", ".join(self.sample_types_kept)
+        dropped = sum(len(v) for v in self.samples_dropped_by_type.values())
+        lines.append(
+            f"  TCGA sample types kept: {kept}; samples dropped by type: {dropped}"
+            + (
+                " ("
+                + ", ".join(f"{k}: {len(v)}" for k, v in self.samples_dropped_by_type.items())
+                + ")"
+                if dropped
+                else ""
+            )
+        )
+        if self.samples_without_type:
+            lines.append(
+                f"  samples without a sample-type field (kept): {self.samples_without_type}"
+            )
+        if self.min_mean_expression is not None:
+            lines.append(
+                f"  genes dropped with mean log2 expression < {self.min_mean_expression:g}: "
+                f"{self.low_expression_genes_dropped}"
+            )
         if self.sheet_rows_without_file:
             lines.append(f"  sample-sheet rows with no file here: {self.sheet_rows_without_file}")
         lines.append(f"  result: {self.n_patients} patients x {self.n_genes} genes (log2)")
@@ -124,6 +163,8 @@ def read_expression(
     scale: Scale = "auto",
     orientation: Orientation = "auto",
     sample_sheet: PathLike | None = None,
+    sample_types: Sequence[str] | None = PRIMARY_TUMOUR,
+    min_mean_expression: float | None = None,
     report: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, LoadReport]:
     """Read an expression matrix as patients x genes, float32, log2 scale (index ``patient``).
@@ -133,10 +174,20 @@ def read_expression(
     sums near 1e6: TPM; else counts). ``orientation``: ``auto`` finds the sample axis by its
     TCGA-style barcodes (else the header of the id column, else genes are the longer axis).
     ``sample_sheet``: for a GDC folder, a sheet other than ``<folder>/gdc_sample_sheet.tsv``.
-    With ``report=True`` returns ``(frame, LoadReport)``.
+    ``sample_types``: the TCGA sample-type codes kept (``01`` primary tumour by default; ``None``
+    keeps every sample); other samples are dropped before aliquots are averaged, so a patient's
+    ``01`` tumour is never averaged with its ``11`` normal tissue. An id without a sample-type
+    field (a patient barcode, a non-TCGA id) is kept and counted. ``min_mean_expression``: drop
+    genes whose mean log2 value over the patients is below it (see
+    :func:`filter_low_expression`). With ``report=True`` returns ``(frame, LoadReport)``.
     """
     frame, rep = read_expression_report(
-        path, scale=scale, orientation=orientation, sample_sheet=sample_sheet
+        path,
+        scale=scale,
+        orientation=orientation,
+        sample_sheet=sample_sheet,
+        sample_types=sample_types,
+        min_mean_expression=min_mean_expression,
     )
     return (frame, rep) if report else frame
 
@@ -147,12 +198,16 @@ def read_expression_report(
     scale: Scale = "auto",
     orientation: Orientation = "auto",
     sample_sheet: PathLike | None = None,
+    sample_types: Sequence[str] | None = PRIMARY_TUMOUR,
+    min_mean_expression: float | None = None,
 ) -> tuple[pd.DataFrame, LoadReport]:
     """Like :func:`read_expression` but always returns ``(frame, LoadReport)``."""
     if scale not in SCALES:
         raise InputError(f"unknown scale {scale!r}", field="scale", expected=" / ".join(SCALES))
     p = Path(path)
     rep = LoadReport(source=str(p))
+    rep.sample_types_kept = _check_sample_types(sample_types)
+    rep.min_mean_expression = _check_threshold(min_mean_expression)
     if p.is_dir():
         raw, rep.format = _read_gdc_folder(p, scale, sample_sheet, rep), "GDC RSEM folder"
         rep.orientation = "per-sample files"
@@ -162,7 +217,78 @@ def read_expression_report(
     else:
         check_file(p, "expression")
         raw = _read_matrix(p, orientation, rep)
-    return _finish(raw, p, scale, rep), rep
+    frame = _finish(raw, p, scale, rep)
+    if rep.min_mean_expression is not None:
+        frame, dropped = filter_low_expression(frame, rep.min_mean_expression)
+        rep.low_expression_genes_dropped = len(dropped)
+        if frame.shape[1] == 0:
+            raise InputError(
+                f"no gene has a mean log2 expression >= {rep.min_mean_expression:g}",
+                file=p,
+                field="min_mean_expression",
+                expected="a threshold below the genes' mean log2 values",
+            )
+        rep.n_genes = frame.shape[1]
+    return frame, rep
+
+
+def _check_sample_types(sample_types: Sequence[str] | None) -> list[str] | None:
+    if sample_types is None:
+        return None
+    if isinstance(sample_types, str):
+        sample_types = [sample_types]
+    codes = [str(c).strip() for c in sample_types]
+    bad = [c for c in codes if len(c) != 2 or not c.isdigit()]
+    if bad or not codes:
+        raise InputError(
+            f"bad TCGA sample-type code(s) {shown(bad) or '(none given)'}",
+            field="sample_types",
+            expected="two-digit codes such as '01' (primary tumour), '02', '11'; or None for all",
+        )
+    return sorted(set(codes))
+
+
+def _check_threshold(value: float | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not np.isfinite(v):
+        raise InputError(
+            f"min_mean_expression {value!r} is not a finite number",
+            field="min_mean_expression",
+            expected="a number on the log2 scale (e.g. 1.0) or None",
+        )
+    return v
+
+
+def sample_type(sample: str) -> str | None:
+    """The two-digit TCGA sample-type code of a sample or aliquot barcode (``01`` in
+    ``TCGA-02-0047-01A-01R-1849-01``), None when the id has no such field."""
+    text = str(sample).strip()
+    if not is_barcode(text):
+        return None
+    parts = text.split("-")
+    if len(parts) < 4 or len(parts[3]) < 2 or not parts[3][:2].isdigit():
+        return None
+    return parts[3][:2]
+
+
+def filter_low_expression(
+    expression: pd.DataFrame, min_mean: float
+) -> tuple[pd.DataFrame, pd.Index]:
+    """Genes (columns) whose mean log2 expression over the patients (rows) is at least
+    ``min_mean``, and the names of those dropped.
+
+    Label-blind (no trait is looked at), so filtering every patient at once leaks nothing into
+    cross-validation; it is the paper's "mean log2 TPM >= 1" gene filter.
+    """
+    threshold = _check_threshold(min_mean)
+    means = expression.mean(axis=0)
+    keep = (means >= threshold).to_numpy()
+    return expression.loc[:, keep], expression.columns[~keep]
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,6 +535,38 @@ def _detect_scale(values: np.ndarray) -> str:
     return "counts"
 
 
+def _filter_sample_types(raw: pd.DataFrame, p: Path, rep: LoadReport) -> pd.DataFrame:
+    """Drop the samples whose TCGA sample type is not kept (counted per type code)."""
+    types = [sample_type(c) for c in raw.columns]
+    rep.samples_without_type = sum(t is None for t in types)
+    if rep.sample_types_kept is None:
+        return raw
+    kept = set(rep.sample_types_kept)
+    drop = [t is not None and t not in kept for t in types]
+    if not any(drop):
+        return raw
+    for col, t, d in zip(raw.columns, types, drop, strict=True):
+        if d:
+            rep.samples_dropped_by_type.setdefault(str(t), []).append(str(col))
+    rep.samples_dropped_by_type = dict(sorted(rep.samples_dropped_by_type.items()))
+    if all(drop):
+        raise InputError(
+            f"every sample has a TCGA sample type outside {', '.join(sorted(kept))} "
+            f"(types here: {', '.join(rep.samples_dropped_by_type)})",
+            file=p,
+            field="sample_types",
+            expected="samples of a kept type, or sample_types set to the types wanted",
+        )
+    warnings.warn(
+        f"{p}: {sum(drop)} samples of TCGA sample types other than {', '.join(sorted(kept))} "
+        "are dropped ("
+        + ", ".join(f"{k}: {len(v)}" for k, v in rep.samples_dropped_by_type.items())
+        + ")",
+        stacklevel=4,
+    )
+    return raw.loc[:, [not d for d in drop]]
+
+
 def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataFrame:
     rep.genes_in, rep.samples_in = raw.shape
     empty = raw.isna().all(axis=0)
@@ -423,6 +581,7 @@ def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataF
         raw = raw.loc[:, ~empty]
         if raw.shape[1] == 0:
             raise InputError("no sample has values", file=p, expected="numeric expression values")
+    raw = _filter_sample_types(raw, p, rep)
     values = raw.to_numpy(dtype=np.float64)
     if np.isinf(values).any():
         r, c = np.argwhere(np.isinf(values))[0]

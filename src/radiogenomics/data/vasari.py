@@ -3,23 +3,29 @@
 ==============  ==================================  ===========================================
 trait           column                              classes
 ==============  ==================================  ===========================================
-enhancing       ``f5.proportion.enhancing``         ``<1/3`` (Minimal, Less than 1/3) /
+enhancing       ``f5.proportion.enhancing``         ``<1/3`` (None, Minimal, Less than 1/3) /
                                                     ``>=1/3`` (Between 1/3 and 2/3, More than 2/3)
 ncet            ``f6.proportion.ncet``              as enhancing
 necrosis        ``f7.proportion.necrosis``          as enhancing
 edema           ``f14.proportion.edema``            as enhancing
-focal           ``f9.multifocal.or.multicentric``   ``focal`` (Focal) / ``non-focal`` (Multifocal,
-                                                    Multicentric, Gliomatosis, ...)
+focal           ``f9.multifocal.or.multicentric``   ``focal`` (Focal) / ``non-focal`` (anything
+                                                    else: Multifocal, Multicentric, Gliomatosis)
 infiltrative    ``f10.t1.flair.ratio``              ``expansive`` (expansive (T1~FLAIR)) /
-                                                    ``infiltrative`` (mixed ..., infiltrative ...)
+                                                    ``infiltrative`` (anything else: mixed ...,
+                                                    infiltrative ...)
 ==============  ==================================  ===========================================
 
-``n/a``, ``indeterminate`` and empty cells are missing for that trait only.
+``n/a``, ``indeterminate`` and empty cells are missing for that trait only (``None`` too, except
+in the four proportion columns, where it is the VASARI grade "no such tissue", i.e. ``<1/3``).
+A focality or T1/FLAIR label outside the known VASARI wording maps to non-focal / infiltrative as
+METHOD.md says, and is counted in the :class:`VasariReport`. Where the file has a ``scan.type``
+column, only pre-operative scans are kept (the paper's traits come from pre-op MRI).
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,54 +54,111 @@ TRAIT_CLASSES = {
 _MISSING = {"", "n/a", "na", "nan", "none", "indeterminate", "not available", "[not available]"}
 _PROPORTION = {
     "minimal": "<1/3",
-    "none": "<1/3",
+    "none": "<1/3",  # VASARI's lowest grade (no such tissue), not a missing value
     "less than 1/3": "<1/3",
     "<1/3": "<1/3",
     "between 1/3 and 2/3": ">=1/3",
     "more than 2/3": ">=1/3",
     ">=1/3": ">=1/3",
 }
-_FOCAL = {
-    "focal": "focal",
-    "multifocal": "non-focal",
-    "multicentric": "non-focal",
-    "multifocal or multicentric": "non-focal",
-    "gliomatosis": "non-focal",
-    "non-focal": "non-focal",
+# The VASARI wordings of the non-focal and infiltrative classes; any other label maps to the same
+# class (METHOD.md: "anything else") but is counted as an unlisted label in the report.
+_NON_FOCAL = {
+    "multifocal",
+    "multicentric",
+    "multifocal or multicentric",
+    "gliomatosis",
+    "non-focal",
 }
+_INFILTRATIVE_WORDS = {"mixed", "infiltrative"}
 _PATIENT_COLS = ("", "patient", "id", "case", "bcr_patient_barcode", "unnamed: 0", "tcga.id")
+SCAN_TYPE_COLUMN = "scan.type"
 
 
-def _map_value(trait: str, raw: str) -> str | None:
-    """Class label for one cell, ``None`` for missing; raises KeyError for an unknown label."""
-    v = " ".join(raw.strip().lower().split())
-    if v in _MISSING:
-        return None
-    if trait == "focal":
-        return _FOCAL[v]
-    if trait == "infiltrative":
+def _normalise(raw: str) -> str:
+    return " ".join(raw.strip().lower().split())
+
+
+def _is_pre_op(scan_type: str) -> bool:
+    """``pre-operative``, ``preoperative``, ``pre-op``, ``Pre op MRI`` ... (letters compared)."""
+    letters = "".join(ch for ch in scan_type.lower() if ch.isalpha())
+    return letters.startswith("preop")
+
+
+def _map_value(trait: str, raw: str) -> tuple[str | None, bool]:
+    """Class label for one cell (``None`` for missing) and whether the label was outside the
+    known VASARI wording; raises KeyError for an unknown proportion label."""
+    v = _normalise(raw)
+    if trait in ("focal", "infiltrative"):
+        if v in _MISSING:
+            return None, False
+        if trait == "focal":
+            return ("focal", False) if v == "focal" else ("non-focal", v not in _NON_FOCAL)
         word = v.split(" ")[0].split("(")[0]
-        return {"expansive": "expansive", "mixed": "infiltrative", "infiltrative": "infiltrative"}[
-            word
-        ]
-    return _PROPORTION[v]
+        if word == "expansive":
+            return "expansive", False
+        return "infiltrative", word not in _INFILTRATIVE_WORDS
+    if v in _PROPORTION:
+        return _PROPORTION[v], False
+    if v in _MISSING:
+        return None, False
+    raise KeyError(v)
 
 
-_EXPECTED = {
-    "focal": "Focal / Multifocal / Multicentric / Gliomatosis / n/a",
-    "infiltrative": "expansive (T1~FLAIR) / mixed (...) / infiltrative (...) / n/a",
-}
-_EXPECTED_PROP = "Minimal / Less than 1/3 / Between 1/3 and 2/3 / More than 2/3 / n/a"
+_EXPECTED_PROP = "None / Minimal / Less than 1/3 / Between 1/3 and 2/3 / More than 2/3 / n/a"
 
 
-def read_vasari(path: PathLike) -> pd.DataFrame:
+@dataclass
+class VasariReport:
+    """What reading a VASARI table changed; ``print(report)`` gives a readable summary."""
+
+    source: str
+    rows_in: int = 0
+    scan_types: dict[str, int] = field(default_factory=dict)  # scan.type value -> rows
+    rows_not_pre_op: int = 0  # rows dropped by the pre-op filter
+    rows_without_scan_type: int = 0  # kept: an empty or n/a scan.type cannot be judged
+    none_as_low: dict[str, int] = field(default_factory=dict)  # trait -> cells 'None' -> <1/3
+    # trait -> {raw label: cells} for focality / T1-FLAIR labels outside the VASARI wording,
+    # mapped to non-focal / infiltrative.
+    unlisted_labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    missing: dict[str, int] = field(default_factory=dict)  # trait -> patients without a label
+    n_patients: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        lines = [f"VASARI traits loaded from {self.source}", f"  rows: {self.rows_in}"]
+        if self.scan_types:
+            kinds = ", ".join(f"{k or '(empty)'} {n}" for k, n in self.scan_types.items())
+            lines.append(f"  scan types: {kinds}")
+            lines.append(f"  rows dropped as not pre-operative: {self.rows_not_pre_op}")
+        for trait, n in self.none_as_low.items():
+            lines.append(f"  {trait}: {n} 'None' read as <1/3")
+        for trait, labels in self.unlisted_labels.items():
+            cls = "non-focal" if trait == "focal" else "infiltrative"
+            shown_labels = ", ".join(f"{k!r} x{n}" for k, n in labels.items())
+            lines.append(f"  {trait}: unlisted labels read as {cls}: {shown_labels}")
+        lines.append(
+            "  missing per trait: " + ", ".join(f"{t} {n}" for t, n in self.missing.items())
+        )
+        lines.append(f"  result: {self.n_patients} patients")
+        return "\n".join(lines)
+
+
+def read_vasari(
+    path: PathLike, *, pre_op_only: bool = True, report: bool = False
+) -> pd.DataFrame | tuple[pd.DataFrame, VasariReport]:
     """The six traits per patient (index ``patient``) as text class labels, NaN where missing.
 
-    A patient listed twice keeps the agreeing values; a trait whose values conflict becomes
-    missing for that patient, with a warning.
+    With a ``scan.type`` column and ``pre_op_only``, rows of other scans (e.g. post-operative)
+    are dropped first; an empty or ``n/a`` ``scan.type`` is kept (and counted). A patient listed twice keeps the
+    agreeing values; a trait whose values conflict becomes missing for that patient, with a
+    warning. With ``report=True`` returns ``(frame, VasariReport)``.
     """
     p = check_file(path, "VASARI")
     df = read_delimited(p, "VASARI", dtype=str, keep_default_na=False)
+    rep = VasariReport(source=str(p), rows_in=len(df))
     lower = {str(c).strip().lower(): c for c in df.columns}
     missing = [c for c in TRAIT_COLUMNS.values() if c not in lower]
     if missing:
@@ -112,25 +175,57 @@ def read_vasari(path: PathLike) -> pd.DataFrame:
         raise InputError(
             f"row {row} has no patient id", file=p, field=str(pcol), expected="a TCGA barcode"
         )
+    rows = np.arange(len(df)) + 2  # file row numbers (header is row 1)
+    if SCAN_TYPE_COLUMN in lower:
+        scan = df[lower[SCAN_TYPE_COLUMN]].astype(str).str.strip()
+        rep.scan_types = {str(k): int(n) for k, n in scan.value_counts(sort=False).items()}
+        empty = scan.map(_normalise).isin(_MISSING)  # n/a, empty: cannot be judged, kept
+        rep.rows_without_scan_type = int(empty.sum())
+        if pre_op_only:
+            keep = (empty | scan.map(_is_pre_op)).to_numpy()
+            rep.rows_not_pre_op = int((~keep).sum())
+            df, ids, rows = df[keep], ids[keep], rows[keep]
+            if not len(df):
+                raise InputError(
+                    "no pre-operative scan in the table",
+                    file=p,
+                    field=SCAN_TYPE_COLUMN,
+                    expected="rows with scan.type 'pre-operative' (or pre_op_only=False)",
+                )
     out = pd.DataFrame(index=pd.Index([patient_id(s) for s in ids], name="patient"))
     for trait, column in TRAIT_COLUMNS.items():
         src = df[lower[column]]
         labels = []
-        for row_no, (pid, raw) in enumerate(zip(out.index, src, strict=True), start=2):
+        for row_no, pid, raw in zip(rows, out.index, src, strict=True):
             try:
-                labels.append(_map_value(trait, str(raw)))
+                label, unlisted = _map_value(trait, str(raw))
             except KeyError:
                 raise InputError(
                     f"unknown label {raw!r} for patient {pid} (row {row_no})",
                     file=p,
                     field=column,
-                    expected=_EXPECTED.get(trait, _EXPECTED_PROP),
+                    expected=_EXPECTED_PROP,
                 ) from None
+            if unlisted:
+                counts = rep.unlisted_labels.setdefault(trait, {})
+                counts[str(raw).strip()] = counts.get(str(raw).strip(), 0) + 1
+            elif trait not in ("focal", "infiltrative") and _normalise(str(raw)) == "none":
+                rep.none_as_low[trait] = rep.none_as_low.get(trait, 0) + 1
+            labels.append(label)
         out[trait] = pd.Series(labels, index=out.index, dtype=object)
     out = out.where(out.notna(), np.nan)
     if out.index.duplicated().any():
         out = _merge_duplicates(out, p)
-    return out
+    for trait, labels in rep.unlisted_labels.items():
+        cls = "non-focal" if trait == "focal" else "infiltrative"
+        warnings.warn(
+            f"{p}: {TRAIT_COLUMNS[trait]} labels outside the VASARI wording read as {cls}: "
+            + shown(f"{k!r} x{n}" for k, n in labels.items()),
+            stacklevel=2,
+        )
+    rep.missing = {t: int(out[t].isna().sum()) for t in TRAITS}
+    rep.n_patients = len(out)
+    return (out, rep) if report else out
 
 
 def _merge_duplicates(out: pd.DataFrame, p: Path) -> pd.DataFrame:

@@ -4,6 +4,12 @@ matching R's ``survival`` package numbers (Efron ties, Greenwood log-scale inter
 
 from radiogenomics.survival._frame import SurvivalWarning
 from radiogenomics.survival.analysis import SurvivalAnalysis, run_survival, write_survival
+from radiogenomics.survival.comparison import (
+    ModelComparison,
+    compare_without_traits,
+    likelihood_ratio_row,
+    write_model_comparison,
+)
 from radiogenomics.survival.cox import CoxFit, cox_univariate, fit_cox
 from radiogenomics.survival.km import KaplanMeierResult, LogRank, kaplan_meier, logrank_table
 from radiogenomics.survival.likelihood import partial_log_likelihood
@@ -16,19 +22,23 @@ __all__ = [
     "KaplanMeierResult",
     "LikelihoodRatio",
     "LogRank",
+    "ModelComparison",
     "StepwiseResult",
     "SurvivalAnalysis",
     "SurvivalVariables",
     "SurvivalWarning",
+    "compare_without_traits",
     "cox_stepwise",
     "cox_univariate",
     "fit_cox",
     "kaplan_meier",
+    "likelihood_ratio_row",
     "logrank_table",
     "partial_log_likelihood",
     "plot_forest",
     "plot_km_grid",
     "run_survival",
     "survival_variables",
+    "write_model_comparison",
     "write_survival",
 ]

@@ -3,6 +3,7 @@ stepwise Cox; and the tables and figures it leaves in a folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -11,7 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from radiogenomics.errors import InputError
 from radiogenomics.survival._frame import SurvivalWarning, check_table, require_binary
+from radiogenomics.survival.comparison import (
+    ModelComparison,
+    compare_without_traits,
+    write_model_comparison,
+)
 from radiogenomics.survival.cox import cox_univariate
 from radiogenomics.survival.km import KaplanMeierResult, kaplan_meier, logrank_row
 from radiogenomics.survival.plots import plot_forest, plot_km_grid
@@ -32,6 +39,7 @@ class SurvivalAnalysis:
     stepwise: StepwiseResult
     panels: dict[str, list[str]]
     notes: list[str] = field(default_factory=list)
+    comparison: ModelComparison | None = None  # clinical + imaging model vs the full one
 
 
 def run_survival(
@@ -43,11 +51,24 @@ def run_survival(
     direction: str = "both",
     criterion: str = "aic",
     panels: Mapping[str, Sequence[str]] | None = None,
+    radiogenomic: Sequence[str] | None = None,
 ) -> SurvivalAnalysis:
     """KM + log-rank and univariate Cox for every variable (each on its own complete cases),
     then stepwise Cox over ``candidates`` keeping ``forced``. ``panels`` groups variables into
-    KM figures (e.g. imaging vs radiogenomic traits); default one panel per role."""
+    KM figures (e.g. imaging vs radiogenomic traits); default one panel per role.
+
+    ``radiogenomic``: the candidates that are radiogenomic traits. When given, the same
+    selection also runs without them (the clinical + imaging model) and is compared with the
+    full model (:func:`~radiogenomics.survival.comparison.compare_without_traits`)."""
     forced, candidates = list(forced), list(candidates)
+    if radiogenomic is not None:
+        stray = [v for v in radiogenomic if v not in candidates]
+        if stray:
+            raise InputError(
+                f"radiogenomic variable(s) {stray} are not candidates",
+                field="radiogenomic",
+                expected="a subset of the candidates",
+            )
     variables = forced + candidates
     check_table(df, duration, event, variables)
     for var in variables:
@@ -68,6 +89,15 @@ def run_survival(
     if panels is None:
         panels = {"covariates": forced, "candidates": candidates}
     panels = {name: [v for v in vs if v in km] for name, vs in panels.items() if vs}
+    comparison = None
+    if radiogenomic is not None:
+        rg = list(radiogenomic)
+        imaging = [v for v in candidates if v not in rg]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SurvivalWarning)  # the same notes as above
+            comparison = compare_without_traits(
+                df, duration, event, forced, imaging, rg, direction, criterion
+            )
     return SurvivalAnalysis(
         duration=duration,
         event=event,
@@ -77,6 +107,7 @@ def run_survival(
         stepwise=stepwise,
         panels=panels,
         notes=notes + stepwise.notes,
+        comparison=comparison,
     )
 
 
@@ -131,6 +162,19 @@ def write_survival(
         "excluded": sw.excluded,
         "notes": analysis.notes,
     }
+    cmp = analysis.comparison
+    if cmp is not None:
+        written.extend(write_model_comparison(cmp, out, prefix))
+        ci = cmp.clinical_imaging
+        summary["clinical_imaging"] = {
+            "final_variables": ci.variables,
+            "aic": ci.aic,
+            "loglik": ci.loglik,
+            "n": ci.n,
+            "events": ci.events,
+            "tests": json.loads(cmp.tests.to_json(orient="records", double_precision=15)),
+            "notes": cmp.notes,
+        }
     written.append(write_json(out / f"{prefix}survival_summary.json", summary))
     what = {"os_days": "overall survival", "pfs_days": "progression-free survival"}.get(
         analysis.duration, analysis.duration
