@@ -49,6 +49,26 @@ def read_rankings(path: Path, column: str | None = None):
         raise InputError(
             f"column(s) {', '.join(map(str, bad))} hold no numbers", file=p, expected="scores"
         )
+    import numpy as np
+
+    infinite = [c for c in numeric.columns if np.isinf(numeric[c]).any()]
+    if infinite:
+        c = infinite[0]
+        genes = list(numeric.index[np.isinf(numeric[c])][:5])
+        raise InputError(
+            f"infinite scores in column {c!r} (genes {genes})",
+            file=p,
+            field=str(c),
+            expected="finite scores (e.g. clip or drop those genes)",
+        )
+    repeated = numeric.index[numeric.index.duplicated()].unique()
+    if len(repeated):
+        raise InputError(
+            f"{len(repeated)} genes appear more than once (e.g. {list(repeated[:5])})",
+            file=p,
+            field=str(df.index.name or "gene column"),
+            expected="one row per gene (aggregate repeated genes first)",
+        )
     before = len(numeric)
     numeric = numeric.dropna(how="any")
     if len(numeric) < before:

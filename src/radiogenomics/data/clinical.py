@@ -76,7 +76,8 @@ def _clean(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _days(series: pd.Series, p: Path, column: str) -> pd.Series:
+def _days(series: pd.Series, p: Path, column: str, signed: bool = False) -> pd.Series:
+    """Days as floats; a time since diagnosis (not ``signed``) is never negative."""
     num = pd.to_numeric(series, errors="coerce")
     bad = num.isna() & series.notna()
     if bad.any():
@@ -87,7 +88,34 @@ def _days(series: pd.Series, p: Path, column: str) -> pd.Series:
             field=column,
             expected="a number of days or a [Not Available]-style placeholder",
         )
+    negative = num < 0
+    if not signed and negative.any():
+        i = series.index[np.argmax(negative.to_numpy())]
+        raise InputError(
+            f"negative number of days {series[i]!r} for patient {i} "
+            f"({int(negative.sum())} patients in all)",
+            file=p,
+            field=column,
+            expected="days since diagnosis, 0 or more",
+        )
     return num.astype(float)
+
+
+_VITAL = {"dead": 1.0, "deceased": 1.0, "alive": 0.0, "living": 0.0}
+
+
+def _vital(series: pd.Series, p: Path, column: str) -> pd.Series:
+    """1.0 dead, 0.0 alive, NaN missing; any other spelling is refused, not read as missing."""
+    lower = series.str.lower()
+    unknown = sorted(set(lower.dropna()) - set(_VITAL))
+    if unknown:
+        raise InputError(
+            f"unknown vital status values {unknown[:6]} ({int(lower.isin(unknown).sum())} rows)",
+            file=p,
+            field=column,
+            expected="Dead / Deceased or Alive / Living (or a [Not Available]-style placeholder)",
+        )
+    return lower.map(_VITAL)
 
 
 def _read_patient_file(p: Path) -> pd.DataFrame:
@@ -131,7 +159,7 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
     vcol = _col(pat, "vital")
     if vcol is None:
         raise InputError("no vital status column", file=p, expected="a vital_status column")
-    dead = pat[vcol].str.lower().map({"dead": 1.0, "deceased": 1.0, "alive": 0.0, "living": 0.0})
+    dead = _vital(pat[vcol], p, vcol)
     death = _days(pat[_col(pat, "death")], p, _col(pat, "death")) if _col(pat, "death") else None
     last = _days(pat[_col(pat, "last")], p, _col(pat, "last")) if _col(pat, "last") else None
     death = death if death is not None else pd.Series(np.nan, index=pat.index)
@@ -167,7 +195,7 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
 
         # Later forms extend the record: dead if any form says so, latest days.
         if _col(fu, "vital"):
-            fdead = fu[_col(fu, "vital")].str.lower().map({"dead": 1.0, "alive": 0.0})
+            fdead = _vital(fu[_col(fu, "vital")], f, _col(fu, "vital"))
             dead = _merge(dead, fdead, "max")
         if _col(fu, "death"):
             death = _merge(death, _days(fu[_col(fu, "death")], f, _col(fu, "death")), "max")
@@ -218,7 +246,7 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
     if acol:
         out["age"] = _days(pat[acol], p, acol)
     elif _col(pat, "birth"):
-        out["age"] = -_days(pat[_col(pat, "birth")], p, _col(pat, "birth")) / 365.25
+        out["age"] = -_days(pat[_col(pat, "birth")], p, _col(pat, "birth"), signed=True) / 365.25
     else:
         out["age"] = np.nan
     return out[list(CLINICAL_COLUMNS)]

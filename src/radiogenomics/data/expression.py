@@ -39,7 +39,8 @@ Scale = Literal["auto", "counts", "tpm", "log2"]
 Orientation = Literal["auto", "genes_x_samples", "samples_x_genes"]
 
 SCALES = ("auto", "counts", "tpm", "log2")
-_GENE_HEADERS = {"gene_id", "gene", "genes", "symbol", "gene_symbol", "hugo_symbol", "name", "id"}
+# Headers of the id column that say which axis it is ("id" and "name" say neither).
+_GENE_HEADERS = {"gene_id", "gene", "genes", "symbol", "gene_symbol", "hugo_symbol"}
 _SAMPLE_HEADERS = {"patient", "sample", "samples", "barcode", "sample_id", "aliquot", "case"}
 SAMPLE_SHEET = "gdc_sample_sheet.tsv"
 # TCGA sample-type codes (4th barcode field, first two digits): 01 primary solid tumour,
@@ -338,7 +339,7 @@ def _read_matrix(p: Path, orientation: str, rep: LoadReport) -> pd.DataFrame:
         )
     df.index = df.index.map(str)
     df.columns = df.columns.map(str)
-    df, transposed = _orient(df, orientation)
+    df, transposed = _orient(df, orientation, p)
     rep.orientation = "samples x genes" if transposed else "genes x samples"
     df = _drop_repeated_samples(df, p, rep)
     _validate_numeric(df, p)
@@ -346,13 +347,24 @@ def _read_matrix(p: Path, orientation: str, rep: LoadReport) -> pd.DataFrame:
 
 
 def _drop_repeated_samples(df: pd.DataFrame, p: Path, rep: LoadReport) -> pd.DataFrame:
-    """A sample id used twice (pandas reads the second as ``id.1``) keeps its first column."""
+    """A sample id used twice keeps its first column: in a header pandas reads the second as
+    ``id.1``; as rows of a samples x genes file it stays ``id`` twice."""
     names = set(df.columns)
     repeated = [
         c
         for c in df.columns
         if "." in c and c.rsplit(".", 1)[1].isdigit() and c.rsplit(".", 1)[0] in names
     ]
+    twice = df.columns.duplicated(keep="first")
+    if twice.any():
+        for c in df.columns[twice]:
+            rep.samples_skipped.append((c, "sample id repeated"))
+        warnings.warn(
+            f"{p}: {int(twice.sum())} sample ids appear more than once "
+            f"({shown(df.columns[twice])}); the first of each is kept",
+            stacklevel=4,
+        )
+        df = df.loc[:, ~twice]
     if not repeated:
         return df
     for c in repeated:
@@ -365,7 +377,7 @@ def _drop_repeated_samples(df: pd.DataFrame, p: Path, rep: LoadReport) -> pd.Dat
     return df.drop(columns=repeated)
 
 
-def _orient(df: pd.DataFrame, orientation: str) -> tuple[pd.DataFrame, bool]:
+def _orient(df: pd.DataFrame, orientation: str, p: Path) -> tuple[pd.DataFrame, bool]:
     """The frame as genes x samples, and whether it was transposed."""
     if orientation == "genes_x_samples":
         return df, False
@@ -388,8 +400,16 @@ def _orient(df: pd.DataFrame, orientation: str) -> tuple[pd.DataFrame, bool]:
         transpose = False
     elif id_header in _SAMPLE_HEADERS:
         transpose = True
-    else:
-        transpose = df.shape[1] > df.shape[0]  # genes are the longer axis
+    else:  # guessing (e.g. by the longer axis) silently transposes some files: refuse
+        raise InputError(
+            f"cannot tell whether rows or columns are samples: no TCGA barcodes on either axis "
+            f"and the id column is headed {df.index.name or '(nothing)'!r} "
+            f"({df.shape[0]} rows x {df.shape[1]} columns)",
+            file=p,
+            field="orientation",
+            expected="data.orientation (or --orientation) = 'genes_x_samples' or "
+            "'samples_x_genes', or an id column headed gene_id / symbol or sample / patient",
+        )
     return (df.T, True) if transpose else (df, False)
 
 
