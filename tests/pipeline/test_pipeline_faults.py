@@ -159,6 +159,7 @@ def test_an_interrupt_is_recorded_with_a_reason(tmp_path):
         if (run / ".staging/load/manifest.json").is_file():
             break
         time.sleep(0.05)
+    time.sleep(0.5)  # well inside the stage's work
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     attempt = json.loads((run / ".staging/load/manifest.json").read_text())

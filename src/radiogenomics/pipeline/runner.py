@@ -321,8 +321,6 @@ class Pipeline:
             "versions": package_versions(),
             "started": _now(),
         }
-        self.folder.write_manifest(name, manifest, staging=True)
-        log.info("stage %s: running", name)
         ctx = StageContext(
             name,
             self.cfg,
@@ -334,7 +332,9 @@ class Pipeline:
         )
         t0 = time.perf_counter()
         c0 = _cpu_seconds()
-        try:
+        try:  # from here on, whatever stops the stage is recorded in its attempt's manifest
+            self.folder.write_manifest(name, manifest, staging=True)
+            log.info("stage %s: running", name)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 summary = st.run(ctx) or {}
