@@ -150,7 +150,20 @@ class DataConfig(Section):
         description="axes of a matrix file; 'auto' recognises TCGA barcodes and refuses a file "
         "whose orientation it cannot tell",
     )
+    sample_types: list[str] | None = Field(
+        ["01"],
+        description="TCGA sample-type codes kept (01 primary tumour; None keeps every aliquot); "
+        "the others are dropped and counted in the load report",
+    )
+    min_mean_expression: float | None = Field(
+        None,
+        description="drop genes whose mean log2 expression over all patients is below this "
+        "(label-blind; the paper's analyses used 1 on log2 TPM+1)",
+    )
     vasari: Path | None = None
+    pre_op_only: bool = Field(
+        True, description="keep only pre-operative scans where the VASARI table has scan.type"
+    )
     subtypes: Path | None = None
     subtype_signatures: Path | None = Field(
         None,

@@ -86,6 +86,7 @@ class LoadedStudy:
     clinical: pd.DataFrame | None
     collections: dict
     notes: list[str]
+    vasari_report: Any = None  # the VASARI reader's VasariReport (imaging studies)
 
     def summary(self, kind: str) -> pd.DataFrame:
         return _summary(self.expression, self.targets, self.clinical, self.collections, kind)
@@ -112,10 +113,13 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
     )
 
     notes: list[str] = []
+    vasari_report = None
     expr, rep = read_expression(
         files["data.expression"],
         scale=d.expression_scale,
         orientation=d.orientation,
+        sample_types=d.sample_types,
+        min_mean_expression=d.min_mean_expression,
         report=True,
     )
     expr.index = expr.index.astype(str)
@@ -131,7 +135,8 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
                 expected="a path, or data.task = 'subtype'",
             )
         src = files["data.vasari"]
-        table = read_vasari(src)
+        table, vasari_report = read_vasari(src, pre_op_only=d.pre_op_only, report=True)
+        notes.extend(_vasari_notes(vasari_report))
         wanted = list(d.traits) or list(TRAITS)
         unknown = [t for t in wanted if t not in table.columns]
         if unknown:
@@ -240,7 +245,7 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
         cov.insert(0, "collection", cname)
         cov_rows.append(cov)
 
-    return LoadedStudy(expr, rep, targets, tasks, clinical, collections, notes)
+    return LoadedStudy(expr, rep, targets, tasks, clinical, collections, notes, vasari_report)
 
 
 def run_load(ctx) -> dict:
@@ -269,11 +274,31 @@ def run_load(ctx) -> dict:
     ctx.table(pd.DataFrame(set_rows, columns=["collection", "set", "gene"]), "gene_sets")
     if cov_rows:
         ctx.table(pd.concat(cov_rows, ignore_index=True), "gene_set_coverage")
-    ctx.json(ld.report.to_dict(), "load_report")
+    ctx.json(
+        {
+            "expression": ld.report.to_dict(),
+            "vasari": None if ld.vasari_report is None else ld.vasari_report.to_dict(),
+        },
+        "load_report",
+    )
     ctx.json({"kind": d.task}, "study")
     summary = ld.summary(d.task)
     ctx.table(summary, "cohort_summary")
     return {r["item"]: r["value"] for r in summary.to_dict("records")}
+
+
+def _vasari_notes(rep) -> list[str]:
+    """What reading the VASARI table changed, for the report (METHOD.md's label mapping)."""
+    out = []
+    if rep.rows_not_pre_op:
+        out.append(f"VASARI: {rep.rows_not_pre_op} rows dropped as not pre-operative (scan.type)")
+    for trait, n in rep.none_as_low.items():
+        out.append(f"VASARI: {trait}: {n} 'None' read as <1/3")
+    for trait, labels in rep.unlisted_labels.items():
+        cls = "non-focal" if trait == "focal" else "infiltrative"
+        shown = ", ".join(f"{k!r} x{n}" for k, n in labels.items())
+        out.append(f"VASARI: {trait}: labels outside the VASARI wording read as {cls}: {shown}")
+    return out
 
 
 def _check_variable_genes(expr: pd.DataFrame, path: Path) -> None:
