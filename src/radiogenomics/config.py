@@ -300,7 +300,21 @@ class MaskingConfig(Section):
     enabled: bool = True
     single_genes: bool = True
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
-    driver_genes: list[str] = Field(default_factory=list)
+    driver_genes: list[str] = Field(
+        default_factory=list,
+        description="the driver query: sets containing any of these genes are masked as the "
+        "'driver_query' collection (configs/paper.toml lists the paper's 22 GBM driver genes)",
+    )
+    driver_keywords: list[str] = Field(
+        default_factory=list,
+        description="the driver query: sets whose name or description holds one of these "
+        "words (e.g. 'ECM', 'hypoxia')",
+    )
+    driver_groups: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="named groups of sets whose masking AUC and AP are averaged (the paper's "
+        "Table 2, footnote c)",
+    )
     null_draws: int = Field(200, ge=0, description="random gene sets per size for the null")
     out_of_fold: bool = True
     readout: Literal["out_of_fold", "retrained"] = Field(

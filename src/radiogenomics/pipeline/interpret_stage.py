@@ -24,19 +24,32 @@ def _plt():
     return plt
 
 
-def masking_collections(ctx, sd: StudyData) -> dict:
-    """The collections to mask with, plus the driver-gene query collection when asked for."""
-    from radiogenomics.data import GeneSets
+DRIVER_QUERY = "driver_query"
+
+
+def masking_collections(ctx, sd: StudyData):
+    """The collections to mask with and the driver query (None when not asked for).
+
+    The paper's driver query (``masking.driver_genes`` / ``driver_keywords``) adds the sets it
+    matched as one more collection, so they are masked and ranked together; every masking row
+    records which query terms matched its set.
+    """
+    from radiogenomics.data.driver_query import query_gene_sets
 
     m = ctx.cfg.masking
     cols = sd.pick(m.collections)
-    if m.driver_genes:
-        hits = GeneSets.concat(list(cols.values()), "all").containing(m.driver_genes)
-        if len(hits):
-            cols["driver_gene_sets"] = GeneSets(dict(hits.items()), "driver_gene_sets")
-        else:
-            ctx.note(f"no gene set contains any of the driver genes {m.driver_genes}")
-    return cols
+    if not (m.driver_genes or m.driver_keywords):
+        return cols, None
+    query = query_gene_sets(cols, genes=m.driver_genes, keywords=m.driver_keywords)
+    if len(query.sets):
+        cols[DRIVER_QUERY] = query.sets
+    else:
+        ctx.note("the driver query matched no gene set")
+    if query.unmatched:
+        ctx.note(f"driver query terms that matched no set: {', '.join(query.unmatched)}")
+    if query.as_keyword:
+        ctx.log.info("driver query: %s matched by set name", ", ".join(query.as_keyword))
+    return cols, query
 
 
 def labelled_patients(sd: StudyData) -> pd.Index:
@@ -67,7 +80,7 @@ def run_masking(ctx) -> dict:
     m = ctx.cfg.masking
     sd = study_data(ctx)
     X = sd.expression
-    collections = masking_collections(ctx, sd)
+    collections, query = masking_collections(ctx, sd)
     for task in sd.task_names:
         if ctx.unit_done(task):
             continue
@@ -107,6 +120,10 @@ def run_masking(ctx) -> dict:
         [ctx.read("masking", f"units/masking_{task_dir(ctx, t).name}") for t in sd.task_names],
         ignore_index=True,
     )
+    if query is not None:
+        from radiogenomics.data.driver_query import annotate_queries
+
+        table = annotate_queries(table, query)
     ctx.table(table, "masking")
     readout = table[table["mode"] == m.readout]
     sets = readout[readout["collection"] != SINGLE]
@@ -115,6 +132,13 @@ def run_masking(ctx) -> dict:
     top_genes = rank_masking(genes).groupby(["task", "class"], sort=False).head(m.top)
     ctx.table(top_sets.reset_index(drop=True), "top_sets")
     ctx.table(top_genes.reset_index(drop=True), "top_genes")
+    if len(sets):
+        from radiogenomics.data.driver_query import average_groups, driver_summary
+
+        # the paper's Table 2: per trait, the top sets by AUC and by AP, with their query
+        ctx.table(driver_summary(sets, top=min(m.top, 5), q="q_ap"), "table2")
+        if m.driver_groups:
+            ctx.table(average_groups(sets, m.driver_groups), "averaged_groups")
     label = m.readout.replace("_", "-")
     if len(sets):
         _heatmap(ctx, sets, m.top, "auc", "masking_sets_auc", f"Gene-set masking AUC ({label})")
@@ -175,26 +199,23 @@ def rank_masking(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _heatmap(ctx, df: pd.DataFrame, n: int, metric: str, name: str, title: str) -> None:
-    """Rows: the union of each task's top sets; columns: task (and class); values: metric."""
+    """Rows: the union of each task's top ``n`` sets; columns: task (and class); both ordered by
+    hierarchical clustering with dendrograms, rows labelled by set and coloured by collection
+    (the paper clustered its masking heatmaps)."""
+    from radiogenomics.utils.heatmaps import clustered_heatmap, heatmap_matrix, save_heatmap
+
     df = df.assign(
         column=np.where(
             df["task"] == df["class"], df["task"], df["task"] + ": " + df["class"].astype(str)
         )
     )
-    top = df.sort_values(metric, ascending=False).groupby("column", sort=False).head(n)
-    keep = list(dict.fromkeys(top["set"]))
-    mat = df[df["set"].isin(keep)].pivot_table(index="set", columns="column", values=metric)
+    mat, groups = heatmap_matrix(df, metric, rows="set", columns="column", top=n)
     if mat.empty:
         return
-    mat = mat.loc[mat.max(axis=1).sort_values(ascending=False).index]
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(1.6 + 0.9 * mat.shape[1], 1.2 + 0.28 * mat.shape[0]))
-    im = ax.imshow(mat.to_numpy(dtype=float), aspect="auto", cmap="viridis")
-    ax.set_xticks(range(mat.shape[1]), mat.columns, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(mat.shape[0]), mat.index, fontsize=7)
-    fig.colorbar(im, ax=ax, label=metric.upper(), shrink=0.8)
-    ax.set_title(title)
-    ctx.figure(fig, name)
+    hm = clustered_heatmap(mat, row_groups=groups, title=title, value_label=metric.upper())
+    save_heatmap(hm.figure, ctx.dir / "figures" / name)
+    order = pd.DataFrame({"row": range(1, len(hm.row_order) + 1), "set": hm.row_order})
+    ctx.table(order, f"{name}_order")
 
 
 def saliency_name(task: str, cls: str | None) -> str:

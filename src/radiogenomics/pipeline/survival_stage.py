@@ -52,7 +52,7 @@ def run_survival(ctx) -> dict:
     table.index.name = "patient"
     ctx.table(table, "variables", index=True)
     forced = [FORCED[f] for f in s.forced if FORCED[f] in sv.covariates]
-    cox, logrank, lrt = [], [], []
+    cox, logrank, lrt, comparisons = [], [], [], []
     for outcome in s.outcomes:
         duration, event = f"{outcome}_days", f"{outcome}_event"
         if duration not in table.columns or table[duration].notna().sum() == 0:
@@ -71,6 +71,8 @@ def run_survival(ctx) -> dict:
                 "imaging": sv.imaging,
                 "radiogenomic": sv.radiogenomic,
             },
+            # the paper's comparison: the same selection without the radiogenomic traits
+            radiogenomic=list(sv.radiogenomic) if sv.radiogenomic else None,
         )
         for n in analysis.notes:
             ctx.log.info("survival %s: %s", outcome, n)
@@ -93,11 +95,17 @@ def run_survival(ctx) -> dict:
                 "p": sw.lr_test.p,
             }
         )
+        if analysis.comparison is not None:
+            tests = analysis.comparison.tests.copy()
+            tests.insert(0, "outcome", outcome.upper())
+            comparisons.append(tests)
     if not cox:
         raise StageSkipped("no outcome could be analysed")
     ctx.table(pd.concat(cox, ignore_index=True), "cox_table")
     ctx.table(pd.concat(logrank, ignore_index=True), "logrank")
     ctx.table(pd.DataFrame(lrt), "lrt")
+    if comparisons:  # full model vs clinical + imaging only, per outcome
+        ctx.table(pd.concat(comparisons, ignore_index=True), "model_comparison")
     # figures written next to the tables by the library go to figures/
     figs = ctx.dir / "figures"
     figs.mkdir(parents=True, exist_ok=True)
