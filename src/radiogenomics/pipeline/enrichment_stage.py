@@ -1,97 +1,125 @@
 """Stages ``enrichment`` and ``radiogenomic_traits``: adapters over radiogenomics.enrichment.
 
-``enrichment``: preranked GSEA of each task's single-gene masking ranking (METHOD.md 6).
+``enrichment``: preranked GSEA of each task's rankings (METHOD.md 6): the network's single-gene
+masking ranking and, beside it, the naive peer the paper shows (Fig. 6d), each gene's Pearson
+correlation with the trait (``ranking`` = ``masking_ap``/``masking_auc`` or ``correlation``).
 ``radiogenomic_traits``: each patient's saliency ranking through GSEA; a patient has the trait
 "task + set" when the set is enriched (BH p < alpha, NES > 0) (METHOD.md 5).
+
+Both test each gene-set collection on its own, as the paper's per-collection panels do: ``padj``
+is Benjamini-Hochberg within (task or patient, ranking, collection).
 """
 
 from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 
 from radiogenomics.pipeline.contract import StageSkipped
-from radiogenomics.pipeline.load import study_data
+from radiogenomics.pipeline.load import StudyData, study_data
+
+SINGLE = "single_genes"
+CORRELATION = "correlation"
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _sets(sd, names):
-    from radiogenomics.data import GeneSets
-
+def _collections(sd: StudyData, names: list[str]) -> dict[str, dict[str, tuple[str, ...]]]:
     cols = sd.pick(names)
     if not cols:
         raise StageSkipped("no gene-set collection in the config (data.gene_sets)")
-    return GeneSets.concat(list(cols.values()), "+".join(cols))
+    return {name: dict(gs.items()) for name, gs in cols.items()}
 
 
-def run_enrichment(ctx) -> dict:
-    from radiogenomics.enrichment import gsea_many
+def _label(task: str, cls: str) -> str:
+    return task if task == cls else f"{task}: {cls}"
 
-    e = ctx.cfg.enrichment
-    sd = study_data(ctx)
-    sets = _sets(sd, e.collections)
+
+def _masking_rankings(ctx, metric: str) -> pd.DataFrame:
+    """Genes x "task[: class]": the single-gene masking metric of the study's readout."""
     table = ctx.read("masking", "masking")
     readout = ctx.cfg.masking.readout
-    single = table[(table["collection"] == "single_genes") & (table["mode"] == readout)]
+    single = table[(table["collection"] == SINGLE) & (table["mode"] == readout)]
     if single.empty:
         raise StageSkipped(
             f"no single-gene masking ({readout}) to rank genes by (masking.single_genes)"
         )
-    single = single.assign(
-        ranking=np.where(
-            single["task"] == single["class"],
-            single["task"],
-            single["task"] + ": " + single["class"].astype(str),
+    labels = [_label(t, c) for t, c in zip(single["task"], single["class"], strict=True)]
+    single = single.assign(label=labels)
+    return single.pivot_table(index="set", columns="label", values=metric).dropna(how="any")
+
+
+def _correlation_rankings(sd: StudyData) -> pd.DataFrame:
+    """Genes x "task[: class]": each gene's Pearson correlation with the class indicator over
+    the labelled patients (binary tasks: the positive class, as the networks score it)."""
+    from radiogenomics.interpret.correlation import correlation_ranking
+
+    parts = []
+    for task in sd.task_names:
+        y = sd.labels(task).astype(str).rename(task)
+        pos = sd.positive(task)
+        classes = sorted(y.unique())
+        if pos is not None:
+            classes = [next(c for c in classes if c != pos), pos]
+        r = correlation_ranking(sd.expression, y, classes)
+        names = [task] if pos is not None else [_label(task, str(c)) for c in r.columns]
+        parts.append(r.set_axis(names, axis=1))
+    return pd.concat(parts, axis=1).dropna(how="any")
+
+
+def run_enrichment(ctx) -> dict:
+    from radiogenomics.enrichment import gsea_many
+    from radiogenomics.utils.stats import bh_by_group
+
+    e = ctx.cfg.enrichment
+    sd = study_data(ctx)
+    collections = _collections(sd, e.collections)
+    device = None if ctx.device == "auto" else ctx.device
+    kinds = {
+        f"masking_{e.ranking}": _masking_rankings(ctx, e.ranking),
+        CORRELATION: _correlation_rankings(sd),
+    }
+    parts = []
+    for kind, rankings in kinds.items():
+        ctx.log.info(
+            "enrichment: %s, %d rankings x %d genes, %d collections",
+            kind,
+            rankings.shape[1],
+            rankings.shape[0],
+            len(collections),
         )
-    )
-    rankings = single.pivot_table(index="set", columns="ranking", values=e.ranking)
-    rankings = rankings.dropna(how="any")
-    ctx.log.info(
-        "enrichment: %d rankings x %d genes, %d sets",
-        rankings.shape[1],
-        rankings.shape[0],
-        len(sets),
-    )
-    res = gsea_many(
-        rankings,
-        dict(sets.items()),
-        nperm=e.nperm,
-        min_size=e.min_size,
-        max_size=e.max_size,
-        seed=ctx.seed("gsea"),
-        small_p=None if e.small_p == "none" else e.small_p,
-        device=None if ctx.cfg.device == "auto" else ctx.cfg.device,
-    )
-    res = res.rename(columns={"ranking": "task"})
+        for name, sets in collections.items():
+            res = gsea_many(rankings, sets, seed=ctx.seed("gsea"), device=device, **e.gsea_kwargs())
+            res = res.rename(columns={"ranking": "task"})
+            res.insert(1, "ranking", kind)
+            res.insert(2, "collection", name)
+            parts.append(res)
+    res = pd.concat(parts, ignore_index=True)
+    # gsea_many adjusts within each ranking over the sets it was given (one collection);
+    # recomputed here so the table states its own grouping
+    res = bh_by_group(res, by=["task", "ranking", "collection"], p="pval", out="padj")
     ctx.table(res, "gsea")
+    keys = ["task", "ranking", "collection"]
     top = (
-        res.sort_values(["task", "padj", "nes"], ascending=[True, True, False], kind="stable")
-        .groupby("task", sort=False)
+        res.sort_values([*keys, "padj", "nes"], ascending=[True] * 3 + [True, False], kind="stable")
+        .groupby(keys, sort=False)
         .head(20)
     )
-    cols = [c for c in ("task", "set", "size", "es", "nes", "pval", "padj") if c in top.columns]
+    cols = [c for c in (*keys, "set", "size", "es", "nes", "pval", "padj") if c in top.columns]
     ctx.table(top[cols].reset_index(drop=True), "gsea_top")
     _nes_heatmap(ctx, res)
-    best = res.sort_values(["padj", "nes"], ascending=[True, False]).groupby("task").head(1)
+    masking = res[res["ranking"] != CORRELATION]
+    best = masking.sort_values(["padj", "nes"], ascending=[True, False]).groupby("task").head(1)
     return {r["task"]: r["set"] for r in best.to_dict("records")}
 
 
 def _nes_heatmap(ctx, res: pd.DataFrame) -> None:
+    """NES of the masking and the correlation rankings side by side (columns task x ranking)."""
     from radiogenomics.enrichment import plot_nes_heatmap
 
     if res.empty:
         return
-    plot_nes_heatmap(res, ctx.dir / "figures" / "gsea_nes_heatmap", ranking_col="task")
+    shown = res.assign(column=res["task"] + " (" + res["ranking"] + ")")
+    plot_nes_heatmap(shown, ctx.dir / "figures" / "gsea_nes_heatmap", ranking_col="column")
 
 
 PATIENTS_PER_UNIT = 25  # patients' rankings per GSEA work unit (numbers do not depend on it)
@@ -108,21 +136,26 @@ def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
     key, label, seed, start, stop = unit
     sal = shared["saliency"][key]
     r = shared["settings"]
+    parts = []
     with warnings.catch_warnings(record=True) as caught:  # the driver logs them to run.log
         warnings.simplefilter("always")
-        _, long = radiogenomic_traits(
-            sal.iloc[:, start:stop],
-            shared["sets"],
-            model_name=label,
-            alpha=r["alpha"],
-            min_patients=0,
-            nperm=r["nperm"],
-            min_size=r["min_size"],
-            max_size=r["max_size"],
-            seed=seed,
-            small_p=r["small_p"],
-        )
-    return long, [str(w.message) for w in caught]
+        for collection, sets in shared["collections"].items():  # BH within each collection
+            _, long = radiogenomic_traits(
+                sal.iloc[:, start:stop],
+                sets,
+                model_name=label,
+                alpha=r["alpha"],
+                min_patients=0,
+                nperm=r["nperm"],
+                min_size=r["min_size"],
+                max_size=r["max_size"],
+                seed=seed,
+                small_p=r["small_p"],
+            )
+            long.insert(1, "ranking", r["ranking"])
+            long.insert(2, "collection", collection)
+            parts.append(long)
+    return pd.concat(parts, ignore_index=True), [str(w.message) for w in caught]
 
 
 def _wide_traits(long: pd.DataFrame, patients: list[str]) -> pd.DataFrame:
@@ -142,7 +175,7 @@ def _wide_traits(long: pd.DataFrame, patients: list[str]) -> pd.DataFrame:
 def run_radiogenomic_traits(ctx) -> dict:
     r = ctx.cfg.radiogenomic_traits
     sd = study_data(ctx)
-    sets = _sets(sd, r.collections)
+    collections = _collections(sd, r.collections)
     index = ctx.read("saliency", "saliency_index")
     rows = []
     for row in index.to_dict("records"):
@@ -163,13 +196,14 @@ def run_radiogenomic_traits(ctx) -> dict:
             ]
         shared = {
             "saliency": saliency,
-            "sets": dict(sets.items()),
+            "collections": collections,
             "settings": {
                 "alpha": r.alpha,
                 "nperm": r.nperm,
                 "min_size": r.min_size,
                 "max_size": r.max_size,
                 "small_p": None if r.small_p == "none" else r.small_p,
+                "ranking": "saliency",
             },
         }
         parts: dict[str, dict[int, pd.DataFrame]] = {key: {} for key in todo}

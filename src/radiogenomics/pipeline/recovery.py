@@ -67,6 +67,8 @@ def recovery_table(run: RunFolder | str | os.PathLike, alpha: float | None = Non
                 row["recovered"] = bool(top["set"] in planted)
         if gsea is not None:
             g = gsea[gsea["task"].astype(str).str.split(":").str[0] == trait]
+            if "ranking" in g.columns:  # the masking ranking (the correlation peer sits beside)
+                g = g[g["ranking"] != "correlation"]
             if len(g):
                 g = g.sort_values(["padj", "nes"], ascending=[True, False], kind="stable")
                 first = g.iloc[0]
