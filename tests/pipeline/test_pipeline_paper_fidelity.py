@@ -39,6 +39,9 @@ def run(tmp_path_factory):
             "driver_keywords": ["EMT"],
         },
         survival={"outcomes": ["os"]},
+        # integrated gradients find the planted radiogenomic trait in a small cohort
+        saliency={"method": "integrated_gradients"},
+        radiogenomic_traits={"nperm": 300, "min_patients": 3},
     )
     study["bootstrap"] = {"enabled": False}
     cfg = load_config(data=study)
@@ -153,6 +156,7 @@ def test_clinical_imaging_cox_model_is_written_and_compared(run):
     final = folder.table("survival", "os_cox_clinical_imaging_final_model")
     variables = folder.table("survival", "variables", index="patient")
     rg = [c for c in variables.columns if " + " in c]
+    assert rg, "the test study should find radiogenomic traits"
     assert not set(final["variable"]) & set(rg)  # no radiogenomic trait in it
     comparison = folder.table("survival", "model_comparison")
     assert set(comparison["outcome"]) == {"OS"}

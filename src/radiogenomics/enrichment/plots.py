@@ -6,14 +6,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from radiogenomics.enrichment.gsea import rank_genes  # noqa: E402
+from radiogenomics.enrichment.gsea import rank_genes
 from radiogenomics.errors import InputError  # noqa: E402
 from radiogenomics.utils.figures import save_figure  # noqa: E402
 

@@ -239,6 +239,9 @@ class Pipeline:
     def _run_locked(
         self, selected: list[str], force: bool, previous: dict[str, Any]
     ) -> list[StageOutcome]:
+        import matplotlib
+
+        matplotlib.use("Agg")  # the study writes figures to files, never to a screen
         quiet = self.cfg.quiet
         log = setup_logging(self.folder.root, quiet)
         outcomes: list[StageOutcome] = []

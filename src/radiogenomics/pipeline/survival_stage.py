@@ -72,7 +72,8 @@ def run_survival(ctx) -> dict:
                 "radiogenomic": sv.radiogenomic,
             },
             # the paper's comparison: the same selection without the radiogenomic traits
-            radiogenomic=list(sv.radiogenomic) if sv.radiogenomic else None,
+            # (written even when no trait was found: the two models are then the same)
+            radiogenomic=list(sv.radiogenomic),
         )
         for n in analysis.notes:
             ctx.log.info("survival %s: %s", outcome, n)

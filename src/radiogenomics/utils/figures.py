@@ -1,16 +1,16 @@
-"""Figures are saved as PNG (for the report) and SVG (for papers), never shown."""
+"""Figures are saved as PNG (for the report) and SVG (for papers).
+
+Importing this module leaves matplotlib's backend alone (a notebook keeps its inline figures);
+the pipeline chooses a non-interactive backend when it runs a study."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")  # headless: no display on servers or in CI
-import matplotlib.pyplot as plt  # noqa: E402
-
-from radiogenomics.utils.io import atomic_write  # noqa: E402
+from radiogenomics.utils.io import atomic_write
 
 
 def save_figure(fig: plt.Figure, path_stem: str | os.PathLike, dpi: int = 150) -> list[Path]:
