@@ -236,3 +236,33 @@ def test_gsea_command_names_the_ranking_file_for_repeated_genes_and_infinite_sco
         import re
 
         assert re.search(expected, res.stderr), res.stderr
+
+
+def test_check_reads_every_input_and_plans_without_training(tmp_path):
+    from radiogenomics.config import to_toml
+    from study_configs import synthetic_study
+
+    study = synthetic_study(
+        tmp_path / "runs",
+        name="checked",
+        seed=2,
+        n_patients=60,
+        n_genes=300,
+        executor={"kind": "local", "workers": 1},
+        classifiers={"folds": 12},
+    )
+    path = tmp_path / "study.toml"
+    path.write_text(to_toml(study))
+    res = subprocess.run(
+        [sys.executable, "-m", "radiogenomics", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = res.stdout
+    assert "patients with expression" in out and "the study is valid" in out
+    assert "(of 12 asked)" in out  # a class smaller than 12: the folds every stage will use
+    assert "never finished" in out  # the plan: nothing ran yet
+    assert not (tmp_path / "runs" / "checked").exists()  # check writes nothing
