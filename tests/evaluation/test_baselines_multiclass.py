@@ -78,6 +78,8 @@ def test_labels_of_more_than_two_classes_are_multiclass_in_sorted_order():
     assert classes == ["a", "b", "c"] and y.tolist() == [1, 2, 0, 2]
     y, classes = encode_trait(pd.Series([10.0, 2.0, 3.0, np.nan]), "t")
     assert classes == ["2.0", "3.0", "10.0"] and y.tolist() == [2, 0, 1]
+    with pytest.raises(InputError, match=r"\[t\].*non-integer"):
+        encode_trait(pd.Series([0.5, 1.25, 3.0]), "t")
     _, classes = encode_trait(pd.Series(["x", "y", "y"]), "t")
     assert classes == ["y", "x"]  # binary: the least frequent label is positive, as before
 

@@ -117,6 +117,12 @@ def encode_trait(values: pd.Series, trait: str) -> tuple[pd.Series, list[str]]:
     if v.nunique() <= 2:
         y, negative, positive = binary_labels(values, trait)
         return y, [negative, positive]
+    if pd.api.types.is_numeric_dtype(v) and not np.all(np.mod(v.to_numpy(dtype=float), 1) == 0):
+        raise InputError(
+            f"{v.nunique()} distinct non-integer values",
+            field=trait,
+            expected="class labels (text or integer codes), not a continuous measurement",
+        )
     labels = sorted(v.unique().tolist())
     names = [str(x) for x in labels]
     if len(set(names)) != len(names):
