@@ -131,3 +131,27 @@ def test_default_grids_are_documented_and_used():
     assert set(DEFAULT_GRIDS) == set(BASELINES)
     for name, spec in BASELINES.items():
         assert spec.param_grid() == spec.param_grid(DEFAULT_GRIDS[name])
+
+
+@pytest.mark.realdata
+def test_subtype_baseline_on_real_rnaseq(shared_data):
+    """The subtype study's baseline: one-vs-rest L2 logistic regression on the real TCGA-GBM
+    RNA-seq (1,000 most variable genes, a label-blind filter) separates the four subtypes."""
+    import warnings
+
+    from radiogenomics.data import expression, subtypes
+
+    gbm = shared_data / "tcga_gbm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate aliquots, G-CIMP -> Proneural: reported
+        X = expression.read_expression(gbm / "rnaseq_rsem_tpm.tsv.gz")
+        y = subtypes.read_subtypes(gbm / "glioma_molecular_subtypes_2016.tsv")
+    y = y[y.index.isin(X.index)]
+    X = X[X.var().sort_values(ascending=False).index[:1000]]
+    res = run_baselines(
+        X, pd.DataFrame({"subtype": y}), ["logreg_l2"], n_splits=5, seed=0,
+        grids={"logreg_l2": {"C": [1e-3, 1e-2]}}, executor=LocalExecutor(1, quiet=True),
+    )  # fmt: skip
+    row = res.summary.iloc[0]
+    assert row.n_classes == 4 and row.n_patients == len(y)
+    assert row.auc_mean > 0.85  # measured 0.91 (C = 0.01)
