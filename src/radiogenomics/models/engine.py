@@ -19,6 +19,10 @@ networks (within float tolerance):
   multi-class; mean per-gene R^2 for the autoencoder), strict improvement, ``patience`` epochs,
   best weights restored.
 
+``NetSpec.numerics`` ("torch" or "keras", :mod:`radiogenomics.models.numerics`) sets the
+initialisation, the BatchNorm momentum and epsilon and the optimisers' constants; both engines
+read them from there.
+
 The batched engine stacks the K networks' parameters (``(K, out, in)`` weights, batched matmuls),
 pads the folds' data to a common size with row masks, and runs its own per-network optimiser
 (Adadelta, Adam, NAdam, SGD with PyTorch's update rules) so a network that has no minibatch at a
