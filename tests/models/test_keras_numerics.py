@@ -19,12 +19,14 @@ from radiogenomics.models.engine import (
     FoldData,
     StackedOptimizer,
     _plain_optimizer,
+    batch_bounds,
     init_network,
     train_batched,
     train_plain,
 )
-from radiogenomics.models.numerics import get_numerics
+from radiogenomics.models.numerics import bn_update_share, get_numerics
 from radiogenomics.models.training import autoencoder_spec, classifier_spec, fit_classifiers
+from radiogenomics.utils.seeding import derive_seed
 
 
 def _data(n=60, p=20, seed=0):
@@ -60,40 +62,75 @@ def test_glorot_uniform_init_bounds_and_distribution():
     assert torch.equal(again.first_linear.weight, net.first_linear.weight)
 
 
+def _tf_debiased_moving_average(values, momentum=0.99):
+    """TensorFlow 1's ``assign_moving_average(v, value, momentum, zero_debias=True)`` after each
+    value: a biased average started from 0, divided by ``1 - momentum ** t``."""
+    biased = np.zeros_like(values[0])
+    for v in values:
+        biased = biased - (biased - v) * (1.0 - momentum)
+    return biased / (1.0 - momentum ** len(values))
+
+
 @pytest.mark.parametrize("engine", ["plain", "batched"])
-def test_batchnorm_running_statistics_follow_keras_momentum(engine):
-    """One training step on one minibatch: moving = 0.99 * moving + 0.01 * batch statistic,
-    the variance unbiased; BatchNorm epsilon 1e-3 at evaluation."""
-    X, y = _data(n=10, p=8)
-    cfg = NetworkConfig(hidden=(6,), batch_size=10, numerics="keras")
-    spec = classifier_spec(cfg, 8, 2)
-    data = FoldData(Z_train=X, y_train=y, seed=4, epochs=1)
-    start = init_network(spec, seed=4)
-    with torch.no_grad():
-        h = start.first_linear(torch.as_tensor(X)).double().numpy()  # the step's BN input
+def test_batchnorm_moving_statistics_follow_keras(engine):
+    """Three epochs of four minibatches through a frozen first Dense layer (so BatchNorm's input
+    is known): the moving mean and (unbiased) variance are Keras' zero-debiased averages with
+    momentum 0.99 of the minibatch statistics; evaluation uses epsilon 1e-3."""
+    n, p, bs, seed = 40, 8, 10, 4
+    X, y = _data(n=n, p=p)
+    rng = np.random.default_rng(7)
+    # small weights: BatchNorm's input has a small variance, so its epsilon shows
+    W = (0.1 * rng.normal(size=(6, p))).astype(np.float32)
+    b = rng.normal(size=6).astype(np.float32)
+    cfg = NetworkConfig(hidden=(6,), batch_size=bs, numerics="keras", ae_layers=1, frozen=True)
+    spec = classifier_spec(cfg, p, 2)
+    data = FoldData(Z_train=X, y_train=y, seed=seed, epochs=3, transfer=[(W, b)])
     fit = train_plain(spec, data) if engine == "plain" else train_batched(spec, [data])[0]
+    # the minibatches: each epoch one permutation from the network's training generator
+    gen = torch.Generator().manual_seed(derive_seed(seed, "train"))
+    h = X.astype(np.float64) @ W.T.astype(np.float64) + b
+    means, variances = [], []
+    for _ in range(3):
+        perm = torch.randperm(n, generator=gen).numpy()
+        for s, e in batch_bounds(n, bs):
+            means.append(h[perm[s:e]].mean(0))
+            variances.append(h[perm[s:e]].var(0, ddof=1))
     norm = fit.network.blocks[0].norm
+    assert int(norm.num_batches_tracked) == 12
+    expected_mean = _tf_debiased_moving_average(means)
+    np.testing.assert_allclose(norm.running_mean.numpy(), expected_mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
-        norm.running_mean.numpy(), 0.99 * 0.0 + 0.01 * h.mean(0), rtol=1e-5, atol=1e-7
+        norm.running_var.numpy(), _tf_debiased_moving_average(variances), rtol=1e-5
     )
-    np.testing.assert_allclose(
-        norm.running_var.numpy(), 0.99 * 1.0 + 0.01 * h.var(0, ddof=1), rtol=1e-5
-    )
+    # PyTorch's convention (momentum 0.1 from 0 and 1) lands elsewhere
+    plain_ema = np.zeros(6)
+    for v in means:
+        plain_ema = 0.9 * plain_ema + 0.1 * v
+    assert np.abs(plain_ema - expected_mean).max() > 1e-2
     assert norm.eps == pytest.approx(1e-3) and norm.momentum == pytest.approx(0.01)
     # evaluation: the output computed by hand with epsilon 1e-3 (1e-5 would differ)
     net = fit.network.eval()
-    lin, out = net.first_linear, net.output
-    hh = X.astype(np.float64) @ lin.weight.detach().double().numpy().T + lin.bias.detach().numpy()
+    out = net.output
 
     def by_hand(eps):
-        z = (hh - norm.running_mean.numpy()) / np.sqrt(norm.running_var.numpy() + eps)
+        z = (h - norm.running_mean.numpy()) / np.sqrt(norm.running_var.numpy() + eps)
         a = np.tanh(z * norm.weight.detach().numpy() + norm.bias.detach().numpy())
         return a @ out.weight.detach().double().numpy().T + out.bias.detach().numpy()
 
     with torch.no_grad():
         got = net(torch.as_tensor(X)).double().numpy()
-    np.testing.assert_allclose(got, by_hand(1e-3), atol=2e-6)
-    assert np.abs(got - by_hand(1e-5)).max() > 1e-5
+    np.testing.assert_allclose(got, by_hand(1e-3), atol=1e-5)
+    assert np.abs(got - by_hand(1e-5)).max() > 1e-3
+
+
+def test_zero_debiased_share_of_each_update():
+    keras, torch_ = get_numerics("keras"), get_numerics("torch")
+    assert bn_update_share(keras, 1) == pytest.approx(1.0)  # the first update replaces 0 / 1
+    t = np.arange(1, 2000)
+    share = bn_update_share(keras, t)
+    np.testing.assert_allclose(share, 0.01 / (1 - 0.99**t))
+    assert share[-1] == pytest.approx(0.01, rel=1e-6)
+    assert bn_update_share(torch_, 5) == 0.1
 
 
 def _keras_adadelta(p, grads, lr=1.0, rho=0.95, eps=1e-7):

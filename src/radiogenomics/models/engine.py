@@ -41,7 +41,12 @@ import torch
 import torch.nn.functional as F
 
 from radiogenomics.models.network import MLP
-from radiogenomics.models.numerics import Numerics, get_numerics, glorot_uniform_
+from radiogenomics.models.numerics import (
+    Numerics,
+    bn_update_share,
+    get_numerics,
+    glorot_uniform_,
+)
 from radiogenomics.utils.seeding import derive_seed
 
 # Stacked tensors larger than this (1 MiB of float32) are updated one network at a time: each
@@ -333,6 +338,7 @@ def train_plain(
     widths = dropout_widths(spec, n_in)
     rates = [spec.p_input] + [spec.dropout] * len(spec.hidden)
     n_epochs = spec.max_epochs if has_val else int(data.epochs)
+    debias = spec.constants.bn_zero_debias
     best, best_epoch, wait = -math.inf, 0, 0
     best_state = None
     history: dict[str, list[float]] = {"loss": [], "val_metric": []}
@@ -345,6 +351,10 @@ def train_plain(
         for s, e in batch_bounds(len(X), spec.batch_size):
             idx = perm[s:e]
             masks = [None if m is None else m[s:e] for m in masks_all]
+            if debias:  # this update's share of the batch statistic (Keras' zero-debiasing)
+                t = int(net.blocks[0].norm.num_batches_tracked) + 1
+                for block in net.blocks:
+                    block.norm.momentum = bn_update_share(spec.constants, t)
             out = _plain_forward(net, X_in[idx], masks, from_first=pre)
             losses = _sample_losses(spec, out, Y[idx])
             loss = (losses * w[idx]).sum() / (e - s)
@@ -378,6 +388,8 @@ def train_plain(
     net = net.cpu().eval()
     for p in net.parameters():
         p.requires_grad_(True)
+    for block in net.blocks:  # the nominal momentum, as a freshly built network has it
+        block.norm.momentum = spec.constants.bn_momentum
     return FitResult(network=net, best_epoch=best_epoch, history=history)
 
 
@@ -571,7 +583,8 @@ class _Stack:
             self.Wo = torch.stack([n.output.weight.detach().T for n in nets]).contiguous()
             self.bo = torch.stack([n.output.bias.detach() for n in nets])
         self.nbt = torch.zeros(len(nets), L, dtype=torch.long)  # BatchNorm's num_batches_tracked
-        self.bn_eps, self.bn_momentum = spec.constants.bn_eps, spec.constants.bn_momentum
+        self.numerics = spec.constants
+        self.bn_eps = spec.constants.bn_eps
         for name in ("W", "b", "gamma", "beta", "rm", "rv"):
             setattr(self, name, [t.to(device) for t in getattr(self, name)])  # fresh stacks
         self.Wo, self.bo = self.Wo.to(device), self.bo.to(device)
@@ -611,6 +624,15 @@ class _Stack:
         self.Wo, self.bo = sel(self.Wo), sel(self.bo)
         self.nbt = self.nbt[keep.cpu()]
 
+    def _update_share(self, like: torch.Tensor) -> float | torch.Tensor:
+        """The new batch statistic's share in this step's moving averages: the momentum, or
+        per network from its own update count when zero-debiased (``nbt`` counts the updates
+        done before this step)."""
+        if not self.numerics.bn_zero_debias:
+            return self.numerics.bn_momentum
+        share = bn_update_share(self.numerics, self.nbt[:, 0].numpy() + 1)
+        return torch.as_tensor(share, dtype=like.dtype, device=like.device).view(-1, 1)
+
     def first(self, x: torch.Tensor) -> torch.Tensor:
         return torch.baddbmm(self.b[0].unsqueeze(1), x, self.W[0])
 
@@ -631,7 +653,7 @@ class _Stack:
                 with torch.no_grad():
                     a = active.view(-1, 1)
                     unbiased = var.squeeze(1) * (cnt.view(-1, 1) / (cnt.view(-1, 1) - 1))
-                    mom = self.bn_momentum
+                    mom = self._update_share(h)
                     new_rm = self.rm[i] * (1 - mom) + mom * mean.squeeze(1)
                     new_rv = self.rv[i] * (1 - mom) + mom * unbiased
                     self.rm[i] = torch.where(a, new_rm, self.rm[i])
@@ -819,11 +841,11 @@ def train_batched(
                 p.grad = None
             per_net.sum().backward()
             opt.step(params, active_np)
+            st.nbt += torch.as_tensor(active_np, dtype=torch.long).unsqueeze(1)
             loss_sum += per_net.detach() * counts[:, t]
         loss_ep = (loss_sum.cpu().numpy() / n_train[alive]).tolist()
         for j, k in enumerate(alive):
             histories[k]["loss"].append(loss_ep[j])
-        st.nbt += torch.as_tensor(counts_np > 0).sum(1, keepdim=True)
         if not has_val:
             continue
         with torch.no_grad():
