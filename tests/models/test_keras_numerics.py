@@ -25,7 +25,12 @@ from radiogenomics.models.engine import (
     train_plain,
 )
 from radiogenomics.models.numerics import bn_update_share, get_numerics
-from radiogenomics.models.training import autoencoder_spec, classifier_spec, fit_classifiers
+from radiogenomics.models.training import (
+    autoencoder_spec,
+    classifier_spec,
+    fit_autoencoders,
+    fit_classifiers,
+)
 from radiogenomics.utils.seeding import derive_seed
 
 
@@ -240,3 +245,21 @@ def test_saved_model_keeps_keras_batchnorm(tmp_path):
     assert back.network.blocks[0].norm.eps == pytest.approx(1e-3)
     assert back.network.blocks[0].norm.momentum == pytest.approx(0.01)
     pd.testing.assert_frame_equal(back.predict_proba(frame), model.predict_proba(frame))
+
+
+def test_autoencoder_under_keras_numerics_same_in_both_engines():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3)) @ rng.normal(size=(3, 12)) + 0.3 * rng.normal(size=(60, 12))
+    X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+    folds = [(X[:45], X[45:]), (X[15:], X[:15])]
+    cfg = AutoencoderConfig(hidden=(8, 4), max_epochs=5, patience=3, numerics="keras")
+    a = fit_autoencoders(folds, cfg, [1, 2])
+    b = fit_autoencoders(folds, cfg, [1, 2], engine="plain")
+    for (na, ea, ha), (nb, eb, hb) in zip(a, b, strict=True):
+        assert ea == eb
+        np.testing.assert_allclose(ha["val_metric"], hb["val_metric"], atol=1e-5)
+        for block_a, block_b in zip(na.blocks, nb.blocks, strict=True):
+            assert block_a.norm.eps == pytest.approx(1e-3)
+            np.testing.assert_allclose(
+                block_a.norm.running_var.numpy(), block_b.norm.running_var.numpy(), rtol=1e-4
+            )
