@@ -148,7 +148,7 @@ def test_grid_search_ranks_by_mean_auc_and_collapses_duplicates():
     assert len(configs) == 4  # frozen means nothing without autoencoder layers
     res = grid_search(X, y, grid, base=SMALL, n_splits=3, seed=0, executor=LocalExecutor(1))
     t = res.table
-    assert list(t["rank"]) == [1, 2, 3, 4]
+    assert list(t["rank"]) == [1, 2, 3, 4] and set(t["numerics"]) == {"torch"}
     assert (np.diff(t["mean_auc"].to_numpy()) <= 0).all()
     assert res.best.mean_auc == t["mean_auc"].iloc[0]
     assert res.best_config.learning_rate == 1e-2  # a network that cannot learn never wins

@@ -486,6 +486,7 @@ def grid_search(
                 "ae_layers": c.ae_layers,
                 "frozen": c.frozen,
                 "batch_size": c.batch_size,
+                "numerics": c.numerics,
                 **{k: v for k, v in r.summary().items() if k != "task"},
             }
         )
