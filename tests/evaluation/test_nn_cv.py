@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_autoencoder import train_autoencoder, unlabelled_patients
@@ -72,6 +73,10 @@ def test_multiclass_micro_auc():
     assert r.classes == ["A", "B", "C"]
     assert list(r.oof_proba.columns) == ["A", "B", "C"]
     assert r.pooled_auc > 0.85
+    model = retrain(X, y, SMALL, r, seed=0)
+    onehot = pd.get_dummies(y)[["A", "B", "C"]].to_numpy(dtype=int)
+    micro = roc_auc_score(onehot, model.predict_proba(X).to_numpy(), average="micro")
+    assert model.info["train_auc"] == pytest.approx(micro, abs=1e-12)
 
 
 def test_batched_cv_equals_fold_by_fold_and_executor():
@@ -143,7 +148,7 @@ def test_grid_search_ranks_by_mean_auc_and_collapses_duplicates():
     assert len(configs) == 4  # frozen means nothing without autoencoder layers
     res = grid_search(X, y, grid, base=SMALL, n_splits=3, seed=0, executor=LocalExecutor(1))
     t = res.table
-    assert list(t["rank"]) == [1, 2, 3, 4]
+    assert list(t["rank"]) == [1, 2, 3, 4] and set(t["numerics"]) == {"torch"}
     assert (np.diff(t["mean_auc"].to_numpy()) <= 0).all()
     assert res.best.mean_auc == t["mean_auc"].iloc[0]
     assert res.best_config.learning_rate == 1e-2  # a network that cannot learn never wins
@@ -162,7 +167,16 @@ def test_retrain_uses_median_best_epoch_and_predicts_by_gene_name(tmp_path):
     shuffled = X[list(reversed(X.columns))]
     p = model.predict_proba(shuffled)
     pd.testing.assert_frame_equal(p, model.predict_proba(X))
-    assert auc_score((y == "high").astype(int).to_numpy(), p.to_numpy()) > 0.9  # its own patients
+    own_auc = auc_score((y == "high").astype(int).to_numpy(), p.to_numpy())
+    assert own_auc > 0.9  # its own patients
+    # the retrained AUC/AP the model carries (the paper's Table 1) are those of its own patients
+    truth = (y == "high").astype(int).to_numpy()
+    assert model.info["train_auc"] == pytest.approx(roc_auc_score(truth, p["high"]), abs=1e-12)
+    assert model.info["train_ap"] == pytest.approx(
+        average_precision_score(truth, p["high"]), abs=1e-12
+    )
+    saved = type(model).load(model.save(tmp_path / "retrained"))
+    assert saved.info["train_auc"] == pytest.approx(model.info["train_auc"])
     with pytest.raises(InputError, match="1 of the model's 40 genes are missing: G7"):
         model.predict_proba(X.drop(columns="G7"))
     with pytest.raises(ValueError, match="cv_result"):

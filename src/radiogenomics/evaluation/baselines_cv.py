@@ -5,6 +5,10 @@ trait's labelled patients and a per-gene z-score fitted on each fold's training 
 unit is one (trait, model type, hyperparameters, fold) fit, so the grid runs on every core (or
 on a cluster) through an :class:`~radiogenomics.execution.Executor`; each unit derives its seed
 from what it is, never from when it runs.
+
+A trait of more than two labels (e.g. the molecular subtypes) is multi-class: each baseline is
+then one-vs-rest (:class:`~radiogenomics.models.baselines.OneVsRest`) and scored, like the
+networks, by micro-averaged AUC and AP over the (patient, class) pairs.
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from radiogenomics.data.scaling import Scaler
 from radiogenomics.data.vasari import encode_binary
 from radiogenomics.errors import InputError
+from radiogenomics.evaluation.nn_metrics import micro_ap, micro_auc
 from radiogenomics.evaluation.splits import stratified_folds
 from radiogenomics.execution import Executor, LocalExecutor
 from radiogenomics.models.baselines import (
     Params,
+    class_scores,
     fit_baseline,
     get_baseline,
-    positive_scores,
 )
 from radiogenomics.utils.io import write_json, write_table
 from radiogenomics.utils.seeding import derive_seed
@@ -40,17 +45,27 @@ Folds = list[tuple[np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class TraitData:
-    """The labelled patients of one binary trait: rows of the expression array and 0/1 labels."""
+    """The labelled patients of one trait: rows of the expression array and class codes.
+
+    Binary: 0/1 codes, 1 = ``positive`` (the least frequent label). Multi-class: codes into
+    ``classes`` (sorted labels); ``negative``/``positive`` are then None.
+    """
 
     name: str
     rows: np.ndarray  # int64 positions in the expression array
-    y: np.ndarray  # int64 0/1, 1 = the positive (least frequent) class
-    negative: str
-    positive: str
+    y: np.ndarray  # int64 class codes
+    negative: str | None
+    positive: str | None
+    classes: tuple[str, ...] = ()
 
     @property
-    def n_positive(self) -> int:
-        return int(self.y.sum())
+    def n_classes(self) -> int:
+        return max(2, len(self.classes))
+
+    @property
+    def n_positive(self) -> int | None:
+        """Patients of the positive class (binary traits; None for multi-class)."""
+        return int(self.y.sum()) if self.n_classes == 2 else None
 
 
 @dataclass(frozen=True)
@@ -91,10 +106,38 @@ def binary_labels(values: pd.Series, trait: str) -> tuple[pd.Series, str, str]:
     return enc.astype(np.int64), negative, positive
 
 
+def encode_trait(values: pd.Series, trait: str) -> tuple[pd.Series, list[str]]:
+    """Class codes of one trait column over its labelled patients, and the class names.
+
+    Two labels (or numeric 0/1): :func:`binary_labels`, classes ``[negative, positive]``.
+    More labels: multi-class, codes into the sorted labels (numbers sorted as numbers), the
+    order the networks' cross-validation uses.
+    """
+    v = values.dropna()
+    if v.nunique() <= 2:
+        y, negative, positive = binary_labels(values, trait)
+        return y, [negative, positive]
+    if pd.api.types.is_numeric_dtype(v) and not np.all(np.mod(v.to_numpy(dtype=float), 1) == 0):
+        raise InputError(
+            f"{v.nunique()} distinct non-integer values",
+            field=trait,
+            expected="class labels (text or integer codes), not a continuous measurement",
+        )
+    labels = sorted(v.unique().tolist())
+    names = [str(x) for x in labels]
+    if len(set(names)) != len(names):
+        raise InputError(
+            f"labels {labels} collide as text", field=trait, expected="distinct labels"
+        )
+    codes = v.map({x: i for i, x in enumerate(labels)}).astype(np.int64)
+    return codes, names
+
+
 def prepare_cohort(
     X: pd.DataFrame, traits: pd.DataFrame, names: Sequence[str] | None = None
 ) -> CohortArrays:
-    """Align expression (patients x genes) and binary traits (patients x traits) by patient."""
+    """Align expression (patients x genes) and traits (patients x traits; binary or
+    multi-class labels, NaN = missing) by patient."""
     if not isinstance(X, pd.DataFrame) or not isinstance(traits, pd.DataFrame):
         raise InputError(
             "expression and traits must be DataFrames indexed by patient",
@@ -120,7 +163,7 @@ def prepare_cohort(
     for name in names:
         col = traits[name].copy()
         col.index = col.index.astype(str)
-        y, negative, positive = binary_labels(col, str(name))
+        y, classes = encode_trait(col, str(name))
         unknown = y.index.difference(pos.index)
         if len(unknown) == len(y):
             raise InputError(
@@ -134,12 +177,14 @@ def prepare_cohort(
                 stacklevel=2,
             )
             y = y.drop(unknown)
+        binary = len(classes) == 2
         out[str(name)] = TraitData(
             name=str(name),
             rows=pos.loc[y.index].to_numpy(dtype=np.int64),
             y=y.to_numpy(dtype=np.int64),
-            negative=negative,
-            positive=positive,
+            negative=classes[0] if binary else None,
+            positive=classes[1] if binary else None,
+            classes=tuple(classes),
         )
     return CohortArrays(
         X=values,
@@ -167,7 +212,11 @@ def standardise(
 
 
 def score(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
-    """(ROC AUC, average precision) of scores ``s`` for 0/1 labels ``y``."""
+    """(ROC AUC, average precision) of scores ``s`` for labels ``y``: binary for 1-D scores and
+    0/1 labels, micro-averaged over (patient, class) pairs for (patients, classes) scores."""
+    s = np.asarray(s)
+    if s.ndim == 2:
+        return micro_auc(y, s), micro_ap(y, s)
     return float(roc_auc_score(y, s)), float(average_precision_score(y, s))
 
 
@@ -199,8 +248,8 @@ def _grid_unit(unit: GridUnit, shared: dict[str, Any]) -> tuple[float, float]:
     with unit_threads():
         Ztr, Zva = standardise(data.X, data.genes, t.rows[tr], t.rows[va])
         seed = derive_seed(shared["seed"], "baseline", unit.trait, unit.model, unit.fold)
-        est = fit_baseline(unit.model, unit.params, Ztr, t.y[tr], seed)
-        return score(t.y[va], positive_scores(est, Zva))
+        est = fit_baseline(unit.model, unit.params, Ztr, t.y[tr], seed, n_classes=t.n_classes)
+        return score(t.y[va], class_scores(est, Zva))
 
 
 def params_key(params: Params) -> str:
@@ -230,8 +279,9 @@ def grid_search_baselines(
 ) -> BaselineResults:
     """Grid-search every model type on every trait in the same folds; keep the best mean AUC.
 
-    ``grids`` overrides a model type's default grid; ``folds`` (trait -> folds) overrides the
-    default :func:`trait_folds`. ``adjust_folds`` lowers K for a trait whose smaller class has
+    ``grids`` (model -> ``{parameter: [values]}``) overrides a model type's default grid
+    (:data:`~radiogenomics.models.baselines.DEFAULT_GRIDS`); ``folds`` (trait -> folds)
+    overrides the default :func:`trait_folds`. ``adjust_folds`` lowers K for a trait whose smaller class has
     fewer patients than folds (as the networks' option does). Ties go to the earlier grid
     point.
     """
@@ -290,6 +340,7 @@ def _choose(
     summary = summarise_cv(folds)
     summary["n_patients"] = [len(data.traits[t].y) for t in summary.trait]
     summary["n_positive"] = [data.traits[t].n_positive for t in summary.trait]
+    summary["n_classes"] = [data.traits[t].n_classes for t in summary.trait]
     pairs = zip(summary.trait, summary.model, strict=True)
     summary["params"] = [params_key(chosen[t][m]) for t, m in pairs]
     return BaselineResults(folds=folds, summary=summary, grid=grid, chosen=chosen)
@@ -324,7 +375,8 @@ def run_baselines(
     """The ``baselines`` stage: grid search, observed CV AUC/AP, chosen hyperparameters.
 
     ``X`` is patients x genes (log2 expression, unscaled: each fold standardises on its own
-    training patients); ``traits`` is patients x traits (binary, NaN = missing). Give the same
+    training patients); ``traits`` is patients x traits (binary, or multi-class labels scored
+    one-vs-rest by micro-AUC; NaN = missing). Give the same
     ``seed`` as the networks' cross-validation so both use the same folds. With
     ``out_dir``, writes ``baseline_cv`` (per fold), ``baseline_cv_summary``, ``baseline_grid``
     (tables, Parquet + CSV), ``chosen_params.json`` and the ``cv_auc`` figure (PNG + SVG,

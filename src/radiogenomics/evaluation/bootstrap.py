@@ -2,9 +2,10 @@
 
 For each repetition and trait, a new seed gives a new stratified K-fold split of the trait's
 labelled patients; within each fold the training and the validation patients are resampled
-separately with replacement (again, until both classes are present). Every model type trains at
-its chosen hyperparameters on the same resamples and is scored by ROC AUC on the resampled
-validation patients; a repetition's AUC is the mean over its K folds. The network trains with
+separately with replacement (again, until every class of the fold is present). Every model type
+trains at its chosen hyperparameters on the same resamples and is scored by ROC AUC on the
+resampled validation patients (micro-averaged for a multi-class trait, the baselines then
+one-vs-rest); a repetition's AUC is the mean over its K folds. The network trains with
 its own early stopping on the resampled validation patients, as the paper's training did.
 
 A work unit is one (repetition, trait, model type): its split, resamples and model seeds derive
@@ -39,7 +40,7 @@ from radiogenomics.evaluation.baselines_cv import (
 )
 from radiogenomics.evaluation.splits import stratified_folds
 from radiogenomics.execution import Executor, LocalExecutor
-from radiogenomics.models.baselines import fit_baseline, get_baseline, positive_scores
+from radiogenomics.models.baselines import class_scores, fit_baseline, get_baseline
 from radiogenomics.utils.io import read_json, write_json, write_table
 from radiogenomics.utils.seeding import derive_seed, rng
 
@@ -54,22 +55,30 @@ _MAX_TRIES = 10_000
 # ----------------------------------------------------------------------------- resampling
 
 
-def resample_with_both_classes(
+def resample_with_every_class(
     y: np.ndarray, idx: np.ndarray, gen: np.random.Generator, what: str = "set"
 ) -> np.ndarray:
-    """Draw ``len(idx)`` of ``idx`` with replacement, drawing again until both classes appear."""
+    """Draw ``len(idx)`` of ``idx`` with replacement, drawing again until every class of
+    ``y[idx]`` appears (both classes of a binary trait)."""
     idx = np.asarray(idx, dtype=np.int64)
-    if len(np.unique(y[idx])) < 2:
+    n_classes = len(np.unique(y[idx]))
+    if n_classes < 2:
         raise InputError(
-            f"the {what} holds one class only, so no resample of it can hold both",
+            f"the {what} holds one class only, so no resample of it can hold two",
             field=what,
-            expected="both classes in every fold's training and validation patients",
+            expected="two or more classes in every fold's training and validation patients",
         )
     for _ in range(_MAX_TRIES):
         draw = gen.choice(idx, size=len(idx), replace=True)
-        if len(np.unique(y[draw])) == 2:
+        if len(np.unique(y[draw])) == n_classes:
             return draw
-    raise RuntimeError(f"no resample of the {what} held both classes in {_MAX_TRIES} draws")
+    raise RuntimeError(
+        f"no resample of the {what} held its {n_classes} classes in {_MAX_TRIES} draws"
+    )
+
+
+#: The binary name of :func:`resample_with_every_class` (the same draws for two classes).
+resample_with_both_classes = resample_with_every_class
 
 
 def bootstrap_split(
@@ -93,8 +102,8 @@ def bootstrap_split(
         gen = rng(seed, "bootstrap-resample", rep, trait, k)
         out.append(
             (
-                resample_with_both_classes(y, tr, gen, what=f"{trait} training fold {k}"),
-                resample_with_both_classes(y, va, gen, what=f"{trait} validation fold {k}"),
+                resample_with_every_class(y, tr, gen, what=f"{trait} training fold {k}"),
+                resample_with_every_class(y, va, gen, what=f"{trait} validation fold {k}"),
             )
         )
     return out
@@ -158,8 +167,8 @@ def _baseline_scores(
     out = []
     for (tr, va), seed in zip(folds, seeds, strict=True):
         Ztr, Zva = standardise(data.X, data.genes, t.rows[tr], t.rows[va])
-        est = fit_baseline(unit.model, unit.params, Ztr, t.y[tr], seed)
-        out.append((positive_scores(est, Zva), {}))
+        est = fit_baseline(unit.model, unit.params, Ztr, t.y[tr], seed, n_classes=t.n_classes)
+        out.append((class_scores(est, Zva), {}))
     return out
 
 
@@ -200,15 +209,17 @@ def _network_scores(
         arrays.append((Ztr, t.y[tr], Zva, t.y[va]))
     transfer = list(inputs.layers) if (config.ae_layers and inputs is not None) else None
     fitted = fit_classifiers(
-        arrays, config, list(seeds), n_classes=2, transfer=transfer, device=device
+        arrays, config, list(seeds), n_classes=t.n_classes, transfer=transfer, device=device
     )
     out = []
     for (net, best_epoch, _), (_, _, Zva, _) in zip(fitted, arrays, strict=True):
         net.eval()
         device = next(net.parameters()).device
         with torch.no_grad():
-            logits = net(torch.as_tensor(Zva, dtype=torch.float32, device=device))
-        out.append((logits[:, 0].double().cpu().numpy(), {"best_epoch": int(best_epoch)}))
+            logits = net(torch.as_tensor(Zva, dtype=torch.float32, device=device)).double()
+        # binary: the logit ranks patients; multi-class: softmax probabilities (micro-AUC)
+        s = logits[:, 0] if t.n_classes == 2 else torch.softmax(logits, dim=1)
+        out.append((s.cpu().numpy(), {"best_epoch": int(best_epoch)}))
     return out
 
 
@@ -559,6 +570,7 @@ __all__ = [
     "bootstrap_split",
     "plan_units",
     "resample_with_both_classes",
+    "resample_with_every_class",
     "run_bootstrap",
     "run_unit",
     "summarise_bootstrap",

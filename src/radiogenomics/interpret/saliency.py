@@ -7,12 +7,12 @@ only, so the gradient of the summed outputs is every patient's own gradient.
 
 Target output (pre-activation):
 - binary: the network's logit, the log-odds of the positive class (its negation for the
-  negative class);
-- multi-class, ``multiclass="log_odds"`` (default): ``l_k - logsumexp(l_j, j != k)``, the
-  log-odds of class k against the others, the quantity whose sigmoid is the class's softmax
-  probability; it is the binary logit when K = 2, so one-vs-rest saliency means the same thing
-  for every task; ``multiclass="logit"``: the raw class logit ``l_k`` (what the paper's tool
-  differentiated after swapping the softmax for a linear output).
+  negative class); both ``output`` values give this;
+- multi-class, ``output="logit"`` (default, the paper's): the raw class logit ``l_k``, what
+  keras-vis differentiated after swapping the softmax for a linear output;
+  ``output="log_odds"``: ``l_k - logsumexp(l_j, j != k)``, the log-odds of class k against the
+  others, the quantity whose sigmoid is the class's softmax probability (softmax logits are
+  defined only up to a common shift, which moves ``l_k`` but no probability).
 
 Methods: ``absolute`` (|gradient|, the paper's default), ``signed`` and
 ``integrated_gradients`` (baseline 0 = the training-mean profile, Gauss-Legendre quadrature,
@@ -39,16 +39,16 @@ from radiogenomics.utils.device import default_device
 
 METHODS = ("absolute", "signed", "integrated_gradients")
 SCALES = ("minmax", None)
-MULTICLASS = ("log_odds", "logit")
+OUTPUTS = ("logit", "log_odds")
 
 
-def _target_fn(view: ModelView, cls: str, multiclass: str):
+def _target_fn(view: ModelView, cls: str, output: str):
     """The scalar pre-activation output per row for class ``cls``."""
     k = view.classes.index(cls)
     if view.binary:
         sign = 1.0 if k == 1 else -1.0
         return lambda logits: sign * logits[:, 0]
-    if multiclass == "logit":
+    if output == "logit":
         return lambda logits: logits[:, k]
 
     others = [j for j in range(view.n_outputs) if j != k]
@@ -113,7 +113,7 @@ def gene_saliency(
     target: str | None = None,
     method: str = "absolute",
     scale: str | None = "minmax",
-    multiclass: str = "log_odds",
+    output: str = "logit",
     n_steps: int = 50,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     device: str | torch.device | None = None,
@@ -124,15 +124,16 @@ def gene_saliency(
     or every class of a multi-class model, one vs the others (a dict class -> DataFrame).
     ``method`` is "absolute" (default, the paper's), "signed" or "integrated_gradients";
     ``scale`` "minmax" (per patient, default) or None (raw values, keep it for signed output).
+    ``output`` is what a multi-class model differentiates: "logit" (default, the paper's: the
+    class's pre-softmax output) or "log_odds" (the class against the others); a binary model's
+    logit is its log-odds, so both give the same there.
     """
     if method not in METHODS:
         raise InputError(f"method={method!r}", field="method", expected=f"one of {METHODS}")
     if scale not in SCALES:
         raise InputError(f"scale={scale!r}", field="scale", expected="'minmax' or None")
-    if multiclass not in MULTICLASS:
-        raise InputError(
-            f"multiclass={multiclass!r}", field="multiclass", expected=f"one of {MULTICLASS}"
-        )
+    if output not in OUTPUTS:
+        raise InputError(f"output={output!r}", field="output", expected=f"one of {OUTPUTS}")
     if n_steps < 1:
         raise InputError(f"n_steps={n_steps}", field="n_steps", expected="1 or more")
     view = model_view(model)
@@ -151,7 +152,7 @@ def gene_saliency(
     dev = default_device(None if device is None else str(device))
     network = on_device(view.network, dev)
     Z = view.standardise(X, dev)
-    targets = [_target_fn(view, c, multiclass) for c in classes]
+    targets = [_target_fn(view, c, output) for c in classes]
     itemsize = torch.finfo(param_dtype(network)).bits // 8
     # rows per chunk: activations kept for backward plus the input and its gradient
     per_row_mb = 2 * Z.shape[1] * itemsize / 2**20

@@ -6,6 +6,21 @@ hyperparameters. Every estimator is class-balanced (weights inversely proportion
 frequency in the training patients) and single-threaded: parallelism comes from running many
 work units at once, not from threads inside one fit.
 
+Multi-class tasks (e.g. the molecular subtypes) fit one class-balanced binary model per class
+against the others (:class:`OneVsRest`); its scores are the per-class probabilities normalised to
+sum to 1 (decision values for the SVMs), scored by micro-averaged AUC as the networks are.
+
+The default grids (``BaselineSpec.grid``) are used unless the caller passes its own:
+
+=============== ===============================================================
+logreg_l1       C: 0.01, 0.03, 0.1, 0.3, 1
+logreg_l2       C: 1e-4, 1e-3, 1e-2, 0.1, 1
+svm_linear      C: 1e-4, 1e-3, 1e-2, 0.1
+svm_rbf         C: 0.1, 1, 10; gamma: "scale", 1e-4
+random_forest   max_features: "sqrt", 0.05; min_samples_leaf: 1, 5 (200 trees)
+xgboost         max_depth: 2, 4; learning_rate: 0.05, 0.2 (150 trees)
+=============== ===============================================================
+
 The functions here work on standardised arrays; folds, scaling and grid search live in
 :mod:`radiogenomics.evaluation.baselines_cv`.
 """
@@ -28,6 +43,7 @@ from sklearn.svm import SVC
 from sklearn.utils.class_weight import compute_sample_weight
 
 from radiogenomics.errors import InputError
+from radiogenomics.utils.seeding import derive_seed
 
 Params = dict[str, Any]
 
@@ -144,6 +160,11 @@ BASELINES: dict[str, BaselineSpec] = {
     )
 }
 
+#: Every model type's default grid (what a study uses unless it sets its own).
+DEFAULT_GRIDS: dict[str, dict[str, list[Any]]] = {
+    name: {k: list(v) for k, v in spec.grid.items()} for name, spec in BASELINES.items()
+}
+
 #: Display names for figures and tables ("nn" is the neural network).
 MODEL_LABELS: dict[str, str] = {"nn": "neural network"} | {
     name: spec.label for name, spec in BASELINES.items()
@@ -193,12 +214,33 @@ def check_binary(y: np.ndarray, what: str = "y") -> np.ndarray:
     return y.astype(np.int64)
 
 
-def fit_baseline(
-    name: str, params: Params, X: np.ndarray, y: np.ndarray, seed: int
-) -> ClassifierMixin:
-    """Fit model type ``name`` with ``params`` on standardised ``X`` and 0/1 ``y``."""
-    spec = get_baseline(name)
-    y = check_binary(y, what=f"{name} training labels")
+def check_labels(y: np.ndarray, n_classes: int | None = None, what: str = "y") -> np.ndarray:
+    """``y`` as int64 class codes 0..C-1 with at least two classes present, else an InputError.
+
+    ``n_classes`` defaults to 2 for 0/1 labels, else the largest code + 1."""
+    y = np.asarray(y)
+    values = np.unique(y)
+    if len(values) and (not np.all(np.mod(values, 1) == 0) or values.min() < 0):
+        raise InputError(
+            f"labels must be class codes 0..C-1, got {values[:5].tolist()}",
+            field=what,
+            expected="integer class codes",
+        )
+    C = int(n_classes) if n_classes is not None else max(2, int(values.max()) + 1 if len(y) else 2)
+    if len(values) and values.max() >= C:
+        raise InputError(
+            f"label {int(values.max())} with {C} classes", field=what, expected=f"codes 0..{C - 1}"
+        )
+    if len(values) < 2:
+        raise InputError(
+            f"only one class ({values.tolist()}) among {len(y)} patients",
+            field=what,
+            expected="at least two classes",
+        )
+    return y.astype(np.int64)
+
+
+def _fit_binary(spec: BaselineSpec, params: Params, X: np.ndarray, y: np.ndarray, seed: int):
     est = spec.factory(dict(params), int(seed) % (2**31))
     with warnings.catch_warnings():
         # a weakly-regularised fit that stops at max_iter is still a valid grid point
@@ -210,6 +252,61 @@ def fit_baseline(
     return est
 
 
+@dataclass
+class OneVsRest:
+    """One binary model per class (that class = 1, every other = 0), each class-balanced."""
+
+    estimators: list[ClassifierMixin]
+    uses_probabilities: bool  # predict_proba (normalised over classes), else decision values
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.estimators)
+
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """(patients, classes) scores: probabilities summing to 1 per patient (as scikit-learn's
+        ``OneVsRestClassifier.predict_proba``), or the SVMs' decision values."""
+        S = np.column_stack([positive_scores(e, X) for e in self.estimators])
+        if self.uses_probabilities:
+            total = S.sum(axis=1, keepdims=True)
+            S = np.divide(S, total, out=np.full_like(S, 1.0 / S.shape[1]), where=total > 0)
+        return S
+
+
+def fit_baseline(
+    name: str,
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    n_classes: int | None = None,
+) -> ClassifierMixin | OneVsRest:
+    """Fit model type ``name`` with ``params`` on standardised ``X`` and class codes ``y``.
+
+    Two classes (0/1): one class-balanced estimator. More (``n_classes`` > 2, or codes above 1):
+    a :class:`OneVsRest` of such estimators, class c's seeded ``derive_seed(seed, "ovr", c)``;
+    every class must be present.
+    """
+    spec = get_baseline(name)
+    y = check_labels(y, n_classes, what=f"{name} training labels")
+    C = int(n_classes) if n_classes is not None else max(2, int(y.max()) + 1)
+    if C == 2:
+        return _fit_binary(spec, params, X, y, seed)
+    absent = sorted(set(range(C)) - set(np.unique(y).tolist()))
+    if absent:
+        raise InputError(
+            f"classes {absent} have no training patient",
+            field=f"{name} training labels",
+            expected=f"every one of the {C} classes",
+        )
+    estimators = [
+        _fit_binary(spec, params, X, (y == c).astype(np.int64), derive_seed(seed, "ovr", c))
+        for c in range(C)
+    ]
+    probabilities = hasattr(estimators[0], "predict_proba") and not isinstance(estimators[0], SVC)
+    return OneVsRest(estimators, probabilities)
+
+
 def positive_scores(estimator: ClassifierMixin, X: np.ndarray) -> np.ndarray:
     """A score that ranks patients by the positive class (probability or decision value)."""
     if hasattr(estimator, "predict_proba") and not isinstance(estimator, SVC):
@@ -217,3 +314,11 @@ def positive_scores(estimator: ClassifierMixin, X: np.ndarray) -> np.ndarray:
         col = list(estimator.classes_).index(1)
         return np.asarray(proba[:, col], dtype=np.float64)
     return np.asarray(estimator.decision_function(X), dtype=np.float64)
+
+
+def class_scores(model: ClassifierMixin | OneVsRest, X: np.ndarray) -> np.ndarray:
+    """Scores of a fitted baseline: (patients,) for a binary model, (patients, classes) for a
+    :class:`OneVsRest`."""
+    if isinstance(model, OneVsRest):
+        return model.scores(X)
+    return positive_scores(model, X)

@@ -1,7 +1,8 @@
 """One network configuration: the classifier's and the autoencoder's hyperparameters.
 
 Plain data (pydantic), so a study TOML can embed it and the effective value can be written into
-the run folder. Optimisers use PyTorch's defaults unless ``learning_rate`` is given.
+the run folder. Optimisers use the defaults of ``numerics`` (PyTorch's, or Keras 2.2.4's as the
+paper had them; see :mod:`radiogenomics.models.numerics`) unless ``learning_rate`` is given.
 """
 
 from __future__ import annotations
@@ -10,16 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from radiogenomics.models.numerics import NUMERICS, NumericsName
+
 Activation = Literal["tanh", "sigmoid", "relu"]
 Optimizer = Literal["adadelta", "nadam", "adam", "sgd"]
 
 #: PyTorch's default learning rate of each optimiser (used when ``learning_rate`` is None).
-DEFAULT_LEARNING_RATES: dict[str, float] = {
-    "adadelta": 1.0,
-    "nadam": 2e-3,
-    "adam": 1e-3,
-    "sgd": 1e-3,
-}
+DEFAULT_LEARNING_RATES: dict[str, float] = dict(NUMERICS["torch"].learning_rates)
 
 
 class _TrainingConfig(BaseModel):
@@ -33,6 +31,8 @@ class _TrainingConfig(BaseModel):
     batch_size: int = Field(default=10, ge=2)
     max_epochs: int = Field(default=500, ge=1)
     patience: int = Field(default=200, ge=1)
+    # "keras": Glorot-uniform init, Keras' BatchNorm momentum/epsilon and optimiser constants
+    numerics: NumericsName = "torch"
 
     @field_validator("hidden")
     @classmethod
@@ -43,12 +43,11 @@ class _TrainingConfig(BaseModel):
 
     @property
     def lr(self) -> float:
-        """The learning rate actually used (the optimiser's default when not given)."""
-        return (
-            DEFAULT_LEARNING_RATES[self.optimizer]
-            if self.learning_rate is None
-            else self.learning_rate
-        )
+        """The learning rate actually used (the optimiser's default under ``numerics`` when not
+        given)."""
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return NUMERICS[self.numerics].learning_rates[self.optimizer]
 
     def to_dict(self) -> dict:
         return self.model_dump(mode="json")
@@ -82,7 +81,8 @@ class NetworkConfig(_TrainingConfig):
         """A short readable name for tables."""
         h = "/".join(map(str, self.hidden))
         ae = f"ae{self.ae_layers}{'f' if self.frozen else 't'}" if self.ae_layers else "noae"
-        return f"{h} {self.activation} {self.optimizer} drop{self.dropout:g} {ae}"
+        keras = " keras" if self.numerics == "keras" else ""
+        return f"{h} {self.activation} {self.optimizer} drop{self.dropout:g} {ae}{keras}"
 
 
 class AutoencoderConfig(_TrainingConfig):

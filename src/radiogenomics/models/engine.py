@@ -19,6 +19,10 @@ networks (within float tolerance):
   multi-class; mean per-gene R^2 for the autoencoder), strict improvement, ``patience`` epochs,
   best weights restored.
 
+``NetSpec.numerics`` ("torch" or "keras", :mod:`radiogenomics.models.numerics`) sets the
+initialisation, the BatchNorm momentum and epsilon and the optimisers' constants; both engines
+read them from there.
+
 The batched engine stacks the K networks' parameters (``(K, out, in)`` weights, batched matmuls),
 pads the folds' data to a common size with row masks, and runs its own per-network optimiser
 (Adadelta, Adam, NAdam, SGD with PyTorch's update rules) so a network that has no minibatch at a
@@ -37,14 +41,18 @@ import torch
 import torch.nn.functional as F
 
 from radiogenomics.models.network import MLP
+from radiogenomics.models.numerics import (
+    Numerics,
+    bn_update_share,
+    get_numerics,
+    glorot_uniform_,
+)
 from radiogenomics.utils.seeding import derive_seed
 
-_BN_EPS = 1e-5
 # Stacked tensors larger than this (1 MiB of float32) are updated one network at a time: each
 # pass of the multi-pass elementwise update then runs on a cache-sized slice, and the update's
 # temporaries stay the size of one network's tensor (paper-scale memory).
 _CHUNK = 1 << 18
-_BN_MOMENTUM = 0.1
 KINDS = ("binary", "multiclass", "autoencoder")
 
 
@@ -65,10 +73,16 @@ class NetSpec:
     max_epochs: int = 500
     patience: int = 200
     frozen_layers: int = 0  # leading Dense layers kept fixed
+    numerics: str = "torch"  # torch | keras (radiogenomics.models.numerics)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind {self.kind!r} (expected one of {KINDS})")
+        get_numerics(self.numerics)
+
+    @property
+    def constants(self) -> Numerics:
+        return get_numerics(self.numerics)
 
 
 @dataclass
@@ -115,14 +129,9 @@ def init_network(
     """The network at initialisation: seeded layers, then transferred encoder Dense layers."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "init"))
-        net = MLP(
-            spec.n_in,
-            spec.hidden,
-            spec.n_out,
-            activation=spec.activation,
-            dropout=spec.dropout,
-            input_dropout=spec.p_input,
-        )
+        net = build_network(spec)
+        if spec.constants.glorot_init:
+            glorot_uniform_(net)
     with torch.no_grad():
         for block, (W, b) in zip(net.blocks, transfer, strict=False):
             W = torch.as_tensor(np.asarray(W), dtype=torch.float32)
@@ -134,6 +143,21 @@ def init_network(
             block.linear.weight.copy_(W)
             block.linear.bias.copy_(torch.as_tensor(np.asarray(b), dtype=torch.float32))
     return net
+
+
+def build_network(spec: NetSpec) -> MLP:
+    """An ``MLP`` of ``spec``'s shape with its numerics' BatchNorm constants (PyTorch init)."""
+    c = spec.constants
+    return MLP(
+        spec.n_in,
+        spec.hidden,
+        spec.n_out,
+        activation=spec.activation,
+        dropout=spec.dropout,
+        input_dropout=spec.p_input,
+        bn_eps=c.bn_eps,
+        bn_momentum=c.bn_momentum,
+    )
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
@@ -264,12 +288,13 @@ def _plain_forward(net: MLP, x: torch.Tensor, masks, from_first: bool = False) -
 
 
 def _plain_optimizer(spec: NetSpec, params) -> torch.optim.Optimizer:
+    c = spec.constants
     if spec.optimizer == "adadelta":
-        return torch.optim.Adadelta(params, lr=spec.lr)
+        return torch.optim.Adadelta(params, lr=spec.lr, rho=c.adadelta_rho, eps=c.adadelta_eps)
     if spec.optimizer == "adam":
-        return torch.optim.Adam(params, lr=spec.lr)
+        return torch.optim.Adam(params, lr=spec.lr, eps=c.adam_eps)
     if spec.optimizer == "nadam":
-        return torch.optim.NAdam(params, lr=spec.lr)
+        return torch.optim.NAdam(params, lr=spec.lr, eps=c.adam_eps)
     if spec.optimizer == "sgd":
         return torch.optim.SGD(params, lr=spec.lr)
     raise ValueError(f"unknown optimizer {spec.optimizer!r}")
@@ -313,6 +338,7 @@ def train_plain(
     widths = dropout_widths(spec, n_in)
     rates = [spec.p_input] + [spec.dropout] * len(spec.hidden)
     n_epochs = spec.max_epochs if has_val else int(data.epochs)
+    debias = spec.constants.bn_zero_debias
     best, best_epoch, wait = -math.inf, 0, 0
     best_state = None
     history: dict[str, list[float]] = {"loss": [], "val_metric": []}
@@ -325,6 +351,10 @@ def train_plain(
         for s, e in batch_bounds(len(X), spec.batch_size):
             idx = perm[s:e]
             masks = [None if m is None else m[s:e] for m in masks_all]
+            if debias:  # this update's share of the batch statistic (Keras' zero-debiasing)
+                t = int(net.blocks[0].norm.num_batches_tracked) + 1
+                for block in net.blocks:
+                    block.norm.momentum = bn_update_share(spec.constants, t)
             out = _plain_forward(net, X_in[idx], masks, from_first=pre)
             losses = _sample_losses(spec, out, Y[idx])
             loss = (losses * w[idx]).sum() / (e - s)
@@ -358,6 +388,8 @@ def train_plain(
     net = net.cpu().eval()
     for p in net.parameters():
         p.requires_grad_(True)
+    for block in net.blocks:  # the nominal momentum, as a freshly built network has it
+        block.norm.momentum = spec.constants.bn_momentum
     return FitResult(network=net, best_epoch=best_epoch, history=history)
 
 
@@ -374,8 +406,16 @@ class StackedOptimizer:
     Each network keeps its own step count; ``step(active)`` updates only the active networks.
     """
 
-    def __init__(self, name: str, lr: float, params: list[torch.Tensor], K: int):
+    def __init__(
+        self,
+        name: str,
+        lr: float,
+        params: list[torch.Tensor],
+        K: int,
+        numerics: Numerics | None = None,
+    ):
         self.name, self.lr = name, lr
+        self.numerics = numerics or get_numerics("torch")
         self.steps = np.zeros(K, dtype=np.float64)
         self.mu_product = np.ones(K, dtype=np.float64)
         n_states = {"adadelta": 2, "adam": 2, "nadam": 2, "sgd": 0}[name]
@@ -446,7 +486,7 @@ class StackedOptimizer:
             beta1=0.9,
             beta2=0.999,
             weight_decay=0.0,
-            eps=1e-8,
+            eps=self.numerics.adam_eps,
             maximize=False,
         )
 
@@ -477,7 +517,7 @@ class StackedOptimizer:
         if self.name == "sgd":
             p.add_(g, alpha=-self.lr)
         elif self.name == "adadelta":
-            rho, eps = 0.9, 1e-6
+            rho, eps = self.numerics.adadelta_rho, self.numerics.adadelta_eps
             sq, acc = st
             sq.mul_(rho).addcmul_(g, g, value=1 - rho)
             # reuse two scratch tensors of this shape (no large allocation per step)
@@ -497,13 +537,13 @@ class StackedOptimizer:
             m, v = st
             m.lerp_(g, 0.1)
             v.mul_(0.999).addcmul_(g, g, value=0.001)
-            denom = (v.sqrt() / col(coef["bc2_sqrt"])).add_(1e-8)
+            denom = (v.sqrt() / col(coef["bc2_sqrt"])).add_(self.numerics.adam_eps)
             p.add_(m / denom * col(coef["step_size"]).neg())
         elif self.name == "nadam":
             m, v = st
             m.lerp_(g, 0.1)
             v.mul_(0.999).addcmul_(g, g, value=0.001)
-            denom = v.div(col(coef["bc2"])).sqrt_().add_(1e-8)
+            denom = v.div(col(coef["bc2"])).sqrt_().add_(self.numerics.adam_eps)
             p.add_(g / denom * col(coef["c_grad"]))
             p.add_(m / denom * col(coef["c_avg"]))
         else:  # pragma: no cover - validated by the config
@@ -543,6 +583,8 @@ class _Stack:
             self.Wo = torch.stack([n.output.weight.detach().T for n in nets]).contiguous()
             self.bo = torch.stack([n.output.bias.detach() for n in nets])
         self.nbt = torch.zeros(len(nets), L, dtype=torch.long)  # BatchNorm's num_batches_tracked
+        self.numerics = spec.constants
+        self.bn_eps = spec.constants.bn_eps
         for name in ("W", "b", "gamma", "beta", "rm", "rv"):
             setattr(self, name, [t.to(device) for t in getattr(self, name)])  # fresh stacks
         self.Wo, self.bo = self.Wo.to(device), self.bo.to(device)
@@ -582,6 +624,15 @@ class _Stack:
         self.Wo, self.bo = sel(self.Wo), sel(self.bo)
         self.nbt = self.nbt[keep.cpu()]
 
+    def _update_share(self, like: torch.Tensor) -> float | torch.Tensor:
+        """The new batch statistic's share in this step's moving averages: the momentum, or
+        per network from its own update count when zero-debiased (``nbt`` counts the updates
+        done before this step)."""
+        if not self.numerics.bn_zero_debias:
+            return self.numerics.bn_momentum
+        share = bn_update_share(self.numerics, self.nbt[:, 0].numpy() + 1)
+        return torch.as_tensor(share, dtype=like.dtype, device=like.device).view(-1, 1)
+
     def first(self, x: torch.Tensor) -> torch.Tensor:
         return torch.baddbmm(self.b[0].unsqueeze(1), x, self.W[0])
 
@@ -602,13 +653,15 @@ class _Stack:
                 with torch.no_grad():
                     a = active.view(-1, 1)
                     unbiased = var.squeeze(1) * (cnt.view(-1, 1) / (cnt.view(-1, 1) - 1))
-                    new_rm = self.rm[i] * (1 - _BN_MOMENTUM) + _BN_MOMENTUM * mean.squeeze(1)
-                    new_rv = self.rv[i] * (1 - _BN_MOMENTUM) + _BN_MOMENTUM * unbiased
+                    mom = self._update_share(h)
+                    new_rm = self.rm[i] * (1 - mom) + mom * mean.squeeze(1)
+                    new_rv = self.rv[i] * (1 - mom) + mom * unbiased
                     self.rm[i] = torch.where(a, new_rm, self.rm[i])
                     self.rv[i] = torch.where(a, new_rv, self.rv[i])
-                h = (h - mean) * torch.rsqrt(var + _BN_EPS)
+                h = (h - mean) * torch.rsqrt(var + self.bn_eps)
             else:
-                h = (h - self.rm[i].unsqueeze(1)) * torch.rsqrt(self.rv[i].unsqueeze(1) + _BN_EPS)
+                rv = self.rv[i].unsqueeze(1)
+                h = (h - self.rm[i].unsqueeze(1)) * torch.rsqrt(rv + self.bn_eps)
             h = h * self.gamma[i].unsqueeze(1) + self.beta[i].unsqueeze(1)
             h = _ACT[self.act](h)
             if train and masks[i + 1] is not None:
@@ -715,7 +768,7 @@ def train_batched(
             Hv = st.first(Xv) if has_val else None
     gens = [torch.Generator().manual_seed(derive_seed(d.seed, "train")) for d in folds]
     params = st.params()
-    opt = StackedOptimizer(spec.optimizer, spec.lr, params, K)
+    opt = StackedOptimizer(spec.optimizer, spec.lr, params, K, spec.constants)
     rates = [spec.p_input] + [spec.dropout] * len(spec.hidden)
     widths_k = [dropout_widths(spec, s.n_in) for s in specs_k]
     n_epochs = spec.max_epochs if has_val else int(folds[0].epochs)
@@ -788,11 +841,11 @@ def train_batched(
                 p.grad = None
             per_net.sum().backward()
             opt.step(params, active_np)
+            st.nbt += torch.as_tensor(active_np, dtype=torch.long).unsqueeze(1)
             loss_sum += per_net.detach() * counts[:, t]
         loss_ep = (loss_sum.cpu().numpy() / n_train[alive]).tolist()
         for j, k in enumerate(alive):
             histories[k]["loss"].append(loss_ep[j])
-        st.nbt += torch.as_tensor(counts_np > 0).sum(1, keepdim=True)
         if not has_val:
             continue
         with torch.no_grad():
@@ -855,14 +908,7 @@ def _slot_state(st: _Stack, j: int) -> dict[str, torch.Tensor]:
 
 
 def _unstack(state: dict[str, torch.Tensor], spec: NetSpec, pos: np.ndarray, P: int) -> MLP:
-    net = MLP(
-        spec.n_in,
-        spec.hidden,
-        spec.n_out,
-        activation=spec.activation,
-        dropout=spec.dropout,
-        input_dropout=spec.p_input,
-    )
+    net = build_network(spec)
     post = torch.as_tensor(pos)
     with torch.no_grad():
         for i, block in enumerate(net.blocks):

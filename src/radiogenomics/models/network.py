@@ -30,10 +30,18 @@ def make_activation(name: str) -> nn.Module:
 class Block(nn.Module):
     """Dense -> BatchNorm -> activation -> Dropout."""
 
-    def __init__(self, n_in: int, n_out: int, activation: str, dropout: float):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str,
+        dropout: float,
+        bn_eps: float = 1e-5,
+        bn_momentum: float = 0.1,
+    ):
         super().__init__()
         self.linear = nn.Linear(n_in, n_out)
-        self.norm = nn.BatchNorm1d(n_out)
+        self.norm = nn.BatchNorm1d(n_out, eps=bn_eps, momentum=bn_momentum)
         self.act = make_activation(activation)
         self.dropout = nn.Dropout(dropout)
 
@@ -48,6 +56,8 @@ class MLP(nn.Module):
     """Input dropout, hidden blocks, then a linear output layer (logits).
 
     The classifier applies ``input_dropout`` to its input; the autoencoder uses 0.
+    ``bn_eps`` and ``bn_momentum`` (PyTorch's convention: the new batch's share) set every
+    BatchNorm; the defaults are PyTorch's, Keras' are 1e-3 and 0.01.
     """
 
     def __init__(
@@ -58,6 +68,8 @@ class MLP(nn.Module):
         activation: str = "tanh",
         dropout: float = 0.0,
         input_dropout: float | None = None,
+        bn_eps: float = 1e-5,
+        bn_momentum: float = 0.1,
     ):
         super().__init__()
         if not hidden:
@@ -65,7 +77,8 @@ class MLP(nn.Module):
         self.input_dropout = nn.Dropout(dropout if input_dropout is None else input_dropout)
         sizes = [n_in, *hidden]
         self.blocks = nn.ModuleList(
-            Block(a, b, activation, dropout) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+            Block(a, b, activation, dropout, bn_eps, bn_momentum)
+            for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.output = nn.Linear(sizes[-1], n_out)
 

@@ -33,6 +33,8 @@ def _architecture(net: MLP) -> dict[str, Any]:
         "activation": act,
         "dropout": float(net.blocks[0].dropout.p),
         "input_dropout": float(net.input_dropout.p),
+        "bn_eps": float(net.blocks[0].norm.eps),
+        "bn_momentum": float(net.blocks[0].norm.momentum),
     }
 
 
@@ -44,6 +46,9 @@ def _build(arch: dict[str, Any]) -> MLP:
         activation=arch["activation"],
         dropout=arch["dropout"],
         input_dropout=arch["input_dropout"],
+        # folders saved before these were recorded used PyTorch's BatchNorm defaults
+        bn_eps=arch.get("bn_eps", 1e-5),
+        bn_momentum=arch.get("bn_momentum", 0.1),
     )
 
 

@@ -48,6 +48,7 @@ def classifier_spec(config: NetworkConfig, n_in: int, n_classes: int) -> NetSpec
         max_epochs=config.max_epochs,
         patience=config.patience,
         frozen_layers=config.ae_layers if config.frozen else 0,
+        numerics=config.numerics,
     )
 
 
@@ -66,6 +67,7 @@ def autoencoder_spec(config: AutoencoderConfig, n_in: int) -> NetSpec:
         batch_size=config.batch_size,
         max_epochs=config.max_epochs,
         patience=config.patience,
+        numerics=config.numerics,
     )
 
 
