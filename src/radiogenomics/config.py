@@ -118,6 +118,7 @@ AeLayers = library_type(NetworkConfig, "ae_layers")
 NetBatchSize = library_type(NetworkConfig, "batch_size")
 NetMaxEpochs = library_type(NetworkConfig, "max_epochs")
 NetPatience = library_type(NetworkConfig, "patience")
+Numerics = library_type(NetworkConfig, "numerics")
 AeBatchSize = library_type(AutoencoderNetwork, "batch_size")
 AeMaxEpochs = library_type(AutoencoderNetwork, "max_epochs")
 AePatience = library_type(AutoencoderNetwork, "patience")
@@ -225,6 +226,19 @@ class NetworkGrid(Section):
     frozen: list[bool] = _grid([True])
 
 
+class AutoencoderGrid(Section):
+    """Other autoencoder configurations to search (the paper chose the best autoencoder of a
+    search by CV R^2): each axis lists values of one field; [] keeps the section's value."""
+
+    hidden: list[Hidden] = Field(default_factory=list)
+    activation: list[Activation] = Field(default_factory=list)
+    optimizer: list[Optimizer] = Field(default_factory=list)
+    dropout: list[Dropout] = Field(default_factory=list)
+
+    def axes(self) -> dict[str, list]:
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
 class AutoencoderConfig(Section):
     """Stage ``autoencoder``; the network's fields are validated as
     :class:`radiogenomics.models.AutoencoderConfig` validates them."""
@@ -237,11 +251,15 @@ class AutoencoderConfig(Section):
     batch_size: AeBatchSize = 50
     max_epochs: AeMaxEpochs = 500
     patience: AePatience = 50
+    numerics: Numerics = Field(
+        "torch", description="'keras': Glorot init, Keras' BatchNorm and optimiser constants"
+    )
     folds: int = Field(10, ge=2)
     train_on: Literal["unlabelled", "all"] = "unlabelled"
+    grid: AutoencoderGrid = Field(default_factory=AutoencoderGrid)
 
     def network(self) -> AutoencoderNetwork:
-        """The library's autoencoder configuration."""
+        """The library's autoencoder configuration (the base of the grid)."""
         return AutoencoderNetwork(
             hidden=self.hidden,
             activation=self.activation,
@@ -250,6 +268,7 @@ class AutoencoderConfig(Section):
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             patience=self.patience,
+            numerics=self.numerics,
         )
 
 
@@ -261,6 +280,11 @@ class ClassifiersConfig(Section):
     batch_size: NetBatchSize = 10
     max_epochs: NetMaxEpochs = 500
     patience: NetPatience = 200
+    numerics: Numerics = Field(
+        "torch",
+        description="'keras' reproduces the paper's Keras numerics (Glorot-uniform init, "
+        "BatchNorm momentum 0.99 / eps 1e-3, Adadelta rho 0.95); see docs/models.md",
+    )
     grid: NetworkGrid = Field(default_factory=NetworkGrid)
 
 
@@ -277,7 +301,14 @@ BaselineModels = Annotated[list[str], AfterValidator(_known_baselines)]
 
 
 class BaselinesConfig(Section):
+    """Stage ``baselines``: multi-class tasks are compared one-vs-rest (micro-AUC)."""
+
     enabled: bool = True
+    grids: dict[str, dict[str, list[Any]]] = Field(
+        default_factory=dict,
+        description="hyperparameter grid per model, e.g. {logreg_l2 = {C = [0.01, 1]}}; a model "
+        "not named keeps the default grid (radiogenomics.models.baselines.DEFAULT_GRIDS)",
+    )
     models: BaselineModels = [
         "logreg_l1",
         "logreg_l2",
@@ -287,6 +318,19 @@ class BaselinesConfig(Section):
         "xgboost",
     ]
     folds: int | None = Field(None, ge=2, description="None: classifiers.folds")
+
+    @model_validator(mode="after")
+    def _grids_of_models_run(self) -> BaselinesConfig:
+        stray = [m for m in self.grids if m not in self.models]
+        if stray:
+            raise SettingError(
+                "baselines.grids",
+                f"grids given for models not run: {stray} (models: {self.models})",
+            )
+        empty = [f"{m}.{k}" for m, g in self.grids.items() for k, v in g.items() if not v]
+        if empty:
+            raise SettingError("baselines.grids", f"empty value lists: {empty}")
+        return self
 
 
 class BootstrapConfig(Section):
@@ -338,6 +382,11 @@ class MaskingConfig(Section):
 class SaliencyConfig(Section):
     enabled: bool = True
     method: Literal["absolute", "signed", "integrated_gradients"] = "absolute"
+    target: Literal["logit", "log_odds"] = Field(
+        "logit",
+        description="what is differentiated for a multi-class task: the class logit (the "
+        "paper's keras-vis) or the class log-odds; binary tasks give the same either way",
+    )
 
 
 class EnrichmentConfig(Section, GseaSettings):

@@ -61,6 +61,8 @@ VOCABULARY = {
     "masking.collections": [["more"]],
     "enrichment.collections": [["more"]],
     "radiogenomic_traits.collections": [["more"]],
+    "baselines.grids": [{"logreg_l2": {"C": [0.1]}}],
+    "masking.driver_groups": [{"ecm": ["SYN_EMT"]}],
 }
 # Valid only together with another change (readout 'out_of_fold' needs it): covered end to end
 # by test_pipeline_checks.py instead.

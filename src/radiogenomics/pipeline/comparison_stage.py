@@ -26,6 +26,21 @@ def binary_traits(sd: StudyData) -> pd.DataFrame:
     return pd.DataFrame(cols, index=sd.targets.index)
 
 
+def compared_traits(sd: StudyData) -> pd.DataFrame:
+    """Patients x tasks the baselines and the bootstrap compare: binary tasks as 0/1 floats,
+    multi-class tasks (subtypes) as their labels, compared one-vs-rest by micro-AUC; NaN =
+    missing."""
+    cols = {}
+    for task in sd.task_names:
+        y = sd.targets[task]
+        pos = sd.positive(task)
+        if pos is None:
+            cols[task] = y.astype(object).where(y.notna())
+        else:
+            cols[task] = (y.astype(str) == pos).astype(float).where(y.notna())
+    return pd.DataFrame(cols, index=sd.targets.index)
+
+
 def _shared_folds(ctx, sd: StudyData, traits: pd.DataFrame) -> dict | None:
     """The classifiers' validation folds as positions into the baselines' trait rows."""
     from radiogenomics.evaluation.baselines_cv import prepare_cohort
@@ -58,9 +73,7 @@ def run_baselines_stage(ctx) -> dict:
 
     b = ctx.cfg.baselines
     sd = study_data(ctx)
-    traits = binary_traits(sd)
-    if traits.empty:
-        raise StageSkipped("the baselines compare binary tasks and this study has none")
+    traits = compared_traits(sd)
     folds = _shared_folds(ctx, sd, traits)
     if folds is None:
         ctx.log.info(
@@ -75,6 +88,7 @@ def run_baselines_stage(ctx) -> dict:
         seed=ctx.seed("folds"),
         executor=ctx.executor,
         out_dir=ctx.dir / "tables",
+        grids=b.grids,
         folds=folds,
         adjust_folds=True,  # the policy of every stage: K lowered to the smallest class
     )
@@ -118,9 +132,7 @@ def run_bootstrap_stage(ctx) -> dict:
 
     bs = ctx.cfg.bootstrap
     sd = study_data(ctx)
-    traits = binary_traits(sd)
-    if traits.empty:
-        raise StageSkipped("the bootstrap compares binary tasks and this study has none")
+    traits = compared_traits(sd)
     chosen_b = json.loads((_find(ctx, "baselines", "chosen_params.json")).read_text())
     chosen_nn = ctx.read("classifiers", "chosen", index="task")
     models = list(bs.models or ctx.cfg.baselines.models)
@@ -144,7 +156,7 @@ def run_bootstrap_stage(ctx) -> dict:
         autoencoder=ae if needs_ae else None,
         adjust_folds=True,  # the policy of every stage: K lowered to the smallest class
         device=ctx.cfg.device,
-        network_gpus=ctx.cfg.executor.network_gpus(ctx.cfg.device),
+        network_gpus=ctx.network_gpus(),
     )
     fig_dir = ctx.dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)

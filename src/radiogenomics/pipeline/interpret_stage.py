@@ -241,6 +241,7 @@ def run_saliency(ctx) -> dict:
                 # signed attributions keep their values: GSEA then weighs genes by how hard they
                 # push the trait (min-max would give the most negative genes weight 0)
                 scale="minmax" if method == "absolute" else None,
+                output=ctx.cfg.saliency.target,
                 device=ctx.cfg.device,
             )
             parts = {None: sal} if isinstance(sal, pd.DataFrame) else dict(sal)

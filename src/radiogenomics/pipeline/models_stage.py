@@ -39,8 +39,11 @@ def load_autoencoder(ctx):
 
 
 def run_autoencoder(ctx) -> dict:
-    from radiogenomics.evaluation.nn_autoencoder import train_autoencoder, unlabelled_patients
-    from radiogenomics.models.config import AutoencoderConfig
+    from radiogenomics.evaluation.nn_autoencoder import (
+        search_autoencoders,
+        train_autoencoder,
+        unlabelled_patients,
+    )
 
     a = ctx.cfg.autoencoder
     sd = study_data(ctx)
@@ -52,24 +55,32 @@ def run_autoencoder(ctx) -> dict:
             f"only {len(X_ae)} patients to train the autoencoder on "
             f"(autoencoder.train_on = {a.train_on!r}); at least {max(2 * a.folds, 10)} needed"
         )
-    config = AutoencoderConfig(
-        hidden=tuple(a.hidden),
-        activation=a.activation,
-        optimizer=a.optimizer,
-        dropout=a.dropout,
-        batch_size=a.batch_size,
-        max_epochs=a.max_epochs,
-        patience=a.patience,
-    )
+    config = a.network()
     ctx.log.info("autoencoder: %d patients, %d genes, %d folds", len(X_ae), X.shape[1], a.folds)
-    res = train_autoencoder(
-        X_ae,
-        config,
-        n_splits=a.folds,
-        seed=ctx.seed("autoencoder"),
-        X_eval=X.loc[labelled] if len(labelled) else None,
-        device=ctx.cfg.device,
-    )
+    X_eval = X.loc[labelled] if len(labelled) else None
+    if a.grid.axes():  # the paper's search: the best CV R^2 of several configurations
+        search = search_autoencoders(
+            X_ae,
+            a.grid.axes(),
+            base=config,
+            n_splits=a.folds,
+            seed=ctx.seed("autoencoder"),
+            X_eval=X_eval,
+            executor=ctx.executor,
+            device=ctx.cfg.device,
+            network_gpus=ctx.network_gpus(),
+        )
+        ctx.table(search.table, "autoencoder_grid")
+        res = search.best
+    else:
+        res = train_autoencoder(
+            X_ae,
+            config,
+            n_splits=a.folds,
+            seed=ctx.seed("autoencoder"),
+            X_eval=X_eval,
+            device=ctx.cfg.device,
+        )
     res.model.save(ctx.models_dir / AE_DIR)
     ctx.table(res.fold_metrics, "autoencoder_folds")
     summary = {**res.summary(), "n_patients": len(X_ae), "n_genes": int(X.shape[1])}
@@ -141,6 +152,7 @@ def network_configs(ctx, autoencoder) -> list:
             patience=c.patience,
             ae_layers=ael,
             frozen=bool(frozen) if ael else False,
+            numerics=c.numerics,
         )
         key = cfg.model_dump_json()
         if key not in seen:
@@ -211,7 +223,7 @@ def run_classifiers(ctx) -> dict:
                 seed=seed,
                 autoencoder=ae,
                 executor=ctx.executor,
-                network_gpus=ctx.cfg.executor.network_gpus(ctx.cfg.device),
+                network_gpus=ctx.network_gpus(),
                 **common,
             )
             grid, best = gs.table, gs.best
@@ -292,6 +304,9 @@ def run_classifiers(ctx) -> dict:
             "ap_mean": s["mean_ap"],
             "pooled_auc": s["pooled_auc"],
             "pooled_ap": s["pooled_ap"],
+            # the paper's Table 1 also gave the retrained model's AUC on its training patients
+            "retrained_auc": model.info.get("train_auc"),
+            "retrained_ap": model.info.get("train_ap"),
             "median_best_epoch": s["median_best_epoch"],
             "network": best.config.model_dump_json(),
         }
