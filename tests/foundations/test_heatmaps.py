@@ -12,11 +12,11 @@ from matplotlib.figure import Figure
 from scipy.cluster.hierarchy import leaves_list, linkage
 
 from radiogenomics.errors import InputError
+from radiogenomics.utils.figures import save_figure
 from radiogenomics.utils.heatmaps import (
     cluster_order,
     clustered_heatmap,
     heatmap_matrix,
-    save_heatmap,
 )
 
 
@@ -63,7 +63,7 @@ def test_groups_nan_and_no_clustering(tmp_path):
     assert res.col_order == list(m.columns) and res.col_linkage is None
     legend = res.figure.legends[0]
     assert {t.get_text() for t in legend.get_texts()} == {"h.all", "c5.bp"}
-    paths = save_heatmap(res.figure, tmp_path / "heat")
+    paths = save_figure(res.figure, tmp_path / "heat")
     assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.stat().st_size for p in paths)
     one = clustered_heatmap(m.iloc[:1])
     assert one.row_linkage is None and one.row_order == [m.index[0]]

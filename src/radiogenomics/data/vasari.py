@@ -127,18 +127,25 @@ class VasariReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def changes(self) -> list[str]:
+        """What reading changed: rows dropped, 'None' and unlisted labels mapped (one line each)."""
+        out = []
+        if self.rows_not_pre_op:
+            out.append(f"rows dropped as not pre-operative: {self.rows_not_pre_op}")
+        for trait, n in self.none_as_low.items():
+            out.append(f"{trait}: {n} 'None' read as <1/3")
+        for trait, labels in self.unlisted_labels.items():
+            cls = "non-focal" if trait == "focal" else "infiltrative"
+            shown_labels = ", ".join(f"{k!r} x{n}" for k, n in labels.items())
+            out.append(f"{trait}: unlisted labels read as {cls}: {shown_labels}")
+        return out
+
     def __str__(self) -> str:
         lines = [f"VASARI traits loaded from {self.source}", f"  rows: {self.rows_in}"]
         if self.scan_types:
             kinds = ", ".join(f"{k or '(empty)'} {n}" for k, n in self.scan_types.items())
             lines.append(f"  scan types: {kinds}")
-            lines.append(f"  rows dropped as not pre-operative: {self.rows_not_pre_op}")
-        for trait, n in self.none_as_low.items():
-            lines.append(f"  {trait}: {n} 'None' read as <1/3")
-        for trait, labels in self.unlisted_labels.items():
-            cls = "non-focal" if trait == "focal" else "infiltrative"
-            shown_labels = ", ".join(f"{k!r} x{n}" for k, n in labels.items())
-            lines.append(f"  {trait}: unlisted labels read as {cls}: {shown_labels}")
+        lines += [f"  {line}" for line in self.changes()]
         lines.append(
             "  missing per trait: " + ", ".join(f"{t} {n}" for t, n in self.missing.items())
         )

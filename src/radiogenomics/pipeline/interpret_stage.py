@@ -202,7 +202,8 @@ def _heatmap(ctx, df: pd.DataFrame, n: int, metric: str, name: str, title: str) 
     """Rows: the union of each task's top ``n`` sets; columns: task (and class); both ordered by
     hierarchical clustering with dendrograms, rows labelled by set and coloured by collection
     (the paper clustered its masking heatmaps)."""
-    from radiogenomics.utils.heatmaps import clustered_heatmap, heatmap_matrix, save_heatmap
+    from radiogenomics.utils.figures import save_figure
+    from radiogenomics.utils.heatmaps import clustered_heatmap, heatmap_matrix
 
     df = df.assign(
         column=np.where(
@@ -213,7 +214,7 @@ def _heatmap(ctx, df: pd.DataFrame, n: int, metric: str, name: str, title: str) 
     if mat.empty:
         return
     hm = clustered_heatmap(mat, row_groups=groups, title=title, value_label=metric.upper())
-    save_heatmap(hm.figure, ctx.dir / "figures" / name)
+    save_figure(hm.figure, ctx.dir / "figures" / name)
     order = pd.DataFrame({"row": range(1, len(hm.row_order) + 1), "set": hm.row_order})
     ctx.table(order, f"{name}_order")
 

@@ -136,7 +136,7 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
             )
         src = files["data.vasari"]
         table, vasari_report = read_vasari(src, pre_op_only=d.pre_op_only, report=True)
-        notes.extend(_vasari_notes(vasari_report))
+        notes.extend(f"VASARI: {line}" for line in vasari_report.changes())
         wanted = list(d.traits) or list(TRAITS)
         unknown = [t for t in wanted if t not in table.columns]
         if unknown:
@@ -236,15 +236,6 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
     if d.subtype_signatures is not None:
         sig = read_subtype_signatures(files["data.subtype_signatures"])
         collections[sig.collection] = sig
-    set_rows = []
-    cov_rows = []
-    for cname, gs in collections.items():
-        for sname, genes in gs.items():
-            set_rows += [(cname, sname, g) for g in genes]
-        cov = gs.coverage(universe).reset_index()
-        cov.insert(0, "collection", cname)
-        cov_rows.append(cov)
-
     return LoadedStudy(expr, rep, targets, tasks, clinical, collections, notes, vasari_report)
 
 
@@ -285,20 +276,6 @@ def run_load(ctx) -> dict:
     summary = ld.summary(d.task)
     ctx.table(summary, "cohort_summary")
     return {r["item"]: r["value"] for r in summary.to_dict("records")}
-
-
-def _vasari_notes(rep) -> list[str]:
-    """What reading the VASARI table changed, for the report (METHOD.md's label mapping)."""
-    out = []
-    if rep.rows_not_pre_op:
-        out.append(f"VASARI: {rep.rows_not_pre_op} rows dropped as not pre-operative (scan.type)")
-    for trait, n in rep.none_as_low.items():
-        out.append(f"VASARI: {trait}: {n} 'None' read as <1/3")
-    for trait, labels in rep.unlisted_labels.items():
-        cls = "non-focal" if trait == "focal" else "infiltrative"
-        shown = ", ".join(f"{k!r} x{n}" for k, n in labels.items())
-        out.append(f"VASARI: {trait}: labels outside the VASARI wording read as {cls}: {shown}")
-    return out
 
 
 def _check_variable_genes(expr: pd.DataFrame, path: Path) -> None:

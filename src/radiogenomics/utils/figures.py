@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from radiogenomics.utils.io import atomic_write
 
 
-def save_figure(fig: plt.Figure, path_stem: str | os.PathLike, dpi: int = 150) -> list[Path]:
-    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` and close it."""
+def save_figure(fig: Figure, path_stem: str | os.PathLike, dpi: int = 150) -> list[Path]:
+    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` (atomically) and close it (a figure
+    made without pyplot, e.g. a clustered heatmap, has nothing to close)."""
     stem = Path(path_stem)
     out = []
     for ext in ("png", "svg"):
@@ -24,5 +25,8 @@ def save_figure(fig: plt.Figure, path_stem: str | os.PathLike, dpi: int = 150) -
             lambda p, ext=ext: fig.savefig(p, format=ext, dpi=dpi, bbox_inches="tight"),
         )
         out.append(target)
-    plt.close(fig)
+    if getattr(fig.canvas, "manager", None) is not None:  # made by pyplot: release it
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return out

@@ -10,10 +10,8 @@ matrix for columns.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +20,6 @@ from matplotlib.patches import Patch
 from scipy.cluster.hierarchy import dendrogram, leaves_list, linkage
 
 from radiogenomics.errors import InputError
-from radiogenomics.utils.io import atomic_write
 
 METHODS = ("complete", "average", "single", "ward", "weighted", "centroid", "median")
 # Qualitative colours for the row groups (colour-blind friendly, Okabe-Ito order).
@@ -223,20 +220,6 @@ def _dendrogram(ax, z: np.ndarray, n: int, vertical: bool) -> None:
     else:
         ax.set_xlim(-0.5, n - 0.5)
     ax.set_axis_off()
-
-
-def save_heatmap(fig: Figure, path_stem: str | os.PathLike, dpi: int = 150) -> list[Path]:
-    """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` (atomically); no pyplot involved."""
-    stem = Path(path_stem)
-    out = []
-    for ext in ("png", "svg"):
-        target = stem.with_suffix(f".{ext}")
-        atomic_write(
-            target,
-            lambda p, ext=ext: fig.savefig(p, format=ext, dpi=dpi, bbox_inches="tight"),
-        )
-        out.append(target)
-    return out
 
 
 def heatmap_matrix(
