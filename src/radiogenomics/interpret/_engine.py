@@ -24,7 +24,7 @@ DEFAULT_MEMORY_BUDGET_MB = 1024
 # single-gene rows sit at positions fixed modulo this (see MaskingEngine.pair_logits); 48 is a
 # multiple of the GEMM row tiles in use (1, 2, 3, 4, 6, 8, 12, 16, 24)
 ROW_ALIGN = 48
-PAIR_ROWS = 4096  # at most this many single-gene rows per chunk, every chunk the same height
+PAIR_ROWS = 2048  # at most this many single-gene rows per chunk, every chunk the same height
 
 
 @contextmanager

@@ -130,15 +130,16 @@ def _float64_logits(engine: MaskingEngine, cols: torch.Tensor, vals: torch.Tenso
     return h.cpu().numpy()
 
 
-def rounding_noise(engine: MaskingEngine, cols: np.ndarray, vals: np.ndarray) -> float:
-    """Largest |exact float32 logits - float64 logits| over sample rows (0 for float64 nets)."""
-    if engine.WT.dtype == torch.float64:
+def rounding_noise(
+    engine: MaskingEngine, cols: np.ndarray, vals: np.ndarray, low: np.ndarray
+) -> float:
+    """Largest |exact logits ``low`` - float64 logits| over sample rows (0 for float64 nets)."""
+    if engine.WT.dtype == torch.float64 or len(cols) == 0:
         return 0.0
-    low = engine.pair_logits(cols, vals).astype(np.float64)
     dev = engine.WT.device
     c = torch.as_tensor(cols, device=dev)
     v = torch.as_tensor(vals, device=dev, dtype=engine.WT.dtype)
-    return float(np.abs(low - _float64_logits(engine, c, v)).max(initial=0.0))
+    return float(np.abs(low.astype(np.float64) - _float64_logits(engine, c, v)).max())
 
 
 def _class_scores(logits: np.ndarray, binary: bool) -> np.ndarray:
@@ -214,7 +215,7 @@ def interpolated_single_gene_logits(
 
     if len(pairs.col) == 0:
         return np.empty((len(genes), n_pat, 0), dtype=np.float32), stats
-    n_out = engine.pair_logits(pairs.col[:1], pairs.val[:1]).shape[1]
+    n_out = engine.pair_logits(pairs.col[:1], pairs.val[:1]).shape[1]  # one chunk, once
     logits = np.zeros((len(pairs.col), n_out), dtype=np.float32)
     exact = np.zeros(len(pairs.col), dtype=bool)
     bound = np.zeros(len(pairs.col))
@@ -225,17 +226,6 @@ def interpolated_single_gene_logits(
         candidates = candidates[:0]
     elif len(candidates) == 0:
         stats.reason = f"no gene has more than {LEVELS[1]} distinct values"
-
-    noise = 0.0
-    if len(candidates):
-        sample = candidates[np.linspace(0, len(candidates) - 1, NOISE_GENES).astype(int)]
-        sample = np.unique(sample)
-        pick = [pairs.start[sample], pairs.start[sample] + pairs.count[sample] - 1]
-        pick += [pairs.start[sample] + pairs.count[sample] // k for k in (3, 2)]
-        pick = np.concatenate(pick)
-        stats.rows += len(pick)
-        noise = rounding_noise(engine, pairs.col[pick], pairs.val[pick])
-    stats.noise = noise
 
     lo = pairs.val[pairs.start].astype(np.float64)
     hi = pairs.val[pairs.start + pairs.count - 1].astype(np.float64)
@@ -253,13 +243,23 @@ def interpolated_single_gene_logits(
         """Values mapped to [-1, 1] (nodes ascend: lobatto() reversed, the same weights)."""
         return (2.0 * z.astype(np.float64) - (lo[g] + hi[g])[:, None]) / (hi[g] - lo[g])[:, None]
 
-    # level 0: the first grid; later levels add the odd nodes of the next grid and check
+    # level 0: the first grid, with the rows of the rounding-noise check in the same call;
+    # later levels add the odd nodes of the next grid and check the coarser interpolant
     n = LEVELS[0]
     active = candidates
     z_nodes = node_values(active, n, np.arange(n))
-    f_nodes = run(np.repeat(pairs.col[pairs.start[active]], n), z_nodes.reshape(-1)).reshape(
-        len(active), n, n_out
+    pick = np.zeros(0, dtype=np.int64)
+    if len(active):
+        sample = np.unique(active[np.linspace(0, len(active) - 1, NOISE_GENES).astype(int)])
+        first, count = pairs.start[sample], pairs.count[sample]
+        pick = np.concatenate([first, first + count - 1, first + count // 3, first + count // 2])
+    level0 = run(
+        np.concatenate([np.repeat(pairs.col[pairs.start[active]], n), pairs.col[pick]]),
+        np.concatenate([z_nodes.reshape(-1), pairs.val[pick]]),
     )
+    f_nodes = level0[: len(active) * n].reshape(len(active), n, n_out)
+    noise = rounding_noise(engine, pairs.col[pick], pairs.val[pick], level0[len(active) * n :])
+    stats.noise = noise
     passed_any = []
     for level in range(1, len(LEVELS)):
         if len(active) == 0:
