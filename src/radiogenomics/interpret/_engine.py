@@ -24,7 +24,7 @@ DEFAULT_MEMORY_BUDGET_MB = 1024
 # single-gene rows sit at positions fixed modulo this (see MaskingEngine.pair_logits); 48 is a
 # multiple of the GEMM row tiles in use (1, 2, 3, 4, 6, 8, 12, 16, 24)
 ROW_ALIGN = 48
-PAIR_ROWS = 2048  # at most this many single-gene rows per chunk, every chunk the same height
+PAIR_ROWS = 8192  # slotted single-gene chunks: at most this many rows, every chunk one height
 
 
 @contextmanager
@@ -212,31 +212,34 @@ class MaskingEngine:
         Row ``i`` keeps gene ``cols[i]`` at value ``vals[i]``; its first layer is
         ``b + vals[i] * W[:, cols[i]]``. Returns float32 (rows, n_outputs).
 
-        Same pair, same bits, in any call: BLAS picks its kernels by matrix shape, and a kernel
-        may sum a row differently by the row's position within its tile, so a row's last bits
-        can depend on its chunk's height and on its place in it. Here every chunk has the same
-        height, ``pair_rows`` (a multiple of ``ROW_ALIGN``, the last one padded with all-masked
-        rows), and row ``i`` is placed at a position congruent to ``slots[i]`` modulo
-        ``ROW_ALIGN`` (default: consecutive). Callers give a pair a slot that depends on the
-        pair alone, so its logits are the same whichever other rows are computed with it; the
-        interpolated path relies on that when it re-evaluates near-ties exactly.
+        Without ``slots`` the rows run consecutively in chunks of ``rows``. With ``slots``,
+        the same pair gets the same bits in any call: BLAS picks its kernels by matrix shape,
+        and a kernel may sum a row differently by the row's position within its tile, so a
+        row's last bits can depend on its chunk's height and on its place in it. Here every
+        chunk then has the same height, ``pair_rows`` (a multiple of ``ROW_ALIGN``, the last
+        chunk padded with all-masked rows), and row ``i`` sits at a position congruent to
+        ``slots[i]`` modulo ``ROW_ALIGN``. Callers give a pair a slot that depends on the pair
+        alone (``pair_slots``), so its logits do not depend on which other rows are computed
+        with it; the interpolated path relies on that when it re-evaluates near-ties exactly.
         """
         n_rows = len(cols)
         if slots is None:
-            position = np.arange(n_rows)
+            step = self.rows
+            source = np.arange(n_rows)
+            total = n_rows
         else:
+            step = self.pair_rows
             order = np.argsort(slots, kind="stable")
             sorted_slots = slots[order]
             first = np.searchsorted(sorted_slots, sorted_slots, side="left")
             position = np.empty(n_rows, dtype=np.int64)
             position[order] = (np.arange(n_rows) - first) * ROW_ALIGN + sorted_slots
-        step = self.pair_rows
-        total = -(-(int(position.max(initial=-1)) + 1) // step) * step
-        source = np.full(total, -1, dtype=np.int64)
-        source[position] = np.arange(n_rows)
+            total = -(-(int(position.max(initial=-1)) + 1) // step) * step
+            source = np.full(total, -1, dtype=np.int64)
+            source[position] = np.arange(n_rows)
         dev = self.WT.device
         col_all = np.append(np.asarray(cols, dtype=np.int64), self.n_genes)  # -1: the zero row
-        val_all = np.append(np.asarray(vals, dtype=np.float64), 0.0)
+        val_all = np.append(np.asarray(vals), 0).astype(np.float64)
         out = None
         with torch.inference_mode():
             for start in range(0, total, step):
@@ -244,7 +247,7 @@ class MaskingEngine:
                 live = src >= 0
                 if not live.any():
                     continue
-                h = self.first_buffer(step)
+                h = self.first_buffer(len(src))
                 torch.index_select(self.WT, 0, torch.as_tensor(col_all[src], device=dev), out=h)
                 v = torch.as_tensor(val_all[src], device=dev, dtype=self.WT.dtype)
                 h.mul_(v[:, None]).add_(self.b0)
