@@ -66,13 +66,33 @@ class InterpolationStats:
     max_bound: float = 0.0  # largest error bound used for an interpolated gene
     reason: str = ""  # why nothing was interpolated, if so
 
-    def note(self) -> str:
+    @classmethod
+    def pooled(cls, parts: list[InterpolationStats]) -> InterpolationStats:
+        """One summary for several models (out of fold: one per fold model)."""
+        out = cls(interpolated={})
+        for p in parts:
+            out.genes += p.genes
+            for n, g in (p.interpolated or {}).items():
+                out.interpolated[n] = out.interpolated.get(n, 0) + g
+            out.exact_genes += p.exact_genes
+            out.rows += p.rows
+            out.exact_rows += p.exact_rows
+            out.near_ties += p.near_ties
+            out.noise = max(out.noise, p.noise)
+            out.max_bound = max(out.max_bound, p.max_bound)
+        reasons = {p.reason for p in parts}
+        if len(reasons) == 1:
+            out.reason = reasons.pop()
+        return out
+
+    def note(self, n_models: int = 1) -> str:
+        models = f" over {n_models} models" if n_models > 1 else ""
         if self.reason:
-            return f"single genes: computed exactly ({self.reason})"
+            return f"single genes: computed exactly ({self.reason}){models}"
         levels = ", ".join(f"{g} with {n} nodes" for n, g in sorted(self.interpolated.items()))
         n_interp = sum(self.interpolated.values())
         return (
-            f"single genes: {n_interp} of {self.genes} interpolated ({levels}), "
+            f"single genes{models}: {n_interp} of {self.genes} interpolated ({levels}), "
             f"{self.exact_genes} exact; {self.near_ties} near-tie values re-evaluated exactly; "
             f"{self.rows} network rows instead of {self.exact_rows} "
             f"(max logit error bound {self.max_bound:.1e}, float32 noise {self.noise:.1e})"

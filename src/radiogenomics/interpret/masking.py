@@ -28,7 +28,10 @@ from radiogenomics.interpret._engine import (
     first_layer,
     on_device,
 )
-from radiogenomics.interpret._interpolated import interpolated_single_gene_logits
+from radiogenomics.interpret._interpolated import (
+    InterpolationStats,
+    interpolated_single_gene_logits,
+)
 from radiogenomics.interpret._model import ModelView, align_labels, model_view
 from radiogenomics.interpret.metrics import auc_ap_columns, empirical_p
 from radiogenomics.utils.device import default_device
@@ -258,12 +261,13 @@ def _unit_logits(
     """Logits (units, pooled patients, outputs) of every unit, each patient by its scorer.
 
     Single genes go through the interpolated path with ``single_gene_method="auto"`` (its
-    summary appended to ``notes``, one line per scorer), else through the exact closed form.
+    summary, pooled over the scorers, appended to ``notes``), else through the exact closed form.
     """
     n_out = scorers[0].view.n_outputs
     out = np.empty((len(units), n_patients, n_out), dtype=np.float32)
     if not units:
         return out
+    interpolation: list[InterpolationStats] = []
     total = len(units) * len(scorers)
     with progress_bar(desc, total=total, quiet=quiet) as advance:
         for sc in scorers:
@@ -276,8 +280,7 @@ def _unit_logits(
                         sc.engine, sc.Z, cols[have], sc.view.binary
                     )
                     out[np.ix_(have, sc.rows)] = logits
-                    if notes is not None:
-                        notes.append(stats.note())
+                    interpolation.append(stats)
                 elif len(have):
                     logits = sc.engine.single_gene_logits(sc.Z, cols[have])
                     out[np.ix_(have, sc.rows)] = logits
@@ -293,6 +296,8 @@ def _unit_logits(
             if len(lacking):
                 out[np.ix_(lacking, sc.rows)] = sc.baseline()
             advance(len(lacking))
+    if interpolation and notes is not None:
+        notes.append(InterpolationStats.pooled(interpolation).note(len(interpolation)))
     return out
 
 
