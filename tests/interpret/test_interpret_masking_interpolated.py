@@ -24,11 +24,11 @@ from radiogenomics.interpret._engine import MaskingEngine, unique_pairs
 from radiogenomics.interpret._interpolated import (
     LEVELS,
     barycentric,
+    class_scores,
     interpolated_single_gene_logits,
     lobatto,
     near_ties,
 )
-from radiogenomics.interpret.masking import _class_scores
 from radiogenomics.interpret.metrics import auc_ap_columns
 from radiogenomics.models.network import MLP
 
@@ -217,8 +217,8 @@ def test_paper_scale_network_sample_of_genes():
     approx, stats = interpolated_single_gene_logits(engine, Z, genes, binary=True)
     labels = rng.random(175) < 0.4
     for a, b in zip(
-        auc_ap_columns(_class_scores(exact, True)[:, :, 0].T, labels),
-        auc_ap_columns(_class_scores(approx, True)[:, :, 0].T, labels),
+        auc_ap_columns(class_scores(exact, True)[:, :, 0].T, labels),
+        auc_ap_columns(class_scores(approx, True)[:, :, 0].T, labels),
         strict=True,
     ):
         np.testing.assert_array_equal(a, b)

@@ -162,11 +162,16 @@ def rounding_noise(
     return float(np.abs(low.astype(np.float64) - _float64_logits(engine, c, v)).max())
 
 
-def _class_scores(logits: np.ndarray, binary: bool) -> np.ndarray:
-    """The masking table's ranking scores (as masking._class_scores), rows x scored classes."""
+def class_scores(logits: np.ndarray, binary: bool) -> np.ndarray:
+    """Ranking score of each scored class: the log-probability (a monotone map of it).
+
+    Ranking by log-probability computed in float64 gives the same AUC/AP as exact
+    probabilities, without the ties a float32 sigmoid/softmax creates when it saturates.
+    The masking table and the near-tie check both score with this function.
+    """
     x = logits.astype(np.float64)
     if binary:
-        return x[:, :1]
+        return x[..., :1]
     x = x - x.max(axis=-1, keepdims=True)
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
@@ -235,9 +240,8 @@ def interpolated_single_gene_logits(
 
     if len(pairs.col) == 0:
         return np.empty((len(genes), n_pat, 0), dtype=np.float32), stats
-    n_out = engine.pair_logits(pairs.col[:1], pairs.val[:1]).shape[1]  # one chunk, once
+    n_out = engine.pair_logits(pairs.col[:1], pairs.val[:1]).shape[1]  # one row
     logits = np.zeros((len(pairs.col), n_out), dtype=np.float32)
-    exact = np.zeros(len(pairs.col), dtype=bool)
     bound = np.zeros(len(pairs.col))
 
     candidates = np.flatnonzero(pairs.count > LEVELS[1])  # fewer values: exact is as cheap
@@ -338,11 +342,10 @@ def interpolated_single_gene_logits(
     plain = np.flatnonzero(~interpolated[pairs.gene])
     stats.exact_genes = int((~interpolated).sum())
     logits[plain] = run(pairs.col[plain], pairs.val[plain], slots[plain])
-    exact[plain] = True
     rows = np.flatnonzero(interpolated[pairs.gene])
-    score_bound = bound[rows] * (1.0 if binary else 2.0)
-    scores = _class_scores(logits[rows], binary)
-    flagged = rows[near_ties(scores, pairs.gene[rows], score_bound) & ~exact[rows]]
+    score_bound = bound[rows] * (1.0 if binary else 2.0)  # log-softmax: twice a logit's error
+    scores = class_scores(logits[rows], binary)
+    flagged = rows[near_ties(scores, pairs.gene[rows], score_bound)]
     stats.near_ties = len(flagged)
     logits[flagged] = run(pairs.col[flagged], pairs.val[flagged], slots[flagged])
     out = logits[row_of]  # patients x genes x outputs

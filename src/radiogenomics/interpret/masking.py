@@ -30,6 +30,7 @@ from radiogenomics.interpret._engine import (
 )
 from radiogenomics.interpret._interpolated import (
     InterpolationStats,
+    class_scores,
     interpolated_single_gene_logits,
 )
 from radiogenomics.interpret._model import ModelView, align_labels, model_view
@@ -301,19 +302,6 @@ def _unit_logits(
     return out
 
 
-def _class_scores(logits: np.ndarray, binary: bool) -> np.ndarray:
-    """Ranking score of each scored class: the log-probability (a monotone map of it).
-
-    Ranking by log-probability computed in float64 gives the same AUC/AP as exact
-    probabilities, without the ties a float32 sigmoid/softmax creates when it saturates.
-    """
-    x = logits.astype(np.float64)
-    if binary:
-        return x[..., :1]
-    x = x - x.max(axis=-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
-
-
 def _probabilities(logits: np.ndarray, binary: bool) -> np.ndarray:
     t = torch.from_numpy(logits.astype(np.float64))
     if binary:
@@ -326,7 +314,7 @@ def _score(
     logits: np.ndarray, labels: np.ndarray, view: ModelView
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """AUC and AP per scored class, each a vector over the units."""
-    scores = _class_scores(logits, view.binary)
+    scores = class_scores(logits, view.binary)
     out = {}
     for j, cls in enumerate(view.scored_classes):
         out[cls] = auc_ap_columns(scores[:, :, j].T, labels == cls)
