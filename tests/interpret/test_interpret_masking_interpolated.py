@@ -226,3 +226,29 @@ def test_paper_scale_network_sample_of_genes():
     assert stats.rows < stats.exact_rows / 4
     _, _, row_of = unique_pairs(Z[:, genes].numpy())
     assert stats.exact_rows == row_of.max() + 1
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_tcga_subtype_network_every_gene(shared_data):
+    """The 4-subtype classifier of the real-data check, every one of ~14k genes masked alone."""
+    import warnings
+
+    from radiogenomics.data import read_expression, read_subtypes
+    from radiogenomics.evaluation.nn_cv import retrain
+    from radiogenomics.models import NetworkConfig
+
+    d = shared_data / "tcga_gbm"
+    X = read_expression(d / "rnaseq_rsem_tpm.tsv.gz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # G-CIMP counted as Proneural
+        y = read_subtypes(d / "glioma_molecular_subtypes_2016.tsv")
+    X = X.loc[:, X.mean() > 1.0]
+    y = y[y.index.isin(X.index)]
+    cfg = NetworkConfig(hidden=(32,), activation="tanh", optimizer="adam", dropout=0.5)
+    model = retrain(X, y, cfg, epochs=30, seed=0, device="cpu")
+    auto, exact = both_ways(model, X, y)
+    assert_same_scores(auto, exact)
+    note = next(n for n in auto.notes if n.startswith("single genes"))
+    rows, instead = map(int, re.search(r"(\d+) network rows instead of (\d+)", note).groups())
+    assert rows < instead / 3
