@@ -198,10 +198,42 @@ class _Genes:
     """The distinct (gene, value) pairs of the genes to mask, gene-major, values ascending."""
 
     col: np.ndarray  # model column of each pair
-    val: np.ndarray  # standardised value (float32)
+    val: np.ndarray  # standardised value (the network's dtype)
     gene: np.ndarray  # position of the pair's gene in the request
     start: np.ndarray  # first pair of each gene
     count: np.ndarray  # distinct values of each gene
+
+    @property
+    def lo(self) -> np.ndarray:
+        return self.val[self.start].astype(np.float64)
+
+    @property
+    def hi(self) -> np.ndarray:
+        return self.val[self.start + self.count - 1].astype(np.float64)
+
+    def nodes(self, g: np.ndarray, n: int, k: np.ndarray) -> np.ndarray:
+        """Values of nodes k of the n-point grid on each gene's range (genes x k, ascending)."""
+        lo, hi = self.lo[g], self.hi[g]
+        mid, half = (lo + hi) / 2, (hi - lo) / 2
+        z = (mid[:, None] - half[:, None] * lobatto(n)[k][None, :]).astype(self.val.dtype)
+        z[:, k == 0] = self.val[self.start[g]][:, None]  # the ends are patients' values
+        z[:, k == n - 1] = self.val[self.start[g] + self.count[g] - 1][:, None]
+        return z
+
+    def to_t(self, g: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Values mapped to [-1, 1] (nodes ascend: lobatto() reversed, the same weights)."""
+        lo, hi = self.lo[g][:, None], self.hi[g][:, None]
+        return (2.0 * z.astype(np.float64) - (lo + hi)) / (hi - lo)
+
+
+@dataclass
+class _Fit:
+    """Genes whose interpolant passed: their nodes, values there, and checked residual."""
+
+    genes: np.ndarray
+    z: np.ndarray  # genes x nodes
+    f: np.ndarray  # genes x nodes x outputs (exact rows, float32)
+    resid: np.ndarray  # genes
 
 
 def _distinct_pairs(Z: torch.Tensor, genes: np.ndarray) -> tuple[_Genes, np.ndarray]:
@@ -210,6 +242,80 @@ def _distinct_pairs(Z: torch.Tensor, genes: np.ndarray) -> tuple[_Genes, np.ndar
     count = np.bincount(pair_gene, minlength=len(genes))
     start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
     return _Genes(genes[pair_gene], pair_val, pair_gene, start, count), row_of
+
+
+def _fit_grids(
+    engine: MaskingEngine, pairs: _Genes, candidates: np.ndarray, run, stats: InterpolationStats
+) -> list[_Fit]:
+    """Nested grids per gene until the coarser interpolant checks out (or the gene drops out).
+
+    The first call also computes the rows of the rounding-noise check (``stats.noise``).
+    """
+    n = LEVELS[0]
+    active = candidates
+    z_nodes = pairs.nodes(active, n, np.arange(n))
+    first, count = pairs.start[active], pairs.count[active]
+    sample = np.unique(np.linspace(0, len(active) - 1, NOISE_GENES).astype(int))
+    pick = np.concatenate([first, first + count - 1, first + count // 3, first + count // 2])
+    pick = pick.reshape(4, -1)[:, sample].reshape(-1)
+    level0 = run(
+        np.concatenate([np.repeat(pairs.col[first], n), pairs.col[pick]]),
+        np.concatenate([z_nodes.reshape(-1), pairs.val[pick]]),
+    )
+    f_nodes = level0[: len(active) * n].reshape(len(active), n, -1)
+    noise = rounding_noise(engine, pairs.col[pick], pairs.val[pick], level0[len(active) * n :])
+    stats.noise = noise
+    fits = []
+    for level in range(1, len(LEVELS)):
+        n_new = LEVELS[level]
+        new_k = np.arange(1, n_new, 2)
+        z_new = pairs.nodes(active, n_new, new_k)
+        f_new = run(
+            np.repeat(pairs.col[pairs.start[active]], len(new_k)), z_new.reshape(-1)
+        ).reshape(len(active), len(new_k), -1)
+        # the coarse interpolant at the new nodes, where its error peaks
+        coarse = barycentric(
+            pairs.to_t(active, z_new), pairs.to_t(active, z_nodes), f_nodes.astype(np.float64)
+        )
+        resid = np.abs(coarse - f_new).max(axis=(1, 2))
+        # the fine grid, ascending: the coarse nodes at even positions, the new ones at odd
+        z_fine = np.empty((len(active), n_new), dtype=z_nodes.dtype)
+        f_fine = np.empty((len(active), n_new, f_nodes.shape[2]), dtype=np.float32)
+        z_fine[:, 0::2], z_fine[:, 1::2] = z_nodes, z_new
+        f_fine[:, 0::2], f_fine[:, 1::2] = f_nodes, f_new
+        ok = resid <= max(ATOL, noise)
+        if ok.any():
+            fits.append(_Fit(active[ok], z_fine[ok], f_fine[ok], resid[ok]))
+            stats.interpolated[n_new] = stats.interpolated.get(n_new, 0) + int(ok.sum())
+        if level + 1 == len(LEVELS):
+            break
+        more = ~ok & (pairs.count[active] > LEVELS[level + 1])  # else exact is as cheap
+        active, z_nodes, f_nodes = active[more], z_fine[more], f_fine[more]
+        if len(active) == 0:
+            break
+    return fits
+
+
+def _interpolate(
+    pairs: _Genes, fit: _Fit, noise: float, logits: np.ndarray, bound: np.ndarray
+) -> float:
+    """Write every distinct value's interpolated logits and error bound; return the max bound."""
+    biggest = 0.0
+    for i in range(0, len(fit.genes), GENES_PER_CHUNK):
+        g = fit.genes[i : i + GENES_PER_CHUNK]
+        z, f, resid = (a[i : i + GENES_PER_CHUNK] for a in (fit.z, fit.f, fit.resid))
+        # every distinct value of these genes, padded to the largest count for one einsum
+        width = int(pairs.count[g].max())
+        idx = pairs.start[g][:, None] + np.minimum(np.arange(width), pairs.count[g][:, None] - 1)
+        values = barycentric(
+            pairs.to_t(g, pairs.val[idx]), pairs.to_t(g, z), f.astype(np.float64)
+        ).astype(np.float32)
+        scale = np.abs(values).max(axis=(1, 2))
+        e = SAFETY * np.maximum(resid, noise) + np.spacing(scale)  # + one float32 ulp
+        logits[idx] = values  # even on a node: nodes are not laid out like the exact path
+        bound[idx] = e[:, None]
+        biggest = max(biggest, float(e.max(initial=0.0)))
+    return biggest
 
 
 def interpolated_single_gene_logits(
@@ -229,116 +335,34 @@ def interpolated_single_gene_logits(
     n_pat = Z.shape[0]
     pairs, row_of = _distinct_pairs(Z, genes)
     stats = InterpolationStats(genes=len(genes), interpolated={}, exact_rows=len(pairs.col))
-    vdt = pairs.val.dtype
-    slots = pair_slots(pairs.col, pairs.gene)  # the exact path's, so re-evaluations match it
+    if len(pairs.col) == 0:
+        return np.empty((len(genes), n_pat, 0), dtype=np.float32), stats
 
-    def run(cols: np.ndarray, vals: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
+    def run(cols: np.ndarray, vals: np.ndarray, slots: np.ndarray | None = None) -> np.ndarray:
         stats.rows += len(cols)
         if len(cols) == 0:
             return np.empty((0, n_out), dtype=np.float32)
-        return engine.pair_logits(cols, vals, slot)
+        return engine.pair_logits(cols, vals, slots)
 
-    if len(pairs.col) == 0:
-        return np.empty((len(genes), n_pat, 0), dtype=np.float32), stats
     n_out = engine.pair_logits(pairs.col[:1], pairs.val[:1]).shape[1]  # one row
     logits = np.zeros((len(pairs.col), n_out), dtype=np.float32)
     bound = np.zeros(len(pairs.col))
-
     candidates = np.flatnonzero(pairs.count > LEVELS[1])  # fewer values: exact is as cheap
+    fits = []
     if not is_smooth(engine):
         stats.reason = "the network's activations are not all tanh/sigmoid"
-        candidates = candidates[:0]
     elif len(candidates) == 0:
         stats.reason = f"no gene has more than {LEVELS[1]} distinct values"
-
-    lo = pairs.val[pairs.start].astype(np.float64)
-    hi = pairs.val[pairs.start + pairs.count - 1].astype(np.float64)
-
-    def node_values(g: np.ndarray, n: int, k: np.ndarray) -> np.ndarray:
-        """float32 values of nodes k of the n-point grid on each gene's range (genes x k)."""
-        x = lobatto(n)[k]
-        mid, half = (lo[g] + hi[g]) / 2, (hi[g] - lo[g]) / 2
-        z = (mid[:, None] - half[:, None] * x[None, :]).astype(vdt)  # ascending in k
-        z[:, k == 0] = pairs.val[pairs.start[g]][:, None]  # the ends are patients' values
-        z[:, k == n - 1] = pairs.val[pairs.start[g] + pairs.count[g] - 1][:, None]
-        return z
-
-    def to_t(g: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """Values mapped to [-1, 1] (nodes ascend: lobatto() reversed, the same weights)."""
-        return (2.0 * z.astype(np.float64) - (lo[g] + hi[g])[:, None]) / (hi[g] - lo[g])[:, None]
-
-    # level 0: the first grid, with the rows of the rounding-noise check in the same call;
-    # later levels add the odd nodes of the next grid and check the coarser interpolant
-    n = LEVELS[0]
-    active = candidates
-    z_nodes = node_values(active, n, np.arange(n))
-    pick = np.zeros(0, dtype=np.int64)
-    if len(active):
-        sample = np.unique(active[np.linspace(0, len(active) - 1, NOISE_GENES).astype(int)])
-        first, count = pairs.start[sample], pairs.count[sample]
-        pick = np.concatenate([first, first + count - 1, first + count // 3, first + count // 2])
-    level0 = run(
-        np.concatenate([np.repeat(pairs.col[pairs.start[active]], n), pairs.col[pick]]),
-        np.concatenate([z_nodes.reshape(-1), pairs.val[pick]]),
-    )
-    f_nodes = level0[: len(active) * n].reshape(len(active), n, n_out)
-    noise = rounding_noise(engine, pairs.col[pick], pairs.val[pick], level0[len(active) * n :])
-    stats.noise = noise
-    passed_any = []
-    for level in range(1, len(LEVELS)):
-        if len(active) == 0:
-            break
-        n_new = LEVELS[level]
-        new_k = np.arange(1, n_new, 2)
-        z_new = node_values(active, n_new, new_k)
-        f_new = run(
-            np.repeat(pairs.col[pairs.start[active]], len(new_k)), z_new.reshape(-1)
-        ).reshape(len(active), len(new_k), n_out)
-        # the coarse interpolant at the new nodes, where its error peaks
-        coarse = barycentric(to_t(active, z_new), to_t(active, z_nodes), f_nodes.astype(float))
-        resid = np.abs(coarse - f_new).max(axis=(1, 2))
-        # merge into the fine grid (ascending z: coarse at even, new at odd positions)
-        z_fine = np.empty((len(active), n_new), dtype=vdt)
-        f_fine = np.empty((len(active), n_new, n_out), dtype=np.float32)
-        z_fine[:, 0::2], z_fine[:, 1::2] = z_nodes, z_new
-        f_fine[:, 0::2], f_fine[:, 1::2] = f_nodes, f_new
-        ok = resid <= max(ATOL, noise)
-        if ok.any():
-            passed_any.append((active[ok], z_fine[ok], f_fine[ok], resid[ok]))
-            stats.interpolated[n_new] = stats.interpolated.get(n_new, 0) + int(ok.sum())
-        more = ~ok
-        if level + 1 < len(LEVELS):
-            more &= pairs.count[active] > LEVELS[level + 1]
-        active, z_nodes, f_nodes = active[more], z_fine[more], f_fine[more]
-        if level + 1 == len(LEVELS):
-            active = active[:0]
-
+    else:
+        fits = _fit_grids(engine, pairs, candidates, run, stats)
     interpolated = np.zeros(len(genes), dtype=bool)
-    chunks = [
-        (
-            g[i : i + GENES_PER_CHUNK],
-            z[i : i + GENES_PER_CHUNK],
-            f[i : i + GENES_PER_CHUNK],
-            r[i : i + GENES_PER_CHUNK],
-        )
-        for g, z, f, r in passed_any
-        for i in range(0, len(g), GENES_PER_CHUNK)
-    ]
-    for g, z_fine, f_fine, resid in chunks:
-        interpolated[g] = True
-        # every distinct value of these genes, padded to the largest count for one einsum
-        width = int(pairs.count[g].max())
-        idx = pairs.start[g][:, None] + np.minimum(np.arange(width), pairs.count[g][:, None] - 1)
-        t = to_t(g, pairs.val[idx])
-        values = barycentric(t, to_t(g, z_fine), f_fine.astype(np.float64))
-        values32 = values.astype(np.float32)
-        scale = np.abs(values32).max(axis=(1, 2))
-        e = SAFETY * np.maximum(resid, noise) + np.spacing(scale.astype(np.float32))
-        logits[idx] = values32  # even on a node: nodes are not laid out like the exact path
-        bound[idx] = e[:, None]
-        stats.max_bound = max(stats.max_bound, float(e.max(initial=0.0)))
+    for fit in fits:
+        interpolated[fit.genes] = True
+        biggest = _interpolate(pairs, fit, stats.noise, logits, bound)
+        stats.max_bound = max(stats.max_bound, biggest)
 
-    # exact rows: genes not interpolated, then the near-ties of the interpolated ones
+    # exact rows, at the exact path's slots: genes not interpolated, then the near-ties
+    slots = pair_slots(pairs.col, pairs.gene)
     plain = np.flatnonzero(~interpolated[pairs.gene])
     stats.exact_genes = int((~interpolated).sum())
     logits[plain] = run(pairs.col[plain], pairs.val[plain], slots[plain])
