@@ -21,6 +21,10 @@ from torch import nn
 from radiogenomics.utils.device import default_device
 
 DEFAULT_MEMORY_BUDGET_MB = 1024
+# single-gene rows sit at positions fixed modulo this (see MaskingEngine.pair_logits); 48 is a
+# multiple of the GEMM row tiles in use (1, 2, 3, 4, 6, 8, 12, 16, 24)
+ROW_ALIGN = 48
+PAIR_ROWS = 8192  # slotted single-gene chunks: at most this many rows, every chunk one height
 
 
 @contextmanager
@@ -62,7 +66,7 @@ def first_layer(network: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     return lin.weight.detach(), bias.detach()
 
 
-def _unique_pairs(
+def unique_pairs(
     Z: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (gene, value) pairs of a patients x genes matrix.
@@ -84,6 +88,21 @@ def _unique_pairs(
     pair_col = np.repeat(np.arange(n_genes), counts)
     pair_val = s.T[new.T]
     return pair_col, pair_val, row_of
+
+
+def pair_slots(cols: np.ndarray, pair_gene: np.ndarray) -> np.ndarray:
+    """Each distinct pair's slot (see ``MaskingEngine.pair_logits``), from the pair alone.
+
+    ``pair_gene`` numbers the genes of gene-major pairs (values ascending within a gene, as
+    ``unique_pairs`` returns them); a pair's slot is its rank among its gene's distinct values
+    plus its model column, modulo ``ROW_ALIGN`` (the column spreads genes over the slots).
+    """
+    pair_gene = np.asarray(pair_gene)
+    new = np.ones(len(pair_gene), dtype=bool)
+    new[1:] = pair_gene[1:] != pair_gene[:-1]
+    starts = np.flatnonzero(new)
+    rank = np.arange(len(pair_gene)) - np.repeat(starts, np.diff(np.append(starts, len(new))))
+    return (rank + np.asarray(cols)) % ROW_ALIGN
 
 
 def _bn_affine(norm: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
@@ -131,6 +150,7 @@ class MaskingEngine:
     ) -> None:
         self.network = network
         self.rows = rows_per_chunk(network, memory_budget_mb)
+        self.pair_rows = max(ROW_ALIGN, min(self.rows, PAIR_ROWS) // ROW_ALIGN * ROW_ALIGN)
         self.gather_bytes = max(1, int(memory_budget_mb * 2**20 // 8))
         W, b = first_layer(network)
         self.n_genes, self.width = W.shape[1], W.shape[0]
@@ -180,6 +200,67 @@ class MaskingEngine:
                 act(h)
         return h
 
+    def pair_logits(
+        self,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        slots: np.ndarray | None = None,
+        advance: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Logits of single-gene masked rows given as (model column, standardised value) pairs.
+
+        Row ``i`` keeps gene ``cols[i]`` at value ``vals[i]``; its first layer is
+        ``b + vals[i] * W[:, cols[i]]``. Returns float32 (rows, n_outputs).
+
+        Without ``slots`` the rows run consecutively in chunks of ``rows``. With ``slots``,
+        the same pair gets the same bits in any call: BLAS picks its kernels by matrix shape,
+        and a kernel may sum a row differently by the row's position within its tile, so a
+        row's last bits can depend on its chunk's height and on its place in it. Here every
+        chunk then has the same height, ``pair_rows`` (a multiple of ``ROW_ALIGN``, the last
+        chunk padded with all-masked rows), and row ``i`` sits at a position congruent to
+        ``slots[i]`` modulo ``ROW_ALIGN``. Callers give a pair a slot that depends on the pair
+        alone (``pair_slots``), so its logits do not depend on which other rows are computed
+        with it; the interpolated path relies on that when it re-evaluates near-ties exactly.
+        """
+        n_rows = len(cols)
+        if slots is None:
+            step = self.rows
+            source = np.arange(n_rows)
+            total = n_rows
+        else:
+            step = self.pair_rows
+            order = np.argsort(slots, kind="stable")
+            sorted_slots = slots[order]
+            first = np.searchsorted(sorted_slots, sorted_slots, side="left")
+            position = np.empty(n_rows, dtype=np.int64)
+            position[order] = (np.arange(n_rows) - first) * ROW_ALIGN + sorted_slots
+            total = -(-(int(position.max(initial=-1)) + 1) // step) * step
+            source = np.full(total, -1, dtype=np.int64)
+            source[position] = np.arange(n_rows)
+        dev = self.WT.device
+        col_all = np.append(np.asarray(cols, dtype=np.int64), self.n_genes)  # -1: the zero row
+        val_all = np.append(np.asarray(vals), 0).astype(np.float64)
+        out = None
+        with torch.inference_mode():
+            for start in range(0, total, step):
+                src = source[start : start + step]
+                live = src >= 0
+                if not live.any():
+                    continue
+                h = self.first_buffer(len(src))
+                torch.index_select(self.WT, 0, torch.as_tensor(col_all[src], device=dev), out=h)
+                v = torch.as_tensor(val_all[src], device=dev, dtype=self.WT.dtype)
+                h.mul_(v[:, None]).add_(self.b0)
+                logits = self.tail(h).float().cpu().numpy()
+                if out is None:
+                    out = np.empty((n_rows, logits.shape[1]), dtype=np.float32)
+                out[src[live]] = logits[live]
+                if advance is not None:
+                    advance(int(live.sum()))
+        if out is None:
+            return np.empty((0, 0), dtype=np.float32)
+        return out
+
     def single_gene_logits(
         self,
         Z: torch.Tensor,
@@ -191,36 +272,23 @@ class MaskingEngine:
 
         ``Z`` is patients x model genes (standardised, on the network's device). Returns
         float32 (len(genes), patients, n_outputs). The first layer of gene g for patient p is
-        ``b + Z[p, g] * W[:, g]``: a batched outer product.
+        ``b + Z[p, g] * W[:, g]``: a batched outer product. The exact reference of the
+        interpolated path (``_interpolated.py``).
         """
         genes = np.asarray(genes, dtype=np.int64)
         n_pat = Z.shape[0]
         Zg = Z[:, torch.as_tensor(genes, device=Z.device)].cpu().numpy()
         if dedupe:
-            pair_col, pair_val, row_of = _unique_pairs(Zg)
+            pair_col, pair_val, row_of = unique_pairs(Zg)
         else:
             pair_col = np.repeat(np.arange(len(genes)), n_pat)
             pair_val = Zg.T.reshape(-1)
             row_of = np.arange(len(genes))[None, :] * n_pat + np.arange(n_pat)[:, None]
-        dev = Z.device
-        col_t = torch.as_tensor(genes, device=dev)[torch.as_tensor(pair_col, device=dev)]
-        val_t = torch.as_tensor(pair_val, device=dev, dtype=self.WT.dtype)
-        n_rows = len(pair_col)
-        out = None
-        with torch.inference_mode():
-            for start in range(0, n_rows, self.rows):
-                stop = min(start + self.rows, n_rows)
-                h = self.first_buffer(stop - start)
-                torch.index_select(self.WT, 0, col_t[start:stop], out=h)
-                h.mul_(val_t[start:stop, None]).add_(self.b0)
-                logits = self.tail(h)
-                if out is None:
-                    out = np.empty((n_rows, logits.shape[1]), dtype=np.float32)
-                out[start:stop] = logits.float().cpu().numpy()
-                if advance is not None:
-                    advance(stop - start)
-        if out is None:
+        if len(pair_col) == 0:
             return np.empty((len(genes), n_pat, 0), dtype=np.float32)
+        cols = genes[pair_col]
+        slots = pair_slots(cols, pair_col) if dedupe else None
+        out = self.pair_logits(cols, pair_val, slots, advance)
         return np.ascontiguousarray(out[row_of].transpose(1, 0, 2))
 
     def gene_set_logits(

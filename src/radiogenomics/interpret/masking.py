@@ -28,6 +28,11 @@ from radiogenomics.interpret._engine import (
     first_layer,
     on_device,
 )
+from radiogenomics.interpret._interpolated import (
+    InterpolationStats,
+    class_scores,
+    interpolated_single_gene_logits,
+)
 from radiogenomics.interpret._model import ModelView, align_labels, model_view
 from radiogenomics.interpret.metrics import auc_ap_columns, empirical_p
 from radiogenomics.utils.device import default_device
@@ -48,6 +53,9 @@ TABLE_COLUMNS = [
     "ap",
 ]
 NULL_COLUMNS = ["p_auc", "q_auc", "p_ap", "q_ap"]
+# "auto": single genes by Chebyshev interpolation where its error check passes (same AUC/AP
+# as exact masking, see _interpolated.py), exactly elsewhere; "exact": every row exactly
+SINGLE_GENE_METHODS = ("auto", "exact")
 
 
 @dataclass
@@ -248,12 +256,19 @@ def _unit_logits(
     single: bool,
     desc: str,
     quiet: bool,
+    single_gene_method: str = "exact",
+    notes: list[str] | None = None,
 ) -> np.ndarray:
-    """Logits (units, pooled patients, outputs) of every unit, each patient by its scorer."""
+    """Logits (units, pooled patients, outputs) of every unit, each patient by its scorer.
+
+    Single genes go through the interpolated path with ``single_gene_method="auto"`` (its
+    summary, pooled over the scorers, appended to ``notes``), else through the exact closed form.
+    """
     n_out = scorers[0].view.n_outputs
     out = np.empty((len(units), n_patients, n_out), dtype=np.float32)
     if not units:
         return out
+    interpolation: list[InterpolationStats] = []
     total = len(units) * len(scorers)
     with progress_bar(desc, total=total, quiet=quiet) as advance:
         for sc in scorers:
@@ -261,7 +276,13 @@ def _unit_logits(
                 cols = sc.u2m[np.array([u.positions[0] for u in units])]
                 have = np.flatnonzero(cols >= 0)
                 lacking = np.flatnonzero(cols < 0)
-                if len(have):
+                if len(have) and single_gene_method == "auto":
+                    logits, stats = interpolated_single_gene_logits(
+                        sc.engine, sc.Z, cols[have], sc.view.binary
+                    )
+                    out[np.ix_(have, sc.rows)] = logits
+                    interpolation.append(stats)
+                elif len(have):
                     logits = sc.engine.single_gene_logits(sc.Z, cols[have])
                     out[np.ix_(have, sc.rows)] = logits
                 advance(len(have))
@@ -276,20 +297,9 @@ def _unit_logits(
             if len(lacking):
                 out[np.ix_(lacking, sc.rows)] = sc.baseline()
             advance(len(lacking))
+    if interpolation and notes is not None:
+        notes.append(InterpolationStats.pooled(interpolation).note(len(interpolation)))
     return out
-
-
-def _class_scores(logits: np.ndarray, binary: bool) -> np.ndarray:
-    """Ranking score of each scored class: the log-probability (a monotone map of it).
-
-    Ranking by log-probability computed in float64 gives the same AUC/AP as exact
-    probabilities, without the ties a float32 sigmoid/softmax creates when it saturates.
-    """
-    x = logits.astype(np.float64)
-    if binary:
-        return x[..., :1]
-    x = x - x.max(axis=-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
 def _probabilities(logits: np.ndarray, binary: bool) -> np.ndarray:
@@ -304,7 +314,7 @@ def _score(
     logits: np.ndarray, labels: np.ndarray, view: ModelView
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """AUC and AP per scored class, each a vector over the units."""
-    scores = _class_scores(logits, view.binary)
+    scores = class_scores(logits, view.binary)
     out = {}
     for j, cls in enumerate(view.scored_classes):
         out[cls] = auc_ap_columns(scores[:, :, j].T, labels == cls)
@@ -393,7 +403,14 @@ def _run(
     memory_budget_mb: float,
     collection: str | None,
     quiet: bool,
+    single_gene_method: str = "auto",
 ) -> MaskingResult:
+    if single_gene_method not in SINGLE_GENE_METHODS:
+        raise InputError(
+            f"single_gene_method={single_gene_method!r}",
+            field="single_gene_method",
+            expected=" or ".join(repr(m) for m in SINGLE_GENE_METHODS),
+        )
     if null_draws < 0:
         raise InputError(f"null_draws={null_draws}", field="null_draws", expected="0 or more")
     if memory_budget_mb <= 0:
@@ -416,7 +433,9 @@ def _run(
         if n_pos == 0 or n_pos == n_pat:
             notes.append(f"class {cls!r}: only one label among the patients; AUC/AP are NaN")
     logit_parts = [
-        _unit_logits(scorers, n_pat, singles, True, "single genes", quiet),
+        _unit_logits(
+            scorers, n_pat, singles, True, "single genes", quiet, single_gene_method, notes
+        ),
         _unit_logits(scorers, n_pat, sets, False, "gene sets", quiet),
     ]
     units = singles + sets
@@ -482,6 +501,7 @@ def gene_masking(
     device: str | torch.device | None = None,
     collection: str | None = None,
     quiet: bool = False,
+    single_gene_method: str = "auto",
 ) -> MaskingResult:
     """Mask a trained model with single genes and/or gene sets and score each over the cohort.
 
@@ -491,6 +511,8 @@ def gene_masking(
     collection -> (set -> genes), or a list of GeneSets. Genes the model lacks lower a set's
     coverage; a set with none is skipped with a note. ``single_genes`` masks every model gene
     (True) or the named ones. ``null_draws`` random sets per set size give p/q-values.
+    ``single_gene_method="auto"`` interpolates each gene's masked output where its error check
+    passes (same AUC/AP as exact masking; ``_interpolated.py``), ``"exact"`` computes every row.
     """
     view = model_view(model)
     labels = align_labels(X, y, view.classes)
@@ -518,6 +540,7 @@ def gene_masking(
         memory_budget_mb,
         collection,
         quiet,
+        single_gene_method,
     )
 
 
@@ -535,6 +558,7 @@ def masking_from_folds(
     device: str | torch.device | None = None,
     collection: str | None = None,
     quiet: bool = False,
+    single_gene_method: str = "auto",
 ) -> MaskingResult:
     """Out-of-fold masking from explicit fold models and each one's held-out patients.
 
@@ -608,6 +632,7 @@ def masking_from_folds(
         memory_budget_mb,
         collection,
         quiet,
+        single_gene_method,
     )
 
 
