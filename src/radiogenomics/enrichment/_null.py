@@ -6,7 +6,9 @@ positions in rank space (0 = top of the ranking), so the very same draws serve e
 over the same genes and every set: only the weights ``|score|^w`` at those positions differ.
 
 Draws come in fixed blocks of ``PERM_BLOCK`` permutations from a generator seeded by
-``(seed, block)``, so the numbers never depend on how rankings are chunked.
+``(seed, block)``, so the numbers never depend on how rankings are chunked or on the threads.
+Two engines consume the same draws: :func:`compiled_null_counts` (numba, CPU, the default) and
+:class:`NullAccumulator` (torch, any device: the reference, and the CUDA path).
 """
 
 from __future__ import annotations
@@ -51,13 +53,108 @@ def sample_positions(rng: np.random.Generator, n: int, k: int, rows: int) -> np.
     return out
 
 
+def block_seed(seed: int, block: int) -> int:
+    """The 64-bit key of permutation block ``block`` of a run seeded with ``seed``."""
+    return int(
+        np.random.SeedSequence([int(seed), 0x65A, int(block)]).generate_state(1, np.uint64)[0]
+    )
+
+
+def block_draws(seed: int, block: int, n: int, k: int, nperm: int) -> np.ndarray:
+    """Draws of block ``block``: ``(rows, k)`` int32 rank positions, each row an ordered uniform
+    sample without replacement (its every prefix a uniform random subset)."""
+    from radiogenomics.enrichment._kernels import draw_block
+
+    if not 0 < k <= n:
+        raise ValueError(f"cannot draw {k} distinct positions out of {n}")
+    rows = min(PERM_BLOCK, nperm - block * PERM_BLOCK)
+    return draw_block(block_seed(seed, block), n, k, rows)
+
+
 def perm_blocks(seed: int, n: int, k: int, nperm: int) -> Iterator[np.ndarray]:
-    """The permutation draws, block by block (each ``(<= PERM_BLOCK, k)``), fixed by the seed."""
+    """The permutation draws, block by block (each ``(<= PERM_BLOCK, k)`` int64), fixed by the
+    seed (the draws of :func:`compiled_null_counts`, for the torch engine)."""
+    for b in range(-(-nperm // PERM_BLOCK)):
+        yield block_draws(seed, b, n, k, nperm).astype(np.int64)
+
+
+# Blocks computed per pass of the compiled engine: a constant, so that the float sums of the null
+# are added in the same order whatever the number of rankings or threads.
+BLOCKS_PER_PASS = 8
+
+
+def compiled_null_counts(
+    weights: np.ndarray,
+    obs: np.ndarray,
+    size_of_set: np.ndarray,
+    seed: int,
+    nperm: int,
+    group: int = 16,
+    budget_bytes: float = 2.5e8,
+    on_block=None,
+) -> dict[str, np.ndarray]:
+    """The permutation-null counts of :class:`NullAccumulator` by the compiled kernels.
+
+    weights ``(R, N)`` in rank order; obs ``(R, S)``; size_of_set ``(S,)``. Rankings are taken
+    ``group`` at a time by one thread (SIMD lanes) and in chunks whose temporaries stay near
+    ``budget_bytes``, so memory does not grow with the number of rankings beyond the ``(R, S)``
+    counts themselves. ``on_block(m)`` is called after each ``m`` blocks (progress).
+    """
+    from radiogenomics.enrichment._kernels import null_counts
+
+    r_count, n = weights.shape
+    s_count = obs.shape[1]
+    sizes, size_index = np.unique(size_of_set, return_inverse=True)
+    d_count = sizes.size
+    order = np.argsort(size_index, kind="stable")
+    set_ptr = np.searchsorted(size_index[order], np.arange(d_count + 1)).astype(np.int64)
+    set_idx = order.astype(np.int64)
+    sizes = sizes.astype(np.int64)
+    k_max = int(sizes[-1])
     n_blocks = -(-nperm // PERM_BLOCK)
-    for b in range(n_blocks):
-        rows = min(PERM_BLOCK, nperm - b * PERM_BLOCK)
-        gen = np.random.default_rng(np.random.SeedSequence([int(seed), 0x65A, b]))
-        yield sample_positions(gen, n, k, rows)
+    per_ranking = BLOCKS_PER_PASS * (2 * 4 * s_count + 4 * 8 * d_count) + 16 * n
+    chunk = int(max(group, min(r_count, budget_bytes // per_ranking)))
+    chunk = -(-chunk // group) * group
+    out = {
+        "le_es": np.zeros((r_count, s_count), dtype=np.int64),
+        "ge_es": np.zeros((r_count, s_count), dtype=np.int64),
+        "le_zero": np.zeros((r_count, d_count), dtype=np.int64),
+        "ge_zero": np.zeros((r_count, d_count), dtype=np.int64),
+        "sum_pos": np.zeros((r_count, d_count)),
+        "sum_neg": np.zeros((r_count, d_count)),
+    }
+    obs = np.ascontiguousarray(obs, dtype=np.float64)
+    for first in range(0, n_blocks, BLOCKS_PER_PASS):
+        blocks = range(first, min(n_blocks, first + BLOCKS_PER_PASS))
+        draws = np.concatenate([block_draws(seed, b, n, k_max, nperm) for b in blocks])
+        starts = np.zeros(len(blocks) + 1, dtype=np.int64)
+        starts[1:] = np.cumsum([min(PERM_BLOCK, nperm - b * PERM_BLOCK) for b in blocks])
+        nb = len(blocks)
+        for r0 in range(0, r_count, chunk):
+            rows = slice(r0, min(r_count, r0 + chunk))
+            m = rows.stop - r0
+            wt = np.ascontiguousarray(weights[rows].T, dtype=np.float64)
+            part = {
+                "le_es": np.empty((nb, m, s_count), dtype=np.int32),
+                "ge_es": np.empty((nb, m, s_count), dtype=np.int32),
+                "le_zero": np.empty((nb, m, d_count), dtype=np.int32),
+                "ge_zero": np.empty((nb, m, d_count), dtype=np.int32),
+                "sum_pos": np.empty((nb, m, d_count)),
+                "sum_neg": np.empty((nb, m, d_count)),
+            }
+            null_counts(
+                wt, group, draws, starts, sizes, set_ptr, set_idx, obs[rows],
+                part["le_es"], part["ge_es"], part["le_zero"], part["ge_zero"],
+                part["sum_pos"], part["sum_neg"],
+            )  # fmt: skip
+            for name, arr in part.items():
+                for b in range(nb):  # block order: the same float sums however chunked
+                    out[name][rows] += arr[b]
+        if on_block is not None:
+            on_block(len(blocks))
+    for name in ("le_zero", "ge_zero", "sum_pos", "sum_neg"):
+        out[name] = out[name][:, size_index]
+    return out
 
 
 def es_of_sorted_positions(weights: torch.Tensor, pos: torch.Tensor, n: int) -> torch.Tensor:
