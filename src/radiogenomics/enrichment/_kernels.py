@@ -1,6 +1,6 @@
 """Compiled (numba) kernels: the permutation draws, the GSEA permutation null, multilevel splitting.
 
-Draws. Permutation ``p`` of block ``b`` is an ordered sample of ``K`` distinct rank positions by
+Draws. Row ``p`` of permutation block ``b`` is an ordered sample of ``K`` distinct rank positions by
 a partial Fisher-Yates shuffle driven by a counter-based generator keyed by ``(seed, b)``: any
 block, on any thread, in any order, gives the same draws.
 
@@ -30,6 +30,10 @@ from numba import njit, prange
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
+# Null and observed ES closer than this count as tied (as equal ES should): different sets with
+# the same exact ES (common with weight 0) differ by rounding only, ~1e-15; distinct ES differ
+# by at least 1 / (k (N - k)).
+TIE_TOL = 1e-10
 
 
 # --------------------------------------------------------------------------------- draws
@@ -52,19 +56,23 @@ def _uniform(seed, counter, index):
 
 
 @njit(cache=True, parallel=True)
-def draw_block(block_seed, n, k, rows):
-    """``rows`` ordered samples of ``k`` distinct positions in ``[0, n)`` (int32), uniformly at
-    random: a partial Fisher-Yates shuffle, the ``i``-th swap of row ``row`` driven by
-    hash(seed, row, i), so a row's draws do not depend on the threads."""
-    out = np.empty((rows, k), dtype=np.int32)
-    seed = np.uint64(block_seed)
-    n_chunks = min(rows, 64)
-    for c in prange(n_chunks):
+def draw_blocks(block_seeds, n, k, block_starts):
+    """Draws of several blocks at once, ``(block_starts[-1], k)`` int32: row ``q`` of block
+    ``b`` (rows ``block_starts[b]..block_starts[b+1]-1``) is an ordered sample of ``k``
+    distinct positions in ``[0, n)``, uniformly at random, by a partial Fisher-Yates shuffle
+    whose ``i``-th swap is driven by hash(block seed, q, i): no row depends on the threads."""
+    nb = block_seeds.shape[0]
+    out = np.empty((block_starts[nb], k), dtype=np.int32)
+    per_block = 4  # tasks per block: each keeps one shuffled copy of 0..n-1
+    for t in prange(nb * per_block):
+        b = t // per_block
+        seed = block_seeds[b]
         perm = np.arange(n, dtype=np.int32)
         swaps = np.empty(k, dtype=np.int64)
-        for row in range(c, rows, n_chunks):
+        for row in range(block_starts[b] + t % per_block, block_starts[b + 1], per_block):
+            q = row - block_starts[b]
             for i in range(k):
-                j = i + int(_uniform(seed, row, i) * (n - i))
+                j = i + int(_uniform(seed, q, i) * (n - i))
                 swaps[i] = j
                 tmp = perm[i]
                 perm[i] = perm[j]
@@ -81,6 +89,16 @@ def draw_block(block_seed, n, k, rows):
 # --------------------------------------------------------------------------- permutation null
 
 
+@njit(cache=True, inline="always")
+def _signed_es(top, bottom):
+    """The deviation of larger magnitude; 0 when top and bottom tie (within ``TIE_TOL``)."""
+    if top + bottom > TIE_TOL:
+        return top
+    if top + bottom < -TIE_TOL:
+        return bottom
+    return 0.0
+
+
 @njit(cache=True)
 def _unit_weight_es_sorted(spos, n, k):
     """ES when every drawn weight is 0: each hit counts 1/k (the reference's operations, as the
@@ -94,7 +112,7 @@ def _unit_weight_es_sorted(spos, n, k):
         t -= (spos[i] - i) * inv_miss
         top = max(top, t)
         bottom = min(bottom, t - inv)
-    return top if top > -bottom else (bottom if top < -bottom else 0.0)
+    return _signed_es(top, bottom)
 
 
 @njit(cache=True)
@@ -155,7 +173,7 @@ def _scan_group(wt, draws, p0, p1, n, sizes, out_es):
                     continue
                 t = top[r] / total[r]
                 b = bottom[r] / total[r]
-                out_es[r, p - p0, d] = t if t > -b else (b if t < -b else 0.0)
+                out_es[r, p - p0, d] = _signed_es(t, b)
 
 
 @njit(cache=True)
@@ -199,7 +217,7 @@ def _scan_one(w, draws, p0, p1, n, sizes, out_es):
                 continue
             t = top / total
             b = bottom / total
-            out_es[p - p0, d] = t if t > -b else (b if t < -b else 0.0)
+            out_es[p - p0, d] = _signed_es(t, b)
 
 
 @njit(cache=True, parallel=True)
@@ -226,7 +244,7 @@ def null_counts(
     ``b`` is permutations ``block_starts[b]..block_starts[b+1]-1``; sizes ``(D,)`` ascending
     distinct set sizes; the sets of size ``sizes[d]`` are ``set_idx[set_ptr[d]:set_ptr[d+1]]``;
     obs ``(R, S)`` observed ES. Outputs, per block: ``le_es, ge_es (nb, R, S)`` null ES <= / >=
-    the observed one; ``le0, ge0 (nb, R, D)`` null ES <= 0 / >= 0; ``sum_pos, sum_neg
+    the observed one (within ``TIE_TOL``); ``le0, ge0 (nb, R, D)`` null ES <= 0 / >= 0; ``sum_pos, sum_neg
     (nb, R, D)`` sums of the positive / negative null ES (in permutation order). Each
     (ranking, block) gets the same numbers whatever the threads and groups.
     """
@@ -272,8 +290,8 @@ def null_counts(
                     cg = 0
                     for q in range(p1 - p0):
                         v = es[rr, q, d]
-                        cl += v <= o
-                        cg += v >= o
+                        cl += v <= o + TIE_TOL
+                        cg += v >= o - TIE_TOL
                     le_es[b, r, s] = cl
                     ge_es[b, r, s] = cg
 
@@ -300,23 +318,19 @@ def null_es_scan(wt, group, draws, sizes):
 
 
 @njit(cache=True)
-def _ml_es(w, pos, k, n, inv_miss, buf):
-    """ES of the sorted positions ``pos[:k]``, with the reference's floating-point operations."""
-    c = 0.0
-    for i in range(k):
-        c += w[pos[i]]
-        buf[i] = c
-    total = c
+def _ml_extremes(w, pos, k, inv_miss, cum, total):
+    """ES of the sorted positions ``pos[:k]`` whose cumulated weights are ``cum[:k]``, with the
+    reference's floating-point operations (``_es`` in multilevel.py)."""
     unit = total == 0.0
     if unit:
         for i in range(k):
-            buf[i] = i + 1.0
+            cum[i] = i + 1.0
         total = float(k)
     inv = 1.0 / total
     top = -np.inf
     bottom = np.inf
     for i in range(k):
-        t = buf[i] * inv
+        t = cum[i] * inv
         t -= (pos[i] - i) * inv_miss
         top = max(top, t)
         wi = 1.0 if unit else w[pos[i]]
@@ -327,6 +341,45 @@ def _ml_es(w, pos, k, n, inv_miss, buf):
     if top < -bottom:
         return bottom
     return 0.0
+
+
+@njit(cache=True)
+def _ml_es(w, pos, k, inv_miss, cum):
+    c = 0.0
+    for i in range(k):
+        c += w[pos[i]]
+        cum[i] = c
+    return _ml_extremes(w, pos, k, inv_miss, cum, c)
+
+
+@njit(cache=True)
+def _ml_propose(w, row, k, out_j, new, prop, cum):
+    """Sorted proposal ``row`` minus slot ``out_j`` plus ``new``, with its cumulated weights, in
+    one pass; returns -1.0 when ``new`` is already a member (no proposal), else the total."""
+    q = 0
+    c = 0.0
+    placed = False
+    for src_q in range(k):
+        v = row[src_q]
+        if v == new:
+            return -1.0
+        if src_q == out_j:
+            continue
+        if not placed and new < v:
+            prop[q] = new
+            c += w[new]
+            cum[q] = c
+            q += 1
+            placed = True
+        prop[q] = v
+        c += w[v]
+        cum[q] = c
+        q += 1
+    if not placed:
+        prop[q] = new
+        c += w[new]
+        cum[q] = c
+    return c
 
 
 @njit(cache=True)
@@ -342,7 +395,7 @@ def _ml_task(w, target, seed, k, init_pos, eps, steps, max_levels):
     prop = np.empty(k, dtype=np.int64)
     inv_miss = 1.0 / (n - k)
     for i in range(m_count):
-        es[i] = _ml_es(w, pos[i], k, n, inv_miss, buf)
+        es[i] = _ml_es(w, pos[i], k, inv_miss, buf)
     log_p = 0.0
     levels = 0
     log_eps = math.log(eps)
@@ -392,29 +445,10 @@ def _ml_task(w, target, seed, k, init_pos, eps, steps, max_levels):
                 out_j = int(u0 * k)
                 new = int(u1 * n)
                 row = pos[i]
-                member = False
-                for q in range(k):
-                    if row[q] == new:
-                        member = True
-                        break
-                if member:
+                total = _ml_propose(w, row, k, out_j, new, prop, buf)
+                if total < 0.0:
                     continue
-                # the sorted proposal: drop slot out_j, insert new in order
-                q = 0
-                placed = False
-                for src_q in range(k):
-                    if src_q == out_j:
-                        continue
-                    v = row[src_q]
-                    if not placed and new < v:
-                        prop[q] = new
-                        q += 1
-                        placed = True
-                    prop[q] = v
-                    q += 1
-                if not placed:
-                    prop[q] = new
-                es_new = _ml_es(w, prop, k, n, inv_miss, buf)
+                es_new = _ml_extremes(w, prop, k, inv_miss, buf, total)
                 if es_new > thr:
                     row[:] = prop
                     es[i] = es_new

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 PERM_BLOCK = 500
+TIE_TOL = 1e-10  # as in the compiled kernels: ES this close count as tied
 
 
 def sample_positions(rng: np.random.Generator, n: int, k: int, rows: int) -> np.ndarray:
@@ -53,34 +54,45 @@ def sample_positions(rng: np.random.Generator, n: int, k: int, rows: int) -> np.
     return out
 
 
-def block_seed(seed: int, block: int) -> int:
+def block_seed(seed: int, block: int) -> np.uint64:
     """The 64-bit key of permutation block ``block`` of a run seeded with ``seed``."""
-    return int(
-        np.random.SeedSequence([int(seed), 0x65A, int(block)]).generate_state(1, np.uint64)[0]
-    )
+    state = np.random.SeedSequence([int(seed), 0x65A, int(block)]).generate_state(1, np.uint64)
+    return state[0]
 
 
-def block_draws(seed: int, block: int, n: int, k: int, nperm: int) -> np.ndarray:
-    """Draws of block ``block``: ``(rows, k)`` int32 rank positions, each row an ordered uniform
-    sample without replacement (its every prefix a uniform random subset)."""
-    from radiogenomics.enrichment._kernels import draw_block
+def block_rows(nperm: int) -> np.ndarray:
+    """Permutations per block: ``PERM_BLOCK``, the last block taking the rest."""
+    n_blocks = -(-nperm // PERM_BLOCK)
+    return np.minimum(PERM_BLOCK, nperm - PERM_BLOCK * np.arange(n_blocks))
+
+
+def block_draws(
+    seed: int, blocks: range, n: int, k: int, nperm: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of the permutation blocks ``blocks``: ``(rows, k)`` int32 rank positions, each row an
+    ordered uniform sample without replacement (its every prefix a uniform random subset), and
+    the row where each block starts (plus the end)."""
+    from radiogenomics.enrichment._kernels import draw_blocks
 
     if not 0 < k <= n:
         raise ValueError(f"cannot draw {k} distinct positions out of {n}")
-    rows = min(PERM_BLOCK, nperm - block * PERM_BLOCK)
-    return draw_block(block_seed(seed, block), n, k, rows)
+    rows = block_rows(nperm)[blocks.start : blocks.stop]
+    starts = np.zeros(len(rows) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum(rows)
+    seeds = np.array([block_seed(seed, b) for b in blocks], dtype=np.uint64)
+    return draw_blocks(seeds, n, k, starts), starts
 
 
 def perm_blocks(seed: int, n: int, k: int, nperm: int) -> Iterator[np.ndarray]:
     """The permutation draws, block by block (each ``(<= PERM_BLOCK, k)`` int64), fixed by the
     seed (the draws of :func:`compiled_null_counts`, for the torch engine)."""
     for b in range(-(-nperm // PERM_BLOCK)):
-        yield block_draws(seed, b, n, k, nperm).astype(np.int64)
+        yield block_draws(seed, range(b, b + 1), n, k, nperm)[0].astype(np.int64)
 
 
 # Blocks computed per pass of the compiled engine: a constant, so that the float sums of the null
 # are added in the same order whatever the number of rankings or threads.
-BLOCKS_PER_PASS = 8
+BLOCKS_PER_PASS = 32
 
 
 def compiled_null_counts(
@@ -126,9 +138,7 @@ def compiled_null_counts(
     obs = np.ascontiguousarray(obs, dtype=np.float64)
     for first in range(0, n_blocks, BLOCKS_PER_PASS):
         blocks = range(first, min(n_blocks, first + BLOCKS_PER_PASS))
-        draws = np.concatenate([block_draws(seed, b, n, k_max, nperm) for b in blocks])
-        starts = np.zeros(len(blocks) + 1, dtype=np.int64)
-        starts[1:] = np.cumsum([min(PERM_BLOCK, nperm - b * PERM_BLOCK) for b in blocks])
+        draws, starts = block_draws(seed, blocks, n, k_max, nperm)
         nb = len(blocks)
         for r0 in range(0, r_count, chunk):
             rows = slice(r0, min(r_count, r0 + chunk))
@@ -180,7 +190,9 @@ def es_of_sorted_positions(weights: torch.Tensor, pos: torch.Tensor, n: int) -> 
     top = tops.amax(dim=2)
     bottom = torch.addcmul(tops, w, inv, value=-1.0).amin(dim=2)
     return torch.where(
-        top > -bottom, top, torch.where(top < -bottom, bottom, torch.zeros_like(top))
+        top + bottom > TIE_TOL,
+        top,
+        torch.where(top + bottom < -TIE_TOL, bottom, torch.zeros_like(top)),
     )
 
 
@@ -188,7 +200,8 @@ class NullAccumulator:
     """Running counts of the permutation null for every (ranking, set), block after block.
 
     ``obs``: ``(R, S)`` observed ES; ``size_of_set``: ``(S,)`` sizes. Keeps, per (ranking, set):
-    null ES <= ES, >= ES, <= 0, >= 0, and the sums of positive and negative null ES.
+    null ES <= ES, >= ES (within ``TIE_TOL``), <= 0, >= 0, and the sums of positive and negative
+    null ES.
     """
 
     def __init__(self, obs: np.ndarray, size_of_set: np.ndarray, device: torch.device, dtype):
@@ -222,8 +235,8 @@ class NullAccumulator:
         idx = self.sets_of_size[k]
         obs = self.obs[rows][:, idx]  # (r, m)
         nl = null[:, :, None]
-        self.le_es[rows, idx] += (nl <= obs[:, None, :]).sum(dim=1)
-        self.ge_es[rows, idx] += (nl >= obs[:, None, :]).sum(dim=1)
+        self.le_es[rows, idx] += (nl <= obs[:, None, :] + TIE_TOL).sum(dim=1)
+        self.ge_es[rows, idx] += (nl >= obs[:, None, :] - TIE_TOL).sum(dim=1)
         m = idx.numel()
         self.le_zero[rows, idx] += (null <= 0).sum(dim=1, keepdim=True).expand(-1, m)
         self.ge_zero[rows, idx] += (null >= 0).sum(dim=1, keepdim=True).expand(-1, m)

@@ -2,7 +2,8 @@
 
 - ES: weighted Kolmogorov-Smirnov running sum; hits step up by ``|r|^weight / sum over hits``,
   misses step down by ``1 / (N - k)``; ES is the running sum's largest deviation from zero
-  (0 when the positive and negative extremes are equal, as fgsea).
+  (0 when the positive and negative extremes are equal, as fgsea; equal within 1e-10, so that
+  rounding does not pick a sign). Null ES within 1e-10 of the observed ES count as ties.
 - Ties: genes are ordered by score (descending), ties broken by gene name, so the result never
   depends on input order; the number of tied scores is reported.
 - Null: fgsea's simple algorithm (one random sample of the largest size per permutation, smaller
@@ -30,6 +31,7 @@ from scipy.special import polygamma
 
 from radiogenomics.enrichment._null import (
     PERM_BLOCK,
+    TIE_TOL,
     NullAccumulator,
     compiled_null_counts,
     perm_blocks,
@@ -197,7 +199,8 @@ def _observed(ranked: RankedGenes, sets: PreparedSets) -> tuple[np.ndarray, list
         bottoms = tops - w / total
         top = tops.max(axis=1)
         bottom = bottoms.min(axis=1)
-        es[:, s] = np.where(top > -bottom, top, np.where(top < -bottom, bottom, 0.0))
+        lean = top + bottom  # ES 0 where top and bottom tie, within rounding
+        es[:, s] = np.where(lean > TIE_TOL, top, np.where(lean < -TIE_TOL, bottom, 0.0))
         arg_top = tops.argmax(axis=1)
         arg_bottom = bottoms.argmin(axis=1)
         for j in range(r_count):
