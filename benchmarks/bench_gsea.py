@@ -57,11 +57,11 @@ out <- args[5]; seed <- as.integer(args[6])
 pathways <- gmtPathways(gmt)
 tab <- fread(stats_tsv, sep = "\t")
 genes <- tab[[1]]
-res <- list(); secs <- 0
+res <- list(); secs <- 0; cpu <- 0
 for (j in 2:ncol(tab)) {
   stats <- setNames(tab[[j]], genes)
   set.seed(seed)
-  t0 <- proc.time()[["elapsed"]]
+  t0 <- proc.time()
   if (mode == "simple") {
     r <- fgseaSimple(pathways, stats, nperm = nperm, minSize = 15, maxSize = 500,
                      BPPARAM = SerialParam())
@@ -70,12 +70,13 @@ for (j in 2:ncol(tab)) {
     r <- fgseaMultilevel(pathways, stats, minSize = 15, maxSize = 500, eps = 1e-50,
                          nPermSimple = nperm, BPPARAM = SerialParam())
   }
-  secs <- secs + proc.time()[["elapsed"]] - t0
+  dt <- proc.time() - t0
+  secs <- secs + dt[["elapsed"]]; cpu <- cpu + dt[["user.self"]] + dt[["sys.self"]]
   res[[j - 1]] <- data.table(ranking = names(tab)[j], set = r$pathway, es = r$ES, nes = r$NES,
                              pval = r$pval, log2err = r$log2err)
 }
 fwrite(rbindlist(res), out, sep = "\t")
-cat(sprintf("SECONDS %.4f\n", secs))
+cat(sprintf("SECONDS %.4f %.4f\n", secs, cpu))
 """
 
 
@@ -114,10 +115,23 @@ def patient_rankings(x: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(np.column_stack(cols), index=z.index, columns=[f"r{j}" for j in range(n)])
 
 
-def timed(fn):
-    t = time.perf_counter()
+CPU: dict[str, float] = {}  # CPU seconds of the last timed call of each tool
+
+
+def timed(fn, tool: str = "ours"):
+    """Wall seconds of ``fn()``; its CPU seconds (all threads) go to ``CPU[tool]``."""
+    c, t = time.process_time(), time.perf_counter()
     out = fn()
+    CPU[tool] = time.process_time() - c
     return out, time.perf_counter() - t
+
+
+def cpu_note(wall_ours: float, wall_fgsea: float | None = None) -> str:
+    """CPU seconds beside wall seconds: the share of the cores each tool got (other work)."""
+    note = f"CPU s: ours {CPU['ours']:.2f} ({CPU['ours'] / wall_ours:.2f} cores)"
+    if wall_fgsea is not None:
+        note += f", fgsea {CPU['fgsea']:.2f} ({CPU['fgsea'] / wall_fgsea:.2f} cores)"
+    return note
 
 
 def have_fgsea() -> bool:
@@ -150,13 +164,15 @@ def run_fgsea(
     )
     if proc.returncode != 0:
         raise RuntimeError(f"fgsea failed:\n{proc.stderr[-2000:]}")
-    secs = float(next(ln for ln in proc.stdout.splitlines() if ln.startswith("SECONDS")).split()[1])
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("SECONDS"))
+    secs, CPU["fgsea"] = (float(v) for v in line.split()[1:3])
     return pd.read_csv(out, sep="\t"), secs
 
 
 def agreement(ours: pd.DataFrame, theirs: pd.DataFrame, keys: list[str]) -> dict[str, float]:
     """ES, NES and -log10 p agreement on the common rows."""
     m = ours.merge(theirs, on=keys, suffixes=("", "_f"))
+    m = m[np.isfinite(m["pval_f"]) & np.isfinite(m["nes_f"])]  # fgsea: NA where a side is empty
     lp, lpf = -np.log10(m["pval"]), -np.log10(m["pval_f"])
     return {
         "rows": len(m),
@@ -187,7 +203,7 @@ def multilevel_agreement(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
     both = np.sqrt(m["log2err"] ** 2 + m["log2err_f"] ** 2)
     print(
         f"    multilevel sets ({len(m)}): median |d log10 p| {np.median(d) * np.log10(2):.3f}, "
-        f"median |d log2 p| / fgsea log2err {np.median(d / m['log2err_f']):.2f}, "
+        f"median |d log2 p| / fgsea log2err {np.nanmedian(d / m['log2err_f']):.2f}, "
         f"within 2 combined log2err: {(d <= 2 * both).mean():.0%}",
         flush=True,
     )
@@ -210,7 +226,8 @@ def run_gseapy(ranking: pd.Series, sets: dict, nperm: int, threads: int) -> tupl
                 no_plot=True,
                 verbose=False,
             ).res2d
-        )
+        ),
+        tool="gseapy",
     )
     return res, secs
 
@@ -265,6 +282,7 @@ def main() -> None:
                 print(
                     f"    fgseaSimple                 {tf:8.2f} s   RATIO fgsea / ours {tf / t:.1f}x"
                 )
+                print(f"    {cpu_note(t, tf)}")
                 print_agreement(agreement(ours, theirs.drop(columns="ranking"), ["set"]))
             if args.gseapy or not peer:
                 gnp = min(nperm, 1000)
@@ -288,6 +306,7 @@ def main() -> None:
                 print(
                     f"    fgseaMultilevel             {tf:8.2f} s   RATIO fgsea / ours {tf / t:.1f}x"
                 )
+                print(f"    {cpu_note(t, tf)}")
                 print_agreement(agreement(ml, theirs.drop(columns="ranking"), ["set"]))
                 multilevel_agreement(ml, theirs.drop(columns="ranking"))
         if "3" in args.cases:
@@ -303,6 +322,7 @@ def main() -> None:
                 print(
                     f"    fgsea loop (fgseaSimple)    {tf:8.2f} s   RATIO fgsea / ours {tf / t:.1f}x"
                 )
+                print(f"    {cpu_note(t, tf)}")
                 print_agreement(agreement(res, theirs, ["ranking", "set"]))
         if "4" in args.cases:
             rankings = patient_rankings(x, n_paper)
@@ -317,7 +337,7 @@ def main() -> None:
             n_sets = res["set"].nunique()
             print(
                 f"    ours: {n_sets} sets tested, {t:.1f} s ({t / 60:.1f} min; "
-                f"{t / n_paper:.2f} s per ranking)",
+                f"{t / n_paper:.2f} s per ranking); {cpu_note(t)}",
                 flush=True,
             )
             if peer:
@@ -329,6 +349,7 @@ def main() -> None:
                     f"    fgsea loop on {m} rankings   {tf:8.1f} s -> {n_paper} rankings "
                     f"~{est / 60:.0f} min ({est / 3600:.1f} h)   RATIO fgsea / ours {est / t:.1f}x"
                 )
+                print(f"    {cpu_note(t, tf)}")
                 print_agreement(agreement(res, theirs, ["ranking", "set"]))
     if ratios:
         print("RATIOS (fgsea serial / ours):")

@@ -178,46 +178,53 @@ def _scan_group(wt, draws, p0, p1, n, sizes, out_es):
 
 @njit(cache=True)
 def _scan_one(w, draws, p0, p1, n, sizes, out_es):
-    """:func:`_scan_group` for a single ranking (``w (N,)``), with the very same operations."""
+    """:func:`_scan_group` for a single ranking (``w (N,)``), with the very same operations per
+    element. Alone, the insertions would cost as much as the passes, so the draws between two
+    tested sizes are sorted among themselves and merged into the list during the pass."""
     k_max = sizes[sizes.shape[0] - 1]
-    spos = np.empty(k_max, dtype=np.int64)
+    listed = np.empty(k_max, dtype=np.int64)
+    merged = np.empty(k_max, dtype=np.int64)
+    fresh = np.empty(k_max, dtype=np.int64)
     for p in range(p0, p1):
-        inserted = 0
+        m = 0
         total = 0.0
         for d in range(sizes.shape[0]):
             k = sizes[d]
-            while inserted < k:
-                pos = draws[p, inserted]
-                lo = 0
-                hi = inserted
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if spos[mid] < pos:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                for i in range(inserted, lo, -1):
-                    spos[i] = spos[i - 1]
-                spos[lo] = pos
+            nf = 0
+            for t in range(m, k):
+                pos = draws[p, t]
                 total += w[pos]
-                inserted += 1
+                j = nf
+                while j > 0 and fresh[j - 1] > pos:
+                    fresh[j] = fresh[j - 1]
+                    j -= 1
+                fresh[j] = pos
+                nf += 1
             lam = total * (1.0 / (n - k))
             c = 0.0
             top = -np.inf
             bottom = np.inf
-            for i in range(k):
-                pos = spos[i]
-                v = c - lam * float(pos - i)
+            i = 0
+            jf = 0
+            for q in range(k):
+                if jf < nf and (i >= m or fresh[jf] < listed[i]):
+                    pos = fresh[jf]
+                    jf += 1
+                else:
+                    pos = listed[i]
+                    i += 1
+                merged[q] = pos
+                v = c - lam * float(pos - q)
                 bottom = min(bottom, v)
                 wv = w[pos]
                 c += wv
                 top = max(top, v + wv)
+            listed, merged = merged, listed
+            m = k
             if total == 0.0:
-                out_es[p - p0, d] = _unit_weight_es_sorted(spos, n, k)
+                out_es[p - p0, d] = _unit_weight_es_sorted(listed, n, k)
                 continue
-            t = top / total
-            b = bottom / total
-            out_es[p - p0, d] = _signed_es(t, b)
+            out_es[p - p0, d] = _signed_es(top / total, bottom / total)
 
 
 @njit(cache=True, parallel=True)
