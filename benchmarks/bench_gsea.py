@@ -241,6 +241,11 @@ def main() -> None:
     ap.add_argument("--fgsea-subset", type=int, default=3, help="fgsea rankings of case 4")
     ap.add_argument("--cases", default="1234", help="which cases to run, e.g. 13")
     ap.add_argument("--gseapy", action="store_true", help="also run gseapy on case 1")
+    ap.add_argument(
+        "--device",
+        default="cpu",
+        help="our device: cpu (compiled kernels) or cuda (the torch engine; multilevel on the CPU)",
+    )
     args = ap.parse_args()
     nperm = args.nperm or (1000 if args.quick else 10000)
     n_many = 10 if args.quick else 40
@@ -256,16 +261,17 @@ def main() -> None:
     for file in GENE_SETS.values():
         everything.update(read_gene_sets(DATA / "gene_sets" / file).items())
     threads = args.threads
+    device = args.device
+    engine = f"compiled CPU kernels, {threads} threads" if device == "cpu" else device
     print(
-        f"permutations {nperm}; ours: compiled CPU kernels, {threads} threads; fgsea "
-        f"{'serial (nproc = 1)' if peer else 'absent'}",
+        f"permutations {nperm}; ours: {engine}; fgsea {'serial (nproc = 1)' if peer else 'absent'}",
         flush=True,
     )
     if not peer:
         print(f"    {PEER_HINT}", flush=True)
     # compile (or load the cached kernels) before any timing
-    gsea(ranking, hallmark, nperm=PERM_WARMUP, seed=0, threads=threads)
-    gsea_many(patient_rankings(x, 3), hallmark, nperm=PERM_WARMUP, threads=threads)
+    gsea(ranking, hallmark, nperm=PERM_WARMUP, seed=0, threads=threads, device=device)
+    gsea_many(patient_rankings(x, 3), hallmark, nperm=PERM_WARMUP, threads=threads, device=device)
     ratios = {}
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -273,7 +279,15 @@ def main() -> None:
         if "1" in args.cases:
             print(f"[1] one ranking: {len(ranking)} genes x {len(hallmark)} hallmark sets")
             ours, t = timed(
-                lambda: gsea(ranking, hallmark, nperm=nperm, seed=1, small_p=None, threads=threads)
+                lambda: gsea(
+                    ranking,
+                    hallmark,
+                    nperm=nperm,
+                    seed=1,
+                    small_p=None,
+                    threads=threads,
+                    device=device,
+                )
             )
             print(f"    ours (permutation p)        {t:8.2f} s", flush=True)
             if peer:
@@ -297,7 +311,9 @@ def main() -> None:
                 )
         if "2" in args.cases:
             print("[2] one ranking with small p-values (multilevel, eps 1e-50)")
-            ml, t = timed(lambda: gsea(ranking, hallmark, nperm=nperm, seed=1, threads=threads))
+            ml, t = timed(
+                lambda: gsea(ranking, hallmark, nperm=nperm, seed=1, threads=threads, device=device)
+            )
             n_ml = int((ml["pval_method"] != "permutation").sum())
             print(f"    ours (+ multilevel)         {t:8.2f} s   ({n_ml} sets below the floor)")
             if peer:
@@ -313,7 +329,9 @@ def main() -> None:
             rankings = patient_rankings(x, n_many)
             print(f"[3] {n_many} patient rankings x {len(hallmark)} hallmark sets")
             res, t = timed(
-                lambda: gsea_many(rankings, hallmark, nperm=nperm, seed=1, threads=threads)
+                lambda: gsea_many(
+                    rankings, hallmark, nperm=nperm, seed=1, threads=threads, device=device
+                )
             )
             print(f"    ours (one call)             {t:8.2f} s", flush=True)
             if peer:
@@ -332,7 +350,9 @@ def main() -> None:
                 flush=True,
             )
             res, t = timed(
-                lambda: gsea_many(rankings, everything, nperm=nperm, seed=1, threads=threads)
+                lambda: gsea_many(
+                    rankings, everything, nperm=nperm, seed=1, threads=threads, device=device
+                )
             )
             n_sets = res["set"].nunique()
             print(
