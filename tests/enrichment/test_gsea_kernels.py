@@ -212,3 +212,21 @@ def test_exhaustive_null_reached_by_the_compiled_engine():
         exact = (null >= t).mean()
         se = np.sqrt(exact * (1 - exact) / got.size)
         assert abs((got >= t - 1e-12).mean() - exact) < 5 * se + 1e-9
+
+
+def test_counts_independent_of_chunks_and_groups():
+    from radiogenomics.enrichment._null import compiled_null_counts
+
+    rng = np.random.default_rng(4)
+    n, r_count = 300, 37
+    w = _weights(r_count, n, seed=4)
+    sizes = rng.integers(5, 60, 12)
+    obs = rng.uniform(-0.6, 0.6, size=(r_count, sizes.size))
+    whole = compiled_null_counts(w, obs, sizes, seed=2, nperm=1700)
+    for group, budget in ((16, 1.0), (5, 1.0), (1, 1e9)):  # chunks of one group, or one chunk
+        part = compiled_null_counts(
+            w, obs, sizes, seed=2, nperm=1700, group=group, budget_bytes=budget
+        )
+        for name, arr in whole.items():
+            np.testing.assert_array_equal(part[name], arr, err_msg=f"{name}, group {group}")
+    assert whole["ge_zero"].min() > 0 and whole["le_es"].max() <= 1700
