@@ -72,5 +72,8 @@ def test_agrees_with_gseapy_prerank(shared_data):
     p = (res["pval"] + res["NOM p-val"]) / 2
     se = np.sqrt(2 * p * (1 - p) / (nperm / 2))
     assert (np.abs(res["pval"] - res["NOM p-val"]) < 4.5 * se + 3 / nperm).all()
-    both_floor = (m["NOM p-val"] == 0) == (m["n_more_extreme"] == 0)
-    assert both_floor.mean() > 0.9
+    # at the floor in one tool: near it in the other (a set with a true tail near 1/nperm hits
+    # the floor in either by chance, but not one with a tail of 10/nperm: P(0 of 10) < 1e-4)
+    assert (m.loc[m["NOM p-val"] == 0, "pval"] < 10 / nperm).all()
+    assert (m.loc[m["n_more_extreme"] == 0, "NOM p-val"] < 10 / nperm).all()
+    assert ((m["NOM p-val"] == 0) & (m["n_more_extreme"] == 0)).sum() >= 10

@@ -6,7 +6,9 @@ positions in rank space (0 = top of the ranking), so the very same draws serve e
 over the same genes and every set: only the weights ``|score|^w`` at those positions differ.
 
 Draws come in fixed blocks of ``PERM_BLOCK`` permutations from a generator seeded by
-``(seed, block)``, so the numbers never depend on how rankings are chunked.
+``(seed, block)``, so the numbers never depend on how rankings are chunked or on the threads.
+Two engines consume the same draws: :func:`compiled_null_counts` (numba, CPU, the default) and
+:class:`NullAccumulator` (torch, any device: the reference, and the CUDA path).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import torch
 
 PERM_BLOCK = 500
+TIE_TOL = 1e-10  # as in the compiled kernels: ES this close count as tied
 
 
 def sample_positions(rng: np.random.Generator, n: int, k: int, rows: int) -> np.ndarray:
@@ -51,13 +54,117 @@ def sample_positions(rng: np.random.Generator, n: int, k: int, rows: int) -> np.
     return out
 
 
-def perm_blocks(seed: int, n: int, k: int, nperm: int) -> Iterator[np.ndarray]:
-    """The permutation draws, block by block (each ``(<= PERM_BLOCK, k)``), fixed by the seed."""
+def block_seed(seed: int, block: int) -> np.uint64:
+    """The 64-bit key of permutation block ``block`` of a run seeded with ``seed``."""
+    state = np.random.SeedSequence([int(seed), 0x65A, int(block)]).generate_state(1, np.uint64)
+    return state[0]
+
+
+def block_rows(nperm: int) -> np.ndarray:
+    """Permutations per block: ``PERM_BLOCK``, the last block taking the rest."""
     n_blocks = -(-nperm // PERM_BLOCK)
-    for b in range(n_blocks):
-        rows = min(PERM_BLOCK, nperm - b * PERM_BLOCK)
-        gen = np.random.default_rng(np.random.SeedSequence([int(seed), 0x65A, b]))
-        yield sample_positions(gen, n, k, rows)
+    return np.minimum(PERM_BLOCK, nperm - PERM_BLOCK * np.arange(n_blocks))
+
+
+def block_draws(
+    seed: int, blocks: range, n: int, k: int, nperm: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of the permutation blocks ``blocks``: ``(rows, k)`` int32 rank positions, each row an
+    ordered uniform sample without replacement (its every prefix a uniform random subset), and
+    the row where each block starts (plus the end)."""
+    from radiogenomics.enrichment._kernels import draw_blocks
+
+    if not 0 < k <= n:
+        raise ValueError(f"cannot draw {k} distinct positions out of {n}")
+    rows = block_rows(nperm)[blocks.start : blocks.stop]
+    starts = np.zeros(len(rows) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum(rows)
+    seeds = np.array([block_seed(seed, b) for b in blocks], dtype=np.uint64)
+    return draw_blocks(seeds, n, k, starts), starts
+
+
+def perm_blocks(seed: int, n: int, k: int, nperm: int) -> Iterator[np.ndarray]:
+    """The permutation draws, block by block (each ``(<= PERM_BLOCK, k)`` int64), fixed by the
+    seed (the draws of :func:`compiled_null_counts`, for the torch engine)."""
+    for b in range(-(-nperm // PERM_BLOCK)):
+        yield block_draws(seed, range(b, b + 1), n, k, nperm)[0].astype(np.int64)
+
+
+# Blocks computed per pass of the compiled engine: a constant, so that the float sums of the null
+# are added in the same order whatever the number of rankings or threads.
+BLOCKS_PER_PASS = 32
+
+
+def compiled_null_counts(
+    weights: np.ndarray,
+    obs: np.ndarray,
+    size_of_set: np.ndarray,
+    seed: int,
+    nperm: int,
+    group: int = 16,
+    budget_bytes: float = 2.5e8,
+    on_block=None,
+) -> dict[str, np.ndarray]:
+    """The permutation-null counts of :class:`NullAccumulator` by the compiled kernels.
+
+    weights ``(R, N)`` in rank order; obs ``(R, S)``; size_of_set ``(S,)``. Rankings are taken
+    ``group`` at a time by one thread (SIMD lanes) and in chunks whose temporaries stay near
+    ``budget_bytes``, so memory does not grow with the number of rankings beyond the ``(R, S)``
+    counts themselves. ``on_block(m)`` is called after each ``m`` blocks (progress).
+    """
+    from radiogenomics.enrichment._kernels import null_counts
+
+    r_count, n = weights.shape
+    s_count = obs.shape[1]
+    sizes, size_index = np.unique(size_of_set, return_inverse=True)
+    d_count = sizes.size
+    order = np.argsort(size_index, kind="stable")
+    set_ptr = np.searchsorted(size_index[order], np.arange(d_count + 1)).astype(np.int64)
+    set_idx = order.astype(np.int64)
+    sizes = sizes.astype(np.int64)
+    k_max = int(sizes[-1])
+    n_blocks = -(-nperm // PERM_BLOCK)
+    per_ranking = BLOCKS_PER_PASS * (2 * 4 * s_count + 4 * 8 * d_count) + 16 * n
+    chunk = int(max(group, min(r_count, budget_bytes // per_ranking)))
+    chunk = -(-chunk // group) * group
+    out = {
+        "le_es": np.zeros((r_count, s_count), dtype=np.int64),
+        "ge_es": np.zeros((r_count, s_count), dtype=np.int64),
+        "le_zero": np.zeros((r_count, d_count), dtype=np.int64),
+        "ge_zero": np.zeros((r_count, d_count), dtype=np.int64),
+        "sum_pos": np.zeros((r_count, d_count)),
+        "sum_neg": np.zeros((r_count, d_count)),
+    }
+    obs = np.ascontiguousarray(obs, dtype=np.float64)
+    for first in range(0, n_blocks, BLOCKS_PER_PASS):
+        blocks = range(first, min(n_blocks, first + BLOCKS_PER_PASS))
+        draws, starts = block_draws(seed, blocks, n, k_max, nperm)
+        nb = len(blocks)
+        for r0 in range(0, r_count, chunk):
+            rows = slice(r0, min(r_count, r0 + chunk))
+            m = rows.stop - r0
+            wt = np.ascontiguousarray(weights[rows].T, dtype=np.float64)
+            part = {
+                "le_es": np.empty((nb, m, s_count), dtype=np.int32),
+                "ge_es": np.empty((nb, m, s_count), dtype=np.int32),
+                "le_zero": np.empty((nb, m, d_count), dtype=np.int32),
+                "ge_zero": np.empty((nb, m, d_count), dtype=np.int32),
+                "sum_pos": np.empty((nb, m, d_count)),
+                "sum_neg": np.empty((nb, m, d_count)),
+            }
+            null_counts(
+                wt, group, draws, starts, sizes, set_ptr, set_idx, obs[rows],
+                part["le_es"], part["ge_es"], part["le_zero"], part["ge_zero"],
+                part["sum_pos"], part["sum_neg"],
+            )  # fmt: skip
+            for name, arr in part.items():
+                for b in range(nb):  # block order: the same float sums however chunked
+                    out[name][rows] += arr[b]
+        if on_block is not None:
+            on_block(len(blocks))
+    for name in ("le_zero", "ge_zero", "sum_pos", "sum_neg"):
+        out[name] = out[name][:, size_index]
+    return out
 
 
 def es_of_sorted_positions(weights: torch.Tensor, pos: torch.Tensor, n: int) -> torch.Tensor:
@@ -83,7 +190,9 @@ def es_of_sorted_positions(weights: torch.Tensor, pos: torch.Tensor, n: int) -> 
     top = tops.amax(dim=2)
     bottom = torch.addcmul(tops, w, inv, value=-1.0).amin(dim=2)
     return torch.where(
-        top > -bottom, top, torch.where(top < -bottom, bottom, torch.zeros_like(top))
+        top + bottom > TIE_TOL,
+        top,
+        torch.where(top + bottom < -TIE_TOL, bottom, torch.zeros_like(top)),
     )
 
 
@@ -91,7 +200,8 @@ class NullAccumulator:
     """Running counts of the permutation null for every (ranking, set), block after block.
 
     ``obs``: ``(R, S)`` observed ES; ``size_of_set``: ``(S,)`` sizes. Keeps, per (ranking, set):
-    null ES <= ES, >= ES, <= 0, >= 0, and the sums of positive and negative null ES.
+    null ES <= ES, >= ES (within ``TIE_TOL``), <= 0, >= 0, and the sums of positive and negative
+    null ES.
     """
 
     def __init__(self, obs: np.ndarray, size_of_set: np.ndarray, device: torch.device, dtype):
@@ -125,8 +235,8 @@ class NullAccumulator:
         idx = self.sets_of_size[k]
         obs = self.obs[rows][:, idx]  # (r, m)
         nl = null[:, :, None]
-        self.le_es[rows, idx] += (nl <= obs[:, None, :]).sum(dim=1)
-        self.ge_es[rows, idx] += (nl >= obs[:, None, :]).sum(dim=1)
+        self.le_es[rows, idx] += (nl <= obs[:, None, :] + TIE_TOL).sum(dim=1)
+        self.ge_es[rows, idx] += (nl >= obs[:, None, :] - TIE_TOL).sum(dim=1)
         m = idx.numel()
         self.le_zero[rows, idx] += (null <= 0).sum(dim=1, keepdim=True).expand(-1, m)
         self.ge_zero[rows, idx] += (null >= 0).sum(dim=1, keepdim=True).expand(-1, m)

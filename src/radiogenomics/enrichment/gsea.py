@@ -2,11 +2,14 @@
 
 - ES: weighted Kolmogorov-Smirnov running sum; hits step up by ``|r|^weight / sum over hits``,
   misses step down by ``1 / (N - k)``; ES is the running sum's largest deviation from zero
-  (0 when the positive and negative extremes are equal, as fgsea).
+  (0 when the positive and negative extremes are equal, as fgsea; equal within 1e-10, so that
+  rounding does not pick a sign). Null ES within 1e-10 of the observed ES count as ties.
 - Ties: genes are ordered by score (descending), ties broken by gene name, so the result never
   depends on input order; the number of tied scores is reported.
 - Null: fgsea's simple algorithm (one random sample of the largest size per permutation, smaller
-  sizes read off its prefixes), shared by every set and every ranking over the same genes.
+  sizes read off its prefixes), shared by every set and every ranking over the same genes;
+  computed by compiled kernels on the CPU (``engine="numba"``) or by torch on any device
+  (``engine="torch"``: the reference implementation, and the CUDA path).
 - p = min((1 + #null <= ES) / (1 + #null <= 0), (1 + #null >= ES) / (1 + #null >= 0));
   NES = ES / mean of the same-signed null ES; BH over the sets of each ranking.
 - Small p: sets with no null ES as extreme as theirs get a multilevel estimate (see
@@ -18,6 +21,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +29,13 @@ import pandas as pd
 import torch
 from scipy.special import polygamma
 
-from radiogenomics.enrichment._null import PERM_BLOCK, NullAccumulator, perm_blocks
+from radiogenomics.enrichment._null import (
+    PERM_BLOCK,
+    TIE_TOL,
+    NullAccumulator,
+    compiled_null_counts,
+    perm_blocks,
+)
 from radiogenomics.errors import InputError
 from radiogenomics.utils.device import default_device
 from radiogenomics.utils.stats import benjamini_hochberg
@@ -189,7 +199,8 @@ def _observed(ranked: RankedGenes, sets: PreparedSets) -> tuple[np.ndarray, list
         bottoms = tops - w / total
         top = tops.max(axis=1)
         bottom = bottoms.min(axis=1)
-        es[:, s] = np.where(top > -bottom, top, np.where(top < -bottom, bottom, 0.0))
+        lean = top + bottom  # ES 0 where top and bottom tie, within rounding
+        es[:, s] = np.where(lean > TIE_TOL, top, np.where(lean < -TIE_TOL, bottom, 0.0))
         arg_top = tops.argmax(axis=1)
         arg_bottom = bottoms.argmin(axis=1)
         for j in range(r_count):
@@ -207,6 +218,41 @@ def _resolve_device(device: str | torch.device | None) -> torch.device:
     if isinstance(device, torch.device):
         return device
     return default_device(device)
+
+
+ENGINES = ("auto", "numba", "torch")
+
+
+def _resolve_engine(engine: str, device: torch.device) -> str:
+    if engine not in ENGINES:
+        raise InputError(f"engine={engine!r}", field="engine", expected=" or ".join(ENGINES))
+    if engine == "auto":
+        return "torch" if device.type != "cpu" else "numba"
+    if engine == "numba" and device.type != "cpu":
+        raise InputError(
+            f"engine='numba' with device {device}",
+            field="engine",
+            expected="engine 'torch' (or 'auto') for a GPU device; numba runs on the CPU",
+        )
+    return engine
+
+
+@contextmanager
+def numba_threads(threads: int | None):
+    """Run the compiled kernels on ``threads`` threads (None: leave numba's setting)."""
+    if threads is None:
+        yield
+        return
+    import numba
+
+    if not isinstance(threads, int | np.integer) or not 1 <= threads:
+        raise InputError(f"threads={threads}", field="threads", expected="an integer >= 1")
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def _auto_chunk(n_rankings: int, max_size: int, dtype: torch.dtype, budget: float = 4e8) -> int:
@@ -231,6 +277,8 @@ def gsea_many(
     ml_sample_size: int = 101,
     eps: float = 1e-50,
     progress: bool = False,
+    engine: str = "auto",
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Preranked GSEA of every column of ``rankings`` (genes x rankings) against ``gene_sets``.
 
@@ -241,6 +289,12 @@ def gsea_many(
     its number of tied scores. Numbers equal those of :func:`gsea` per ranking with the same seed
     and settings. ``small_p="multilevel"`` adds multilevel estimates below the permutation floor
     (off by default here: over many rankings they can cost far more than the permutations).
+
+    ``engine``: ``"numba"`` (compiled CPU kernels, float64), ``"torch"`` (the reference
+    implementation on ``device`` in ``dtype``; the CUDA path), or ``"auto"``: torch when
+    ``device`` resolves to CUDA, numba otherwise. Both use the same draws. ``threads``: CPU
+    threads of the compiled kernels (default: numba's setting); results do not depend on it,
+    nor on ``chunk_size`` (torch engine).
     """
     from radiogenomics.enrichment.multilevel import multilevel_pvalues
     from radiogenomics.utils.progress import progress_bar
@@ -275,21 +329,28 @@ def gsea_many(
 
     obs, edges = _observed(ranked, sets)
     dev = _resolve_device(device)
-    n = len(ranked.genes)
-    k_max = int(sets.sizes.max())
-    acc = NullAccumulator(obs, sets.sizes, dev, dtype)
+    engine = _resolve_engine(engine, dev)
     r_count = len(ranked.names)
-    chunk = chunk_size or _auto_chunk(r_count, k_max, dtype)
-    weights = torch.as_tensor(ranked.weights, dtype=dtype, device=dev)
     n_blocks = -(-nperm // PERM_BLOCK)
     with progress_bar("GSEA permutations", n_blocks, quiet=not progress) as advance:
-        for draws_np in perm_blocks(seed, n, k_max, nperm):
-            draws = torch.as_tensor(draws_np, device=dev)
-            for start in range(0, r_count, chunk):
-                rows = slice(start, min(r_count, start + chunk))
-                acc.add_block(weights[rows], rows, draws, n)
-            advance(1)
-    counts = acc.numpy()
+        if engine == "numba":
+            with numba_threads(threads):
+                counts = compiled_null_counts(
+                    ranked.weights, obs, sets.sizes, seed, nperm, on_block=advance
+                )
+        else:
+            n = len(ranked.genes)
+            k_max = int(sets.sizes.max())
+            acc = NullAccumulator(obs, sets.sizes, dev, dtype)
+            chunk = chunk_size or _auto_chunk(r_count, k_max, dtype)
+            weights = torch.as_tensor(ranked.weights, dtype=dtype, device=dev)
+            for draws_np in perm_blocks(seed, n, k_max, nperm):
+                draws = torch.as_tensor(draws_np, device=dev)
+                for start in range(0, r_count, chunk):
+                    rows = slice(start, min(r_count, start + chunk))
+                    acc.add_block(weights[rows], rows, draws, n)
+                advance(1)
+            counts = acc.numpy()
 
     le_es, ge_es = counts["le_es"], counts["ge_es"]
     le0, ge0 = counts["le_zero"], counts["ge_zero"]
@@ -308,15 +369,16 @@ def gsea_many(
             ti, si = todo[:, 0], todo[:, 1]
             tails = np.where(obs[ti, si] > 0, ge0[ti, si], le0[ti, si])
             denom = (1 + tails) / (1 + nperm)
-            ml = multilevel_pvalues(
-                ranked.weights,
-                ranking_of_task=todo[:, 0],
-                size_of_task=sets.sizes[todo[:, 1]],
-                es_of_task=obs[todo[:, 0], todo[:, 1]],
-                seed_of_task=[_set_seed(seed, sets.names[s]) for s in todo[:, 1]],
-                sample_size=ml_sample_size,
-                eps=eps,
-            )
+            with numba_threads(threads):
+                ml = multilevel_pvalues(
+                    ranked.weights,
+                    ranking_of_task=todo[:, 0],
+                    size_of_task=sets.sizes[todo[:, 1]],
+                    es_of_task=obs[todo[:, 0], todo[:, 1]],
+                    seed_of_task=[_set_seed(seed, sets.names[s]) for s in todo[:, 1]],
+                    sample_size=ml_sample_size,
+                    eps=eps,
+                )
             p_ml = np.minimum(1.0, np.maximum(ml.pval / denom, eps))
             pval[todo[:, 0], todo[:, 1]] = np.minimum(p_ml, pval[todo[:, 0], todo[:, 1]])
             log2err[todo[:, 0], todo[:, 1]] = ml.log2err

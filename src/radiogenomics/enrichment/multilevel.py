@@ -18,6 +18,10 @@ negated one). The standard error of log2 p is ``sqrt(L * (psi1((n+1)/2) - psi1(n
 ``L`` levels (the variance of the log of a median fraction, a Beta((n+1)/2, (n+1)/2) variable; as
 fgsea reports it). Random numbers come from a counter-based generator keyed by each task's own
 seed, so a task's estimate does not depend on which other tasks share its batch.
+
+Two engines give the same estimates: the compiled one (``engine="numba"``, one task per thread,
+:func:`radiogenomics.enrichment._kernels.multilevel_tasks`) and the vectorised numpy reference
+below (``engine="reference"``), kept to test the compiled one against.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 from scipy.special import polygamma
 
 from radiogenomics.enrichment._null import sample_positions
+from radiogenomics.errors import InputError
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -173,6 +178,46 @@ def _run_batch(
     return pval, levels, hit_eps
 
 
+def _compiled(weights, rank_t, size_t, es_t, seed_t, sample_size, eps, step_t, max_levels):
+    """The numba engine: the same initial samples as the reference, then one task per thread
+    (dynamic scheduling: task costs differ by orders of magnitude)."""
+    import numba
+
+    from radiogenomics.enrichment._kernels import multilevel_tasks
+
+    t_count, n = es_t.size, weights.shape[1]
+    neg = es_t < 0
+    rows = np.unique(np.stack([rank_t, neg.astype(np.int64)], axis=1), axis=0)
+    row_of = {(int(r), bool(g)): i for i, (r, g) in enumerate(rows)}
+    w_rows = np.ascontiguousarray(
+        np.stack([weights[r, ::-1] if g else weights[r] for r, g in rows]), dtype=np.float64
+    )
+    w_row = np.array([row_of[(int(r), bool(g))] for r, g in zip(rank_t, neg, strict=True)])
+    k_max = int(size_t.max())
+    init = np.zeros((t_count * sample_size, k_max), dtype=np.int64)
+    for t in range(t_count):
+        draw = sample_positions(
+            np.random.default_rng(int(seed_t[t])), n, int(size_t[t]), sample_size
+        )
+        init[t * sample_size : (t + 1) * sample_size, : size_t[t]] = np.sort(draw, axis=1)
+    ptr = np.arange(t_count + 1, dtype=np.int64) * sample_size
+    # costly tasks first so that no thread is left with a long one at the end
+    order = np.argsort(-np.abs(es_t) * np.sqrt(size_t), kind="stable")
+    inv = np.empty_like(order)
+    inv[order] = np.arange(t_count)
+    init = init.reshape(t_count, sample_size, k_max)[order].reshape(-1, k_max)
+    before = numba.get_parallel_chunksize()
+    numba.set_parallel_chunksize(1)
+    try:
+        pval, levels, hit = multilevel_tasks(
+            w_rows, w_row[order], np.abs(es_t[order]), seed_t[order], size_t[order], init, ptr,
+            float(eps), step_t[order].astype(np.int64), int(max_levels),
+        )  # fmt: skip
+    finally:
+        numba.set_parallel_chunksize(before)
+    return pval[inv], levels[inv], hit[inv]
+
+
 def default_steps(k: np.ndarray | int) -> np.ndarray:
     """Metropolis steps per level for sets of size ``k``: ``5 + k // 10``."""
     return 5 + np.asarray(k) // 10
@@ -189,6 +234,7 @@ def multilevel_pvalues(
     steps: int | None = None,
     max_levels: int = 400,
     batch_bytes: float = 4e5,
+    engine: str = "numba",
 ) -> MultilevelResult:
     """Tail probabilities ``P(ES_null >= ES)`` (ES > 0) or ``P(ES_null <= ES)`` (ES < 0).
 
@@ -197,8 +243,11 @@ def multilevel_pvalues(
     The estimate stops at ``eps`` (``hit_eps`` marks it as an upper bound). Tasks are batched
     (padded to the largest size of the batch) so that one ``(tasks, samples, k)`` array holds
     about ``batch_bytes``: small enough to stay in cache, which is several times faster than
-    one large batch.
+    one large batch. ``engine``: ``"numba"`` (compiled, tasks in parallel threads) or
+    ``"reference"`` (vectorised numpy); the two give the same estimates.
     """
+    if engine not in ("numba", "reference"):
+        raise InputError(f"engine={engine!r}", field="engine", expected="'numba' or 'reference'")
     weights = np.asarray(weights, dtype=np.float64)
     rank_t = np.asarray(ranking_of_task, dtype=np.int64)
     size_t = np.asarray(size_of_task, dtype=np.int64)
@@ -210,18 +259,23 @@ def multilevel_pvalues(
     hit = np.zeros(t_count, dtype=bool)
     neg = es_t < 0
     step_t = np.full(t_count, steps) if steps is not None else default_steps(size_t)
-    order = np.argsort(size_t, kind="stable")  # similar sizes together: little padding
-    start = 0
-    while start < t_count:
-        k = int(size_t[order[min(t_count - 1, start)]])
-        batch = int(max(1, batch_bytes // (sample_size * max(k, 1) * 8)))
-        b = order[start : start + batch]
-        start += batch
-        w = weights[rank_t[b]]
-        w = np.where(neg[b, None], w[:, ::-1], w)
-        pval[b], levels[b], hit[b] = _run_batch(
-            w, np.abs(es_t[b]), seed_t[b], size_t[b], sample_size, eps, step_t[b], max_levels
+    if engine == "numba" and t_count:
+        pval, levels, hit = _compiled(
+            weights, rank_t, size_t, es_t, seed_t, sample_size, eps, step_t, max_levels
         )
+    elif t_count:
+        order = np.argsort(size_t, kind="stable")  # similar sizes together: little padding
+        start = 0
+        while start < t_count:
+            k = int(size_t[order[start]])
+            batch = int(max(1, batch_bytes // (sample_size * max(k, 1) * 8)))
+            b = order[start : start + batch]
+            start += batch
+            w = weights[rank_t[b]]
+            w = np.where(neg[b, None], w[:, ::-1], w)
+            pval[b], levels[b], hit[b] = _run_batch(
+                w, np.abs(es_t[b]), seed_t[b], size_t[b], sample_size, eps, step_t[b], max_levels
+            )
     var_level = polygamma(1, (sample_size + 1) / 2) - polygamma(1, sample_size + 1)
     log2err = np.sqrt((levels + 1) * var_level) / math.log(2)
     return MultilevelResult(pval=pval, log2err=log2err, levels=levels, hit_eps=hit)
