@@ -5,7 +5,7 @@ touched: an unknown key, a value of the wrong type (strictly: ``"3"`` is not an 
 out of the library's bounds or a data file that does not exist fails at once with a message
 naming the file, the key path and what is allowed. Sections that configure library objects take
 their field types from those objects (:class:`radiogenomics.models.NetworkConfig`,
-:class:`radiogenomics.models.AutoencoderConfig`, :class:`radiogenomics.enrichment.GseaSettings`),
+:class:`radiogenomics.models.AutoencoderConfig`, :class:`radiogenomics.utils.settings.GseaSettings`),
 so the study file and the library cannot disagree about what is valid.
 
 Data paths are resolved against ``data.root`` when it is set, else against the folder of the
@@ -31,10 +31,10 @@ from pydantic import (
     model_validator,
 )
 
-from radiogenomics.enrichment.settings import GseaSettings, SizeBounds
 from radiogenomics.errors import InputError
 from radiogenomics.models.config import AutoencoderConfig as AutoencoderNetwork
 from radiogenomics.models.config import NetworkConfig
+from radiogenomics.utils.settings import GseaSettings, SizeBounds
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -390,7 +390,7 @@ class SaliencyConfig(Section):
 
 
 class EnrichmentConfig(Section, GseaSettings):
-    """Stage ``enrichment``: GSEA settings as :class:`radiogenomics.enrichment.GseaSettings`."""
+    """Stage ``enrichment``: GSEA settings as :class:`radiogenomics.utils.settings.GseaSettings`."""
 
     enabled: bool = True
     ranking: Literal["ap", "auc"] = "ap"

@@ -98,3 +98,18 @@ def test_name_must_be_a_plain_folder_name(tmp_path):
         load_config(data={"name": "a/b", "data": {"expression": "e"}}, check_files=False)
     cfg = load_config(data={"name": "ok", "data": {"expression": "e"}}, check_files=False)
     assert isinstance(cfg, StudyConfig) and cfg.source is None
+
+
+def test_reading_a_study_file_does_not_load_torch():
+    """The config embeds the library's settings types, not the libraries: `check`, `--help`
+    and config errors stay quick."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, radiogenomics.config, radiogenomics.cli\n"
+        "heavy = [m for m in ('torch', 'numba', 'sklearn') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-1500:]

@@ -1,23 +1,28 @@
 """Preranked GSEA (fgsea semantics) for one ranking or thousands at once, small p-values by
-multilevel splitting, patient-level radiogenomic traits, and their figures.
+multilevel splitting, patient-level radiogenomic traits, and their figures."""
 
-Exports are imported on first use (the settings types stay light for the study config)."""
+from radiogenomics.enrichment.gsea import benjamini_hochberg, gsea, gsea_many
+from radiogenomics.enrichment.multilevel import multilevel_pvalues
+from radiogenomics.enrichment.plots import (
+    plot_enrichment,
+    plot_nes_heatmap,
+    plot_patients_enriched,
+    running_sum,
+)
+from radiogenomics.enrichment.traits import radiogenomic_traits, trait_name
+from radiogenomics.utils.settings import GseaSettings, SizeBounds
 
-from radiogenomics.utils.lazy import lazy_exports
-
-_EXPORTS = {
-    "GseaSettings": "settings",
-    "SizeBounds": "settings",
-    "benjamini_hochberg": "gsea",
-    "gsea": "gsea",
-    "gsea_many": "gsea",
-    "multilevel_pvalues": "multilevel",
-    "plot_enrichment": "plots",
-    "plot_nes_heatmap": "plots",
-    "plot_patients_enriched": "plots",
-    "running_sum": "plots",
-    "radiogenomic_traits": "traits",
-    "trait_name": "traits",
-}
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "GseaSettings",
+    "SizeBounds",
+    "benjamini_hochberg",
+    "gsea",
+    "gsea_many",
+    "multilevel_pvalues",
+    "plot_enrichment",
+    "plot_nes_heatmap",
+    "plot_patients_enriched",
+    "radiogenomic_traits",
+    "running_sum",
+    "trait_name",
+]

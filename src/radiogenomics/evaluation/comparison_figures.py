@@ -11,12 +11,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from radiogenomics.errors import InputError
 from radiogenomics.models.baselines import MODEL_LABELS
-from radiogenomics.utils.figures import plt, save_figure
+from radiogenomics.utils.figures import save_figure
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:

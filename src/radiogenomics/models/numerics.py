@@ -24,11 +24,12 @@ of about 1e-4 at batch size 10, not reproduced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
-from torch import nn
+
+if TYPE_CHECKING:  # torch is imported where networks are built, not with the settings
+    from torch import nn
 
 NumericsName = Literal["torch", "keras"]
 
@@ -95,13 +96,16 @@ def bn_update_share(numerics: Numerics, t: int | np.ndarray) -> float | np.ndarr
     return float(share) if share.ndim == 0 else share
 
 
-@torch.no_grad()
 def glorot_uniform_(net: nn.Module) -> nn.Module:
     """Keras' Dense initialisation on every ``nn.Linear`` of ``net``: Glorot-uniform weights,
     zero biases. Draws from torch's global generator (seed it first)."""
-    for m in net.modules():
-        if isinstance(m, nn.Linear):
-            nn.init.xavier_uniform_(m.weight)
-            if m.bias is not None:
-                m.bias.zero_()
+    import torch
+    from torch import nn
+
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                if m.bias is not None:
+                    m.bias.zero_()
     return net

@@ -1,6 +1,7 @@
 """GSEA settings as plain data: the one definition of what values are valid.
 
-The study config embeds these types (``[enrichment]``, ``[radiogenomic_traits]``, the size
+Kept out of the ``enrichment`` package (which loads torch and numba) so the study config stays
+quick to import; ``radiogenomics.enrichment`` re-exports them. The study config embeds these types (``[enrichment]``, ``[radiogenomic_traits]``, the size
 bounds of ``[[data.gene_sets]]``), so a bad value is refused when the study file is read.
 """
 
