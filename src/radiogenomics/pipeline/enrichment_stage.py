@@ -151,11 +151,24 @@ def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
                 max_size=r["max_size"],
                 seed=seed,
                 small_p=r["small_p"],
+                threads=shared["threads"],  # the units already run in parallel processes
             )
             long.insert(1, "ranking", r["ranking"])
             long.insert(2, "collection", collection)
             parts.append(long)
     return pd.concat(parts, ignore_index=True), [str(w.message) for w in caught]
+
+
+def _threads_per_worker(ctx) -> int:
+    """Compiled GSEA threads per work unit: the cores shared out among the local workers (a
+    Ray worker gets one core a unit). Results do not depend on it."""
+    import os
+
+    ex = ctx.study.executor
+    if ex.kind != "local":
+        return 1
+    cores = os.cpu_count() or 1
+    return max(1, cores // (ex.workers or cores))
 
 
 def _wide_traits(long: pd.DataFrame, patients: list[str]) -> pd.DataFrame:
@@ -197,6 +210,7 @@ def run_radiogenomic_traits(ctx) -> dict:
         shared = {
             "saliency": saliency,
             "collections": collections,
+            "threads": _threads_per_worker(ctx),
             "settings": {
                 "alpha": r.alpha,
                 "nperm": r.nperm,
