@@ -164,7 +164,7 @@ def _threads_per_worker(ctx) -> int:
     Ray worker gets one core a unit). Results do not depend on it."""
     import os
 
-    ex = ctx.study.executor
+    ex = ctx.cfg.executor
     if ex.kind != "local":
         return 1
     cores = os.cpu_count() or 1
