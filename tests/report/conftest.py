@@ -10,7 +10,11 @@ from radiogenomics.config import load_config, to_toml
 from radiogenomics.utils.io import write_json, write_table
 
 TRAITS = ("edema", "ncet")
-DIFF_MEANS = {("edema", "logreg_l2"): 0.05, ("edema", "svm_rbf"): 0.02, ("ncet", "logreg_l2"): -0.03}
+DIFF_MEANS = {
+    ("edema", "logreg_l2"): 0.05,
+    ("edema", "svm_rbf"): 0.02,
+    ("ncet", "logreg_l2"): -0.03,
+}
 
 
 def _done(run, stage):
@@ -110,7 +114,19 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
             ap = 0.9 - 0.01 * j if task == "edema" else 0.3 + 0.01 * j
             mrows.append((task, task, "out_of_fold", "single_genes", g, 1, ap, ap, np.nan))
         for k, s in enumerate(sets):
-            mrows.append((task, task, "out_of_fold", "programmes", s, len(sets[s]), 0.8 - 0.1 * k, 0.7 - 0.1 * k, 0.01 * (k + 1)))
+            mrows.append(
+                (
+                    task,
+                    task,
+                    "out_of_fold",
+                    "programmes",
+                    s,
+                    len(sets[s]),
+                    0.8 - 0.1 * k,
+                    0.7 - 0.1 * k,
+                    0.01 * (k + 1),
+                )
+            )
     masking = pd.DataFrame(
         mrows, columns=["task", "class", "mode", "collection", "set", "size", "auc", "ap", "q_ap"]
     )
@@ -141,7 +157,18 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
             "drivers",
             pd.DataFrame(
                 [
-                    (t, t, "programmes", s, rank, 0.9 - 0.1 * rank, 0.8 - 0.1 * rank, 0.01 * rank, 2.0 / rank, 4 - rank)
+                    (
+                        t,
+                        t,
+                        "programmes",
+                        s,
+                        rank,
+                        0.9 - 0.1 * rank,
+                        0.8 - 0.1 * rank,
+                        0.01 * rank,
+                        2.0 / rank,
+                        4 - rank,
+                    )
                     for t in TRAITS
                     for rank, s in enumerate(sets, start=1)
                 ]

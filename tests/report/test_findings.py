@@ -91,7 +91,9 @@ def test_survival_lists_significant_traits_and_the_final_model(planted_run):
     assert s.loc["edema", "kind"] == "imaging trait"
     assert s.loc["age_over_median", "kind"] == "covariate"
     assert s.loc["edema+SET_A", "HR"] == 3.0 and s.loc["edema+SET_A", "patients"] == 38
-    assert bool(s.loc["edema+SET_A", "in final model"]) and not bool(s.loc["edema", "in final model"])
+    assert bool(s.loc["edema+SET_A", "in final model"]) and not bool(
+        s.loc["edema", "in final model"]
+    )
     assert s.loc["edema+SET_A", "adjusted HR"] == 2.7
     assert s.loc["edema+SET_A", "adjusted p"] == 0.008
     assert s.loc["edema", "evidence"] == "#km-os-edema"

@@ -179,6 +179,13 @@ return t.length > 0 && Array.prototype.every.call(t, function (x) {
   return x.classList.contains('dataTable'); });
 """
 
+# pixel position (inside the plot div) of the middle point of the first trace
+_POINT_PIXEL = """
+var gd = arguments[0], t = gd._fullData[0], L = gd._fullLayout, i = Math.floor(t.x.length / 2);
+var xa = L[t.xaxis.replace('x', 'xaxis')], ya = L[t.yaxis.replace('y', 'yaxis')];
+return [L._size.l + xa.d2p(t.x[i]), L._size.t + ya.d2p(t.y[i])];
+"""
+
 _COLUMN_TEXT = """
 var rows = document.querySelectorAll(arguments[0] + ' tbody tr'), col = arguments[1];
 return Array.prototype.map.call(rows, function (r) {
@@ -228,8 +235,10 @@ def exercise_page(
         for i, th in enumerate(heads):
             values = driver.execute_script(_COLUMN_TEXT, sel, i)
             try:
-                [float(v) for v in values]
+                numbers = [float(v) for v in values]
             except (TypeError, ValueError):
+                continue
+            if len(set(numbers)) < 2:  # sorting would not show
                 continue
             # the sort button (itables keeps header text selectable: sorting is on the icon)
             icons = th.find_elements(By.CSS_SELECTOR, ".dt-column-order")
@@ -245,8 +254,12 @@ def exercise_page(
         first = driver.execute_script(_COLUMN_TEXT, sel, 0)
         filtered_ok = False
         if first:
-            wrapper = f"{sel}_wrapper"
-            box = driver.find_element(By.CSS_SELECTOR, f"{wrapper} input[type=search]")
+            box = driver.execute_script(
+                "var t = document.querySelector(arguments[0]);"
+                "var w = t.closest('.dt-container') || t.parentElement;"
+                "return w.querySelector('input[type=search]');",
+                sel,
+            )
             box.clear()
             box.send_keys(first[0])
             time.sleep(0.3)
@@ -276,18 +289,17 @@ def exercise_page(
             )
             if drawn:
                 plot = driver.find_element(By.CSS_SELECTOR, f"#{link} .js-plotly-plot")
-                w = plot.size["width"]
-                for frac in (0.5, 0.3, 0.7, 0.2, 0.8, 0.1, 0.9):
-                    ActionChains(driver).move_to_element_with_offset(
-                        plot, int(w * (frac - 0.5)), 0
-                    ).perform()
-                    time.sleep(0.2)
-                    hover = driver.execute_script(
-                        f"var h = document.querySelector('#{link} .hoverlayer');"
-                        "return h ? h.textContent : ''"
-                    )
-                    if hover:
-                        break
+                # the mouse onto the middle point of the first trace, as a reader would
+                x, y = driver.execute_script(_POINT_PIXEL, plot)
+                size = plot.size
+                ActionChains(driver).move_to_element_with_offset(
+                    plot, int(x - size["width"] / 2), int(y - size["height"] / 2)
+                ).perform()
+                _wait(driver, f"return !!document.querySelector('#{link} .hoverlayer text')", 5)
+                hover = driver.execute_script(
+                    f"var h = document.querySelector('#{link} .hoverlayer');"
+                    "return h ? h.textContent : ''"
+                )
         t0 = driver.execute_script("return performance.now()")
         driver.execute_script("window.radiogenomicsDrawAll && window.radiogenomicsDrawAll()")
         figures = driver.execute_script(

@@ -180,7 +180,9 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
         out["source"] = "gene-set masking"
     out = out.reset_index(drop=True)
     # the enrichment plot of the set when the report draws one (see builder), else the section
-    out["evidence"] = [f"#{anchor('gsea', t, s)}" for t, s in zip(out["trait"], out["set"], strict=True)]
+    out["evidence"] = [
+        f"#{anchor('gsea', t, s)}" for t, s in zip(out["trait"], out["set"], strict=True)
+    ]
     return out
 
 

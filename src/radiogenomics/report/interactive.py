@@ -163,6 +163,15 @@ def table_html(
         showIndex=False,
         pageLength=page_length,
         lengthMenu=[5, 10, 25, 50, 100],
+        # search and paging on every table: itables hides them on short tables when the
+        # layout is its default one, which the extra (empty) row tells it this is not
+        layout={
+            "topStart": "pageLength",
+            "topEnd": "search",
+            "bottomStart": "info",
+            "bottomEnd": "paging",
+            "bottom2Start": None,
+        },
         classes="display compact",
         display_logo_when_loading=False,
         **extra,
