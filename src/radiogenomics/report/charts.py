@@ -22,6 +22,9 @@ _BASE = {
 def _layout(**kw) -> dict:
     out = dict(_BASE)
     out.update(kw)
+    if "title" in out:  # left, clear of the tool bar on the right
+        out["title"] = {"x": 0.01, "xanchor": "left", "font": {"size": 14}, **out["title"]}
+    out["margin"] = {**out["margin"], "t": 50}
     return out
 
 

@@ -38,7 +38,8 @@ _LOADER = """<script>
     if (!plotlyReady()) { div.textContent = 'The figure library could not be loaded.'; return; }
     var spec = JSON.parse(div.querySelector('script.figure-spec').textContent);
     window.Plotly.newPlot(div.querySelector('.plot'), spec.data, spec.layout,
-      {responsive: true, displaylogo: false, modeBarButtonsToRemove: ['sendDataToCloud']});
+      {responsive: true, displaylogo: false, displayModeBar: 'hover',
+       modeBarButtonsToRemove: ['sendDataToCloud', 'lasso2d', 'select2d']});
   }
   window.radiogenomicsDrawAll = function () {
     document.querySelectorAll('div.figure').forEach(draw);
