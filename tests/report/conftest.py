@@ -157,9 +157,9 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
             "drivers",
             pd.DataFrame(
                 [
-                    (
+                    (  # binary tasks: the driver ranking names the positive class
                         t,
-                        t,
+                        ">=1/3",
                         "programmes",
                         s,
                         rank,
@@ -172,7 +172,7 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
                     for t in TRAITS
                     for rank, s in enumerate(sets, start=1)
                 ]
-                + [(t, t, "programmes", "SET_D", 4, 0.5, 0.4, 0.5, 0.1, 4) for t in TRAITS],
+                + [(t, ">=1/3", "programmes", "SET_D", 4, 0.5, 0.4, 0.5, 0.1, 4) for t in TRAITS],
                 columns=[
                     "task",
                     "class",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from radiogenomics.report import charts
-from radiogenomics.report.findings import _final_model, anchor, task_label
+from radiogenomics.report.findings import _final_model, anchor, positive_classes, task_label
 from radiogenomics.runfolder import RunFolder
 
 SINGLE = "single_genes"
@@ -124,9 +124,9 @@ def single_gene_rankings(folder: RunFolder) -> tuple[dict[str, pd.Series], str]:
     single = table[table["collection"] == SINGLE]
     if readout is not None and "mode" in single.columns and readout in set(single["mode"]):
         single = single[single["mode"] == readout]
-    out = {}
+    out, pos = {}, positive_classes(folder)
     for (task, cls), g in single.groupby(["task", "class"], sort=False):
-        out[task_label(task, cls)] = g.set_index("set")[metric].astype(float)
+        out[task_label(task, cls, pos.get(task))] = g.set_index("set")[metric].astype(float)
     return out, f"single-gene masking {metric.upper()}"
 
 

@@ -34,10 +34,23 @@ def anchor(*parts: object) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def task_label(task: str, cls: object) -> str:
-    """``task`` for a binary task's positive class, ``task: class`` for a multi-class task."""
+def task_label(task: str, cls: object, positive: str | None = None) -> str:
+    """``task`` for a binary task (class empty, the task itself or its ``positive`` class),
+    ``task: class`` for a class of a multi-class task."""
     cls = "" if cls is None or (isinstance(cls, float) and np.isnan(cls)) else str(cls)
-    return task if cls in ("", task) else f"{task}: {cls}"
+    return task if cls in ("", task) or cls == positive else f"{task}: {cls}"
+
+
+def positive_classes(folder: RunFolder) -> dict[str, str]:
+    """task -> positive class of each binary task (from the load stage's task table)."""
+    tasks = folder.table_if_done("load", "tasks")
+    if tasks is None or "positive" not in tasks.columns:
+        return {}
+    return {
+        str(t): str(p)
+        for t, p in zip(tasks["task"], tasks["positive"], strict=True)
+        if isinstance(p, str) and p
+    }
 
 
 @dataclass
@@ -143,9 +156,11 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
     if drivers is not None and not drivers.empty:
         d = drivers.sort_values(["task", "class", "rank"], kind="stable")
         d = d.groupby(["task", "class"], sort=False).head(top)
+        pos = positive_classes(folder)
+        labels = [task_label(t, c, pos.get(t)) for t, c in zip(d["task"], d["class"], strict=True)]
         out = pd.DataFrame(
             {
-                "trait": [task_label(t, c) for t, c in zip(d["task"], d["class"], strict=True)],
+                "trait": labels,
                 "rank": d["rank"].to_numpy(),
                 "collection": d.get("collection"),
                 "set": d["set"].to_numpy(),
@@ -162,7 +177,10 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
         if sets is None or sets.empty:
             return None
         d = sets.groupby(["task", "class"], sort=False).head(top).copy()
-        d["_label"] = [task_label(t, c) for t, c in zip(d["task"], d["class"], strict=True)]
+        pos = positive_classes(folder)
+        d["_label"] = [
+            task_label(t, c, pos.get(t)) for t, c in zip(d["task"], d["class"], strict=True)
+        ]
         d["_rank"] = d.groupby(["task", "class"], sort=False).cumcount() + 1
         out = pd.DataFrame(
             {
