@@ -54,8 +54,9 @@ _LOADER = """<script>
     }, {rootMargin: '400px 0px'});
     figs.forEach(function (f) { io.observe(f); });
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  // after the load event: the page and its tables never wait for the figure library
+  if (document.readyState === 'complete') start();
+  else window.addEventListener('load', function () { setTimeout(start, 0); });
 })();
 </script>"""
 
