@@ -112,12 +112,12 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
     for task in TRAITS:
         for j, g in enumerate(genes):
             ap = 0.9 - 0.01 * j if task == "edema" else 0.3 + 0.01 * j
-            mrows.append((task, task, "out_of_fold", "single_genes", g, 1, ap, ap, np.nan))
+            mrows.append((task, ">=1/3", "out_of_fold", "single_genes", g, 1, ap, ap, np.nan))
         for k, s in enumerate(sets):
             mrows.append(
-                (
+                (  # binary tasks: masking names the positive class
                     task,
-                    task,
+                    ">=1/3",
                     "out_of_fold",
                     "programmes",
                     s,
@@ -136,7 +136,7 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
     _done(run, "enrichment")
     gsea = pd.DataFrame(
         [
-            (t, s, r, nes, p)
+            (f"{t}: >=1/3", s, r, nes, p)  # the enrichment stage's ranking names
             for t in TRAITS
             for (s, r, nes, p) in (
                 ("SET_A", "masking", 2.1, 0.001),

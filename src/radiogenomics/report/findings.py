@@ -193,8 +193,13 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
                 "q": d.get("q_ap"),
             }
         )
-        out["NES"] = _lookup(own, out, "nes")
-        out["naive peer rank"] = _lookup(naive, out, "rank")
+        # the enrichment stage names a ranking "task" or "task: class" (class != task)
+        keys = [
+            (t if t == c else f"{t}: {c}", s)
+            for t, c, s in zip(d["task"], d["class"].astype(str), d["set"], strict=True)
+        ]
+        out["NES"] = _lookup(own, keys, "nes")
+        out["naive peer rank"] = _lookup(naive, keys, "rank")
         out["source"] = "gene-set masking"
     out = out.reset_index(drop=True)
     # the enrichment plot of the set when the report draws one (see builder), else the section
@@ -204,14 +209,13 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
     return out
 
 
-def _lookup(gsea: pd.DataFrame | None, rows: pd.DataFrame, column: str) -> pd.Series:
-    """``column`` of the GSEA row of each (trait, set) in ``rows`` (NaN where there is none)."""
+def _lookup(gsea: pd.DataFrame | None, keys: list[tuple[str, str]], column: str) -> np.ndarray:
+    """``column`` of the GSEA row of each (ranking, set) key (NaN where there is none)."""
     if gsea is None or gsea.empty:
-        return pd.Series(np.nan, index=rows.index)
+        return np.full(len(keys), np.nan)
     g = _with_ranks(gsea)
     g = g.drop_duplicates(["task", "set"]).set_index(["task", "set"])[column]
-    keys = list(zip(rows["trait"], rows["set"], strict=True))
-    return pd.Series([g.get(k, np.nan) for k in keys], index=rows.index, dtype=float)
+    return np.array([g.get(k, np.nan) for k in keys], dtype=float)
 
 
 # ---------------------------------------------------------------------------------- survival
