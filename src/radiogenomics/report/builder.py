@@ -417,8 +417,9 @@ def _findings_blocks(found: Findings, ids: set[str]) -> dict[str, Any]:
         ("survival", surv, None),
     ):
         if df is not None and len(df):
+            df = df.dropna(axis=1, how="all")  # e.g. no naive peer in this run: no column
             out[key] = table_html(
-                df, f"findings-{key}", links=("evidence",), page_length=10, order=order
+                df, f"findings-{key}", links=("evidence",), page_length=25, order=order
             )
         elif df is not None:
             out[key] = ""
