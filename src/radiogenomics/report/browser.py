@@ -301,7 +301,12 @@ def exercise_page(
                     "return h ? h.textContent : ''"
                 )
         t0 = driver.execute_script("return performance.now()")
-        driver.execute_script("window.radiogenomicsDrawAll && window.radiogenomicsDrawAll()")
+        driver.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "if (!window.radiogenomicsDrawAll) { done(); return; }"
+            "window.radiogenomicsDrawAll().then(function () { done(); },"
+            " function (e) { console.error('figures: ' + e); done(); });"
+        )
         figures = driver.execute_script(
             "return document.querySelectorAll('div.figure .js-plotly-plot').length"
         )
