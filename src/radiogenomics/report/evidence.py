@@ -22,7 +22,9 @@ REPLACES = {
     "classifiers": ("oof_roc",),
     "bootstrap": ("bootstrap_differences",),
     "masking": ("masking_sets_auc", "masking_sets_ap"),
-    "survival": ("km", "forest"),  # prefixes of the survival library's figures
+    # the radiogenomic KM panel (one curve pair per trait, MBs of PNG) and the forest plots;
+    # the imaging and covariate KM panels stay (every trait at a glance, small)
+    "survival": ("km_radiogenomic", "cox_forest"),
 }
 MAX_KM = 30  # Kaplan-Meier figures drawn (the findings' variables first)
 
