@@ -193,6 +193,21 @@ return Array.prototype.map.call(rows, function (r) {
 """
 
 
+def _click_until_sorted(driver, button, sel: str, col: int, reverse: bool, timeout: float = 5):
+    """Click a sort button; the column's numbers once they are in order (None if never)."""
+    import time
+
+    button.click()
+    end = time.monotonic() + timeout
+    while True:
+        values = [float(v) for v in driver.execute_script(_COLUMN_TEXT, sel, col)]
+        if values == sorted(values, reverse=reverse):
+            return values
+        if time.monotonic() > end:
+            return None
+        time.sleep(0.1)
+
+
 def exercise_page(
     html_path: str | os.PathLike,
     table_id: str = "findings-performance",
@@ -244,11 +259,9 @@ def exercise_page(
             icons = th.find_elements(By.CSS_SELECTOR, ".dt-column-order")
             button = icons[0] if icons else th
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
-            button.click()
-            asc = [float(v) for v in driver.execute_script(_COLUMN_TEXT, sel, i)]
-            button.click()
-            desc = [float(v) for v in driver.execute_script(_COLUMN_TEXT, sel, i)]
-            sorted_ok = asc == sorted(asc) and desc == sorted(desc, reverse=True) and asc != desc
+            asc = _click_until_sorted(driver, button, sel, i, reverse=False)
+            desc = _click_until_sorted(driver, button, sel, i, reverse=True)
+            sorted_ok = asc is not None and desc is not None and asc != desc
             break
         # filter: the first row's first cell typed into the table's search box
         first = driver.execute_script(_COLUMN_TEXT, sel, 0)
