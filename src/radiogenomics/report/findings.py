@@ -220,12 +220,10 @@ def _lookup(gsea: pd.DataFrame | None, keys: list[tuple[str, str]], column: str)
 
 # ---------------------------------------------------------------------------------- survival
 def _outcomes(folder: RunFolder) -> list[str]:
-    d = folder.stage_dir("survival") / "tables"
-    if not folder.done("survival") or not d.is_dir():
+    if not folder.done("survival"):
         return []
-    return sorted(
-        p.name[: -len("_cox_univariate.parquet")] for p in d.glob("*_cox_univariate.parquet")
-    )
+    suffix = "_cox_univariate"
+    return [n[: -len(suffix)] for n in folder.table_names("survival", f"*{suffix}")]
 
 
 def variable_kind(variable: str, imaging: set[str]) -> str:
