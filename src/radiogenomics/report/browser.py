@@ -135,6 +135,7 @@ class PageRun:
     draw_all_ms: float
     figures: int
     errors: list[str] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)  # resources loaded other than blob:/data:
 
 
 def _driver(chromium: str, chromedriver: str, width: int = 1400, height: int = 1000):
@@ -337,6 +338,10 @@ def exercise_page(
             draw_all_ms=float(draw_ms),
             figures=int(figures),
             errors=_console_errors(driver),
+            fetched=driver.execute_script(
+                "return performance.getEntriesByType('resource').map(function (e) {"
+                " return e.name; }).filter(function (n) { return !/^(blob|data):/.test(n); });"
+            ),
         )
     finally:
         driver.quit()
