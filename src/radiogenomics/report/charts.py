@@ -64,7 +64,8 @@ def roc_spec(oof: pd.DataFrame, task: str, classes: list[str]) -> dict | None:
                 "y": tpr,
                 "customdata": np.where(np.isfinite(thr), thr, np.nan),
                 "name": f"{name} (AUC {auc:.3f})",
-                "line": {"shape": "hv", "width": 2},
+                # straight segments: tied scores move diagonally (what the AUC integrates)
+                "line": {"width": 2},
                 "hovertemplate": "FPR %{x:.3f}<br>TPR %{y:.3f}<br>threshold %{customdata:.3f}"
                 "<extra>%{fullData.name}</extra>",
             }
