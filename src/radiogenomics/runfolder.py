@@ -223,6 +223,11 @@ class RunFolder:
             df = df.set_index(index)
         return df
 
+    def table_names(self, stage: str, pattern: str = "*") -> list[str]:
+        """Names of a stage's tables matching a glob ``pattern`` (sorted; [] when none)."""
+        d = self.stage_dir(stage) / "tables"
+        return sorted(p.stem for p in d.glob(f"{pattern}.parquet")) if d.is_dir() else []
+
     def table_if_done(self, stage: str, name: str) -> pd.DataFrame | None:
         """A table of a finished stage, or None (stage not done or table absent)."""
         if not (self.done(stage) and self.has_table(stage, name)):

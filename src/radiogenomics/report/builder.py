@@ -1,13 +1,16 @@
-"""The HTML report of a run folder: one self-contained page (figures embedded as base64 PNG).
+"""The HTML report of a run folder: one self-contained, interactive page, findings first.
 
-The page loads nothing from outside (no scripts, fonts or style sheets from the network), so it
-opens offline and can be mailed as a single file.
+The page opens with what the study found (:mod:`radiogenomics.report.findings`), each finding
+linking to its evidence further down: sortable, filterable, paginated tables and hover figures
+(:mod:`radiogenomics.report.interactive`, :mod:`radiogenomics.report.evidence`). Their
+JavaScript is embedded once; the page loads nothing from outside, so it opens offline from
+``file://`` and can be mailed as a single file. Static figures without an interactive version
+are embedded as PNG; every PNG/SVG stays in the run folder for papers.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +23,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from radiogenomics import __version__
 from radiogenomics.config import STAGES
+from radiogenomics.report import evidence
+from radiogenomics.report.findings import Findings, anchor, read_findings
+from radiogenomics.report.interactive import assets_html, figure_html, table_html
 from radiogenomics.runfolder import RunFolder, package_versions
 
 
@@ -30,7 +36,7 @@ class TableSpec:
     name: str
     title: str
     caption: str = ""
-    top: int = 30
+    top: int = 500  # rows (per group_top value); tables are paginated in the page
     sort: tuple[str, ...] = ()
     ascending: bool = True
     columns: tuple[str, ...] = ()
@@ -54,7 +60,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
         ("report",),
         "The synthetic cohort plants each imaging trait on named gene programmes and survival "
         "on a radiogenomic trait (truth.json); this is what the study found.",
-        (TableSpec("recovery", "Recovery of the planted links", top=50),),
+        (TableSpec("recovery", "Recovery of the planted links", top=500),),
     ),
     SectionSpec(
         "cohort",
@@ -105,7 +111,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 sort=("task", "auc_mean"),
                 ascending=False,
                 group_top="task",
-                top=5,
+                top=20,
             ),
         ),
     ),
@@ -134,8 +140,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Gene sets (and single genes) scored by the AUC/AP of the network's predictions when "
         "only their genes are kept.",
         (
-            TableSpec("top_sets", "Top gene sets per task", group_top="task", top=5),
-            TableSpec("top_genes", "Top genes per task", group_top="task", top=10),
+            TableSpec("top_sets", "Top gene sets per task", group_top="task", top=20),
+            TableSpec("top_genes", "Top genes per task", group_top="task", top=20),
         ),
     ),
     SectionSpec(
@@ -143,14 +149,14 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Gene saliency",
         ("saliency",),
         "Per-patient gradients of the network's output with respect to each gene.",
-        (TableSpec("top_salient_genes", "Most salient genes per task", group_top="task", top=10),),
+        (TableSpec("top_salient_genes", "Most salient genes per task", group_top="task", top=20),),
     ),
     SectionSpec(
         "enrichment",
         "Gene-set enrichment of masking rankings",
         ("enrichment",),
         "Preranked GSEA of the single-gene masking ranking of each task.",
-        (TableSpec("gsea_top", "Top enriched sets per task", group_top="task", top=8),),
+        (TableSpec("gsea_top", "Top enriched sets per task", group_top="task", top=20),),
     ),
     SectionSpec(
         "radiogenomic_traits",
@@ -158,7 +164,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
         ("radiogenomic_traits",),
         "A patient has the radiogenomic trait 'task + set' when the set is enriched (BH-adjusted "
         "p below alpha, positive NES) in the patient's saliency ranking.",
-        (TableSpec("prevalence", "Prevalence of radiogenomic traits", top=40),),
+        (TableSpec("prevalence", "Prevalence of radiogenomic traits", top=500),),
     ),
     SectionSpec(
         "survival",
@@ -167,8 +173,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Kaplan-Meier curves with log-rank tests, univariate Cox models and the multivariable "
         "Cox model chosen by stepwise AIC with the covariates forced in.",
         (
-            TableSpec("cox_table", "Cox model (Table 3 style)", top=60),
-            TableSpec("logrank", "Log-rank tests", top=60, sort=("p",)),
+            TableSpec("cox_table", "Cox model (Table 3 style)", top=500),
+            TableSpec("logrank", "Log-rank tests", top=500, sort=("p",)),
             TableSpec("lrt", "Likelihood-ratio test of the final models"),
         ),
     ),
@@ -183,24 +189,7 @@ def _fmt(v: Any) -> str:
         if a != 0 and (a < 1e-3 or a >= 1e5):
             return f"{float(v):.2e}"
         return f"{float(v):.3f}"
-    if isinstance(v, (list, tuple, np.ndarray)):
-        items = list(v)
-        text = ", ".join(map(str, items[:8]))
-        return text + (" ..." if len(items) > 8 else "")
     return str(v)
-
-
-def table_html(df: pd.DataFrame) -> str:
-    """A plain HTML table (escaped), numbers right-aligned."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    rows = []
-    for rec in df.itertuples(index=False):
-        cells = []
-        for v in rec:
-            cls = ' class="num"' if isinstance(v, (int, float, np.integer, np.floating)) else ""
-            cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def _find(stage_dir: Path, name: str, suffix: str) -> Path | None:
@@ -212,21 +201,28 @@ def _find(stage_dir: Path, name: str, suffix: str) -> Path | None:
     return hits[0] if hits else None
 
 
-def _render_table(stage_dir: Path, spec: TableSpec) -> dict | None:
-    path = _find(stage_dir, spec.name, ".parquet")
-    if path is None:
-        return None
-    df = pd.read_parquet(path)
+def _select(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     if spec.columns:
         df = df[[c for c in spec.columns if c in df.columns]]
     sort = [c for c in spec.sort if c in df.columns]
     if sort:
-        df = df.sort_values(sort, ascending=spec.ascending)
+        df = df.sort_values(sort, ascending=spec.ascending, kind="stable")
     if spec.group_top and spec.group_top in df.columns:
-        df = df.groupby(spec.group_top, sort=False, group_keys=False).head(spec.top)
-    else:
-        df = df.head(spec.top)
-    return {"kind": "table", "title": spec.title, "caption": spec.caption, "html": table_html(df)}
+        return df.groupby(spec.group_top, sort=False, group_keys=False).head(spec.top)
+    return df.head(spec.top)
+
+
+def _render_table(stage_dir: Path, spec: TableSpec, stage: str) -> dict | None:
+    path = _find(stage_dir, spec.name, ".parquet")
+    if path is None:
+        return None
+    df = _select(pd.read_parquet(path), spec)
+    return {
+        "kind": "table",
+        "title": spec.title,
+        "caption": spec.caption,
+        "html": table_html(df, anchor("table", stage, spec.name)),
+    }
 
 
 def _figure_title(path: Path) -> str:
@@ -245,6 +241,7 @@ class _Section:
     off: str = ""
     notes: list[str] = field(default_factory=list)
     blocks: list[dict] = field(default_factory=list)
+    static: list[str] = field(default_factory=list)  # run-folder figures, relative to the page
 
 
 def _off_reason(stage: str, m: dict | None) -> str:
@@ -371,6 +368,100 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
     return out
 
 
+def _stage_rows(folder: RunFolder, manifests: dict[str, dict | None]) -> list[dict]:
+    rows = []
+    for s in STAGES:
+        if s == "report":
+            continue
+        m = manifests[s] or {}
+        reason = m.get("reason") or m.get("error") or ""
+        attempt = folder.manifest(s, staging=True) or {}
+        if attempt.get("status") in ("failed", "interrupted"):
+            kept = "; the results shown are the last finished ones" if m else ""
+            reason = f"last attempt {attempt['status']}: {attempt.get('error', '')}{kept}"
+        rows.append(
+            {
+                "stage": s,
+                "status": m.get("status", "missing"),
+                "seconds": _fmt(m.get("seconds")) if m.get("seconds") is not None else "",
+                "finished": m.get("finished", ""),
+                "reason": reason,
+            }
+        )
+    return rows
+
+
+def _section_figures(folder: RunFolder, spec_id: str, found: Findings) -> list[evidence.Figure]:
+    if spec_id == "classifiers":
+        return evidence.classifier_figures(folder)
+    if spec_id == "bootstrap":
+        return evidence.bootstrap_figures(folder)
+    if spec_id == "masking":
+        return evidence.masking_figures(folder)
+    if spec_id == "enrichment":
+        return evidence.gsea_figures(folder, found.drivers)
+    if spec_id == "survival":
+        return evidence.survival_figures(folder, found.survival)
+    return []
+
+
+def _findings_blocks(found: Findings, ids: set[str]) -> dict[str, Any]:
+    """The findings tables, each row's link pointing at an element the page has."""
+    perf = evidence.relink(found.performance, ids, "#classifiers")
+    drivers = evidence.relink(found.drivers, ids, "#masking")
+    surv = evidence.relink(found.survival, ids, "#survival")
+    out: dict[str, Any] = {"missing": found.missing, "headline": headline(found)}
+    for key, df, order in (
+        ("performance", perf, None),
+        ("drivers", drivers, None),
+        ("survival", surv, None),
+    ):
+        if df is not None and len(df):
+            df = df.dropna(axis=1, how="all")  # e.g. no naive peer in this run: no column
+            out[key] = table_html(
+                df, f"findings-{key}", links=("evidence",), page_length=25, order=order
+            )
+        elif df is not None:
+            out[key] = ""
+    return out
+
+
+def headline(found: Findings) -> list[str]:
+    """One sentence per kind of finding, from the tables (no numbers typed by hand)."""
+    lines = []
+    p = found.performance
+    if p is not None and len(p):
+        best = p.sort_values("CV AUC", ascending=False).iloc[0]
+        text = (
+            f"The network predicts {len(p)} trait(s) with CV AUC from {p['CV AUC'].min():.2f} "
+            f"to {p['CV AUC'].max():.2f} (best: {best['trait']}, {best['CV AUC']:.2f})."
+        )
+        if "95% CI low" in p.columns and p["95% CI low"].notna().any():
+            ahead = int((p["95% CI low"] > 0).sum())
+            behind = int((p["95% CI high"] < 0).sum())
+            text += (
+                f" Against the best baseline, the bootstrap interval of the AUC difference is "
+                f"above zero for {ahead}, below zero for {behind} and spans zero for "
+                f"{int(p['95% CI low'].notna().sum()) - ahead - behind}."
+            )
+        lines.append(text)
+    d = found.drivers
+    if d is not None and len(d):
+        firsts = d[d["rank"] == 1]
+        named = "; ".join(f"{t}: {s}" for t, s in zip(firsts["trait"], firsts["set"], strict=True))
+        lines.append(f"Top driver set per trait ({d['source'].iloc[0]}): {named}.")
+    s = found.survival
+    if s is not None and len(s):
+        sig = s[s["p"] < 0.05]
+        rg = sig[sig["kind"] == "radiogenomic trait"]
+        lines.append(
+            f"{len(sig)} variable(s) have a univariate Cox p below 0.05 "
+            f"({len(rg)} radiogenomic trait(s)); "
+            f"{int(s['in final model'].sum())} row(s) are in a final multivariable model."
+        )
+    return lines
+
+
 def build_report(
     run_dir: str | os.PathLike,
     out: str | os.PathLike | None = None,
@@ -384,32 +475,17 @@ def build_report(
     folder = RunFolder(run_dir)
     run_dir = folder.root
     own = Path(own_dir) if own_dir is not None else folder.stage_dir("report")
+    target = Path(out) if out is not None else own / "index.html"
+    page_dir = folder.stage_dir("report") if out is None else target.parent
     manifests = {s: folder.manifest(s) for s in STAGES}
     cfg = folder.config()
-    stages = []
-    for s in STAGES:
-        if s == "report":
-            continue
-        m = manifests[s] or {}
-        reason = m.get("reason") or m.get("error") or ""
-        attempt = folder.manifest(s, staging=True) or {}
-        if attempt.get("status") in ("failed", "interrupted"):
-            kept = "; the results shown are the last finished ones" if m else ""
-            reason = f"last attempt {attempt['status']}: {attempt.get('error', '')}{kept}"
-        stages.append(
-            {
-                "stage": s,
-                "status": m.get("status", "missing"),
-                "seconds": _fmt(m.get("seconds")) if m.get("seconds") is not None else "",
-                "finished": m.get("finished", ""),
-                "reason": reason,
-            }
-        )
+    found = read_findings(folder)
     sections = []
+    n_figures = 0
     for spec in SECTIONS:
         sec = _Section(spec.id, spec.title, spec.intro)
         if spec.stages == ("report",):  # written by the report stage itself, just before
-            blocks = [_render_table(own, t) for t in spec.tables]
+            blocks = [_render_table(own, t, "report") for t in spec.tables]
             sec.blocks = [b for b in blocks if b is not None]
             if sec.blocks:
                 sections.append(sec)
@@ -419,18 +495,31 @@ def build_report(
             sec.off = " ".join(offs)
             sections.append(sec)
             continue
+        for fig in _section_figures(folder, spec.id, found):
+            sec.blocks.append(
+                {
+                    "kind": "figure",
+                    "id": fig.id,
+                    "html": figure_html(fig.id, fig.title, fig.spec, fig.caption),
+                }
+            )
+            n_figures += 1
         for s in spec.stages:
             m = manifests[s] or {}
             sec.notes.extend(m.get("notes", []))
             for t in spec.tables:
-                block = _render_table(folder.stage_dir(s), t)
+                block = _render_table(folder.stage_dir(s), t, s)
                 if block is not None:
                     sec.blocks.append(block)
             for png in folder.figures(s):
-                sec.blocks.append(
-                    {"kind": "figure", "title": _figure_title(png), "data": _embed(png)}
-                )
+                sec.static.append(os.path.relpath(png, page_dir))
+                if not evidence.replaced(s, png.stem):
+                    sec.blocks.append(
+                        {"kind": "image", "title": _figure_title(png), "data": _embed(png)}
+                    )
         sections.append(sec)
+    ids = {"findings", "classifiers", "masking", "survival", "enrichment"}
+    ids |= {b["id"] for sec in sections for b in sec.blocks if b.get("id")}
     versions = (manifests.get("load") or {}).get("versions") or {}
     if not versions:
         versions = package_versions()
@@ -449,13 +538,14 @@ def build_report(
         version=__version__,
         run_dir=str(run_dir),
         built=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        stages=stages,
+        assets=assets_html(with_figures=n_figures > 0),
+        findings=_findings_blocks(found, ids),
+        stages=_stage_rows(folder, manifests),
         sections=sections,
         methods=methods_text(cfg, manifests) if cfg else [],
         versions=versions,
         config_toml=config_toml,
     )
-    target = Path(out) if out is not None else own / "index.html"
     from radiogenomics.utils.io import atomic_write
 
     atomic_write(target, lambda p: p.write_text(page, encoding="utf-8"))

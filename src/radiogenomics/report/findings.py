@@ -1,0 +1,314 @@
+"""What the study found, read from a run folder: the report's opening summary.
+
+Three tables, each row naming the section of the report that holds its evidence:
+
+* :func:`performance_findings`: per trait, the network's CV AUC, the best baseline's, and the
+  bootstrap difference (network minus that baseline) with its 95% interval (paper Fig. 4).
+* :func:`driver_findings`: per task (and class), the top driver sets with their masking AUC/AP,
+  q, GSEA NES and the naive correlation peer's rank of the same set.
+* :func:`survival_findings`: the traits whose univariate Cox p is below ``alpha`` (paper
+  Table 2) and every variable of the final multivariable model (Table 3), per outcome.
+
+Every reader tolerates a disabled stage or a missing table: it returns ``None`` and the report
+says what is missing. Tables written by newer stages (``enrichment/tables/drivers``, the
+``collection``/``ranking`` columns of ``gsea``) are used when present.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from radiogenomics.runfolder import RunFolder
+
+COVARIATES = ("gender_male", "race_white", "age_over_median")
+NAIVE_RANKING = "correlation"  # the naive peer's ranking in enrichment/tables/gsea
+
+
+def anchor(*parts: object) -> str:
+    """An HTML id from parts ("gsea", "edema", "SYN_HYPOXIA" -> "gsea-edema-syn-hypoxia")."""
+    text = "-".join(str(p) for p in parts if p is not None and str(p) != "")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def task_label(task: str, cls: object, positive: str | None = None) -> str:
+    """``task`` for a binary task (class empty, the task itself or its ``positive`` class),
+    ``task: class`` for a class of a multi-class task."""
+    cls = "" if cls is None or (isinstance(cls, float) and np.isnan(cls)) else str(cls)
+    return task if cls in ("", task) or cls == positive else f"{task}: {cls}"
+
+
+def positive_classes(folder: RunFolder) -> dict[str, str]:
+    """task -> positive class of each binary task (from the load stage's task table)."""
+    tasks = folder.table_if_done("load", "tasks")
+    if tasks is None or "positive" not in tasks.columns:
+        return {}
+    return {
+        str(t): str(p)
+        for t, p in zip(tasks["task"], tasks["positive"], strict=True)
+        if isinstance(p, str) and p
+    }
+
+
+@dataclass
+class Findings:
+    performance: pd.DataFrame | None = None
+    drivers: pd.DataFrame | None = None
+    survival: pd.DataFrame | None = None
+    missing: list[str] = field(default_factory=list)  # what could not be summarised, and why
+
+
+def _table(folder: RunFolder, stage: str, name: str) -> pd.DataFrame | None:
+    return folder.table_if_done(stage, name)
+
+
+# ------------------------------------------------------------------------------- performance
+def _bootstrap_differences(folder: RunFolder) -> pd.DataFrame | None:
+    """trait, model, diff_mean, diff_ci_low, diff_ci_high (network minus model)."""
+    summary = _table(folder, "bootstrap", "bootstrap_summary")
+    cols = ["trait", "model", "diff_mean", "diff_ci_low", "diff_ci_high"]
+    if summary is not None and set(cols) <= set(summary.columns):
+        return summary.dropna(subset=["diff_mean"])[cols]
+    diffs = _table(folder, "bootstrap", "bootstrap_differences")
+    if diffs is None or diffs.empty:
+        return None
+    g = diffs.groupby(["trait", "model"], sort=False)["difference"]
+    return g.agg(
+        diff_mean="mean",
+        diff_ci_low=lambda d: np.percentile(d, 2.5),
+        diff_ci_high=lambda d: np.percentile(d, 97.5),
+    ).reset_index()
+
+
+def performance_findings(folder: RunFolder) -> pd.DataFrame | None:
+    """Per trait: CV AUC/AP of the network, best baseline and the bootstrap difference."""
+    chosen = _table(folder, "classifiers", "chosen")
+    if chosen is None or chosen.empty:
+        return None
+    out = pd.DataFrame(
+        {
+            "trait": chosen["task"].astype(str),
+            "patients": chosen.get("n_patients"),
+            "CV AUC": chosen["auc_mean"],
+            "AUC sd": chosen.get("auc_sd"),
+            "CV AP": chosen.get("ap_mean"),
+        }
+    )
+    base = _table(folder, "baselines", "baseline_cv_summary")
+    if base is not None and not base.empty:
+        best = base.sort_values("auc_mean", ascending=False, kind="stable").groupby("trait").head(1)
+        best = best.set_index("trait")
+        out["best baseline"] = out["trait"].map(best["model"])
+        out["baseline AUC"] = out["trait"].map(best["auc_mean"])
+    diffs = _bootstrap_differences(folder)
+    if diffs is not None:
+        rows = []
+        for r in out.to_dict("records"):
+            d = diffs[diffs["trait"] == r["trait"]]
+            model = r.get("best baseline")
+            if model in set(d["model"]):
+                d = d[d["model"] == model]
+            elif len(d):  # the baseline the bootstrap compared that comes closest
+                d = d.sort_values("diff_mean").head(1)
+            rows.append(d.iloc[0].to_dict() if len(d) else {})
+        d = pd.DataFrame(rows, index=out.index)
+        out["bootstrap vs"] = d.get("model")
+        out["AUC difference"] = d.get("diff_mean")
+        out["95% CI low"] = d.get("diff_ci_low")
+        out["95% CI high"] = d.get("diff_ci_high")
+    out["evidence"] = [
+        f"#{anchor('roc', t)}" if folder.done("classifiers") else "#classifiers"
+        for t in out["trait"]
+    ]
+    return out.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------- drivers
+def _gsea_lookup(gsea: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The network's GSEA rows and the naive peer's (``ranking == correlation``), if any."""
+    if gsea is None or gsea.empty:
+        return None, None
+    if "ranking" in gsea.columns:
+        naive = gsea[gsea["ranking"] == NAIVE_RANKING]
+        own = gsea[gsea["ranking"] != NAIVE_RANKING]
+        return own, (naive if len(naive) else None)
+    return gsea, None
+
+
+def _with_ranks(gsea: pd.DataFrame) -> pd.DataFrame:
+    """GSEA rows with the rank of each set within its task (and collection), best NES first."""
+    keys = ["task"] + (["collection"] if "collection" in gsea.columns else [])
+    if "ranking" in gsea.columns:
+        keys.append("ranking")
+    g = gsea.sort_values(["padj", "nes"], ascending=[True, False], kind="stable")
+    g = g.assign(rank=g.groupby(keys, sort=False).cumcount() + 1)
+    return g
+
+
+def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
+    """The top ``top`` driver sets per task (and class), with the naive peer's rank beside."""
+    drivers = _table(folder, "enrichment", "drivers")
+    gsea = _table(folder, "enrichment", "gsea")
+    own, naive = _gsea_lookup(gsea)
+    if drivers is not None and not drivers.empty:
+        d = drivers.sort_values(["task", "class", "rank"], kind="stable")
+        d = d.groupby(["task", "class"], sort=False).head(top)
+        pos = positive_classes(folder)
+        labels = [task_label(t, c, pos.get(t)) for t, c in zip(d["task"], d["class"], strict=True)]
+        out = pd.DataFrame(
+            {
+                "trait": labels,
+                "rank": d["rank"].to_numpy(),
+                "collection": d.get("collection"),
+                "set": d["set"].to_numpy(),
+                "masking AUC": d.get("masking_auc"),
+                "masking AP": d.get("masking_ap"),
+                "q": d.get("q"),
+                "NES": d.get("correlation_nes"),
+                "naive peer rank": d.get("correlation_rank"),
+            }
+        )
+        out["source"] = "driver ranking"
+    else:
+        sets = _table(folder, "masking", "top_sets")
+        if sets is None or sets.empty:
+            return None
+        d = sets.groupby(["task", "class"], sort=False).head(top).copy()
+        pos = positive_classes(folder)
+        d["_label"] = [
+            task_label(t, c, pos.get(t)) for t, c in zip(d["task"], d["class"], strict=True)
+        ]
+        d["_rank"] = d.groupby(["task", "class"], sort=False).cumcount() + 1
+        out = pd.DataFrame(
+            {
+                "trait": d["_label"].to_numpy(),
+                "rank": d["_rank"].to_numpy(),
+                "collection": d.get("collection"),
+                "set": d["set"].to_numpy(),
+                "masking AUC": d.get("auc"),
+                "masking AP": d.get("ap"),
+                "q": d.get("q_ap"),
+            }
+        )
+        # the enrichment stage names a ranking "task" or "task: class" (class != task)
+        keys = [
+            (t if t == c else f"{t}: {c}", s)
+            for t, c, s in zip(d["task"], d["class"].astype(str), d["set"], strict=True)
+        ]
+        out["NES"] = _lookup(own, keys, "nes")
+        out["naive peer rank"] = _lookup(naive, keys, "rank")
+        out["source"] = "gene-set masking"
+    out = out.reset_index(drop=True)
+    # the enrichment plot of the set when the report draws one (see builder), else the section
+    out["evidence"] = [
+        f"#{anchor('gsea', t, s)}" for t, s in zip(out["trait"], out["set"], strict=True)
+    ]
+    return out
+
+
+def _lookup(gsea: pd.DataFrame | None, keys: list[tuple[str, str]], column: str) -> np.ndarray:
+    """``column`` of the GSEA row of each (ranking, set) key (NaN where there is none)."""
+    if gsea is None or gsea.empty:
+        return np.full(len(keys), np.nan)
+    g = _with_ranks(gsea)
+    g = g.drop_duplicates(["task", "set"]).set_index(["task", "set"])[column]
+    return np.array([g.get(k, np.nan) for k in keys], dtype=float)
+
+
+# ---------------------------------------------------------------------------------- survival
+def _outcomes(folder: RunFolder) -> list[str]:
+    if not folder.done("survival"):
+        return []
+    suffix = "_cox_univariate"
+    return [n[: -len(suffix)] for n in folder.table_names("survival", f"*{suffix}")]
+
+
+def variable_kind(variable: str, imaging: set[str]) -> str:
+    if variable in COVARIATES:
+        return "covariate"
+    if variable in imaging:
+        return "imaging trait"
+    return "radiogenomic trait"
+
+
+def survival_findings(folder: RunFolder, alpha: float = 0.05) -> pd.DataFrame | None:
+    """Per outcome: traits with univariate p < ``alpha`` and the final model's variables."""
+    outcomes = _outcomes(folder)
+    if not outcomes:
+        return None
+    tasks = _table(folder, "load", "tasks")
+    imaging = set(tasks["task"].astype(str)) if tasks is not None else set()
+    rows = []
+    for outcome in outcomes:
+        uni = folder.table("survival", f"{outcome}_cox_univariate")
+        final = _final_model(folder, outcome)
+        final_vars = set(final.index) if final is not None else set()
+        keep = uni[(uni["p"] < alpha) | uni["variable"].isin(final_vars)]
+        for r in keep.to_dict("records"):
+            var = str(r["variable"])
+            row = {
+                "outcome": outcome.upper(),
+                "variable": var,
+                "kind": variable_kind(var, imaging),
+                "patients": r["n"],
+                "events": r.get("events"),
+                "HR": r["hr"],
+                "CI low": r["ci_low"],
+                "CI high": r["ci_high"],
+                "p": r["p"],
+                "in final model": var in final_vars,
+            }
+            if final is not None and var in final_vars:
+                f = final.loc[var]
+                row.update(
+                    {"adjusted HR": f["hr"], "adj. CI low": f["lo"], "adj. CI high": f["hi"]}
+                )
+                row["adjusted p"] = f["p"]
+            row["evidence"] = f"#{anchor('km', outcome, var)}"
+            rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=["outcome", "variable", "kind", "HR", "p", "evidence"])
+    out = pd.DataFrame(rows)
+    return out.sort_values(["outcome", "in final model", "p"], ascending=[True, False, True])
+
+
+def final_model_name(folder: RunFolder, outcome: str) -> str | None:
+    """The table of the outcome's final multivariable model: the clinical + imaging model
+    (radiogenomic traits offered to it) when the survival stage wrote one, else Table 3."""
+    for name in (f"{outcome}_cox_clinical_imaging_final_model", f"{outcome}_cox_table3"):
+        if folder.has_table("survival", name):
+            return name
+    return None
+
+
+def _final_model(folder: RunFolder, outcome: str) -> pd.DataFrame | None:
+    """variable -> hr, lo, hi, p of the final multivariable model."""
+    name = final_model_name(folder, outcome)
+    if name is None:
+        return None
+    t = folder.table("survival", name)
+    if t.empty or "variable" not in t.columns:
+        return None
+    t = t.set_index("variable")
+    if "hr_adjusted" in t.columns:  # Table 3 layout
+        cols = ["hr_adjusted", "ci_low_adjusted", "ci_high_adjusted", "p_adjusted"]
+    else:  # a fitted model's summary (lifelines layout)
+        cols = ["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]
+    if not set(cols) <= set(t.columns):
+        return None
+    return t[cols].set_axis(["hr", "lo", "hi", "p"], axis=1)
+
+
+def read_findings(folder: RunFolder) -> Findings:
+    f = Findings(performance_findings(folder), driver_findings(folder), survival_findings(folder))
+    for what, table, stage in (
+        ("trait performance", f.performance, "classifiers"),
+        ("driver sets", f.drivers, "masking"),
+        ("survival", f.survival, "survival"),
+    ):
+        if table is None:
+            f.missing.append(f"No {what}: the {stage} stage has no finished results.")
+    return f

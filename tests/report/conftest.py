@@ -1,0 +1,246 @@
+"""A run folder as the pipeline leaves it, with planted numbers the report must show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiogenomics.config import load_config, to_toml
+from radiogenomics.utils.io import write_json, write_table
+
+TRAITS = ("edema", "ncet")
+DIFF_MEANS = {
+    ("edema", "logreg_l2"): 0.05,
+    ("edema", "svm_rbf"): 0.02,
+    ("ncet", "logreg_l2"): -0.03,
+}
+
+
+def _done(run, stage):
+    write_json(run / stage / "manifest.json", {"status": "done", "seconds": 1.0})
+
+
+def _table(run, stage, name, df):
+    write_table(df, run / stage / "tables" / name)
+
+
+def make_run(tmp_path, drivers: bool = True, survival: bool = True):
+    """Classifiers, baselines, bootstrap, masking, enrichment (and drivers), survival."""
+    rng = np.random.default_rng(0)
+    run = tmp_path / "runs" / "planted"
+    cfg = load_config(
+        data={"name": "planted", "seed": 3, "data": {"expression": "e.tsv"}}, check_files=False
+    )
+    run.mkdir(parents=True)
+    (run / "config.toml").write_text(to_toml(cfg.effective()))
+    write_json(run / "config.json", cfg.effective())
+    _done(run, "load")
+    _table(
+        run,
+        "load",
+        "tasks",
+        pd.DataFrame({"task": list(TRAITS), "positive": [">=1/3", ">=1/3"], "kept": True}),
+    )
+    genes = [f"G{i:03d}" for i in range(60)]
+    sets = {"SET_A": genes[:8], "SET_B": genes[20:30], "SET_C": genes[40:46]}
+    _table(
+        run,
+        "load",
+        "gene_sets",
+        pd.DataFrame(
+            [("programmes", s, g) for s, gs in sets.items() for g in gs],
+            columns=["collection", "set", "gene"],
+        ),
+    )
+    # classifiers: chosen configuration and out-of-fold probabilities
+    _done(run, "classifiers")
+    _table(
+        run,
+        "classifiers",
+        "chosen",
+        pd.DataFrame(
+            {
+                "task": list(TRAITS),
+                "n_patients": [40, 40],
+                "auc_mean": [0.91, 0.72],
+                "auc_sd": [0.03, 0.05],
+                "ap_mean": [0.85, 0.6],
+            }
+        ),
+    )
+    rows = []
+    for task in TRAITS:
+        for i in range(40):
+            label = ">=1/3" if i % 3 == 0 else "<1/3"
+            p = float(np.clip(0.5 + (0.3 if label == ">=1/3" else -0.2) + rng.normal(0, 0.2), 0, 1))
+            rows += [(task, f"P{i}", ">=1/3", p, label), (task, f"P{i}", "<1/3", 1 - p, label)]
+    _table(
+        run,
+        "classifiers",
+        "oof",
+        pd.DataFrame(rows, columns=["task", "patient", "class", "proba", "label"]),
+    )
+    # baselines: the best is logreg_l2 for edema and svm_rbf for ncet
+    _done(run, "baselines")
+    _table(
+        run,
+        "baselines",
+        "baseline_cv_summary",
+        pd.DataFrame(
+            {
+                "trait": ["edema", "edema", "ncet", "ncet"],
+                "model": ["logreg_l2", "svm_rbf", "logreg_l2", "svm_rbf"],
+                "auc_mean": [0.88, 0.85, 0.70, 0.74],
+            }
+        ),
+    )
+    # bootstrap: per repetition differences around planted means (ncet has no svm_rbf)
+    _done(run, "bootstrap")
+    diffs = [
+        (t, m, r, mu + rng.normal(0, 0.02)) for (t, m), mu in DIFF_MEANS.items() for r in range(40)
+    ]
+    _table(
+        run,
+        "bootstrap",
+        "bootstrap_differences",
+        pd.DataFrame(diffs, columns=["trait", "model", "rep", "difference"]),
+    )
+    # masking: single genes (the GSEA ranking) and sets
+    _done(run, "masking")
+    mrows = []
+    for task in TRAITS:
+        for j, g in enumerate(genes):
+            ap = 0.9 - 0.01 * j if task == "edema" else 0.3 + 0.01 * j
+            mrows.append((task, ">=1/3", "out_of_fold", "single_genes", g, 1, ap, ap, np.nan))
+        for k, s in enumerate(sets):
+            mrows.append(
+                (  # binary tasks: masking names the positive class
+                    task,
+                    ">=1/3",
+                    "out_of_fold",
+                    "programmes",
+                    s,
+                    len(sets[s]),
+                    0.8 - 0.1 * k,
+                    0.7 - 0.1 * k,
+                    0.01 * (k + 1),
+                )
+            )
+    masking = pd.DataFrame(
+        mrows, columns=["task", "class", "mode", "collection", "set", "size", "auc", "ap", "q_ap"]
+    )
+    _table(run, "masking", "masking", masking)
+    top = masking[masking["collection"] != "single_genes"].sort_values(["task", "q_ap"])
+    _table(run, "masking", "top_sets", top.reset_index(drop=True))
+    _done(run, "enrichment")
+    gsea = pd.DataFrame(
+        [
+            (f"{t}: >=1/3", s, r, nes, p)  # the enrichment stage's ranking names
+            for t in TRAITS
+            for (s, r, nes, p) in (
+                ("SET_A", "masking", 2.1, 0.001),
+                ("SET_B", "masking", -1.0, 0.5),
+                ("SET_C", "masking", 0.5, 0.9),
+                ("SET_A", "correlation", 1.0, 0.2),
+                ("SET_B", "correlation", 0.2, 0.8),
+                ("SET_C", "correlation", 1.9, 0.002),
+            )
+        ],
+        columns=["task", "set", "ranking", "nes", "padj"],
+    )
+    _table(run, "enrichment", "gsea", gsea)
+    if drivers:
+        _table(
+            run,
+            "enrichment",
+            "drivers",
+            pd.DataFrame(
+                [
+                    (  # binary tasks: the driver ranking names the positive class
+                        t,
+                        ">=1/3",
+                        "programmes",
+                        s,
+                        rank,
+                        0.9 - 0.1 * rank,
+                        0.8 - 0.1 * rank,
+                        0.01 * rank,
+                        2.0 / rank,
+                        4 - rank,
+                    )
+                    for t in TRAITS
+                    for rank, s in enumerate(sets, start=1)
+                ]
+                + [(t, ">=1/3", "programmes", "SET_D", 4, 0.5, 0.4, 0.5, 0.1, 4) for t in TRAITS],
+                columns=[
+                    "task",
+                    "class",
+                    "collection",
+                    "set",
+                    "rank",
+                    "masking_auc",
+                    "masking_ap",
+                    "q",
+                    "correlation_nes",
+                    "correlation_rank",
+                ],
+            ),
+        )
+    if survival:
+        _done(run, "survival")
+        uni = pd.DataFrame(
+            {
+                "variable": ["edema", "ncet", "edema+SET_A", "age_over_median"],
+                "n": [40, 40, 38, 40],
+                "events": [30, 30, 29, 30],
+                "hr": [2.0, 1.1, 3.0, 1.5],
+                "ci_low": [1.2, 0.6, 1.5, 0.8],
+                "ci_high": [3.3, 2.0, 6.0, 2.8],
+                "p": [0.01, 0.7, 0.002, 0.2],
+            }
+        )
+        _table(run, "survival", "os_cox_univariate", uni)
+        _table(
+            run,
+            "survival",
+            "os_cox_table3",
+            pd.DataFrame(
+                {
+                    "variable": ["age_over_median", "edema+SET_A"],
+                    "hr_adjusted": [1.4, 2.7],
+                    "ci_low_adjusted": [0.7, 1.3],
+                    "ci_high_adjusted": [2.6, 5.5],
+                    "p_adjusted": [0.3, 0.008],
+                }
+            ),
+        )
+        km = []
+        for var in ("edema", "edema+SET_A", "age_over_median"):
+            for group in (0, 1):
+                for k, t in enumerate((100.0, 200.0, 300.0)):
+                    km.append((var, group, t, 20 - 5 * k, 0.9 - 0.2 * k - 0.1 * group))
+        _table(
+            run,
+            "survival",
+            "os_km_curves",
+            pd.DataFrame(km, columns=["variable", "group", "time", "n_risk", "survival"]),
+        )
+        _table(
+            run,
+            "survival",
+            "os_logrank",
+            pd.DataFrame({"variable": ["edema", "edema+SET_A"], "p": [0.02, 0.001]}),
+        )
+    return run
+
+
+@pytest.fixture
+def planted_run(tmp_path):
+    return make_run(tmp_path)
+
+
+@pytest.fixture
+def planted_factory(tmp_path):
+    """``make(drivers=..., survival=...)``: a planted run folder with parts left out."""
+    return lambda **kw: make_run(tmp_path, **kw)

@@ -1,0 +1,82 @@
+"""The page: findings first, every findings link lands on an element, figures carry data."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from radiogenomics.report import build_report
+from radiogenomics.report.browser import exercise_page, find_chromedriver, find_chromium
+
+
+def _ids(page: str) -> set[str]:
+    return set(re.findall(r'\sid="([^"]+)"', page))
+
+
+def _specs(page: str) -> dict[str, dict]:
+    out = {}
+    for fig_id, payload in re.findall(
+        r'<figure id="([^"]+)"><div class="figure"[^>]*><script type="application/json" '
+        r'class="figure-spec">(.*?)</script>',
+        page,
+        re.S,
+    ):
+        out[fig_id] = json.loads(payload)
+    return out
+
+
+def test_findings_open_the_page_and_link_to_evidence(planted_run):
+    page = build_report(planted_run).read_text()
+    sections = re.findall(r'<section id="([^"]+)"', page)
+    assert sections[0] == "findings"
+    findings = page[page.index('id="findings"') : page.index("</section>")]
+    # the three summaries, with the planted numbers
+    for table in ("findings-performance", "findings-drivers", "findings-survival"):
+        assert f'id="{table}"' in findings
+    assert "SET_A" in findings and "edema+SET_A" in findings and "svm_rbf" in findings
+    # every findings link points at an element of the page
+    links = set(re.findall(r'href=\\?"#([^"\\]+)', findings))
+    assert {"roc-edema", "gsea-edema-set-a", "km-os-edema-set-a"} <= links
+    assert links <= _ids(page), links - _ids(page)
+    # the planted bootstrap interval shows up as a sentence too
+    assert "above zero for 1" in findings
+
+
+def test_figures_are_plotly_specs_with_the_runs_numbers(planted_run):
+    page = build_report(planted_run).read_text()
+    specs = _specs(page)
+    assert {"roc-edema", "roc-ncet", "bootstrap-differences", "masking-heatmap-ap"} <= set(specs)
+    assert {"gsea-edema-set-a", "forest-os", "km-os-edema"} <= set(specs)
+    forest = specs["forest-os"]["data"][0]
+    assert forest["y"] == ["edema+SET_A", "age_over_median"] and forest["x"] == [2.7, 1.4]
+    heat = specs["masking-heatmap-ap"]["data"][0]
+    assert heat["y"][-1] == "SET_A"  # the best set drawn at the top
+    # one copy of each library; the static ROC is not embedded twice (drawn interactively)
+    assert page.count('id="plotly-src"') == 1 and page.count("injectModule(") == 2
+    assert len(page.encode()) < 10e6
+
+
+def test_page_without_survival_or_drivers_still_builds(planted_factory):
+    run = planted_factory(drivers=False, survival=False)
+    page = build_report(run).read_text()
+    assert "No survival: the survival stage has no finished results." in page
+    assert 'id="findings-drivers"' in page  # from the masking fallback
+    assert "gene-set masking" in page
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_page_in_headless_chromium_sorts_filters_and_follows_a_finding(planted_run):
+    pytest.importorskip("selenium", reason="selenium drives the browser (pip install selenium)")
+    if find_chromium() is None or find_chromedriver() is None:
+        pytest.skip("chromium and chromedriver are not installed (CI installs them via apt)")
+    run = exercise_page(build_report(planted_run))
+    assert run.errors == [] and run.fetched == []  # nothing loaded from anywhere
+    assert run.tables >= 3
+    assert run.sorted_ok and run.filtered_ok
+    assert run.link == "roc-edema" or run.link.startswith("gsea-")
+    assert run.link_ok and run.figure_drawn and run.hover_text
+    assert run.figures == len(_specs(build_report(planted_run).read_text()))
+    assert run.load_ms < 3000
