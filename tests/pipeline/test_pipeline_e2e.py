@@ -159,3 +159,19 @@ def test_packaged_demo_config_is_the_repository_copy_and_valid():
     for name in ("paper.toml", "tcga_gbm_subtype.toml"):
         c = load_config(REPO / "configs" / name, check_files=False)
         assert c.name
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_report_the_pipeline_built_works_in_a_browser(finished):
+    """Opened from file:// in headless Chromium: tables sort and filter, a findings link leads
+    to its evidence, figures draw, nothing is fetched, no console error."""
+    pytest.importorskip("selenium", reason="selenium drives the browser (pip install selenium)")
+    from radiogenomics.report.browser import exercise_page, find_chromedriver, find_chromium
+
+    if find_chromium() is None or find_chromedriver() is None:
+        pytest.skip("chromium and chromedriver are not installed (CI installs them via apt)")
+    cfg, _ = finished
+    run = exercise_page(cfg.run_dir / "report" / "index.html")
+    assert run.errors == [] and run.fetched == []
+    assert run.sorted_ok and run.filtered_ok and run.link_ok and run.figure_drawn
