@@ -110,11 +110,6 @@ def is_smooth(engine: MaskingEngine) -> bool:
     return all(type(blk.act) in _SMOOTH for blk in engine.network.blocks)
 
 
-def tail_macs(engine: MaskingEngine) -> int:
-    """Multiply-adds per row of the (folded) layers after the first."""
-    return int(sum(lw.numel() for lw, _, _ in engine.layers))
-
-
 def lobatto(n: int) -> np.ndarray:
     """Chebyshev-Lobatto points cos(pi k / (n - 1)), k = 0..n-1 (from 1 down to -1)."""
     return np.cos(np.pi * np.arange(n) / (n - 1))
@@ -360,9 +355,9 @@ def interpolated_single_gene_logits(
     fits = []
     if not is_smooth(engine):
         stats.reason = "the network's activations are not all tanh/sigmoid"
-    elif tail_macs(engine) < MIN_TAIL_MACS:
+    elif engine.tail_macs < MIN_TAIL_MACS:
         stats.reason = (
-            f"the layers after the first are small ({tail_macs(engine)} multiply-adds per row): "
+            f"the layers after the first are small ({engine.tail_macs} multiply-adds per row): "
             "exact rows cost less"
         )
     elif len(candidates) == 0:
