@@ -51,7 +51,7 @@ NOISE_GENES = 64  # genes (4 values each) whose float32 rows are compared with f
 GENES_PER_CHUNK = 512  # interpolated genes evaluated together (bounds the temporaries)
 # Below this many multiply-adds per row in the layers after the first, an exact row costs less
 # than the interpolation's bookkeeping per value (measured: a 14k -> 32 -> 4 network, 128 per
-# row, ran 1.2x slower interpolated; the demo's 2000 -> 128/64/32 -> 1, 10k per row, 3.8x faster)
+# row, ran 1.2x slower interpolated; the demo's 2000 -> 128/64/32 -> 1, 10k per row, 1.7x faster)
 MIN_TAIL_MACS = 4096
 _SMOOTH = (nn.Tanh, nn.Sigmoid)
 
