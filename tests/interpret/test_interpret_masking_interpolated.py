@@ -19,6 +19,7 @@ from test_interpret_masking import random_model
 
 from radiogenomics.data.scaling import Scaler
 from radiogenomics.errors import InputError
+from radiogenomics.interpret import _interpolated as interpolated
 from radiogenomics.interpret import gene_masking, masking_from_folds
 from radiogenomics.interpret._engine import MaskingEngine, unique_pairs
 from radiogenomics.interpret._interpolated import (
@@ -31,6 +32,12 @@ from radiogenomics.interpret._interpolated import (
 )
 from radiogenomics.interpret.metrics import auc_ap_columns
 from radiogenomics.models.network import MLP
+
+
+@pytest.fixture(autouse=True)
+def interpolate_small_networks(monkeypatch):
+    """The toy networks here are below the size where interpolation pays; test it anyway."""
+    monkeypatch.setattr(interpolated, "MIN_TAIL_MACS", 0)
 
 
 def both_ways(model, X, y, **kw):
@@ -137,6 +144,14 @@ def test_a_gene_the_interpolant_cannot_follow_is_computed_exactly():
     assert_same_scores(auto, exact)
     note = next(n for n in auto.notes if n.startswith("single genes"))
     assert ", 1 exact" in note or ", 2 exact" in note
+
+
+def test_small_networks_stay_exact_by_default(monkeypatch):
+    monkeypatch.setattr(interpolated, "MIN_TAIL_MACS", 4096)
+    model, X, y = random_model(n_genes=40, hidden=(24, 12, 6), n_out=1, n_patients=80, seed=3)
+    auto, exact = both_ways(model, X, y)
+    np.testing.assert_array_equal(auto.probabilities, exact.probabilities)
+    assert any("(366 multiply-adds per row)" in n for n in auto.notes)  # 24*12 + 12*6 + 6
 
 
 def test_relu_and_foreign_networks_stay_exact():
@@ -247,7 +262,7 @@ def test_real_tcga_subtype_network_every_gene(shared_data):
     y = y[y.index.isin(X.index)]
     cfg = NetworkConfig(hidden=(32,), activation="tanh", optimizer="adam", dropout=0.5)
     model = retrain(X, y, cfg, epochs=30, seed=0, device="cpu")
-    auto, exact = both_ways(model, X, y)
+    auto, exact = both_ways(model, X, y)  # interpolated although the network is small
     assert_same_scores(auto, exact)
     note = next(n for n in auto.notes if n.startswith("single genes"))
     rows, instead = map(int, re.search(r"(\d+) network rows instead of (\d+)", note).groups())

@@ -24,7 +24,11 @@ DEFAULT_MEMORY_BUDGET_MB = 1024
 # single-gene rows sit at positions fixed modulo this (see MaskingEngine.pair_logits); 48 is a
 # multiple of the GEMM row tiles in use (1, 2, 3, 4, 6, 8, 12, 16, 24)
 ROW_ALIGN = 48
-PAIR_ROWS = 8192  # slotted single-gene chunks: at most this many rows, every chunk one height
+# Slotted single-gene chunks (one height per engine): big enough for efficient GEMMs (at least
+# PAIR_ROWS rows, or about PAIR_MACS multiply-adds after the first layer for cheap rows) and
+# small enough that padding a call's last chunk costs little.
+PAIR_ROWS = 8192
+PAIR_MACS = 2**30
 
 
 @contextmanager
@@ -150,7 +154,10 @@ class MaskingEngine:
     ) -> None:
         self.network = network
         self.rows = rows_per_chunk(network, memory_budget_mb)
-        self.pair_rows = max(ROW_ALIGN, min(self.rows, PAIR_ROWS) // ROW_ALIGN * ROW_ALIGN)
+        linears = [m for m in network.modules() if isinstance(m, nn.Linear)]
+        self.tail_macs = sum(m.weight.numel() for m in linears if m is not network.first_linear)
+        height = max(PAIR_ROWS, PAIR_MACS // max(1, self.tail_macs))
+        self.pair_rows = max(ROW_ALIGN, min(self.rows, height) // ROW_ALIGN * ROW_ALIGN)
         self.gather_bytes = max(1, int(memory_budget_mb * 2**20 // 8))
         W, b = first_layer(network)
         self.n_genes, self.width = W.shape[1], W.shape[0]
@@ -224,8 +231,7 @@ class MaskingEngine:
         """
         n_rows = len(cols)
         if slots is None:
-            step = self.rows
-            source = np.arange(n_rows)
+            step, position = self.rows, np.arange(n_rows)
             total = n_rows
         else:
             step = self.pair_rows
@@ -235,31 +241,30 @@ class MaskingEngine:
             position = np.empty(n_rows, dtype=np.int64)
             position[order] = (np.arange(n_rows) - first) * ROW_ALIGN + sorted_slots
             total = -(-(int(position.max(initial=-1)) + 1) // step) * step
-            source = np.full(total, -1, dtype=np.int64)
-            source[position] = np.arange(n_rows)
         dev = self.WT.device
-        col_all = np.append(np.asarray(cols, dtype=np.int64), self.n_genes)  # -1: the zero row
-        val_all = np.append(np.asarray(vals), 0).astype(np.float64)
+        # the rows in their layout; empty places keep the zero row of WT (all genes masked)
+        layout_col = np.full(total, self.n_genes, dtype=np.int64)
+        layout_val = np.zeros(total, dtype=np.float64)
+        layout_col[position] = cols
+        layout_val[position] = vals
+        col_t = torch.as_tensor(layout_col, device=dev)
+        val_t = torch.as_tensor(layout_val, device=dev, dtype=self.WT.dtype)
         out = None
         with torch.inference_mode():
             for start in range(0, total, step):
-                src = source[start : start + step]
-                live = src >= 0
-                if not live.any():
-                    continue
-                h = self.first_buffer(len(src))
-                torch.index_select(self.WT, 0, torch.as_tensor(col_all[src], device=dev), out=h)
-                v = torch.as_tensor(val_all[src], device=dev, dtype=self.WT.dtype)
-                h.mul_(v[:, None]).add_(self.b0)
-                logits = self.tail(h).float().cpu().numpy()
+                stop = min(start + step, total)
+                h = self.first_buffer(stop - start)
+                torch.index_select(self.WT, 0, col_t[start:stop], out=h)
+                h.mul_(val_t[start:stop, None]).add_(self.b0)
+                logits = self.tail(h)
                 if out is None:
-                    out = np.empty((n_rows, logits.shape[1]), dtype=np.float32)
-                out[src[live]] = logits[live]
+                    out = np.empty((total, logits.shape[1]), dtype=np.float32)
+                out[start:stop] = logits.float().cpu().numpy()
                 if advance is not None:
-                    advance(int(live.sum()))
+                    advance(int((layout_col[start:stop] < self.n_genes).sum()))
         if out is None:
             return np.empty((0, 0), dtype=np.float32)
-        return out
+        return out if slots is None else out[position]
 
     def single_gene_logits(
         self,

@@ -49,6 +49,10 @@ SAFETY = 4.0  # the bound over the measured residual (the finer interpolant is f
 ATOL = 1e-6  # logits: a residual this small passes even above the rounding noise
 NOISE_GENES = 64  # genes (4 values each) whose float32 rows are compared with float64
 GENES_PER_CHUNK = 512  # interpolated genes evaluated together (bounds the temporaries)
+# Below this many multiply-adds per row in the layers after the first, an exact row costs less
+# than the interpolation's bookkeeping per value (measured: a 14k -> 32 -> 4 network, 128 per
+# row, ran 1.2x slower interpolated; the demo's 2000 -> 128/64/32 -> 1, 10k per row, 1.7x faster)
+MIN_TAIL_MACS = 4096
 _SMOOTH = (nn.Tanh, nn.Sigmoid)
 
 
@@ -351,6 +355,11 @@ def interpolated_single_gene_logits(
     fits = []
     if not is_smooth(engine):
         stats.reason = "the network's activations are not all tanh/sigmoid"
+    elif engine.tail_macs < MIN_TAIL_MACS:
+        stats.reason = (
+            f"the layers after the first are small ({engine.tail_macs} multiply-adds per row): "
+            "exact rows cost less"
+        )
     elif len(candidates) == 0:
         stats.reason = f"no gene has more than {LEVELS[1]} distinct values"
     else:
