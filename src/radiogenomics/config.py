@@ -368,6 +368,11 @@ class MaskingConfig(Section):
         "retrained model on its own training patients (the paper's); the table holds both",
     )
     top: int = Field(20, ge=1, description="rows shown per trait in heatmaps and the report")
+    single_gene_method: Literal["auto", "exact"] = Field(
+        "auto",
+        description="'auto' interpolates each gene's output where its error check guarantees "
+        "the same AUC/AP as exact masking (docs/interpret.md, 'Below the floor'); 'exact' never",
+    )
 
     @model_validator(mode="after")
     def _readout_was_computed(self) -> MaskingConfig:

@@ -90,6 +90,7 @@ def run_masking(ctx) -> dict:
         y = sd.labels(task).astype(str)
         kw = dict(
             single_genes=m.single_genes,
+            single_gene_method=m.single_gene_method,
             null_draws=m.null_draws,
             seed=ctx.seed(task),
             device=ctx.cfg.device,
