@@ -23,7 +23,7 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    IL6/JAK/STAT3 scores correlate ~0.8 in TCGA-GBM), so every set that shares the driver's
    signal beats random genes; calling them all is not naming the driver. Calls therefore test
    against genes drawn from the pooled significant sets: the best-ranked set is called if it
-   beats such draws of its size, each further set only if adding it to the called sets' genes
+   beats draws from the other significant sets' genes, each further set only if adding it to the called sets' genes
    beats adding as many pooled genes (Bonferroni over the candidates of each step).
 """
 
@@ -334,7 +334,9 @@ def conditional_calls(
 
     The null is competitive: genes drawn at random from the pooled genes of the significant
     sets (the sets that share the signal), not from the whole genome. The best-ranked
-    significant set is called if its masked AP beats such draws of its size; then, step by
+    significant set is called if its masked AP beats draws of its size (at most as many as
+    there are) from the other significant sets' genes, or outright when those are fewer than
+    half its size (no competitor to beat); then, step by
     step, the candidate whose genes, added to the called sets' genes, raise the AP most above
     adding as many pooled genes is called, if its p < alpha / candidates (Bonferroni).
     Adds ``called`` and ``conditional_p`` (the p of the step that last tested the set).
@@ -355,12 +357,18 @@ def conditional_calls(
         step = 0
         while candidates and len(called) < max_calls:
             step += 1
-            if step == 1:  # the best-ranked set alone, against pooled genes of its size
-                testable = {candidates[0]: genes_of[candidates[0]]}
+            if step == 1:  # the best-ranked set alone, against its competitors' genes
+                first = candidates[0]
+                testable = {first: genes_of[first]}
+                pool = [g for g in pool_all if g not in set(genes_of[first])]
+                if len(pool) < len(genes_of[first]) / 2:  # no real competitor: q decides
+                    called.append(candidates.pop(0))
+                    genes |= set(genes_of[first])
+                    continue
             else:
                 testable = {c: [g for g in genes_of[c] if g not in genes] for c in candidates}
                 testable = {c: a for c, a in testable.items() if a}
-            pool = [g for g in pool_all if g not in genes]
+                pool = [g for g in pool_all if g not in genes]
             if not testable or not pool:
                 break
             p = _competitive_p(
