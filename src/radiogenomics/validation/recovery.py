@@ -118,6 +118,18 @@ def load_collections(data_dir: str | Path) -> dict[str, dict[str, list[str]]]:
     return out
 
 
+def gene_subset(
+    X: pd.DataFrame, sets: Mapping[str, Sequence[str]], n_genes: int, seed: int = 0
+) -> pd.DataFrame:
+    """``X`` on the genes of ``sets`` plus random other genes, ``n_genes`` in all (for smoke
+    runs: every set keeps its genes, so ranks among the sets mean the same)."""
+    in_sets = [g for g in dict.fromkeys(g for v in sets.values() for g in v) if g in X.columns]
+    others = [g for g in X.columns if g not in set(in_sets)]
+    n_more = max(0, min(len(others), n_genes - len(in_sets)))
+    pick = rng(seed, "recovery-genes").choice(len(others), size=n_more, replace=False)
+    return X[in_sets + [others[i] for i in np.sort(pick)]]
+
+
 def _h(name: str) -> str:
     return f"HALLMARK_{name}"
 
@@ -173,6 +185,7 @@ class RecoverySettings:
     ig_steps: int = 16
     min_size: int = 15
     max_size: int = 500
+    n_genes: int | None = None  # a gene subset (smoke runs); None: every expressed gene
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -195,7 +208,9 @@ def full_settings() -> RecoverySettings:
 
 def quick_settings() -> RecoverySettings:
     net = full_settings().network.model_copy(update={"max_epochs": 8, "patience": 4})
-    return RecoverySettings(network=net, n_splits=3, repeats=2, null_draws=20, nperm=500)
+    return RecoverySettings(
+        network=net, n_splits=3, repeats=2, null_draws=20, nperm=500, ig_steps=4, n_genes=3000
+    )
 
 
 # ----------------------------------------------------------------------------- read-outs
@@ -286,6 +301,8 @@ def run_trait(
 ) -> tuple[pd.DataFrame, dict]:
     """Plant one trait, run repeated CV and every read-out; (scores per read-out, info)."""
     sets = {trait.collection: dict(collections[trait.collection])}
+    if settings.n_genes is not None:
+        X = gene_subset(X, sets[trait.collection], settings.n_genes, trait.seed)
     scores = programme_scores(X, {p: sets[trait.collection][p] for p in trait.programmes})
     y = plant(scores, trait)
     s = settings
