@@ -42,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     ap.add_argument("--out", type=Path, default=None, help="folder for per-trait rows (csv/json)")
     ap.add_argument("--only", nargs="*", default=None, help="trait names to run")
+    ap.add_argument(
+        "--summarise", nargs="*", type=Path, default=None, help="only print the table of rows"
+    )
     args = ap.parse_args(argv)
+    if args.summarise:
+        rows = pd.concat([pd.read_csv(d / "recovery_rows.csv") for d in args.summarise])
+        print(summarise(rows).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        return 0
     if not (args.data / "tcga_gbm").is_dir():
         print(f"real data not found at {args.data}: nothing to benchmark", file=sys.stderr)
         return 0
