@@ -63,12 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     X = load_real_data(args.data).expression
     collections = load_collections(args.data)
     print(f"data: {X.shape[0]} patients x {X.shape[1]} genes ({time.perf_counter() - t0:.0f} s)")
-    rows = []
+    rows, per_set = [], []
     for trait in traits:
         t1 = time.perf_counter()
         table, info = run_trait(X, collections, trait, settings)
         table["seconds"] = time.perf_counter() - t1
         rows.append(table)
+        per_set.append(info.pop("sets"))
         best = table.set_index("readout")["rank"]
         print(
             f"{trait.name:22s} {trait.collection:9s} CV AUC {info['cv_auc']:.2f}  rank "
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.out is not None:
             args.out.mkdir(parents=True, exist_ok=True)
             pd.concat(rows, ignore_index=True).to_csv(args.out / "recovery_rows.csv", index=False)
+            sets = pd.concat(per_set, ignore_index=True)
+            sets.to_csv(args.out / "recovery_sets.csv", index=False)
     results = pd.concat(rows, ignore_index=True)
     summary = summarise(results)
     minutes = (time.perf_counter() - t0) / 60

@@ -303,7 +303,10 @@ def run_trait(
     trait: RecoveryTrait,
     settings: RecoverySettings,
 ) -> tuple[pd.DataFrame, dict]:
-    """Plant one trait, run repeated CV and every read-out; (scores per read-out, info)."""
+    """Plant one trait, run repeated CV and every read-out; (scores per read-out, info).
+
+    ``info["sets"]`` is the per-set table (set masking, correlation GSEA, consensus, calls) for
+    looking into a trait beyond the planted set's rank."""
     sets = {trait.collection: dict(collections[trait.collection])}
     if settings.n_genes is not None:
         X = gene_subset(X, sets[trait.collection], settings.n_genes, trait.seed)
@@ -358,6 +361,7 @@ def run_trait(
         if k not in ("programmes",):
             table[k] = v
     table["programmes"] = info["programmes"]
+    info["sets"] = combined.assign(trait=trait.name)
     return table, info
 
 
