@@ -154,7 +154,7 @@ def benchmark_traits(quick: bool = False) -> list[RecoveryTrait]:
         RecoveryTrait("hypoxia_extremes", "extremes", (_h("HYPOXIA"),), H, 0.3),
         RecoveryTrait("cholesterol_extremes", "extremes", (_h("CHOLESTEROL_HOMEOSTASIS"),), H, 0.5, seed=2),
         RecoveryTrait("microglia_step", "step", ("Barres_microgliamacrophages",), C, 0.5),
-        RecoveryTrait("cellcycle_linear", "linear", ("Patel_cellcycle",), C, 0.5, seed=1),
+        RecoveryTrait("replicating_linear", "linear", ("DarmanisBarres_FetalNeuronsreplicating",), C, 0.5, seed=1),
         RecoveryTrait("oligo_step_noisy", "step", ("Barres_oligodendrocytes",), C, 1.0, seed=2),
         RecoveryTrait("endo_and_hypoxia", "and", ("Barres_endothelial", "Patel_hypoxia"), C, 0.5),
         RecoveryTrait("neuron_extremes", "extremes", ("DarmanisBarres_Neurons",), C, 0.3, seed=1),
@@ -308,6 +308,14 @@ def run_trait(
     ``info["sets"]`` is the per-set table (set masking, correlation GSEA, consensus, calls) for
     looking into a trait beyond the planted set's rank."""
     sets = {trait.collection: dict(collections[trait.collection])}
+    for p in trait.programmes:  # a planted set every read-out ranks
+        n = len(set(sets[trait.collection].get(p, ())) & set(map(str, X.columns)))
+        if not settings.min_size <= n <= settings.max_size:
+            raise InputError(
+                f"planted set {p!r} has {n} expressed genes",
+                field="programmes",
+                expected=f"{settings.min_size}..{settings.max_size} genes of the expression",
+            )
     if settings.n_genes is not None:
         X = gene_subset(X, sets[trait.collection], settings.n_genes, trait.seed)
     scores = programme_scores(X, {p: sets[trait.collection][p] for p in trait.programmes})
