@@ -1,6 +1,8 @@
 """Interpretation of trained networks: gene masking (cohort level) and gene saliency (patient
 level), METHOD.md sections 4 and 5."""
 
+from radiogenomics.interpret.correlation import correlation_gsea, correlation_ranking
+from radiogenomics.interpret.drivers import driver_ranking
 from radiogenomics.interpret.figures import (
     masking_heatmap,
     masking_matrix,
@@ -17,6 +19,9 @@ from radiogenomics.interpret.saliency import gene_saliency
 
 __all__ = [
     "MaskingResult",
+    "correlation_gsea",
+    "correlation_ranking",
+    "driver_ranking",
     "gene_masking",
     "gene_saliency",
     "masking_from_folds",

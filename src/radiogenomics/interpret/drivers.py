@@ -1,0 +1,522 @@
+"""Driver ranking: which gene sets drive a trait, read from cross-validated networks.
+
+One verb, :func:`driver_ranking`, turns a cross-validation run into a ranked table of gene sets
+per class, with p- and q-values and the sets it calls drivers. What it does, and why (each
+piece was kept because the driver-recovery benchmark supported it, docs/results.md):
+
+1. **Repeated cross-validation.** With ~150 patients one fold split moves every out-of-fold
+   score; the CV is repeated on new splits (``repeats``) and each patient's masked
+   probabilities are averaged over the fold models that held it out (one per repeat): an
+   ensemble of fold models, every patient still scored only by models that never saw it.
+2. **Set masking against a size-matched null.** Each set is kept alone (every other gene at
+   the training mean) and scored by average precision over the cohort; the same is done for
+   ``null_draws`` random gene sets of each size, and the set's z-score against the null of its
+   size ranks it (AP alone favours large sets). p is the normal tail of the z-score (the null
+   is a sum over many genes' effects, close to normal; an empirical p would need thousands of
+   draws to reach the BH thresholds of large collections).
+3. **Consensus with the naive peer.** The ``consensus`` read-out ranks each set by the mean
+   of its rank by the masking z-score and its rank by GSEA of gene-trait correlation
+   (:mod:`radiogenomics.interpret.correlation`); its p-value is the larger of the two
+   (intersection-union test: significant only where both are, valid however the two depend on
+   each other).
+4. **Calls against a competitive null.** Programmes are correlated (interferon and
+   IL6/JAK/STAT3 scores correlate ~0.8 in TCGA-GBM), so every set that shares the driver's
+   signal beats random genes; calling them all is not naming the driver. Calls therefore test
+   against genes drawn from the pooled significant sets: the best-ranked set is called if it
+   beats draws from the other significant sets' genes, each further set only if adding it to the called sets' genes
+   beats adding as many pooled genes (Bonferroni over the candidates of each step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from radiogenomics.errors import InputError
+from radiogenomics.evaluation.nn_cv import CVResult, cross_validate
+from radiogenomics.interpret.correlation import (
+    collections_of,
+    correlation_gsea,
+    scored_classes,
+)
+from radiogenomics.interpret.masking import out_of_fold_masking
+from radiogenomics.interpret.metrics import auc_ap_columns
+from radiogenomics.utils.seeding import derive_seed, rng
+from radiogenomics.utils.stats import benjamini_hochberg
+
+READOUTS = ("consensus", "masking", "correlation")
+RECOMMENDED = "consensus"
+#: Columns of the table :func:`driver_ranking` returns.
+COLUMNS = [
+    "task",
+    "class",
+    "collection",
+    "set",
+    "size",
+    "score",
+    "rank",
+    "p",
+    "q",
+    "called",
+    "masking_ap",
+    "masking_auc",
+    "masking_z",
+    "masking_p",
+    "masking_rank",
+    "correlation_nes",
+    "correlation_padj",
+    "correlation_rank",
+    "conditional_p",
+]
+_SEP = "\x1f"
+
+
+# ----------------------------------------------------------------------------- repeats
+
+
+def _repeat_unit(item: int, shared: dict[str, Any]) -> CVResult:
+    """One more CV of the same configuration on a new fold split (an executor unit)."""
+    cv: CVResult = shared["cv"]
+    return cross_validate(
+        shared["X"],
+        cv.labels,
+        cv.config,
+        n_splits=cv.n_splits,
+        seed=derive_seed(shared["seed"], "driver-repeat", item),
+        autoencoder=shared["autoencoder"],
+        keep_models=True,
+        task=cv.task,
+        classes=cv.classes,
+        device=shared["device"],
+    )
+
+
+def repeated_cv(
+    cv_result: CVResult,
+    X: pd.DataFrame,
+    repeats: int = 3,
+    seed: int = 0,
+    executor: Any = None,
+    autoencoder: Any = None,
+    device: str | None = None,
+    network_gpus: float = 0.0,
+) -> list[CVResult]:
+    """``cv_result`` plus ``repeats - 1`` CVs of its configuration on new stratified splits.
+
+    Each repeat is an executor unit (``executor.map``) with its own derived seed, so the result
+    does not depend on where it runs. ``cv_result`` must keep its fold models.
+    """
+    if not isinstance(cv_result, CVResult) or not cv_result.fold_models:
+        raise InputError(
+            "the cross-validation result kept no fold models",
+            field="cv_result",
+            expected="cross_validate(..., keep_models=True)",
+        )
+    if int(repeats) < 1:
+        raise InputError(f"repeats={repeats}", field="repeats", expected="1 or more")
+    items = list(range(1, int(repeats)))
+    if not items:
+        return [cv_result]
+    shared = {
+        "cv": cv_result,
+        "X": X,
+        "seed": seed,
+        "autoencoder": autoencoder,
+        "device": None if device is None else str(device),
+    }
+    if executor is None:
+        extra = [_repeat_unit(i, shared) for i in items]
+    else:
+        extra = executor.map(
+            _repeat_unit,
+            items,
+            shared=shared,
+            desc=f"{cv_result.task} CV repeats",
+            num_gpus=network_gpus,
+        )
+    return [cv_result, *extra]
+
+
+# ----------------------------------------------------------------------------- masking
+
+
+class MaskedEnsemble:
+    """Masked, out-of-fold probabilities averaged over repeated CVs, for any gene lists."""
+
+    def __init__(
+        self,
+        cvs: Sequence[CVResult],
+        X: pd.DataFrame,
+        device: str | None = None,
+    ):
+        if not cvs:
+            raise InputError("no cross-validation runs", field="cv_result")
+        self.cvs = list(cvs)
+        self.X = X
+        self.device = device
+        first = self.cvs[0]
+        self.labels = first.labels
+        self.classes = list(first.classes)
+        self.scored = scored_classes(self.classes)
+        genes: dict[str, None] = {}
+        for cv in self.cvs:
+            for m in cv.fold_models or []:
+                genes.update(dict.fromkeys(map(str, m.genes)))
+        columns = set(map(str, X.columns))
+        self.universe = [g for g in genes if g in columns]
+
+    def probabilities(
+        self, units: dict[str, list[str]], single_genes: bool = False
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Unit names, their mean probabilities (patients x units x scored classes) and the
+        patients' labels in that order."""
+        total, names, labels = None, None, None
+        for cv in self.cvs:
+            res = out_of_fold_masking(
+                cv,
+                self.X,
+                self.labels,
+                gene_sets={"units": units} if units else None,
+                single_genes=single_genes,
+                null_draws=0,
+                return_probabilities=True,
+                device=self.device,
+                quiet=True,
+            )
+            order = [self.classes.index(c) for c in self.scored]
+            probs = res.probabilities[:, :, order].astype(np.float64)
+            these = res.units["set"].tolist()
+            if names is None:
+                names, total, labels = these, probs, res.labels.to_numpy().astype(str)
+            elif these != names:
+                raise InputError("the repeats masked different units", field="cv_result")
+            else:
+                total = total + probs
+        return names, np.transpose(total / len(self.cvs), (1, 0, 2)), labels
+
+    def scores(
+        self, units: dict[str, list[str]], single_genes: bool = False
+    ) -> dict[str, pd.DataFrame]:
+        """Per scored class: AUC and AP of every unit (index: unit name)."""
+        names, probs, labels = self.probabilities(units, single_genes)
+        out = {}
+        for j, cls in enumerate(self.scored):
+            auc, ap = auc_ap_columns(probs[:, :, j], labels == cls)
+            out[cls] = pd.DataFrame({"auc": auc, "ap": ap}, index=pd.Index(names, name="unit"))
+        return out
+
+
+def _null_units(
+    universe: Sequence[str], sizes: Sequence[int], draws: int, seed: int, key: str
+) -> dict[str, list[str]]:
+    """``draws`` random gene lists of each size from ``universe`` (named key, size, draw)."""
+    out = {}
+    pool = np.asarray(universe, dtype=object)
+    for k in sorted(set(int(s) for s in sizes)):
+        gen = rng(seed, key, k)
+        for d in range(draws):
+            pick = gen.choice(len(pool), size=min(k, len(pool)), replace=False)
+            out[f"{key}{_SEP}{k}{_SEP}{d}"] = list(pool[np.sort(pick)])
+    return out
+
+
+def _null_moments(sizes: pd.Series, null: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and SD of the null draws (named key, size, draw) of each entry's size."""
+    parts = null.index.to_series().str.split(_SEP, expand=True)
+    frame = pd.DataFrame({"size": parts[1].astype(int).to_numpy(), "v": null.to_numpy()})
+    stats = frame.groupby("size")["v"].agg(["mean", "std"])
+    mu = sizes.map(stats["mean"]).to_numpy(dtype=np.float64)
+    sd = sizes.map(stats["std"]).to_numpy(dtype=np.float64)
+    return mu, sd
+
+
+def _z_against_null(observed: pd.Series, sizes: pd.Series, null: pd.Series) -> np.ndarray:
+    """(value - mean) / SD of the null draws of the same size."""
+    mu, sd = _null_moments(sizes, null)
+    return (observed.to_numpy(dtype=np.float64) - mu) / np.where(sd > 0, sd, np.nan)
+
+
+def set_masking_evidence(
+    ensemble: MaskedEnsemble,
+    gene_sets: object,
+    null_draws: int = 100,
+    seed: int = 0,
+    min_size: int = 15,
+    max_size: int = 500,
+) -> pd.DataFrame:
+    """Set masking of every collection, scored against a size-matched random-set null.
+
+    One row per (class, collection, set) with ``min_size``..``max_size`` genes among the
+    model's: size, ap, auc, z_ap, z_auc (against the null of the same size), excess_ap (AP minus
+    the null's mean), p (normal tail of z_ap), q (BH within class and collection) and rank (by
+    z_ap, 1 = best).
+    """
+    if null_draws < 2:
+        raise InputError(f"null_draws={null_draws}", field="null_draws", expected="2 or more")
+    in_model = set(ensemble.universe)
+    units, rows = {}, []
+    for coll, sets in collections_of(gene_sets).items():
+        for name, genes in sets.items():
+            kept = [g for g in genes if g in in_model]
+            if min_size <= len(kept) <= max_size:
+                units[f"{coll}{_SEP}{name}"] = kept
+                rows.append((coll, name, len(kept)))
+    if not units:
+        raise InputError(
+            "no gene set has an allowed size among the model's genes",
+            field="gene_sets",
+            expected=f"sets with {min_size}..{max_size} of the model's genes",
+        )
+    meta = pd.DataFrame(rows, columns=["collection", "set", "size"])
+    null = _null_units(ensemble.universe, meta["size"], null_draws, seed, "driver-null")
+    scores = ensemble.scores({**units, **null})
+    parts = []
+    for cls, sc in scores.items():
+        obs = sc.loc[list(units)]
+        nul = sc.loc[list(null)]
+        t = meta.assign(**{"class": cls, "ap": obs["ap"].to_numpy(), "auc": obs["auc"].to_numpy()})
+        t["z_ap"] = _z_against_null(t["ap"], t["size"], nul["ap"])
+        t["excess_ap"] = t["ap"] - _null_moments(t["size"], nul["ap"])[0]
+        t["z_auc"] = _z_against_null(t["auc"], t["size"], nul["auc"])
+        t["p"] = norm.sf(t["z_ap"])
+        parts.append(t)
+    out = pd.concat(parts, ignore_index=True)
+    return _rank_and_adjust(out, "z_ap")
+
+
+def _rank_and_adjust(t: pd.DataFrame, score: str) -> pd.DataFrame:
+    """``rank`` by ``score`` (descending, ties by name) and BH ``q`` within class/collection."""
+    t = t.sort_values(["class", "collection", score, "set"], ascending=[1, 1, 0, 1])
+    t["rank"] = t.groupby(["class", "collection"]).cumcount() + 1
+    t["q"] = np.nan
+    for _, idx in t.groupby(["class", "collection"]).groups.items():
+        t.loc[idx, "q"] = benjamini_hochberg(t.loc[idx, "p"].to_numpy())
+    return t.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- calls
+
+
+def _competitive_p(
+    ensemble: MaskedEnsemble,
+    cls: str,
+    base: list[str],
+    added: dict[str, list[str]],
+    pool: list[str],
+    draws: int,
+    seed: int,
+) -> pd.Series:
+    """p of each candidate: the masked AP of ``base`` + its added genes against ``base`` plus as
+    many genes drawn at random from ``pool`` (normal tail of the z-score)."""
+    units = {f"cand{_SEP}{c}": base + a for c, a in added.items()}
+    sizes = pd.Series({c: min(len(a), len(pool)) for c, a in added.items()})
+    null = {k: base + v for k, v in _null_units(pool, sizes, draws, seed, "pool").items()}
+    sc = ensemble.scores({**units, **null})[cls]
+    obs = sc.loc[list(units), "ap"].set_axis(list(added))
+    z = _z_against_null(obs, sizes, sc.loc[list(null), "ap"])
+    return pd.Series(np.nan_to_num(norm.sf(z), nan=1.0), index=list(added))
+
+
+def conditional_calls(
+    ensemble: MaskedEnsemble,
+    table: pd.DataFrame,
+    gene_sets: object,
+    alpha: float = 0.05,
+    max_calls: int = 3,
+    null_draws: int = 100,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Driver calls among the significant sets (q < alpha) of ``table``, per class/collection.
+
+    The null is competitive: genes drawn at random from the pooled genes of the significant
+    sets (the sets that share the signal), not from the whole genome. The best-ranked
+    significant set is called if its masked AP beats draws of its size (at most as many as
+    there are) from the other significant sets' genes, or outright when those are fewer than
+    half its size (no competitor to beat); then, step by
+    step, the candidate whose genes, added to the called sets' genes, raise the AP most above
+    adding as many pooled genes is called, if its p < alpha / candidates (Bonferroni).
+    Adds ``called`` and ``conditional_p`` (the p of the step that last tested the set).
+    """
+    sets = collections_of(gene_sets)
+    in_model = set(ensemble.universe)
+    t = table.copy()
+    t["called"] = False
+    t["conditional_p"] = np.nan
+    for (cls, coll), idx in t.groupby(["class", "collection"]).groups.items():
+        group = t.loc[idx].sort_values("rank")
+        row_of = dict(zip(group["set"], group.index, strict=True))
+        candidates = group[group["q"] < alpha]["set"].tolist()
+        genes_of = {c: [g for g in sets[coll][c] if g in in_model] for c in candidates}
+        pool_all = sorted(set().union(*genes_of.values())) if candidates else []
+        called: list[str] = []
+        genes: set[str] = set()
+        step = 0
+        while candidates and len(called) < max_calls:
+            step += 1
+            if step == 1:  # the best-ranked set alone, against its competitors' genes
+                first = candidates[0]
+                testable = {first: genes_of[first]}
+                pool = [g for g in pool_all if g not in set(genes_of[first])]
+                if len(pool) < len(genes_of[first]) / 2:  # no real competitor: q decides
+                    called.append(candidates.pop(0))
+                    genes |= set(genes_of[first])
+                    continue
+            else:
+                testable = {c: [g for g in genes_of[c] if g not in genes] for c in candidates}
+                testable = {c: a for c, a in testable.items() if a}
+                pool = [g for g in pool_all if g not in genes]
+            if not testable or not pool:
+                break
+            p = _competitive_p(
+                ensemble,
+                cls,
+                sorted(genes),
+                testable,
+                pool,
+                null_draws,
+                derive_seed(seed, "driver-calls", cls, coll, step),
+            )
+            for c, pv in p.items():
+                t.loc[row_of[c], "conditional_p"] = pv
+            best = p.idxmin()
+            if not p[best] < alpha / (1 if step == 1 else len(candidates)):
+                break
+            called.append(best)
+            candidates.remove(best)
+            genes |= set(genes_of[best])
+        t.loc[[row_of[c] for c in called], "called"] = True
+    return t
+
+
+# ----------------------------------------------------------------------------- the verb
+
+
+def _check_readout(readout: str) -> None:
+    if readout not in READOUTS:
+        raise InputError(f"readout={readout!r}", field="readout", expected=f"one of {READOUTS}")
+
+
+def combine_readouts(masking: pd.DataFrame, correlation: pd.DataFrame) -> pd.DataFrame:
+    """Masking evidence and correlation GSEA side by side (sets both tested), with the
+    consensus score (minus the mean of the two ranks), p (the larger p) and its q and rank."""
+    m = masking.rename(
+        columns={
+            "ap": "masking_ap",
+            "auc": "masking_auc",
+            "z_ap": "masking_z",
+            "p": "masking_p",
+            "rank": "masking_rank",
+        }
+    ).drop(columns=["q"])
+    c = correlation.rename(
+        columns={"nes": "correlation_nes", "padj": "correlation_padj", "pval": "correlation_p"}
+    ).drop(columns=["rank", "size"])
+    t = m.merge(c, on=["class", "collection", "set"], how="inner")
+    keys = ["class", "collection"]
+    # ranks again over the sets both read-outs tested, so the two are on one scale
+    t["masking_rank"] = t.groupby(keys)["masking_z"].rank(ascending=False, method="min")
+    t["correlation_rank"] = t.groupby(keys)["correlation_nes"].rank(ascending=False, method="min")
+    t["score"] = -(t["masking_rank"] + t["correlation_rank"]) / 2.0
+    # a set counts only with a positive association in both (one-sided by construction)
+    p_corr = np.where(t["correlation_nes"] > 0, t["correlation_p"], 1.0)
+    t["p"] = np.maximum(t["masking_p"].to_numpy(), p_corr)
+    t = t.sort_values(keys + ["score", "masking_z", "set"], ascending=[1, 1, 0, 0, 1])
+    t["rank"] = t.groupby(keys).cumcount() + 1
+    t["q"] = np.nan
+    for _, idx in t.groupby(keys).groups.items():
+        t.loc[idx, "q"] = benjamini_hochberg(t.loc[idx, "p"].to_numpy())
+    return t.reset_index(drop=True)
+
+
+def select_readout(combined: pd.DataFrame, readout: str) -> pd.DataFrame:
+    """The combined table with score, rank, p and q of one read-out."""
+    _check_readout(readout)
+    t = combined.copy()
+    keys = ["class", "collection"]
+    if readout == "masking":
+        t["score"], t["p"] = t["masking_z"], t["masking_p"]
+    elif readout == "correlation":
+        t["score"] = t["correlation_nes"]
+        t["p"] = np.where(t["correlation_nes"] > 0, t["correlation_p"], 1.0)
+    if readout != "consensus":
+        t = t.sort_values(keys + ["score", "set"], ascending=[1, 1, 0, 1])
+        t["rank"] = t.groupby(keys).cumcount() + 1
+        t["q"] = np.nan
+        for _, idx in t.groupby(keys).groups.items():
+            t.loc[idx, "q"] = benjamini_hochberg(t.loc[idx, "p"].to_numpy())
+    return t.reset_index(drop=True)
+
+
+def driver_ranking(
+    cv_result: CVResult,
+    X: pd.DataFrame,
+    y: pd.Series | None,
+    gene_sets: object,
+    *,
+    readout: str = RECOMMENDED,
+    repeats: int = 3,
+    null_draws: int = 100,
+    nperm: int = 10000,
+    alpha: float = 0.05,
+    max_calls: int = 3,
+    min_size: int = 15,
+    max_size: int = 500,
+    seed: int = 0,
+    executor: Any = None,
+    autoencoder: Any = None,
+    device: str | None = None,
+    network_gpus: float = 0.0,
+    cvs: Sequence[CVResult] | None = None,
+) -> pd.DataFrame:
+    """Rank the gene sets that drive a trait, per scored class, with p, q and driver calls.
+
+    ``cv_result``: a CV run kept with ``keep_models=True``; ``y`` its labels (None: the CV's).
+    ``gene_sets``: a mapping set -> genes (a GeneSets) or collection -> (set -> genes); ranks,
+    q-values and calls are within each collection. ``readout``: ``consensus`` (recommended:
+    masking z-score and correlation GSEA together), ``masking`` (the network alone) or
+    ``correlation`` (the naive peer). ``repeats`` CV runs in all (the given one and new splits,
+    each an ``executor`` unit); ``cvs`` passes repeats already run instead.
+
+    Returns one row per (class, collection, set) with the columns of :data:`COLUMNS`:
+    ``score`` (higher = stronger), ``rank`` (1 = best), ``p``, ``q`` and ``called`` of the
+    chosen read-out, and every read-out's evidence beside it. Binary tasks: the positive class.
+    """
+    _check_readout(readout)
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha={alpha}", field="alpha", expected="0 < alpha < 1")
+    if y is not None:
+        labels = y.dropna().astype(str)
+        if not labels.sort_index().equals(cv_result.labels.sort_index()):
+            raise InputError(
+                "y does not match the labels the cross-validation used",
+                field="y",
+                expected="the CV's labels (or None)",
+            )
+    if cvs is None:
+        cvs = repeated_cv(cv_result, X, repeats, seed, executor, autoencoder, device, network_gpus)
+    ensemble = MaskedEnsemble(cvs, X, device)
+    masking = set_masking_evidence(ensemble, gene_sets, null_draws, seed, min_size, max_size)
+    corr = correlation_gsea(
+        X, cv_result.labels, gene_sets, nperm, seed, min_size, max_size, list(cv_result.classes)
+    )
+    table = select_readout(combine_readouts(masking, corr), readout)
+    if readout == "correlation":
+        table["called"] = table["q"] < alpha
+        table["conditional_p"] = np.nan
+    else:
+        table = conditional_calls(ensemble, table, gene_sets, alpha, max_calls, null_draws, seed)
+    table.insert(0, "task", cv_result.task)
+    table = table[COLUMNS]
+    table.attrs.update(
+        readout=readout,
+        repeats=len(cvs),
+        cv_auc=[float(cv.mean_auc) for cv in cvs],
+        null_draws=null_draws,
+        nperm=nperm,
+        alpha=alpha,
+    )
+    return table

@@ -1,0 +1,398 @@
+"""Driver recovery: which read-out names the programme planted behind an imaging-like trait?
+
+Traits are planted in the real TCGA-GBM RNA-seq (as in :mod:`radiogenomics.validation.planted`,
+plus a ``linear`` kind and programmes from several collections), go through the imaging-trait
+path (repeated 5-fold CV of a small network), and every read-out ranks the sets of the planted
+programme's collection. A read-out is scored by the planted set's rank (the best planted set
+for two-programme traits) and by the share of false discoveries among the sets it calls
+significant (any set that is not planted counts as false, even one correlated with the driver).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from radiogenomics.data import read_gene_sets
+from radiogenomics.errors import InputError
+from radiogenomics.evaluation.nn_cv import CVResult, cross_validate
+from radiogenomics.interpret.correlation import correlation_gsea, gsea_by_collection
+from radiogenomics.interpret.drivers import (
+    MaskedEnsemble,
+    combine_readouts,
+    conditional_calls,
+    repeated_cv,
+    set_masking_evidence,
+)
+from radiogenomics.interpret.saliency import gene_saliency
+from radiogenomics.models import NetworkConfig
+from radiogenomics.utils.seeding import rng
+from radiogenomics.utils.stats import benjamini_hochberg
+from radiogenomics.validation.planted import NEGATIVE, POSITIVE, programme_scores
+
+KINDS = ("step", "linear", "and", "xor", "extremes")
+#: Collections the traits are planted in, and the file each comes from (../shared/data).
+COLLECTION_FILES = {
+    "hallmark": "gene_sets/h.all.v6.2.symbols.gmt",
+    "celltype": "gene_sets/puchalski2018_table_S15_celltypes.csv",
+    "kegg": "gene_sets/c2.cp.v6.1.symbols.gmt",
+}
+
+
+@dataclass(frozen=True)
+class RecoveryTrait:
+    """A planted trait: ``kind`` of function of the ``programmes`` (sets of ``collection``),
+    Gaussian noise in SDs of the latent, the share of positive patients and the seed (noise and
+    CV folds)."""
+
+    name: str
+    kind: str
+    programmes: tuple[str, ...]
+    collection: str
+    noise: float = 0.5
+    seed: int = 0
+    positive_share: float = 1 / 3
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InputError(f"trait kind {self.kind!r}", field="kind", expected=f"one of {KINDS}")
+        need = (2,) if self.kind in ("and", "xor") else (1, 2) if self.kind == "linear" else (1,)
+        if len(self.programmes) not in need:
+            raise InputError(
+                f"{self.kind!r} takes {need} programme(s), got {len(self.programmes)}",
+                field="programmes",
+            )
+        if not 0 < self.positive_share < 1 or self.noise < 0:
+            raise InputError(
+                f"positive_share={self.positive_share}, noise={self.noise}",
+                field="positive_share/noise",
+                expected="0 < positive_share < 1 and noise >= 0",
+            )
+
+
+def _standardise(v: np.ndarray) -> np.ndarray:
+    sd = v.std()
+    return (v - v.mean()) / (sd if sd > 0 else 1.0)
+
+
+def plant(scores: pd.DataFrame, trait: RecoveryTrait) -> pd.Series:
+    """``present``/``absent`` labels: the top ``positive_share`` of f(programme scores) + noise.
+
+    step: 1[s1 above its (1 - share) quantile]; linear: the sum of the scores; and: min;
+    xor: product (the two agree in sign); extremes: |s1| (both tails).
+    """
+    s = [_standardise(scores[p].to_numpy(dtype=np.float64)) for p in trait.programmes]
+    if trait.kind == "step":
+        latent = (s[0] > np.quantile(s[0], 1 - trait.positive_share)).astype(np.float64)
+    elif trait.kind == "linear":
+        latent = np.sum(s, axis=0)
+    elif trait.kind == "and":
+        latent = np.minimum(s[0], s[1])
+    elif trait.kind == "xor":
+        latent = s[0] * s[1]
+    else:
+        latent = np.abs(s[0])
+    noise = rng(trait.seed, "recovery-noise", trait.name).standard_normal(len(latent))
+    noisy = _standardise(latent) + trait.noise * noise
+    n_pos = int(round(trait.positive_share * len(noisy)))
+    labels = np.full(len(noisy), NEGATIVE, dtype=object)
+    labels[np.argsort(-noisy, kind="stable")[:n_pos]] = POSITIVE
+    return pd.Series(labels, index=scores.index, name=trait.name)
+
+
+def load_collections(data_dir: str | Path) -> dict[str, dict[str, list[str]]]:
+    """The benchmark's collections: hallmark (50), Puchalski cell types (21), KEGG (186, the
+    KEGG part of the canonical pathways)."""
+    out = {}
+    for name, rel in COLLECTION_FILES.items():
+        sets = read_gene_sets(Path(data_dir) / rel, name=name)
+        items = {str(k): list(map(str, v)) for k, v in sets.items()}
+        if name == "kegg":
+            items = {k: v for k, v in items.items() if k.startswith("KEGG_")}
+        out[name] = items
+    return out
+
+
+def gene_subset(
+    X: pd.DataFrame, sets: Mapping[str, Sequence[str]], n_genes: int, seed: int = 0
+) -> pd.DataFrame:
+    """``X`` on the genes of ``sets`` plus random other genes, ``n_genes`` in all (for smoke
+    runs: every set keeps its genes, so ranks among the sets mean the same)."""
+    in_sets = [g for g in dict.fromkeys(g for v in sets.values() for g in v) if g in X.columns]
+    others = [g for g in X.columns if g not in set(in_sets)]
+    n_more = max(0, min(len(others), n_genes - len(in_sets)))
+    pick = rng(seed, "recovery-genes").choice(len(others), size=n_more, replace=False)
+    return X[in_sets + [others[i] for i in np.sort(pick)]]
+
+
+def _h(name: str) -> str:
+    return f"HALLMARK_{name}"
+
+
+def benchmark_traits(quick: bool = False) -> list[RecoveryTrait]:
+    """The benchmark's traits (24; ``quick``: 2). Programmes are fixed in advance, chosen to
+    span large and small, correlated and isolated programmes of each collection."""
+    H, C, K = "hallmark", "celltype", "kegg"
+    traits = [
+        RecoveryTrait("oxphos_step", "step", (_h("OXIDATIVE_PHOSPHORYLATION"),), H, 0.3),
+        RecoveryTrait("ifng_step", "step", (_h("INTERFERON_GAMMA_RESPONSE"),), H, 0.5),
+        RecoveryTrait("e2f_step_noisy", "step", (_h("E2F_TARGETS"),), H, 1.0, seed=1),
+        RecoveryTrait("tnfa_step", "step", (_h("TNFA_SIGNALING_VIA_NFKB"),), H, 0.5, seed=3),
+        RecoveryTrait("hypoxia_linear", "linear", (_h("HYPOXIA"),), H, 0.5),
+        RecoveryTrait("emt_linear_noisy", "linear", (_h("EPITHELIAL_MESENCHYMAL_TRANSITION"),), H, 1.0, seed=2),
+        RecoveryTrait(
+            "emt_and_g2m", "and", (_h("EPITHELIAL_MESENCHYMAL_TRANSITION"), _h("G2M_CHECKPOINT")), H
+        ),
+        RecoveryTrait("myc_and_ifna", "and", (_h("MYC_TARGETS_V1"), _h("INTERFERON_ALPHA_RESPONSE")), H, seed=1),
+        RecoveryTrait("oxphos_xor_emt", "xor", (_h("OXIDATIVE_PHOSPHORYLATION"), _h("EPITHELIAL_MESENCHYMAL_TRANSITION")), H, 0.3),
+        RecoveryTrait("g2m_xor_hypoxia", "xor", (_h("G2M_CHECKPOINT"), _h("HYPOXIA")), H, 0.5, seed=1),
+        RecoveryTrait("hypoxia_extremes", "extremes", (_h("HYPOXIA"),), H, 0.3),
+        RecoveryTrait("cholesterol_extremes", "extremes", (_h("CHOLESTEROL_HOMEOSTASIS"),), H, 0.5, seed=2),
+        RecoveryTrait("microglia_step", "step", ("Barres_microgliamacrophages",), C, 0.5),
+        RecoveryTrait("replicating_linear", "linear", ("DarmanisBarres_FetalNeuronsreplicating",), C, 0.5, seed=1),
+        RecoveryTrait("oligo_step_noisy", "step", ("Barres_oligodendrocytes",), C, 1.0, seed=2),
+        RecoveryTrait("endo_and_hypoxia", "and", ("Barres_endothelial", "Patel_hypoxia"), C, 0.5),
+        RecoveryTrait("neuron_extremes", "extremes", ("DarmanisBarres_Neurons",), C, 0.3, seed=1),
+        RecoveryTrait("opc_xor_immune", "xor", ("DarmanisBarres_OPCs", "Patel_immune"), C, 0.3, seed=3),
+        RecoveryTrait("ribosome_step", "step", ("KEGG_RIBOSOME",), K, 0.5),
+        RecoveryTrait("ecm_linear", "linear", ("KEGG_ECM_RECEPTOR_INTERACTION",), K, 0.5, seed=1),
+        RecoveryTrait("antigen_step_noisy", "step", ("KEGG_ANTIGEN_PROCESSING_AND_PRESENTATION",), K, 1.0, seed=2),
+        RecoveryTrait("cellcycle_and_oxphos", "and", ("KEGG_CELL_CYCLE", "KEGG_OXIDATIVE_PHOSPHORYLATION"), K),
+        RecoveryTrait("splice_linear2", "linear", ("KEGG_SPLICEOSOME", "KEGG_FOCAL_ADHESION"), K, 0.5, seed=3),
+        RecoveryTrait("lysosome_extremes", "extremes", ("KEGG_LYSOSOME",), K, 0.3, seed=1),
+    ]  # fmt: skip
+    if quick:
+        keep = ("oxphos_step", "microglia_step")
+        return [t for t in traits if t.name in keep]
+    return traits
+
+
+@dataclass(frozen=True)
+class RecoverySettings:
+    """Network, CV and read-out settings of one benchmark run."""
+
+    network: NetworkConfig
+    n_splits: int = 5
+    repeats: int = 3
+    null_draws: int = 100
+    nperm: int = 2000
+    alpha: float = 0.05
+    ig_steps: int = 16
+    min_size: int = 15
+    max_size: int = 500
+    n_genes: int | None = None  # a gene subset (smoke runs); None: every expressed gene
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["network"] = self.network.to_dict()
+        return d
+
+
+def full_settings() -> RecoverySettings:
+    # batches of 32 and one 16-unit layer: a third of the optimiser steps of batch 10, the CV
+    # AUCs of docs/results.md's planted traits (0.93 / 0.86 / 0.67 on ifng, emt_and_g2m,
+    # hypoxia_extremes against 0.91 / 0.86 / 0.65)
+    net = NetworkConfig(
+        hidden=(16,),
+        activation="tanh",
+        optimizer="adam",
+        learning_rate=3e-3,
+        dropout=0.2,
+        batch_size=32,
+        max_epochs=20,
+        patience=6,
+    )
+    return RecoverySettings(network=net, null_draws=50, nperm=1000, ig_steps=8)
+
+
+def quick_settings() -> RecoverySettings:
+    net = full_settings().network.model_copy(update={"max_epochs": 8, "patience": 4})
+    return RecoverySettings(
+        network=net, n_splits=3, repeats=2, null_draws=20, nperm=500, ig_steps=4, n_genes=3000
+    )
+
+
+# ----------------------------------------------------------------------------- read-outs
+
+
+def _oof_saliency(cv: CVResult, X: pd.DataFrame, steps: int) -> pd.DataFrame:
+    """Cohort-level |saliency| and |integrated gradients| per gene: each patient by the fold
+    model that held it out, mean over patients."""
+    grads, igs = [], []
+    for fold, model in zip(cv.folds, cv.fold_models or [], strict=True):
+        Xv = X.loc[fold.val_ids]
+        grads.append(gene_saliency(model, Xv, method="absolute", scale=None))
+        ig = gene_saliency(model, Xv, method="integrated_gradients", scale=None, n_steps=steps)
+        igs.append(ig.abs())
+    sal = pd.concat(grads, axis=1).mean(axis=1)
+    ig = pd.concat(igs, axis=1).mean(axis=1)
+    return pd.DataFrame({"saliency": sal, "integrated_gradients": ig})
+
+
+def _logreg_coefficients(X: pd.DataFrame, y: pd.Series, positive: str) -> pd.Series:
+    """L2 logistic regression (C = 1, class-balanced) on z-scored genes: coefficients."""
+    Xl = X.loc[y.index].to_numpy(dtype=np.float64)
+    sd = Xl.std(axis=0)
+    ok = sd > 0
+    Z = (Xl[:, ok] - Xl[:, ok].mean(axis=0)) / sd[ok]
+    # the dual problem has one variable per patient: fast with 150 patients and 14,000 genes
+    fit = LogisticRegression(
+        C=1.0, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000
+    )
+    fit.fit(Z, (y.to_numpy() == positive).astype(int))
+    return pd.Series(fit.coef_[0], index=X.columns[ok].astype(str))
+
+
+def _ranks_and_calls(
+    table: pd.DataFrame, score: str, planted: Sequence[str], called: np.ndarray | None
+) -> dict:
+    order = table.sort_values([score, "set"], ascending=[False, True])["set"].tolist()
+    ranks = [order.index(p) + 1 for p in planted if p in order]
+    if not ranks:
+        raise InputError(f"no planted set among the ranked sets: {list(planted)}", field="planted")
+    out = {"rank": min(ranks), "n_sets": len(order), "top": order[0]}
+    if called is None:
+        out.update(n_called=np.nan, n_false=np.nan)
+    else:
+        names = table["set"].to_numpy()[called]
+        out.update(n_called=int(len(names)), n_false=int(sum(n not in planted for n in names)))
+    return out
+
+
+def score_readouts(
+    combined: pd.DataFrame,
+    gsea_table: pd.DataFrame,
+    planted: Sequence[str],
+    alpha: float,
+) -> pd.DataFrame:
+    """One row per read-out: the planted set's rank, the top set, calls and false calls.
+
+    ``combined``: set masking + correlation GSEA (with consensus and ``called``);
+    ``gsea_table``: GSEA of the gene-level network/LR rankings (column ``class`` = ranking).
+    """
+    rows = {}
+    c = combined
+    rows["set_masking_ap"] = _ranks_and_calls(c, "masking_ap", planted, None)
+    rows["set_masking_auc"] = _ranks_and_calls(c, "masking_auc", planted, None)
+    rows["set_masking_excess_ap"] = _ranks_and_calls(c, "excess_ap", planted, None)
+    q_mask = c["masking_q"].to_numpy()
+    rows["set_masking_z_ap"] = _ranks_and_calls(c, "masking_z", planted, q_mask < alpha)
+    rows["set_masking_z_auc"] = _ranks_and_calls(c, "z_auc", planted, None)
+    corr_sig = (c["correlation_padj"] < alpha) & (c["correlation_nes"] > 0)
+    rows["correlation_gsea"] = _ranks_and_calls(c, "correlation_nes", planted, corr_sig.to_numpy())
+    both = (q_mask < alpha) & corr_sig.to_numpy()
+    rows["consensus"] = _ranks_and_calls(c, "score", planted, c["q"].to_numpy() < alpha)
+    top_sig = (c["rank"] == 1).to_numpy() & (c["q"].to_numpy() < alpha)
+    rows["consensus_top_only"] = _ranks_and_calls(c, "score", planted, top_sig)
+    rows["consensus_called"] = _ranks_and_calls(c, "score", planted, c["called"].to_numpy())
+    rows["consensus_both_sig"] = _ranks_and_calls(c, "score", planted, both)
+    for name, g in gsea_table.groupby("class"):
+        sig = ((g["padj"] < alpha) & (g["nes"] > 0)).to_numpy()
+        rows[f"gsea_{name}"] = _ranks_and_calls(g, "nes", planted, sig)
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("readout").reset_index()
+
+
+def run_trait(
+    X: pd.DataFrame,
+    collections: Mapping[str, Mapping[str, Sequence[str]]],
+    trait: RecoveryTrait,
+    settings: RecoverySettings,
+) -> tuple[pd.DataFrame, dict]:
+    """Plant one trait, run repeated CV and every read-out; (scores per read-out, info).
+
+    ``info["sets"]`` is the per-set table (set masking, correlation GSEA, consensus, calls) for
+    looking into a trait beyond the planted set's rank."""
+    sets = {trait.collection: dict(collections[trait.collection])}
+    for p in trait.programmes:  # a planted set every read-out ranks
+        n = len(set(sets[trait.collection].get(p, ())) & set(map(str, X.columns)))
+        if not settings.min_size <= n <= settings.max_size:
+            raise InputError(
+                f"planted set {p!r} has {n} expressed genes",
+                field="programmes",
+                expected=f"{settings.min_size}..{settings.max_size} genes of the expression",
+            )
+    if settings.n_genes is not None:
+        X = gene_subset(X, sets[trait.collection], settings.n_genes, trait.seed)
+    scores = programme_scores(X, {p: sets[trait.collection][p] for p in trait.programmes})
+    y = plant(scores, trait)
+    s = settings
+    cv = cross_validate(X, y, s.network, n_splits=s.n_splits, seed=trait.seed, keep_models=True)
+    cvs = repeated_cv(cv, X, repeats=s.repeats, seed=trait.seed)
+    ens = MaskedEnsemble(cvs, X)
+    masking = set_masking_evidence(ens, sets, s.null_draws, trait.seed, s.min_size, s.max_size)
+    corr = correlation_gsea(
+        X, cv.labels, sets, s.nperm, trait.seed, s.min_size, s.max_size, list(cv.classes)
+    )
+    combined = combine_readouts(masking, corr)
+    combined["masking_q"] = np.nan
+    for _, idx in combined.groupby(["class", "collection"]).groups.items():
+        combined.loc[idx, "masking_q"] = benjamini_hochberg(
+            combined.loc[idx, "masking_p"].to_numpy()
+        )
+    combined = conditional_calls(
+        ens, combined, sets, s.alpha, null_draws=s.null_draws, seed=trait.seed
+    )
+    # gene-level network read-outs, each averaged over the repeats where it is cheap
+    singles = ens.scores({}, single_genes=True)[POSITIVE]
+    gene_rankings = pd.DataFrame(
+        {"single_gene_ap": singles["ap"], "single_gene_auc": singles["auc"]}
+    )
+    gene_rankings = gene_rankings.join(_oof_saliency(cvs[0], X, s.ig_steps), how="inner")
+    lr = _logreg_coefficients(X, cv.labels, POSITIVE).rename("logreg_coef")
+    gene_rankings = gene_rankings.join(lr, how="inner").dropna()
+    g = gsea_by_collection(gene_rankings, sets, s.nperm, trait.seed, s.min_size, s.max_size)
+    table = score_readouts(combined, g, trait.programmes, s.alpha)
+    # the same set read-outs from the first CV alone: what the repeats add
+    one = MaskedEnsemble(cvs[:1], X)
+    single_cv = combine_readouts(
+        set_masking_evidence(one, sets, s.null_draws, trait.seed, s.min_size, s.max_size), corr
+    )
+    extra = pd.DataFrame(
+        [
+            {"readout": "set_masking_z_ap_1cv", **_ranks_and_calls(single_cv, "masking_z", trait.programmes, None)},
+            {"readout": "consensus_1cv", **_ranks_and_calls(single_cv, "score", trait.programmes, None)},
+        ]
+    )  # fmt: skip
+    table = pd.concat([table, extra], ignore_index=True)
+    info = {
+        **{k: v for k, v in asdict(trait).items() if k != "programmes"},
+        "programmes": ", ".join(trait.programmes),
+        "cv_auc": float(np.mean([c.mean_auc for c in cvs])),
+        "cv_auc_first": float(cv.mean_auc),
+    }
+    for k, v in info.items():
+        if k not in ("programmes",):
+            table[k] = v
+    table["programmes"] = info["programmes"]
+    info["sets"] = combined.assign(trait=trait.name)
+    return table, info
+
+
+def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
+    """Per read-out, over all traits and over the learnt ones (mean CV AUC >= ``min_auc``):
+    traits, top-1 rate, mean rank, calls and the false-discovery proportion among them."""
+    rows = []
+    for subset, part in (
+        ("all", results),
+        (f"cv_auc>={min_auc}", results[results["cv_auc"] >= min_auc]),
+    ):
+        for readout, r in part.groupby("readout", sort=False):
+            calls = r["n_called"].sum(min_count=1)
+            false = r["n_false"].sum(min_count=1)
+            rows.append(
+                {
+                    "traits": subset,
+                    "readout": readout,
+                    "n": len(r),
+                    "top1": float((r["rank"] == 1).mean()),
+                    "mean_rank": float(r["rank"].mean()),
+                    "calls": calls,
+                    "fdp": float(false / calls) if calls and calls > 0 else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)

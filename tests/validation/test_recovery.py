@@ -1,0 +1,148 @@
+"""The driver-recovery benchmark's pieces: planting, scoring of read-outs, the summary, and the
+benchmark script's --quick mode on the real data."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiogenomics.errors import InputError
+from radiogenomics.validation.recovery import (
+    RecoveryTrait,
+    benchmark_traits,
+    gene_subset,
+    plant,
+    score_readouts,
+    summarise,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def scores(n=120, seed=0):
+    g = np.random.default_rng(seed)
+    return pd.DataFrame(g.standard_normal((n, 2)), columns=["A", "B"])
+
+
+@pytest.mark.parametrize(
+    "kind, programmes, latent",
+    [
+        ("linear", ("A", "B"), lambda s: s["A"] + s["B"]),
+        ("and", ("A", "B"), lambda s: np.minimum(s["A"], s["B"])),
+        ("xor", ("A", "B"), lambda s: s["A"] * s["B"]),
+        ("extremes", ("A",), lambda s: s["A"].abs()),
+    ],
+)
+def test_plant_without_noise_marks_the_top_third_of_the_latent(kind, programmes, latent):
+    s = scores()
+    z = (s - s.mean()) / s.std(ddof=0)
+    y = plant(s, RecoveryTrait("t", kind, programmes, "c", noise=0.0))
+    expected = latent(z).rank(ascending=False, method="first") <= 40
+    assert (y == "present").sum() == 40
+    assert ((y == "present") == expected).all()
+
+
+def test_plant_step_noise_and_bad_specs():
+    s = scores()
+    clean = plant(s, RecoveryTrait("t", "step", ("A",), "c", noise=0.0))
+    assert set(clean[clean == "present"].index) == set(s["A"].nlargest(40).index)
+    noisy = plant(s, RecoveryTrait("t", "step", ("A",), "c", noise=1.0, seed=3))
+    again = plant(s, RecoveryTrait("t", "step", ("A",), "c", noise=1.0, seed=3))
+    assert noisy.equals(again) and not noisy.equals(clean)
+    with pytest.raises(InputError, match="kind"):
+        RecoveryTrait("t", "cubic", ("A",), "c")
+    with pytest.raises(InputError, match="programme"):
+        RecoveryTrait("t", "and", ("A",), "c")
+
+
+def test_benchmark_traits_cover_every_kind_and_collection():
+    traits = benchmark_traits()
+    assert len(traits) >= 24 and len({t.name for t in traits}) == len(traits)
+    assert {t.kind for t in traits} == {"step", "linear", "and", "xor", "extremes"}
+    assert {t.collection for t in traits} == {"hallmark", "celltype", "kegg"}
+    assert len({t.noise for t in traits}) >= 3 and len({t.seed for t in traits}) >= 3
+
+
+def test_gene_subset_keeps_every_set_gene():
+    X = pd.DataFrame(np.zeros((3, 50)), columns=[f"G{i}" for i in range(50)])
+    sub = gene_subset(X, {"s": ["G3", "G7", "MISSING"]}, 10, seed=1)
+    assert sub.shape[1] == 10 and {"G3", "G7"} <= set(sub.columns)
+
+
+def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
+    sets = ["P1", "P2", "X", "Y"]
+    combined = pd.DataFrame(
+        {
+            "set": sets,
+            "masking_ap": [0.5, 0.9, 0.8, 0.1],
+            "masking_auc": [0.5, 0.9, 0.8, 0.1],
+            "excess_ap": [0.1, 0.4, 0.5, 0.0],
+            "masking_z": [1.0, 2.0, 3.0, 0.0],
+            "z_auc": [1.0, 2.0, 3.0, 0.0],
+            "masking_q": [0.5, 0.01, 0.01, 0.9],
+            "correlation_nes": [2.0, 1.0, 1.5, -1.0],
+            "correlation_padj": [0.01, 0.01, 0.01, 0.01],
+            "score": [-1.0, -2.0, -3.0, -4.0],
+            "rank": [1, 2, 3, 4],
+            "q": [0.01, 0.2, 0.01, 0.9],
+            "called": [True, False, True, False],
+        }
+    )
+    gsea = pd.DataFrame(
+        {"class": "saliency", "set": sets, "nes": [0.1, 0.2, 3.0, 2.0], "padj": [1, 1, 0.01, 0.01]}
+    )
+    t = score_readouts(combined, gsea, ["P1", "P2"], alpha=0.05).set_index("readout")
+    assert t.loc["set_masking_ap", "rank"] == 1 and np.isnan(t.loc["set_masking_ap", "n_called"])
+    assert t.loc["set_masking_z_ap", ["rank", "n_called", "n_false"]].tolist() == [2, 2, 1]
+    # correlation: Y has a negative NES, so it is not a call despite its padj
+    assert t.loc["correlation_gsea", ["rank", "n_called", "n_false"]].tolist() == [1, 3, 1]
+    assert t.loc["consensus_called", ["rank", "n_called", "n_false"]].tolist() == [1, 2, 1]
+    assert t.loc["consensus_top_only", ["n_called", "n_false"]].tolist() == [1, 0]
+    assert t.loc["gsea_saliency", ["rank", "n_called", "n_false", "top"]].tolist() == [
+        3, 2, 2, "X"
+    ]  # fmt: skip
+
+
+def test_summarise_top1_mean_rank_and_false_discovery_proportion():
+    rows = pd.DataFrame(
+        {
+            "readout": ["a", "a", "a"],
+            "rank": [1, 3, 1],
+            "n_called": [2, 1, 1],
+            "n_false": [1, 1, 0],
+            "cv_auc": [0.9, 0.6, 0.8],
+        }
+    )
+    s = summarise(rows).set_index("traits")
+    assert s.loc["all", ["n", "top1", "mean_rank", "calls"]].tolist() == [3, 2 / 3, 5 / 3, 4]
+    assert s.loc["all", "fdp"] == pytest.approx(0.5)
+    learnt = s.loc["cv_auc>=0.75"]
+    assert learnt["n"] == 2 and learnt["top1"] == 1.0 and learnt["fdp"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        "bench_recovery", REPO / "benchmarks" / "bench_recovery.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert bench.main(["--quick", "--data", str(shared_data), "--out", str(tmp_path)]) == 0
+    summary = pd.read_csv(tmp_path / "recovery_summary.csv")
+    rows = pd.read_csv(tmp_path / "recovery_rows.csv")
+    assert set(rows["name"]) == {t.name for t in benchmark_traits(quick=True)}
+    assert {"consensus", "correlation_gsea", "set_masking_z_ap", "gsea_saliency"} <= set(
+        summary["readout"]
+    )
+    # a clean hard threshold on one programme: the recommended read-out ranks it first
+    best = rows[rows["readout"] == "consensus"]
+    assert (best["rank"] == 1).all()
+    assert "consensus" in capsys.readouterr().out
