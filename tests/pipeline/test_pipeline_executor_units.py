@@ -27,10 +27,17 @@ def test_trait_chunks_equal_whole_matrix():
     whole_traits, whole_long = radiogenomic_traits(
         sal, sets, model_name="m", min_patients=0, seed=11, **{k: v for k, v in settings.items()}
     )
-    shared = {"saliency": {"k": sal}, "sets": sets, "settings": settings}
+    shared = {
+        "saliency": {"k": sal},
+        "collections": {"c": sets},
+        "threads": 1,
+        "settings": {**settings, "ranking": "saliency"},
+    }
     units = [("k", "m", 11, a, min(23, a + 5)) for a in range(0, 23, 5)]
     parts = LocalExecutor(workers=1, quiet=True).map(_trait_chunk, units, shared=shared)
     long = pd.concat([p for p, _ in parts], ignore_index=True)
+    assert set(long["ranking"]) == {"saliency"} and set(long["collection"]) == {"c"}
+    long = long.drop(columns=["ranking", "collection"])
     pd.testing.assert_frame_equal(long, whole_long)
     traits = _wide_traits(long, list(sal.columns))
     pd.testing.assert_frame_equal(traits, whole_traits)
