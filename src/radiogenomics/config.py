@@ -260,16 +260,8 @@ class AutoencoderConfig(Section):
 
     def network(self) -> AutoencoderNetwork:
         """The library's autoencoder configuration (the base of the grid)."""
-        return AutoencoderNetwork(
-            hidden=self.hidden,
-            activation=self.activation,
-            optimizer=self.optimizer,
-            dropout=self.dropout,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            numerics=self.numerics,
-        )
+        shared = set(AutoencoderNetwork.model_fields) & set(type(self).model_fields)
+        return AutoencoderNetwork(**{k: getattr(self, k) for k in shared})
 
 
 class ClassifiersConfig(Section):

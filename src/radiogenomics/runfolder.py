@@ -188,12 +188,14 @@ class RunFolder:
         """Where a stage at work writes; published by :meth:`publish` when it succeeded."""
         return self.root / STAGING / stage
 
+    def _dir(self, stage: str, staging: bool) -> Path:
+        return self.staging_dir(stage) if staging else self.stage_dir(stage)
+
     def manifest_path(self, stage: str) -> Path:
         return self.stage_dir(stage) / MANIFEST
 
     def manifest(self, stage: str, staging: bool = False) -> dict[str, Any] | None:
-        d = self.staging_dir(stage) if staging else self.stage_dir(stage)
-        path = d / MANIFEST
+        path = self._dir(stage, staging) / MANIFEST
         if not path.is_file():
             return None
         try:
@@ -202,23 +204,24 @@ class RunFolder:
             return None
 
     def write_manifest(self, stage: str, manifest: dict[str, Any], staging: bool = False) -> None:
-        d = self.staging_dir(stage) if staging else self.stage_dir(stage)
-        write_json(d / MANIFEST, manifest)
+        write_json(self._dir(stage, staging) / MANIFEST, manifest)
 
     def done(self, stage: str) -> bool:
         m = self.manifest(stage)
         return bool(m) and m.get("status") == "done"
 
-    # reading published outputs ------------------------------------------------------------------
-    def table_path(self, stage: str, name: str) -> Path:
-        return self.stage_dir(stage) / "tables" / f"{name}.parquet"
+    # reading outputs (published, or a stage's own work in staging) ------------------------------
+    def table_path(self, stage: str, name: str, staging: bool = False) -> Path:
+        return self._dir(stage, staging) / "tables" / f"{name}.parquet"
 
-    def has_table(self, stage: str, name: str) -> bool:
-        return self.table_path(stage, name).is_file()
+    def has_table(self, stage: str, name: str, staging: bool = False) -> bool:
+        return self.table_path(stage, name, staging).is_file()
 
-    def table(self, stage: str, name: str, index: str | None = None) -> pd.DataFrame:
+    def table(
+        self, stage: str, name: str, index: str | None = None, staging: bool = False
+    ) -> pd.DataFrame:
         """A stage's table; ``index`` names the column that becomes the index."""
-        df = read_table(self.stage_dir(stage) / "tables" / name)
+        df = read_table(self._dir(stage, staging) / "tables" / name)
         if index is not None and df.index.name != index:
             df = df.set_index(index)
         return df
@@ -251,7 +254,7 @@ class RunFolder:
     # hashing outputs ----------------------------------------------------------------------------
     def outputs(self, stage: str, staging: bool = False) -> dict[str, str]:
         """SHA-256 of every file a stage wrote (relative to its folder), manifest and units aside."""
-        d = self.staging_dir(stage) if staging else self.stage_dir(stage)
+        d = self._dir(stage, staging)
         out = {}
         for f in sorted(q for q in d.rglob("*") if q.is_file()):
             rel = f.relative_to(d)

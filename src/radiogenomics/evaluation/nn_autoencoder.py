@@ -7,7 +7,6 @@ It is trained on the patients that have expression but no imaging labels (see
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from sklearn.model_selection import KFold
 from radiogenomics.data.scaling import Scaler
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import check_expression
+from radiogenomics.models.baselines import expand_grid
 from radiogenomics.models.config import AutoencoderConfig
 from radiogenomics.models.engine import FoldData, train_batched
 from radiogenomics.models.trained import TrainedAutoencoder, mean_r2
@@ -228,19 +228,7 @@ def expand_autoencoder_grid(
                 field="autoencoder.grid",
                 expected=f"fields of AutoencoderConfig: {sorted(AutoencoderConfig.model_fields)}",
             )
-        keys = list(grid)
-        for k in keys:
-            values = grid[k]
-            if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
-                raise InputError(
-                    f"grid values for {k!r} must be a non-empty list, got {values!r}",
-                    field=f"autoencoder.grid.{k}",
-                    expected="a list of values",
-                )
-        configs = [
-            AutoencoderConfig(**{**base.model_dump(), **dict(zip(keys, combo, strict=True))})
-            for combo in itertools.product(*(list(grid[k]) for k in keys))
-        ]
+        configs = [AutoencoderConfig(**{**base.model_dump(), **p}) for p in expand_grid(grid)]
     else:
         configs = list(grid)
         bad = [type(c).__name__ for c in configs if not isinstance(c, AutoencoderConfig)]

@@ -8,6 +8,7 @@ what a run would do with each stage now (:meth:`Pipeline.plan`).
 from __future__ import annotations
 
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,13 @@ class StudyCheck:
     plan: list[StagePlan]
 
 
-def folds_used(asked: int, smallest: int) -> int:
-    """The one policy of every stage: K is lowered to the smallest class (at least 2)."""
-    return min(asked, smallest)
+def folds_used(y: pd.Series, asked: int) -> int:
+    """The K every stage will use: the stages' own rule (lowered to the smallest class)."""
+    from radiogenomics.evaluation.splits import check_classes
+
+    with warnings.catch_warnings():  # the stages warn when they lower K; check says it below
+        warnings.simplefilter("ignore")
+        return check_classes(y.to_numpy(), asked, task=str(y.name), adjust=True)
 
 
 def _folds_table(cfg: StudyConfig, ld: LoadedStudy) -> pd.DataFrame:
@@ -54,7 +59,7 @@ def _folds_table(cfg: StudyConfig, ld: LoadedStudy) -> pd.DataFrame:
             "bootstrap": cfg.bootstrap.folds or cfg.classifiers.folds,
         }
         for stage, k in asked.items():
-            used = folds_used(k, smallest)
+            used = folds_used(y.rename(task), k)
             row[f"{stage} folds"] = f"{used}" if used == k else f"{used} (of {k} asked)"
         rows.append(row)
     return pd.DataFrame(rows)

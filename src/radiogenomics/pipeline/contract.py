@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from radiogenomics.config import StudyConfig
 from radiogenomics.runfolder import RunFolder
-from radiogenomics.utils.io import atomic_write, read_table, write_json
+from radiogenomics.utils.io import atomic_write, write_json
 from radiogenomics.utils.seeding import derive_seed
 
 #: Settings of where and how work runs: readable by every stage, never in a fingerprint.
@@ -225,16 +225,11 @@ class StageContext:
         return self.dir if stage == self.stage else self.folder.stage_dir(stage)
 
     def has_table(self, stage: str, name: str) -> bool:
-        return (self.stage_dir(stage) / "tables" / f"{name}.parquet").is_file()
+        return self.folder.has_table(stage, name, staging=stage == self.stage)
 
     def read(self, stage: str, name: str, index: str | None = None) -> pd.DataFrame:
         """A table of a stage (this stage's own: from its staging folder)."""
-        if stage != self.stage:
-            return self.folder.table(stage, name, index=index)
-        df = read_table(self.dir / "tables" / name)
-        if index is not None and df.index.name != index:
-            df = df.set_index(index)
-        return df
+        return self.folder.table(stage, name, index=index, staging=stage == self.stage)
 
     # units -----------------------------------------------------------------------------------
     def unit_done(self, key: str) -> bool:

@@ -68,7 +68,6 @@ def _correlation_rankings(sd: StudyData) -> pd.DataFrame:
 
 def run_enrichment(ctx) -> dict:
     from radiogenomics.enrichment import gsea_many
-    from radiogenomics.utils.stats import bh_by_group
 
     e = ctx.cfg.enrichment
     sd = study_data(ctx)
@@ -87,16 +86,13 @@ def run_enrichment(ctx) -> dict:
             rankings.shape[0],
             len(collections),
         )
-        for name, sets in collections.items():
+        for name, sets in collections.items():  # one call per collection: BH within it
             res = gsea_many(rankings, sets, seed=ctx.seed("gsea"), device=device, **e.gsea_kwargs())
             res = res.rename(columns={"ranking": "task"})
             res.insert(1, "ranking", kind)
             res.insert(2, "collection", name)
             parts.append(res)
     res = pd.concat(parts, ignore_index=True)
-    # gsea_many adjusts within each ranking over the sets it was given (one collection);
-    # recomputed here so the table states its own grouping
-    res = bh_by_group(res, by=["task", "ranking", "collection"], p="pval", out="padj")
     ctx.table(res, "gsea")
     keys = ["task", "ranking", "collection"]
     top = (

@@ -15,15 +15,6 @@ from radiogenomics.pipeline.models_stage import load_models, task_dir
 SINGLE = "single_genes"
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 DRIVER_QUERY = "driver_query"
 
 
@@ -282,7 +273,8 @@ def run_saliency(ctx) -> dict:
         "saliency_index",
     )
     if len(top):
-        plt = _plt()
+        import matplotlib.pyplot as plt
+
         groups = list(top.groupby(["task", "class"], sort=False))
         fig, axes = plt.subplots(1, len(groups), figsize=(2.6 * len(groups), 3.6), squeeze=False)
         for ax, ((task, cls), g) in zip(axes[0], groups, strict=True):

@@ -19,15 +19,6 @@ from radiogenomics.pipeline.load import StudyData, study_data
 AE_DIR = "autoencoder"
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def load_autoencoder(ctx):
     """The retrained autoencoder when that stage finished, else None."""
     from radiogenomics.models.trained import TrainedAutoencoder
@@ -99,7 +90,8 @@ def run_autoencoder(ctx) -> dict:
         "autoencoder_r2",
     )
     if res.histories:
-        plt = _plt()
+        import matplotlib.pyplot as plt
+
         fig, ax = plt.subplots(figsize=(5, 3.2))
         for k, h in enumerate(res.histories):
             key = next((k2 for k2 in ("val_r2", "val_metric", "val") if k2 in h), None)
@@ -326,9 +318,9 @@ def run_classifiers(ctx) -> dict:
 
 
 def _roc_figure(ctx, oof: pd.DataFrame, sd: StudyData) -> None:
+    import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
 
-    plt = _plt()
     fig, ax = plt.subplots(figsize=(4.8, 4.2))
     for task, g in oof.groupby("task", sort=False):
         pos = sd.positive(task)
