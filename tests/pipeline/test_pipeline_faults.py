@@ -149,6 +149,7 @@ def test_a_failing_rerun_leaves_the_finished_outputs_and_manifest_as_they_were(t
         "classifiers": "skipped",
         "baselines": "not-run",
     }
+    assert not (run / ".staging/autoencoder").exists()  # the stale attempt is cleared
 
 
 def test_an_interrupt_is_recorded_with_a_reason(tmp_path):

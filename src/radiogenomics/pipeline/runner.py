@@ -303,6 +303,9 @@ class Pipeline:
             return StageOutcome(name, status, reason=reason)
         fp = self.fingerprint(name)
         if not force and self._up_to_date(name, fp):
+            # an attempt at other work (e.g. a failed run on a broken input since fixed) is
+            # stale: the published results are what this config asks for
+            self.folder.discard_staging(name)
             self.folder.write_manifest(name, self._reusable(name))
             log.info("stage %s: up to date, skipped", name)
             return StageOutcome(name, "skipped", reason="up to date")
