@@ -169,3 +169,40 @@ def test_clinical_imaging_cox_model_is_written_and_compared(run):
     assert (
         folder.stage_dir("survival") / "tables" / "os_cox_clinical_imaging_final_model.csv"
     ).is_file()
+
+
+def test_the_results_summary_reads_what_the_run_folder_holds(run):
+    """docs/results.md quotes a pipeline run through summarise_study: its numbers are the run's."""
+    from scipy.stats import chi2
+
+    from radiogenomics.errors import InputError
+    from radiogenomics.validation.study_summary import summarise_study
+
+    cfg, folder = run
+    summary = summarise_study(cfg.run_dir)
+    chosen = folder.table("classifiers", "chosen")
+    assert [c["pooled_auc"] for c in summary["classifiers"]["chosen"]] == pytest.approx(
+        list(chosen["pooled_auc"])
+    )
+    assert {b["model"] for b in summary["classifiers"]["baselines"]} == {"logreg_l2"}
+    # the top set of every (task, ranking, collection), found here without the summary's code
+    gsea = folder.table("enrichment", "gsea")
+    top = {(r["task"], r["ranking"], r["collection"]): r for r in summary["gsea"]["top"]}
+    assert len(top) == gsea.groupby(["task", "ranking", "collection"]).ngroups
+    for (task, ranking, coll), g in gsea.groupby(["task", "ranking", "collection"]):
+        best = g.loc[g["nes"].idxmax()]
+        row = top[(task, ranking, coll)]
+        assert (row["set"], row["nes"]) == (best["set"], pytest.approx(best["nes"]))
+        assert row["n_significant"] == int(((g["padj"] < 0.05) & (g["nes"] > 0)).sum())
+    # the survival comparison: full model against clinical + imaging only, LR p from chi2
+    (os_row,) = summary["survival"]
+    assert os_row["outcome"] == "OS" and os_row["lr_statistic"] >= 0
+    if os_row["df"] > 0:
+        assert os_row["p"] == pytest.approx(chi2.sf(os_row["lr_statistic"], os_row["df"]))
+    else:  # stepwise kept no radiogenomic trait: the two models are the same
+        assert os_row["p"] == 1.0 and os_row["lr_statistic"] == pytest.approx(0.0, abs=1e-9)
+    assert [s["stage"] for s in summary["stages"]][:2] == ["load", "autoencoder"]
+    # no own-set rows without the Verhaak collection; a folder that is not a run is refused
+    assert summary["own_set_masking"] == [] and summary["gsea"]["own_set"] == []
+    with pytest.raises(InputError, match="not a finished run"):
+        summarise_study(cfg.run_dir / "masking")
