@@ -65,7 +65,7 @@ def test_traits_recover_planted_patients(cohort):
 def test_running_sum_matches_engine_es(cohort, tmp_path):
     sal, sets, _ = cohort
     r = sal.iloc[:, 0]
-    es = gsea(r, {"A": sets["A"]}, nperm=50, small_p=None)["es"].iloc[0]
+    es = gsea(r, {"A": sets["A"]}, nperm=50, small_p=None).table["es"].iloc[0]
     run, hits, scores = running_sum(r, sets["A"])
     assert run[np.argmax(np.abs(run))] == pytest.approx(es, abs=1e-12)
     assert len(hits) == 30 and abs(run[-1]) < 1e-9
@@ -107,7 +107,7 @@ def test_cli_writes_table_and_figures(cohort, tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out / "gsea.parquet")
     assert set(table["ranking"]) == {"P00", "P01"} and len(table) == 2 * len(sets)
-    direct = gsea(sal["P00"], sets, nperm=300, seed=0, small_p=None).set_index("set")
+    direct = gsea(sal["P00"], sets, nperm=300, seed=0, small_p=None).table.set_index("set")
     got = table[table["ranking"] == "P00"].set_index("set")
     np.testing.assert_allclose(got.loc[direct.index, "pval"], direct["pval"])
     assert (out / "gsea.csv").exists()

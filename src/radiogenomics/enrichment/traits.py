@@ -40,7 +40,7 @@ def radiogenomic_traits(
         raise InputError(
             f"min_patients={min_patients}", field="min_patients", expected="an integer >= 0"
         )
-    table = gsea_many(saliency, gene_sets, small_p=small_p, **gsea_kwargs).rename(
+    table = gsea_many(saliency, gene_sets, small_p=small_p, **gsea_kwargs).table.rename(
         columns={"ranking": "patient"}
     )
     table["trait"] = [trait_name(model_name, s) for s in table["set"]]

@@ -87,7 +87,9 @@ def run_enrichment(ctx) -> dict:
             len(collections),
         )
         for name, sets in collections.items():  # one call per collection: BH within it
-            res = gsea_many(rankings, sets, seed=ctx.seed("gsea"), device=device, **e.gsea_kwargs())
+            res = gsea_many(
+                rankings, sets, seed=ctx.seed("gsea"), device=device, **e.gsea_kwargs()
+            ).table
             res = res.rename(columns={"ranking": "task"})
             res.insert(1, "ranking", kind)
             res.insert(2, "collection", name)
