@@ -40,7 +40,8 @@ def edema_model(tmp_path_factory):
 
 
 def _emt_calls(model, X, sets, method):
-    sal = gene_saliency(model, X, method=method, scale="minmax" if method == "absolute" else None)
+    scale = "minmax" if method == "absolute" else None
+    sal = gene_saliency(model, X, method=method, scale=scale).matrix()
     _, long = radiogenomic_traits(
         sal, sets, model_name="edema", min_patients=0, nperm=2000, min_size=15, seed=3
     )

@@ -68,22 +68,25 @@ class ResultMixin:
         """Draw this result on ``ax`` (a new figure when None) and return the Axes."""
         raise NotImplementedError(f"{type(self).__name__} has no plot")
 
+    def _table_preview(self) -> tuple[pd.DataFrame, int]:
+        """The first rows of ``table`` and its length (kinds with a huge table build less)."""
+        return self.table.head(HEAD_ROWS), len(self.table)
+
     def _repr_html_(self) -> str:
-        table = self.table
+        head, n = self._table_preview()
         rows = "".join(
             f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(_setting_text(v))}</dd>"
             for k, v in self.settings().items()
         )
-        n = len(table)
-        shown = min(n, HEAD_ROWS)
-        head = table.head(HEAD_ROWS).to_html(
+        shown = len(head)
+        head_html = head.to_html(
             escape=True, max_cols=20, float_format=lambda v: f"{v:.4g}", border=0
         )
         return (
             f'<div class="radiogenomics-result"><strong>{html.escape(self.TITLE)}</strong>'
             f"<dl>{rows}</dl>"
-            f"<p>table: {n} rows x {table.shape[1]} columns"
-            f"{f' (first {shown} shown)' if shown < n else ''}</p>{head}</div>"
+            f"<p>table: {n} rows x {head.shape[1]} columns"
+            f"{f' (first {shown} shown)' if shown < n else ''}</p>{head_html}</div>"
         )
 
 
