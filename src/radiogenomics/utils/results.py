@@ -43,6 +43,8 @@ def _setting_text(value: Any) -> str:
         text = ", ".join(map(str, items[:8])) + (
             f", ... ({len(items)} in all)" if len(items) > 8 else ""
         )
+    elif callable(getattr(value, "label", None)):  # a network config names itself
+        text = str(value.label())
     elif hasattr(value, "model_dump"):  # a pydantic config
         text = ", ".join(f"{k}={v}" for k, v in value.model_dump().items())
     else:
