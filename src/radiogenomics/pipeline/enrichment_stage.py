@@ -138,7 +138,7 @@ def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
     with warnings.catch_warnings(record=True) as caught:  # the driver logs them to run.log
         warnings.simplefilter("always")
         for collection, sets in shared["collections"].items():  # BH within each collection
-            _, long = radiogenomic_traits(
+            long = radiogenomic_traits(
                 sal.iloc[:, start:stop],
                 sets,
                 model_name=label,
@@ -150,7 +150,7 @@ def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
                 seed=seed,
                 small_p=r["small_p"],
                 threads=shared["threads"],  # the units already run in parallel processes
-            )
+            ).table
             long.insert(1, "ranking", r["ranking"])
             long.insert(2, "collection", collection)
             parts.append(long)
