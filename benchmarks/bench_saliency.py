@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     gene_saliency(model, X.iloc[:2], method="signed", scale=None)  # warm-up
-    wb, cb, batched = clock(lambda: gene_saliency(model, X, method="signed", scale=None))
+    wb, cb, batched = clock(lambda: gene_saliency(model, X, method="signed", scale=None).matrix())
     n = min(args.sample_patients, P)
     wl, cl, looped = clock(lambda: loop(net, Z[:n], weights_too=False))
     wn, cn, _ = clock(lambda: loop(net, Z[:n], weights_too=True))
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     wi, ci, ours = clock(
         lambda: gene_saliency(
             model, Xk, method="integrated_gradients", scale=None, n_steps=args.ig_steps
-        )
+        ).matrix()
     )
     ig = IntegratedGradients(lambda x: net(x)[:, 0])
     wc, cc, ref = clock(

@@ -33,7 +33,7 @@ def _loop_es(scores: dict[str, float], genes: set[str], weight: float = 1.0) -> 
 def test_es_hand_computed():
     r = pd.Series([3.0, 2.0, 1.0, 0.5, -1.0, -2.0], index=list("abcdef"))
     sets = {"ac": ["a", "c"], "ef": ["e", "f"], "be": ["b", "e"], "absent": ["x", "a", "c"]}
-    res = gsea(r, sets, nperm=50, min_size=1, small_p=None).set_index("set")
+    res = gsea(r, sets, nperm=50, min_size=1, small_p=None).table.set_index("set")
     # ac: +3/4, -1/4, +1/4, -1/4 x3 -> peak 0.75 ; ef: four misses to -1.0 ; be: peak 5/12
     assert res.loc["ac", "es"] == pytest.approx(0.75, abs=1e-12)
     assert res.loc["ef", "es"] == pytest.approx(-1.0, abs=1e-12)
@@ -57,7 +57,7 @@ def test_es_matches_plain_loop_random_cases():
         sets = {f"s{j}": list(rng.choice(genes, int(rng.integers(3, 20)), False)) for j in range(5)}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = gsea(r, sets, nperm=20, min_size=1, weight=weight, small_p=None)
+            res = gsea(r, sets, nperm=20, min_size=1, weight=weight, small_p=None).table
         d = dict(zip(genes, scores, strict=True))
         for row in res.itertuples():
             assert row.es == pytest.approx(_loop_es(d, set(sets[row.set]), weight), abs=1e-12)
@@ -69,10 +69,10 @@ def test_ties_deterministic_and_reported():
     r = pd.Series(scores, index=genes)
     sets = {"a": genes[::4], "b": genes[1::3]}
     with pytest.warns(UserWarning, match="tied scores"):
-        first = gsea(r, sets, nperm=200, min_size=1, seed=3)
+        first = gsea(r, sets, nperm=200, min_size=1, seed=3).table
     shuffled = r.sample(frac=1.0, random_state=1)
     with pytest.warns(UserWarning):
-        second = gsea(shuffled, sets, nperm=200, min_size=1, seed=3)
+        second = gsea(shuffled, sets, nperm=200, min_size=1, seed=3).table
     pd.testing.assert_frame_equal(first, second)
     assert first.attrs["n_tied"] == 20  # 10 groups of 3 equal scores: 2 ties each
 
@@ -88,7 +88,7 @@ def test_pvalue_and_nes_match_exhaustive_null():
     ordered = r.sort_values(ascending=False).index
     sets = {"top": list(ordered[[0, 1, 3, 6]]), "bottom": list(ordered[[12, 11, 8, 5]])}
     nperm = 20000
-    res = gsea(r, sets, nperm=nperm, min_size=1, seed=11, small_p=None).set_index("set")
+    res = gsea(r, sets, nperm=nperm, min_size=1, seed=11, small_p=None).table.set_index("set")
     for name, row in res.iterrows():
         es = row["es"]
         tie = 1e-10  # equal ES of different subsets differ by rounding only
@@ -120,7 +120,7 @@ def test_padj_is_bh_per_ranking():
     genes = [f"g{i}" for i in range(400)]
     frame = pd.DataFrame(rng.normal(size=(400, 3)), index=genes, columns=["x", "y", "z"])
     sets = {f"s{j}": list(rng.choice(genes, 20, False)) for j in range(12)}
-    res = gsea_many(frame, sets, nperm=300, small_p=None)
+    res = gsea_many(frame, sets, nperm=300, small_p=None).table
     for _, grp in res.groupby("ranking"):
         np.testing.assert_allclose(grp["padj"], stats.false_discovery_control(grp["pval"]))
 
@@ -131,7 +131,7 @@ def test_null_pvalues_uniform():
     genes = [f"g{i}" for i in range(n)]
     frame = pd.DataFrame(rng.normal(size=(n, 8)), index=genes)
     sets = {f"s{j}": list(rng.choice(genes, int(rng.integers(15, 60)), False)) for j in range(40)}
-    res = gsea_many(frame, sets, nperm=1000, seed=1, small_p=None)
+    res = gsea_many(frame, sets, nperm=1000, seed=1, small_p=None).table
     p = res["pval"].to_numpy()
     assert stats.kstest(p, "uniform").pvalue > 1e-3
     assert 0.02 < (p < 0.05).mean() < 0.09
@@ -145,10 +145,10 @@ def test_gsea_many_equals_gsea_per_ranking():
     frame.loc[genes[:30], "B"] += 4.0  # a strong set for ranking B: multilevel p
     sets = {f"s{j}": list(rng.choice(genes, int(rng.integers(15, 80)), False)) for j in range(8)}
     sets["planted"] = genes[:30]
-    many = gsea_many(frame, sets, nperm=1200, seed=7, chunk_size=2, small_p="multilevel")
+    many = gsea_many(frame, sets, nperm=1200, seed=7, chunk_size=2, small_p="multilevel").table
     assert many["pval_method"].str.startswith("multilevel").any()
     for col in frame.columns:
-        one = gsea(frame[col], sets, nperm=1200, seed=7)
+        one = gsea(frame[col], sets, nperm=1200, seed=7).table
         got = many[many["ranking"] == col].drop(columns="ranking").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, one, check_exact=True)
 
@@ -158,11 +158,11 @@ def test_seed_changes_null_not_es():
     genes = [f"g{i}" for i in range(300)]
     r = pd.Series(rng.normal(size=300), index=genes)
     sets = {f"s{j}": list(rng.choice(genes, 25, False)) for j in range(4)}
-    a = gsea(r, sets, nperm=500, seed=1, small_p=None)
-    b = gsea(r, sets, nperm=500, seed=2, small_p=None)
+    a = gsea(r, sets, nperm=500, seed=1, small_p=None).table
+    b = gsea(r, sets, nperm=500, seed=2, small_p=None).table
     np.testing.assert_array_equal(a["es"], b["es"])
     assert not np.array_equal(a["pval"], b["pval"])
-    pd.testing.assert_frame_equal(a, gsea(r, sets, nperm=500, seed=1, small_p=None))
+    pd.testing.assert_frame_equal(a, gsea(r, sets, nperm=500, seed=1, small_p=None).table)
 
 
 def test_bad_input_refused():
@@ -182,5 +182,5 @@ def test_bad_input_refused():
 def test_no_set_in_size_range_gives_empty_table():
     r = pd.Series(np.arange(20.0), index=[f"g{i}" for i in range(20)])
     with pytest.warns(UserWarning, match="no gene set"):
-        res = gsea(r, {"s": ["g1", "g2"]}, min_size=15)
+        res = gsea(r, {"s": ["g1", "g2"]}, min_size=15).table
     assert res.empty and {"set", "es", "nes", "pval", "padj", "leading_edge"} <= set(res.columns)

@@ -68,7 +68,7 @@ def test_agrees_with_fgsea(tmp_path):
     subprocess.run(args, check=True, capture_output=True)
     theirs = pd.read_csv(tmp_path / "out.tsv", sep="\t").set_index("pathway")
     theirs = theirs.rename(columns={"pval": "pval_f", "log2err": "log2err_ml"})
-    ours = gsea(ranking, sets, nperm=nperm, seed=2).set_index("set")
+    ours = gsea(ranking, sets, nperm=nperm, seed=2).table.set_index("set")
     m = ours.join(theirs, how="inner")
     assert len(m) == len(sets)
     np.testing.assert_allclose(m["es"], m["ES"], rtol=0, atol=1e-12)

@@ -47,7 +47,7 @@ def test_agrees_with_gseapy_prerank(shared_data):
     assert len(ranking) > 15000
     sets = _gmt(shared_data / "gene_sets" / "h.all.v6.2.symbols.gmt")
     nperm = 1000
-    ours = gsea(ranking, sets, nperm=nperm, seed=1, small_p=None).set_index("set")
+    ours = gsea(ranking, sets, nperm=nperm, seed=1, small_p=None).table.set_index("set")
     theirs = gseapy.prerank(
         rnk=ranking,
         gene_sets=sets,

@@ -101,8 +101,8 @@ def _frame(n: int, r_count: int, seed: int) -> tuple[pd.DataFrame, dict[str, lis
 def test_compiled_engine_counts_equal_reference_engine():
     frame, sets = _frame(600, 5, seed=2)
     kw = dict(nperm=1300, seed=4, small_p=None)
-    fast = gsea_many(frame, sets, engine="numba", **kw)
-    ref = gsea_many(frame, sets, engine="torch", dtype=torch.float64, chunk_size=2, **kw)
+    fast = gsea_many(frame, sets, engine="numba", **kw).table
+    ref = gsea_many(frame, sets, engine="torch", dtype=torch.float64, chunk_size=2, **kw).table
     np.testing.assert_array_equal(fast["es"], ref["es"])
     np.testing.assert_array_equal(fast["n_more_extreme"], ref["n_more_extreme"])
     np.testing.assert_array_equal(fast["pval"], ref["pval"])
@@ -113,11 +113,11 @@ def test_compiled_engine_counts_equal_reference_engine():
 def test_results_independent_of_threads_and_of_the_other_rankings():
     frame, sets = _frame(400, 18, seed=3)
     kw = dict(nperm=1100, seed=9, small_p="multilevel")
-    two = gsea_many(frame, sets, threads=2, **kw)
-    one = gsea_many(frame, sets, threads=1, **kw)
+    two = gsea_many(frame, sets, threads=2, **kw).table
+    one = gsea_many(frame, sets, threads=1, **kw).table
     pd.testing.assert_frame_equal(one, two, check_exact=True)
     assert two["pval_method"].str.startswith("multilevel").any()
-    alone = gsea_many(frame[["r5"]], sets, **kw)  # lanes of a group vs a single ranking
+    alone = gsea_many(frame[["r5"]], sets, **kw).table  # lanes of a group vs a single ranking
     got = two[two["ranking"] == "r5"].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, alone, check_exact=True)
 
@@ -156,8 +156,8 @@ def test_engine_and_threads_refused_with_clear_errors():
 def test_weight_two_through_both_engines():
     frame, sets = _frame(300, 2, seed=5)
     kw = dict(nperm=600, seed=2, small_p=None, weight=2.0)
-    fast = gsea_many(frame, sets, **kw)
-    ref = gsea_many(frame, sets, engine="torch", dtype=torch.float64, **kw)
+    fast = gsea_many(frame, sets, **kw).table
+    ref = gsea_many(frame, sets, engine="torch", dtype=torch.float64, **kw).table
     np.testing.assert_array_equal(fast["n_more_extreme"], ref["n_more_extreme"])
 
 
@@ -179,7 +179,7 @@ def test_ties_counted_exactly_with_unit_weights():
     genes = [f"g{i:03d}" for i in range(n)]
     r = pd.Series(rng.normal(size=n), index=genes)
     sets = {f"s{j}": list(rng.choice(genes, int(rng.integers(3, 9)), False)) for j in range(10)}
-    res = gsea(r, sets, nperm=nperm, seed=3, min_size=1, weight=0.0, small_p=None)
+    res = gsea(r, sets, nperm=nperm, seed=3, min_size=1, weight=0.0, small_p=None).table
     order = list(r.sort_values(ascending=False).index)
     k_max = int(res["size"].max())
     draws = np.concatenate(list(perm_blocks(3, n, k_max, nperm)))

@@ -27,7 +27,7 @@ def test_multilevel_agrees_with_long_permutation_run():
     r = _ranking()
     sets = {"moderate": _mixed_set(r, 17, 40, 300, seed=1)}
     nperm = 40000
-    perm = gsea(r, sets, nperm=nperm, seed=3, small_p=None).iloc[0]
+    perm = gsea(r, sets, nperm=nperm, seed=3, small_p=None).table.iloc[0]
     tail_perm = perm["n_more_extreme"] / nperm
     assert 5e-4 < tail_perm < 2e-2  # resolvable by both methods
     ranked = rank_genes(r.to_frame())
@@ -43,7 +43,7 @@ def test_negative_es_uses_lower_tail():
     r = _ranking(seed=4)
     neg = _mixed_set(-r, 20, 40, 300, seed=2)  # enriched at the bottom
     nperm = 40000
-    perm = gsea(r, {"neg": neg}, nperm=nperm, seed=5, small_p=None).iloc[0]
+    perm = gsea(r, {"neg": neg}, nperm=nperm, seed=5, small_p=None).table.iloc[0]
     assert perm["es"] < 0
     tail = perm["n_more_extreme"] / nperm
     ranked = rank_genes(r.to_frame())
@@ -60,7 +60,7 @@ def test_orders_strong_sets_beyond_permutation_floor():
         "weak": _mixed_set(r, 8, 30, 300, seed=4),
     }
     nperm = 500
-    res = gsea(r, sets, nperm=nperm, seed=1).set_index("set")
+    res = gsea(r, sets, nperm=nperm, seed=1).table.set_index("set")
     floor = 1 / (nperm + 1)
     assert res.loc["very_strong", "pval_method"] == "multilevel"
     assert res.loc["strong", "pval_method"] == "multilevel"
@@ -68,7 +68,7 @@ def test_orders_strong_sets_beyond_permutation_floor():
     assert res.loc["very_strong", "pval"] < 1e-12
     assert res.loc["weak", "pval_method"] == "permutation"
     assert res.loc["weak", "pval"] > res.loc["strong", "pval"]
-    plain = gsea(r, sets, nperm=nperm, seed=1, small_p=None).set_index("set")
+    plain = gsea(r, sets, nperm=nperm, seed=1, small_p=None).table.set_index("set")
     assert plain.loc["very_strong", "pval"] == plain.loc["strong", "pval"]  # indistinguishable
     assert (res["log2err"] > 0).all()
 

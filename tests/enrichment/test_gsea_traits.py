@@ -39,9 +39,10 @@ def cohort():
 
 def test_traits_recover_planted_patients(cohort):
     sal, sets, planted = cohort
-    traits, table = radiogenomic_traits(
+    result = radiogenomic_traits(
         sal, sets, model_name="ncet", alpha=0.05, min_patients=3, nperm=500, seed=1, small_p=None
     )
+    traits, table = result.traits, result.table
     assert list(traits.index) == list(sal.columns)
     assert "ncet + A" in traits.columns
     got = traits["ncet + A"]
@@ -52,11 +53,11 @@ def test_traits_recover_planted_patients(cohort):
     row = table[(table["patient"] == planted[0]) & (table["set"] == "A")].iloc[0]
     assert row["enriched"] and row["nes"] > 0 and row["padj"] < 0.05
     # min_patients drops rare traits; model name optional (pipeline prefixes itself)
-    few, _ = radiogenomic_traits(
+    few = radiogenomic_traits(
         sal, sets, min_patients=len(sal.columns) + 1, nperm=200, small_p=None
-    )
+    ).traits
     assert few.shape == (len(sal.columns), 0)
-    plain, _ = radiogenomic_traits(sal, sets, min_patients=3, nperm=300, seed=1, small_p=None)
+    plain = radiogenomic_traits(sal, sets, min_patients=3, nperm=300, seed=1, small_p=None).traits
     assert "A" in plain.columns
     with pytest.raises(InputError, match="alpha"):
         radiogenomic_traits(sal, sets, alpha=1.5)
@@ -65,7 +66,7 @@ def test_traits_recover_planted_patients(cohort):
 def test_running_sum_matches_engine_es(cohort, tmp_path):
     sal, sets, _ = cohort
     r = sal.iloc[:, 0]
-    es = gsea(r, {"A": sets["A"]}, nperm=50, small_p=None)["es"].iloc[0]
+    es = gsea(r, {"A": sets["A"]}, nperm=50, small_p=None).table["es"].iloc[0]
     run, hits, scores = running_sum(r, sets["A"])
     assert run[np.argmax(np.abs(run))] == pytest.approx(es, abs=1e-12)
     assert len(hits) == 30 and abs(run[-1]) < 1e-9
@@ -78,9 +79,8 @@ def test_running_sum_matches_engine_es(cohort, tmp_path):
 
 def test_heatmap_and_patients_chart(cohort, tmp_path):
     sal, sets, _ = cohort
-    traits, table = radiogenomic_traits(
-        sal, sets, model_name="m", min_patients=1, nperm=200, small_p=None
-    )
+    result = radiogenomic_traits(sal, sets, model_name="m", min_patients=1, nperm=200, small_p=None)
+    traits, table = result.traits, result.table
     fig = plot_nes_heatmap(table, tmp_path / "heat", ranking_col="patient")
     labels = {t.get_text() for t in fig.axes[0].get_yticklabels()} | {
         t.get_text() for ax in fig.axes for t in ax.get_yticklabels()
@@ -107,7 +107,7 @@ def test_cli_writes_table_and_figures(cohort, tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(out / "gsea.parquet")
     assert set(table["ranking"]) == {"P00", "P01"} and len(table) == 2 * len(sets)
-    direct = gsea(sal["P00"], sets, nperm=300, seed=0, small_p=None).set_index("set")
+    direct = gsea(sal["P00"], sets, nperm=300, seed=0, small_p=None).table.set_index("set")
     got = table[table["ranking"] == "P00"].set_index("set")
     np.testing.assert_allclose(got.loc[direct.index, "pval"], direct["pval"])
     assert (out / "gsea.csv").exists()

@@ -40,10 +40,11 @@ def edema_model(tmp_path_factory):
 
 
 def _emt_calls(model, X, sets, method):
-    sal = gene_saliency(model, X, method=method, scale="minmax" if method == "absolute" else None)
-    _, long = radiogenomic_traits(
+    scale = "minmax" if method == "absolute" else None
+    sal = gene_saliency(model, X, method=method, scale=scale).matrix()
+    long = radiogenomic_traits(
         sal, sets, model_name="edema", min_patients=0, nperm=2000, min_size=15, seed=3
-    )
+    ).table
     return long[long["set"] == "SYN_EMT"].set_index("patient").loc[X.index]
 
 

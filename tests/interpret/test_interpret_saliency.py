@@ -76,8 +76,7 @@ def finite_differences(model, X, cls, output="logit", eps=1e-5):
 )
 def test_signed_saliency_equals_finite_differences(n_out, activation, output):
     model, X = random_model(n_out=n_out, activation=activation, seed=n_out)
-    sal = gene_saliency(model, X, method="signed", scale=None, output=output)
-    per_class = sal if isinstance(sal, dict) else {model.classes[1]: sal}
+    per_class = gene_saliency(model, X, method="signed", scale=None, output=output).frames
     assert set(per_class) == set(model.classes if n_out > 1 else ["pos"])
     for cls, frame in per_class.items():
         assert list(frame.index) == list(model.scaler.genes)
@@ -92,8 +91,8 @@ def test_default_output_is_the_class_logit_and_differs_from_log_odds():
     """The paper's (keras-vis) target by default: d l_k / dz, checked by autograd on the class
     logit; log-odds subtracts the softmax-weighted gradients of the other logits."""
     model, X = random_model(n_out=3, seed=21)
-    default = gene_saliency(model, X, method="signed", scale=None)
-    log_odds = gene_saliency(model, X, method="signed", scale=None, output="log_odds")
+    default = gene_saliency(model, X, method="signed", scale=None).frames
+    log_odds = gene_saliency(model, X, method="signed", scale=None, output="log_odds").frames
     net = copy.deepcopy(model.network).eval()
     z = torch.as_tensor(model.scaler.transform(X).astype(np.float64)).requires_grad_(True)
     logits = net(z)
@@ -111,17 +110,17 @@ def test_default_output_is_the_class_logit_and_differs_from_log_odds():
         assert not np.allclose(default[cls], log_odds[cls], rtol=1e-3)
     binary, Xb = random_model(seed=22)
     pd.testing.assert_frame_equal(
-        gene_saliency(binary, Xb, method="signed", scale=None),
-        gene_saliency(binary, Xb, method="signed", scale=None, output="log_odds"),
+        gene_saliency(binary, Xb, method="signed", scale=None).matrix(),
+        gene_saliency(binary, Xb, method="signed", scale=None, output="log_odds").matrix(),
     )
 
 
 def test_negative_class_is_the_negated_gradient_and_absolute_minmax_keeps_ranking():
     model, X = random_model(seed=4)
-    signed = gene_saliency(model, X, method="signed", scale=None)
-    neg = gene_saliency(model, X, target="neg", method="signed", scale=None)
+    signed = gene_saliency(model, X, method="signed", scale=None).matrix()
+    neg = gene_saliency(model, X, target="neg", method="signed", scale=None).matrix()
     np.testing.assert_allclose(neg, -signed, atol=1e-12)
-    paper = gene_saliency(model, X)  # absolute, per-patient min-max: the paper's default
+    paper = gene_saliency(model, X).matrix()  # absolute, per-patient min-max: the paper's default
     assert paper.min().min() == 0.0 and np.allclose(paper.max(), 1.0)
     for p in X.index:
         assert (paper[p].rank().to_numpy() == signed[p].abs().rank().to_numpy()).all()
@@ -129,9 +128,9 @@ def test_negative_class_is_the_negated_gradient_and_absolute_minmax_keeps_rankin
 
 def test_batched_equals_one_patient_at_a_time_in_float32():
     model, X = random_model(n_out=3, n_patients=12, seed=9, double=False)
-    batched = gene_saliency(model, X, method="signed", scale=None, memory_budget_mb=0.01)
+    batched = gene_saliency(model, X, method="signed", scale=None, memory_budget_mb=0.01).frames
     for p in ["P0", "P7", "P11"]:
-        alone = gene_saliency(model, X.loc[[p]], method="signed", scale=None)
+        alone = gene_saliency(model, X.loc[[p]], method="signed", scale=None).frames
         for cls in model.classes:
             np.testing.assert_allclose(batched[cls][p], alone[cls][p], rtol=1e-4, atol=1e-6)
 
@@ -148,7 +147,7 @@ def test_integrated_gradients_complete_and_agree_with_captum():
         n_steps=64,
         memory_budget_mb=0.05,
         output="log_odds",
-    )
+    ).frames
     z = model.scaler.transform(X).astype(np.float64)
     for cls, frame in ig.items():
         # completeness: attributions sum to f(z) - f(baseline 0)

@@ -24,9 +24,10 @@ def _cohort(n_genes: int = 400, n_patients: int = 23, seed: int = 3):
 def test_trait_chunks_equal_whole_matrix():
     sal, sets = _cohort()
     settings = {"alpha": 0.05, "nperm": 300, "min_size": 5, "max_size": 100, "small_p": None}
-    whole_traits, whole_long = radiogenomic_traits(
+    result = radiogenomic_traits(
         sal, sets, model_name="m", min_patients=0, seed=11, **{k: v for k, v in settings.items()}
     )
+    whole_traits, whole_long = result.traits, result.table
     shared = {
         "saliency": {"k": sal},
         "collections": {"c": sets},

@@ -103,7 +103,7 @@ def test_correlation_gsea_equals_a_direct_call(run):
     e = cfg.enrichment
     direct = gsea_many(
         ranking, programmes, seed=derive_seed(cfg.seed, "enrichment", "gsea"), **e.gsea_kwargs()
-    ).set_index("set")
+    ).table.set_index("set")
     got = gsea[
         (gsea["task"] == task)
         & (gsea["ranking"] == "correlation")

@@ -34,7 +34,9 @@ def test_running_sum_matches_a_gene_by_gene_loop_and_the_gsea_engine():
 
     from radiogenomics.enrichment import gsea_many
 
-    res = gsea_many(scores.to_frame("r"), {"S": sorted(members)}, nperm=100, seed=0, min_size=5)
+    res = gsea_many(
+        scores.to_frame("r"), {"S": sorted(members)}, nperm=100, seed=0, min_size=5
+    ).table
     assert charts.enrichment_score(curve) == pytest.approx(float(res["es"].iloc[0]), rel=1e-6)
 
 

@@ -122,7 +122,7 @@ def test_partial_likelihood_by_hand():
 def test_univariate_matches_single_fits_and_wald_formula(rossi):
     df = rossi.copy()
     df.loc[[3, 10, 50], "mar"] = np.nan
-    table = cox_univariate(df, "week", "arrest", ["fin", "mar", "prio"]).set_index("variable")
+    table = cox_univariate(df, "week", "arrest", ["fin", "mar", "prio"]).table.set_index("variable")
     assert table.loc["mar", "n"] == len(df) - 3 and table.loc["mar", "n_removed"] == 3
     assert table.loc["fin", "n_removed"] == 0
     for var in ("fin", "mar", "prio"):
@@ -170,7 +170,9 @@ def test_failure_modes_give_notes_not_crashes():
     assert "no events in group 1" in fit_cox(frame, "t", "e", ["noev"]).reason
     assert fit_cox(frame, "t", "e", ["a"]).ok
     with pytest.warns(SurvivalWarning):
-        table = cox_univariate(df, "t", "e", ["z", "a", "const", "noev"]).set_index("variable")
+        table = cox_univariate(df, "t", "e", ["z", "a", "const", "noev"]).table.set_index(
+            "variable"
+        )
     assert table.loc["a", "note"] == "" and np.isfinite(table.loc["a", "hr"])
     for var, word in (("z", "monotone"), ("const", "constant"), ("noev", "no events")):
         assert word in table.loc[var, "note"] and np.isnan(table.loc[var, "hr"])

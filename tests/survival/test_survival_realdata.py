@@ -41,7 +41,7 @@ def test_older_patients_have_worse_overall_survival(gbm, tmp_path):
     assert sv.age_median == 60.0
     t = sv.table
     km = kaplan_meier(t, "os_days", "os_event", "age_over_median")
-    cox = cox_univariate(t, "os_days", "os_event", ["age_over_median"]).iloc[0]
+    cox = cox_univariate(t, "os_days", "os_event", ["age_over_median"]).table.iloc[0]
     med = km.medians.set_index("group")
     report = {
         "n": km.n,

@@ -129,7 +129,7 @@ def gsea_command(
             small_p="multilevel" if small_p else None,
             device=None if device == "auto" else device,
             progress=not quiet,
-        )
+        ).table
     for w in caught:
         typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
     out.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ from radiogenomics.enrichment._null import (
 )
 from radiogenomics.errors import InputError
 from radiogenomics.utils.device import default_device
+from radiogenomics.utils.results import ResultMixin, new_axes, top_bars
 from radiogenomics.utils.stats import benjamini_hochberg
 
 RESULT_COLUMNS = [
@@ -52,6 +53,67 @@ RESULT_COLUMNS = [
     "pval_method",
     "leading_edge",
 ]
+
+
+@dataclass
+class GseaResult(ResultMixin):
+    """A preranked GSEA run and its settings.
+
+    ``table``: one row per (ranking, set) for :func:`gsea_many` (ranking, set, size, es, nes,
+    pval, padj, log2err, n_more_extreme, pval_method, leading_edge), the same without the
+    ranking column for :func:`gsea`. ``n_tied``: tied scores per ranking; ``n_sets_dropped``:
+    sets outside ``min_size..max_size`` among the ranked genes.
+    """
+
+    TITLE = "Preranked GSEA"
+    SETTINGS = (
+        "rankings",
+        "nperm",
+        "min_size",
+        "max_size",
+        "weight",
+        "seed",
+        "small_p",
+        "n_sets_dropped",
+    )
+
+    table: pd.DataFrame
+    rankings: tuple[str, ...]
+    nperm: int
+    min_size: int
+    max_size: int
+    weight: float
+    seed: int
+    small_p: str | None
+    n_tied: dict[str, int]
+    n_sets_dropped: int
+
+    def ranking_table(self, ranking: str | None = None) -> pd.DataFrame:
+        """The rows of one ranking (default: the only or the first one)."""
+        if "ranking" not in self.table.columns:
+            return self.table
+        names = list(self.rankings)
+        if ranking is None:
+            ranking = names[0] if names else None
+        if ranking not in names:
+            raise InputError(
+                f"no ranking {ranking!r}", field="ranking", expected=f"one of {names[:10]}"
+            )
+        return self.table[self.table["ranking"] == ranking].drop(columns="ranking")
+
+    def plot(self, ax=None, n: int = 20, ranking: str | None = None, padj_max: float = 0.05):
+        """Bars of NES of the ``n`` sets with the largest |NES| in one ranking (default: the
+        first), red where padj < ``padj_max``; on ``ax`` or a new figure. Returns the Axes."""
+        if n < 1:
+            raise InputError(f"n={n}", field="n", expected="1 or more")
+        rows = self.ranking_table(ranking)
+        rows = rows.loc[rows["nes"].abs().sort_values(ascending=False, kind="stable").index[:n]]
+        ax = new_axes(ax, figsize=(5.5, 1.0 + 0.25 * max(len(rows), 1)))
+        colors = np.where(rows["padj"].to_numpy(float) < padj_max, "#c0392b", "#7f8c8d")
+        name = ranking if ranking is not None else (self.rankings[0] if self.rankings else "")
+        top_bars(ax, rows["set"], rows["nes"], f"NES (red: padj < {padj_max:g})", name, colors)
+        ax.axvline(0, color="grey", lw=0.6)
+        return ax
 
 
 @dataclass
@@ -279,14 +341,14 @@ def gsea_many(
     progress: bool = False,
     engine: str = "auto",
     threads: int | None = None,
-) -> pd.DataFrame:
+) -> GseaResult:
     """Preranked GSEA of every column of ``rankings`` (genes x rankings) against ``gene_sets``.
 
     The random gene samples are drawn once per permutation (fgsea simple) and shared by all
     sets and all rankings; rankings are processed ``chunk_size`` at a time on ``device``
-    (CUDA when present). Returns a long table: ranking, set, size, es, nes, pval, padj,
-    log2err, n_more_extreme, pval_method, leading_edge; ``attrs['n_tied']`` maps each ranking to
-    its number of tied scores. Numbers equal those of :func:`gsea` per ranking with the same seed
+    (CUDA when present). Returns a :class:`GseaResult` whose ``table`` is long: ranking, set,
+    size, es, nes, pval, padj, log2err, n_more_extreme, pval_method, leading_edge (its
+    ``attrs['n_tied']`` also maps each ranking to its number of tied scores). Numbers equal those of :func:`gsea` per ranking with the same seed
     and settings. ``small_p="multilevel"`` adds multilevel estimates below the permutation floor
     (off by default here: over many rankings they can cost far more than the permutations).
 
@@ -309,6 +371,14 @@ def gsea_many(
         )
     ranked = rank_genes(rankings, weight)
     sets = prepare_sets(gene_sets, ranked.genes, min_size, max_size)
+    settings = dict(
+        nperm=int(nperm),
+        min_size=min_size,
+        max_size=max_size,
+        weight=weight,
+        seed=seed,
+        small_p=small_p,
+    )
     n_tied = dict(zip(ranked.names, ranked.n_tied.tolist(), strict=True))
     if n_tied and max(n_tied.values()) > 0:
         worst = max(n_tied, key=n_tied.get)
@@ -325,7 +395,7 @@ def gsea_many(
         )
         out = pd.DataFrame({c: [] for c in ["ranking", *RESULT_COLUMNS]})
         out.attrs["n_tied"] = n_tied
-        return out
+        return _result(out, ranked.names, n_tied, sets.n_dropped, settings)
 
     obs, edges = _observed(ranked, sets)
     dev = _resolve_device(device)
@@ -404,7 +474,23 @@ def gsea_many(
     out.attrs["n_tied"] = n_tied
     out.attrs["nperm"] = nperm
     out.attrs["n_sets_dropped"] = sets.n_dropped
-    return out
+    return _result(out, ranked.names, n_tied, sets.n_dropped, settings)
+
+
+def _result(
+    table: pd.DataFrame,
+    rankings: Sequence[str],
+    n_tied: dict[str, int],
+    n_dropped: int,
+    settings: dict,
+) -> GseaResult:
+    return GseaResult(
+        table=table,
+        rankings=tuple(rankings),
+        n_tied=n_tied,
+        n_sets_dropped=int(n_dropped),
+        **settings,
+    )
 
 
 def _set_seed(seed: int, set_name: str) -> int:
@@ -424,10 +510,10 @@ def gsea(
     small_p: str | None = "multilevel",
     device: str | torch.device | None = None,
     **kwargs,
-) -> pd.DataFrame:
+) -> GseaResult:
     """Preranked GSEA of one ranking (gene -> score) with fgsea semantics.
 
-    Returns one row per tested set: set, size, es, nes, pval, padj, log2err (standard error of
+    Returns a :class:`GseaResult` whose ``table`` has one row per tested set: set, size, es, nes, pval, padj, log2err (standard error of
     log2 p), n_more_extreme, pval_method ("permutation" or "multilevel"), leading_edge (genes,
     from the extreme end inwards). ``attrs['n_tied']`` is the number of tied scores. Genes with a
     missing score are refused: drop them first.
@@ -453,8 +539,9 @@ def gsea(
         device=device,
         **kwargs,
     )
-    out = res.drop(columns="ranking").reset_index(drop=True)
-    out.attrs["n_tied"] = res.attrs["n_tied"].get("ranking", 0)
+    out = res.table.drop(columns="ranking").reset_index(drop=True)
+    out.attrs["n_tied"] = res.n_tied.get("ranking", 0)
     out.attrs["nperm"] = nperm
-    out.attrs["n_sets_dropped"] = res.attrs.get("n_sets_dropped", 0)
-    return out
+    out.attrs["n_sets_dropped"] = res.n_sets_dropped
+    name = str(ranking.name) if ranking.name is not None else "ranking"
+    return replace(res, table=out, rankings=(name,), n_tied={name: res.n_tied.get("ranking", 0)})

@@ -118,16 +118,26 @@ def plot_patients_enriched(
     """Share of patients with each trait (bars) beside the patients x traits 0/1 map."""
     if traits.empty or traits.shape[1] == 0:
         raise InputError("no traits", field="traits", expected="a patients x traits 0/1 table")
+    n = min(traits.shape[1], max_traits)
+    fig, axes = plt.subplots(
+        1, 2, figsize=(10, 1.2 + 0.28 * n), sharey=True, gridspec_kw={"width_ratios": [1, 3]}
+    )
+    draw_patients_enriched(axes, traits, max_traits)
+    fig.tight_layout()
+    if stem is not None:
+        save_figure(fig, stem)
+    return fig
+
+
+def draw_patients_enriched(axes: Sequence[plt.Axes], traits: pd.DataFrame, max_traits: int = 30):
+    """The two panels of :func:`plot_patients_enriched` on ``axes`` (bars, then the map): one
+    bar per trait, the ``max_traits`` most frequent."""
+    if traits.empty or traits.shape[1] == 0:
+        raise InputError("no traits", field="traits", expected="a patients x traits 0/1 table")
     counts = traits.sum(axis=0).sort_values(ascending=False).iloc[:max_traits]
     sub = traits[counts.index]
     patients = sub.sort_values(list(counts.index), ascending=False).index
-    fig, (ax_bar, ax_map) = plt.subplots(
-        1,
-        2,
-        figsize=(10, 1.2 + 0.28 * len(counts)),
-        sharey=True,
-        gridspec_kw={"width_ratios": [1, 3]},
-    )
+    ax_bar, ax_map = axes
     y = np.arange(len(counts))
     ax_bar.barh(y, 100 * counts.to_numpy() / len(traits), color="#3c5a82")
     ax_bar.set_yticks(y, counts.index, fontsize=7)
@@ -143,7 +153,4 @@ def plot_patients_enriched(
     )
     ax_map.set_xlabel(f"patients (n = {len(traits)})")
     ax_map.set_xticks([])
-    fig.tight_layout()
-    if stem is not None:
-        save_figure(fig, stem)
-    return fig
+    return axes

@@ -4,11 +4,59 @@ enriched (BH-adjusted p < alpha, NES > 0) in that patient's gene-saliency rankin
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
-from radiogenomics.enrichment.gsea import gsea_many
+from radiogenomics.enrichment.gsea import GseaResult, gsea_many
 from radiogenomics.errors import InputError
+from radiogenomics.utils.results import ResultMixin, new_axes
+
+
+@dataclass
+class RadiogenomicTraits(ResultMixin):
+    """Patient-level radiogenomic traits of one model.
+
+    ``traits``: patients x traits 0/1 (traits in fewer than ``min_patients`` patients dropped);
+    ``table``: the long GSEA table per patient (patient, set, ..., trait, enriched); ``gsea``:
+    the GSEA run behind it (its settings).
+    """
+
+    TITLE = "Radiogenomic traits"
+    SETTINGS = ("model_name", "alpha", "min_patients", "n_patients", "n_traits")
+
+    traits: pd.DataFrame
+    table: pd.DataFrame
+    model_name: str | None
+    alpha: float
+    min_patients: int
+    gsea: GseaResult
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.traits)
+
+    @property
+    def n_traits(self) -> int:
+        return self.traits.shape[1]
+
+    def settings(self) -> dict:
+        return {**super().settings(), **self.gsea.settings()}
+
+    def plot(self, ax=None, max_traits: int = 30):
+        """Share of patients with each trait (bars, one per trait, the ``max_traits`` most
+        frequent) beside the patients x traits map: two Axes, given or new; returns both."""
+        from radiogenomics.enrichment.plots import draw_patients_enriched
+
+        n = min(self.n_traits, max_traits)
+        axes = new_axes(
+            ax,
+            ncols=2,
+            figsize=(10, 1.2 + 0.28 * n),
+            sharey=True,
+            gridspec_kw={"width_ratios": [1, 3]},
+        )
+        return draw_patients_enriched(axes, self.traits, max_traits)
 
 
 def trait_name(model_name: str | None, set_name: str) -> str:
@@ -24,10 +72,10 @@ def radiogenomic_traits(
     min_patients: int = 5,
     small_p: str | None = None,
     **gsea_kwargs,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> RadiogenomicTraits:
     """Each patient's saliency ranking (genes x patients) through :func:`gsea_many`.
 
-    Returns ``(traits, table)``: ``traits`` is a patients x traits 0/1 table (columns
+    Returns a :class:`RadiogenomicTraits`: ``traits`` is a patients x traits 0/1 table (columns
     ``"<model> + <set>"``, traits present in fewer than ``min_patients`` patients dropped);
     ``table`` is the long GSEA result with a ``patient`` column (instead of ``ranking``),
     ``trait`` and ``enriched`` (padj < alpha and NES > 0). ``small_p`` defaults to None here:
@@ -40,9 +88,8 @@ def radiogenomic_traits(
         raise InputError(
             f"min_patients={min_patients}", field="min_patients", expected="an integer >= 0"
         )
-    table = gsea_many(saliency, gene_sets, small_p=small_p, **gsea_kwargs).rename(
-        columns={"ranking": "patient"}
-    )
+    result = gsea_many(saliency, gene_sets, small_p=small_p, **gsea_kwargs)
+    table = result.table.rename(columns={"ranking": "patient"})
     table["trait"] = [trait_name(model_name, s) for s in table["set"]]
     table["enriched"] = (table["padj"] < alpha) & (table["nes"] > 0)
     patients = [str(c) for c in saliency.columns]
@@ -56,4 +103,11 @@ def radiogenomic_traits(
     wide = wide.loc[:, wide.sum(axis=0) >= min_patients]
     wide.index.name = "patient"
     wide.columns.name = None
-    return wide, table.reset_index(drop=True)
+    return RadiogenomicTraits(
+        traits=wide,
+        table=table.reset_index(drop=True),
+        model_name=model_name,
+        alpha=alpha,
+        min_patients=min_patients,
+        gsea=result,
+    )

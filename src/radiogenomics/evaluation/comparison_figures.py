@@ -48,10 +48,18 @@ def plot_cv_auc(folds: pd.DataFrame, path_stem: str | os.PathLike) -> list[Path]
     tables concatenated).
     """
     _require(folds, ["trait", "model", "fold", "auc"], "cv folds")
+    n_traits, n_models = folds.trait.nunique(), folds.model.nunique()
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * n_traits * max(1, n_models / 4)), 4.0))
+    draw_cv_auc(ax, folds)
+    return save_figure(fig, path_stem)
+
+
+def draw_cv_auc(ax: plt.Axes, folds: pd.DataFrame) -> plt.Axes:
+    """The bars and dots of :func:`plot_cv_auc` on ``ax`` (one bar per trait and model)."""
+    _require(folds, ["trait", "model", "fold", "auc"], "cv folds")
     traits = list(dict.fromkeys(folds.trait))
     models = _model_order(folds.model.unique())
     width = 0.8 / len(models)
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(traits) * max(1, len(models) / 4)), 4.0))
     for j, model in enumerate(models):
         sub = folds[folds.model == model]
         x = np.arange(len(traits)) + (j - (len(models) - 1) / 2) * width
@@ -76,7 +84,7 @@ def plot_cv_auc(folds: pd.DataFrame, path_stem: str | os.PathLike) -> list[Path]
     ax.set_ylabel("cross-validated ROC AUC")
     ax.set_title("Observed cross-validation performance")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return save_figure(fig, path_stem)
+    return ax
 
 
 def plot_bootstrap_differences(

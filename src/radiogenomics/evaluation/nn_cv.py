@@ -33,6 +33,7 @@ from radiogenomics.models.engine import (
 from radiogenomics.models.trained import TrainedAutoencoder, TrainedModel
 from radiogenomics.models.training import classifier_spec, transfer_layers
 from radiogenomics.utils.device import default_device
+from radiogenomics.utils.results import ResultMixin, new_axes
 from radiogenomics.utils.seeding import derive_seed
 
 # ----------------------------------------------------------------------------- inputs
@@ -135,8 +136,15 @@ class Fold:
 
 
 @dataclass
-class CVResult:
-    """Out-of-fold evaluation of one configuration."""
+class CVResult(ResultMixin):
+    """Out-of-fold evaluation of one configuration on one task.
+
+    ``table``: ``fold_metrics`` with the task (task, fold, auc, ap, best_epoch, epochs_run,
+    n_train, n_val), as the pipeline writes it.
+    """
+
+    TITLE = "Cross-validation"
+    SETTINGS = ("task", "classes", "n_splits", "seed", "config", "pooled_auc", "pooled_ap")
 
     config: NetworkConfig
     task: str
@@ -153,6 +161,23 @@ class CVResult:
     @property
     def n_splits(self) -> int:
         return len(self.folds)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        table = self.fold_metrics.copy()
+        table.insert(0, "task", self.task)
+        return table
+
+    def plot(self, ax=None):
+        """Mean out-of-fold AUC (bar, +/- SD) and each fold's AUC (dots), on ``ax`` or a new
+        figure; the look of the model-comparison figure. Returns the Axes."""
+        from radiogenomics.evaluation.comparison_figures import draw_cv_auc
+
+        ax = new_axes(ax, figsize=(4.0, 3.5))
+        folds = self.fold_metrics.assign(trait=self.task, model="nn")
+        draw_cv_auc(ax, folds)
+        ax.set_title(f"{self.task}: {self.n_splits}-fold CV AUC {self.mean_auc:.2f}", fontsize=10)
+        return ax
 
     @property
     def mean_auc(self) -> float:

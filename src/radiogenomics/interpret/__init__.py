@@ -15,10 +15,11 @@ from radiogenomics.interpret.masking import (
     masking_from_folds,
     out_of_fold_masking,
 )
-from radiogenomics.interpret.saliency import gene_saliency
+from radiogenomics.interpret.saliency import SaliencyResult, gene_saliency
 
 __all__ = [
     "MaskingResult",
+    "SaliencyResult",
     "correlation_gsea",
     "correlation_ranking",
     "driver_ranking",

@@ -93,7 +93,9 @@ def gsea_by_collection(
     """
     parts = []
     for coll, sets in collections_of(gene_sets).items():
-        g = gsea_many(rankings, sets, nperm=nperm, seed=seed, min_size=min_size, max_size=max_size)
+        g = gsea_many(
+            rankings, sets, nperm=nperm, seed=seed, min_size=min_size, max_size=max_size
+        ).table
         g = g.rename(columns={"ranking": "class"}).assign(collection=coll)
         parts.append(g)
     out = pd.concat(parts, ignore_index=True)

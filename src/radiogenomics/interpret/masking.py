@@ -37,6 +37,7 @@ from radiogenomics.interpret._model import ModelView, align_labels, model_view
 from radiogenomics.interpret.metrics import auc_ap_columns, empirical_p
 from radiogenomics.utils.device import default_device
 from radiogenomics.utils.progress import progress_bar
+from radiogenomics.utils.results import ResultMixin, new_axes, top_bars
 from radiogenomics.utils.seeding import rng
 from radiogenomics.utils.stats import benjamini_hochberg
 
@@ -59,7 +60,7 @@ SINGLE_GENE_METHODS = ("auto", "exact")
 
 
 @dataclass
-class MaskingResult:
+class MaskingResult(ResultMixin):
     """A masking run: the tidy score table and, on request, the masked probabilities.
 
     ``table`` has one row per (collection, set, class): ``size`` genes kept (those the model
@@ -68,7 +69,11 @@ class MaskingResult:
     and ``q_auc``/``q_ap`` (BH within each collection and class). Binary models get one row per
     set (the positive class); multi-class models one per class.
     ``probabilities`` is float32 (units, patients, classes) in the order of ``units``.
+    ``mode`` is "retrained" (one model over the cohort) or "out_of_fold".
     """
+
+    TITLE = "Gene masking"
+    SETTINGS = ("mode", "classes", "n_patients", "null_draws", "seed", "single_gene_method")
 
     mode: str
     table: pd.DataFrame
@@ -79,6 +84,43 @@ class MaskingResult:
     probabilities: np.ndarray | None = None
     null: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    null_draws: int = 0
+    seed: int = 0
+    single_gene_method: str = "auto"
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.patients)
+
+    def plot(
+        self,
+        ax=None,
+        metric: str = "ap",
+        n: int = 20,
+        class_: str | None = None,
+        collection: str | None = None,
+    ):
+        """Bars of the ``n`` best sets (or genes) by ``metric`` for one class (default: the
+        first scored class), on ``ax`` or a new figure; returns the Axes."""
+        if metric not in ("auc", "ap"):
+            raise InputError(f"metric={metric!r}", field="metric", expected="'auc' or 'ap'")
+        scored = list(dict.fromkeys(self.table["class"]))
+        if class_ is None and scored:
+            class_ = scored[0]
+        if class_ is not None and str(class_) not in scored:
+            raise InputError(
+                f"class {class_!r} is not scored here", field="class_", expected=f"one of {scored}"
+            )
+        best = self.top(metric, n, class_, collection)
+        ax = new_axes(ax, figsize=(5.5, 1.0 + 0.25 * max(len(best), 1)))
+        where = f" ({collection})" if collection else ""
+        return top_bars(
+            ax,
+            best["set"],
+            best[metric],
+            f"{metric.upper()} with only the set kept",
+            f"{self.mode} masking, class {class_}{where}",
+        )
 
     def _unit_row(self, name: str, collection: str | None) -> int:
         hit = self.units["set"] == name
@@ -485,6 +527,9 @@ def _run(
         probabilities=_probabilities(logits, view.binary) if return_probabilities else None,
         null=null,
         notes=notes,
+        null_draws=null_draws,
+        seed=seed,
+        single_gene_method=single_gene_method,
     )
 
 

@@ -22,6 +22,8 @@ all patients x steps batched). ``scale="minmax"`` maps each patient's values to 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import torch
@@ -36,10 +38,88 @@ from radiogenomics.interpret._engine import (
 )
 from radiogenomics.interpret._model import ModelView, model_view
 from radiogenomics.utils.device import default_device
+from radiogenomics.utils.results import HEAD_ROWS, ResultMixin, new_axes, top_bars
 
 METHODS = ("absolute", "signed", "integrated_gradients")
 SCALES = ("minmax", None)
 OUTPUTS = ("logit", "log_odds")
+
+
+@dataclass
+class SaliencyResult(ResultMixin):
+    """Gene saliency of every patient for one or more target classes.
+
+    ``frames`` maps each target class to its genes x patients matrix (what the pipeline writes,
+    one file per class); ``table`` is the same in long form (class, gene, patient, saliency).
+    """
+
+    TITLE = "Gene saliency"
+    SETTINGS = ("classes", "method", "scale", "output", "n_steps", "n_genes", "n_patients")
+
+    frames: dict[str, pd.DataFrame]
+    method: str
+    scale: str | None
+    output: str
+    n_steps: int
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.frames)
+
+    @property
+    def n_genes(self) -> int:
+        return len(next(iter(self.frames.values())).index)
+
+    @property
+    def n_patients(self) -> int:
+        return len(next(iter(self.frames.values())).columns)
+
+    def matrix(self, class_: str | None = None) -> pd.DataFrame:
+        """Genes x patients saliency of one target class (default: the only one)."""
+        if class_ is None:
+            if len(self.frames) != 1:
+                raise InputError(
+                    f"saliency of {len(self.frames)} classes",
+                    field="class_",
+                    expected=f"one of {self.classes}",
+                )
+            return next(iter(self.frames.values()))
+        if str(class_) not in self.frames:
+            raise InputError(f"class {class_!r}", field="class_", expected=f"one of {self.classes}")
+        return self.frames[str(class_)]
+
+    def _long(self, rows: int | None = None) -> pd.DataFrame:
+        parts, left = [], rows
+        for cls, frame in self.frames.items():
+            long = frame.stack().rename("saliency")
+            long.index.names = ["gene", "patient"]
+            long = long.reset_index().assign(**{"class": cls})
+            parts.append(long[["class", "gene", "patient", "saliency"]].head(left))
+            if left is not None:
+                left -= len(parts[-1])
+                if left <= 0:
+                    break
+        return pd.concat(parts, ignore_index=True)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self._long()
+
+    def _table_preview(self) -> tuple[pd.DataFrame, int]:  # the long table is huge
+        return self._long(HEAD_ROWS), self.n_genes * self.n_patients * len(self.frames)
+
+    def plot(self, ax=None, n: int = 20, class_: str | None = None):
+        """Bars of the ``n`` genes with the largest mean saliency over the patients, for one
+        class (default: the only one); on ``ax`` or a new figure. Returns the Axes."""
+        if n < 1:
+            raise InputError(f"n={n}", field="n", expected="1 or more")
+        mat = self.matrix(class_)
+        mean = mat.mean(axis=1).sort_values(ascending=False, kind="stable").iloc[:n]
+        ax = new_axes(ax, figsize=(5.0, 1.0 + 0.25 * len(mean)))
+        name = class_ if class_ is not None else self.classes[0]
+        return top_bars(
+            ax, mean.index, mean.to_numpy(), f"mean {self.method} saliency", f"class {name}"
+        )
 
 
 def _target_fn(view: ModelView, cls: str, output: str):
@@ -117,11 +197,12 @@ def gene_saliency(
     n_steps: int = 50,
     memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
     device: str | torch.device | None = None,
-) -> pd.DataFrame | dict[str, pd.DataFrame]:
-    """Saliency of every model gene for every patient of ``X`` (genes x patients).
+) -> SaliencyResult:
+    """Saliency of every model gene for every patient of ``X`` (genes x patients per class).
 
-    ``target`` names a class; by default the positive class of a binary model (one DataFrame)
-    or every class of a multi-class model, one vs the others (a dict class -> DataFrame).
+    ``target`` names a class; by default the positive class of a binary model (one matrix,
+    ``result.matrix()``) or every class of a multi-class model, one vs the others
+    (``result.frames``: class -> genes x patients).
     ``method`` is "absolute" (default, the paper's), "signed" or "integrated_gradients";
     ``scale`` "minmax" (per patient, default) or None (raw values, keep it for signed output).
     ``output`` is what a multi-class model differentiates: "logit" (default, the paper's: the
@@ -171,6 +252,4 @@ def gene_saliency(
         if scale == "minmax":
             a = _minmax(a)
         out[cls] = pd.DataFrame(a, index=list(view.genes), columns=list(X.index))
-    if target is None and not view.binary:
-        return out
-    return out[classes[0]]
+    return SaliencyResult(frames=out, method=method, scale=scale, output=output, n_steps=n_steps)

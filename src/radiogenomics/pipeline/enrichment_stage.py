@@ -87,7 +87,9 @@ def run_enrichment(ctx) -> dict:
             len(collections),
         )
         for name, sets in collections.items():  # one call per collection: BH within it
-            res = gsea_many(rankings, sets, seed=ctx.seed("gsea"), device=device, **e.gsea_kwargs())
+            res = gsea_many(
+                rankings, sets, seed=ctx.seed("gsea"), device=device, **e.gsea_kwargs()
+            ).table
             res = res.rename(columns={"ranking": "task"})
             res.insert(1, "ranking", kind)
             res.insert(2, "collection", name)
@@ -136,7 +138,7 @@ def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
     with warnings.catch_warnings(record=True) as caught:  # the driver logs them to run.log
         warnings.simplefilter("always")
         for collection, sets in shared["collections"].items():  # BH within each collection
-            _, long = radiogenomic_traits(
+            long = radiogenomic_traits(
                 sal.iloc[:, start:stop],
                 sets,
                 model_name=label,
@@ -148,7 +150,7 @@ def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
                 seed=seed,
                 small_p=r["small_p"],
                 threads=shared["threads"],  # the units already run in parallel processes
-            )
+            ).table
             long.insert(1, "ranking", r["ranking"])
             long.insert(2, "collection", collection)
             parts.append(long)

@@ -237,7 +237,7 @@ def run_saliency(ctx) -> dict:
                 output=ctx.cfg.saliency.target,
                 device=ctx.cfg.device,
             )
-            parts = {None: sal} if isinstance(sal, pd.DataFrame) else dict(sal)
+            parts = {None: sal.matrix()} if len(sal.frames) == 1 else dict(sal.frames)
             for cls, frame in parts.items():
                 frame = frame.astype("float32")
                 frame.index.name = "gene"

@@ -10,7 +10,7 @@ from radiogenomics.survival.comparison import (
     likelihood_ratio_row,
     write_model_comparison,
 )
-from radiogenomics.survival.cox import CoxFit, cox_univariate, fit_cox
+from radiogenomics.survival.cox import CoxFit, CoxUnivariateResult, cox_univariate, fit_cox
 from radiogenomics.survival.km import KaplanMeierResult, LogRank, kaplan_meier, logrank_table
 from radiogenomics.survival.likelihood import partial_log_likelihood
 from radiogenomics.survival.plots import plot_forest, plot_km_grid
@@ -19,6 +19,7 @@ from radiogenomics.survival.variables import SurvivalVariables, survival_variabl
 
 __all__ = [
     "CoxFit",
+    "CoxUnivariateResult",
     "KaplanMeierResult",
     "LikelihoodRatio",
     "LogRank",

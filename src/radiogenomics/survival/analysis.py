@@ -77,7 +77,7 @@ def run_survival(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SurvivalWarning)
         km = {v: kaplan_meier(df, duration, event, v) for v in variables}
-        univariate = cox_univariate(df, duration, event, variables)
+        univariate = cox_univariate(df, duration, event, variables).table
     for w in caught:
         if issubclass(w.category, SurvivalWarning):
             notes.append(str(w.message))

@@ -27,6 +27,7 @@ from scipy.stats import chi2, norm
 from radiogenomics.errors import InputError
 from radiogenomics.survival._frame import is_binary, prepare, warn
 from radiogenomics.survival.likelihood import fit_efron, partial_log_likelihood
+from radiogenomics.utils.results import ResultMixin, new_axes
 
 # A standardised coefficient (coef x sd of the variable) beyond this is a hazard ratio of
 # e^10 per standard deviation: no cohort supports it; it is the signature of a monotone
@@ -180,14 +181,40 @@ def fit_cox(frame: pd.DataFrame, duration: str, event: str, variables: Sequence[
     return CoxFit(variables, res.loglik, coef=res.coef, se=res.se, **ctx)
 
 
+@dataclass
+class CoxUnivariateResult(ResultMixin):
+    """Each variable alone in a Cox model (see :func:`cox_univariate`); ``table`` has one row
+    per variable."""
+
+    TITLE = "Univariate Cox models"
+    SETTINGS = ("duration", "event", "variables")
+
+    table: pd.DataFrame
+    duration: str
+    event: str
+
+    @property
+    def variables(self) -> list[str]:
+        return list(self.table["variable"])
+
+    def plot(self, ax=None, title: str | None = None):
+        """Forest plot of the hazard ratios (95% CI) of the estimated variables, on ``ax`` or
+        a new figure. Returns the Axes."""
+        from radiogenomics.survival.plots import draw_forest
+
+        n = int(np.isfinite(self.table["hr"].astype(float)).sum())
+        ax = new_axes(ax, figsize=(7.5, 0.45 * max(n, 1) + 1.4))
+        return draw_forest(ax, self.table, "hr", "ci_low", "ci_high", "p", title)
+
+
 def cox_univariate(
     df: pd.DataFrame, duration: str, event: str, variables: Sequence[str]
-) -> pd.DataFrame:
+) -> CoxUnivariateResult:
     """Each variable alone in a Cox model: hazard ratio with 95% CI and Wald p (as R's
     ``summary(coxph)``), on the patients with that variable, duration and event present.
 
-    Columns: variable, n, events, n_removed, coef, se, hr, ci_low, ci_high, p, note. A variable
-    that cannot be estimated gets NaN numbers, its reason in ``note``, and a warning.
+    ``table`` columns: variable, n, events, n_removed, coef, se, hr, ci_low, ci_high, p, note.
+    A variable that cannot be estimated gets NaN numbers, its reason in ``note``, and a warning.
     """
     rows = []
     for var in variables:
@@ -213,7 +240,7 @@ def cox_univariate(
             row["note"] = f"excluded: {fit.reason}"
             warn(f"univariate Cox, {var}: {fit.reason}")
         rows.append(row)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         rows,
         columns=[
             "variable",
@@ -229,6 +256,7 @@ def cox_univariate(
             "note",
         ],
     )
+    return CoxUnivariateResult(table=table, duration=duration, event=event)
 
 
 def require_events(frame: pd.DataFrame, event: str, what: str) -> None:

@@ -19,6 +19,7 @@ from scipy.stats import norm
 
 from radiogenomics.errors import InputError
 from radiogenomics.survival._frame import prepare, require_binary, warn
+from radiogenomics.utils.results import ResultMixin, new_axes
 
 _TOL = float(np.sqrt(np.finfo(float).eps))
 
@@ -33,14 +34,18 @@ class LogRank:
 
 
 @dataclass
-class KaplanMeierResult:
+class KaplanMeierResult(ResultMixin):
     """Kaplan-Meier estimate per group of one binary variable.
 
     ``curves``: one row per group and observed time (group, time, n_risk, n_event, n_censor,
     survival, se, ci_low, ci_high), ``se`` being the Greenwood standard error of the survival.
     ``medians``: one row per group (group, n, events, median, median_ci_low, median_ci_high);
     NaN where the curve (or band) never reaches 0.5, as R's ``NA``.
+    ``table``: the curves with the variable (variable, group, time, ...).
     """
+
+    TITLE = "Kaplan-Meier and log-rank"
+    SETTINGS = ("variable", "n", "n_removed", "conf_type", "logrank_p")
 
     variable: str
     curves: pd.DataFrame
@@ -50,6 +55,25 @@ class KaplanMeierResult:
     n_removed: int
     conf_type: str = "log"
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def logrank_p(self) -> float:
+        return self.logrank.p if self.logrank is not None else float("nan")
+
+    @property
+    def table(self) -> pd.DataFrame:
+        table = self.curves.copy()
+        table.insert(0, "variable", self.variable)
+        return table
+
+    def plot(self, ax=None, labels: tuple[str, str] = ("0", "1"), time_label: str = "days"):
+        """One Kaplan-Meier panel (a step curve and 95% band per group, censoring ticks, the
+        log-rank p and the numbers at risk), on ``ax`` or a new figure. Returns the Axes."""
+        from radiogenomics.survival.plots import draw_km
+
+        ax = new_axes(ax, figsize=(4.3, 4.0))
+        draw_km(ax, self, labels, time_label)
+        return ax
 
 
 def _quantile_time(

@@ -117,12 +117,27 @@ def plot_forest(
     """Forest plot: hazard ratio and 95% CI per variable on a log axis, with HR (CI) and p
     written beside each row. Takes the stepwise summary (Table 3) by default; pass the column
     names of another table (e.g. ``cox_univariate``'s hr/ci_low/ci_high/p)."""
+    n = int(np.isfinite(table[hr].astype(float)).sum())
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(n, 1) + 1.4))
+    draw_forest(ax, table, hr, low, high, p, title)
+    return fig
+
+
+def draw_forest(
+    ax: plt.Axes,
+    table: pd.DataFrame,
+    hr: str = "hr_adjusted",
+    low: str = "ci_low_adjusted",
+    high: str = "ci_high_adjusted",
+    p: str = "p_adjusted",
+    title: str | None = None,
+) -> plt.Axes:
+    """The forest plot of :func:`plot_forest` on ``ax``: one square per estimated variable."""
     rows = table[np.isfinite(table[hr].astype(float))].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(rows), 1) + 1.4))
     if len(rows) == 0:
         ax.text(0.5, 0.5, "no estimated hazard ratio", ha="center", va="center")
         ax.axis("off")
-        return fig
+        return ax
     y = np.arange(len(rows))[::-1]
     h, lo, hi = (rows[c].astype(float).to_numpy() for c in (hr, low, high))
     sig = rows[p].astype(float).to_numpy() < 0.05
@@ -146,4 +161,4 @@ def plot_forest(
     ax.set_ylim(-0.7, len(rows) - 0.3)
     if title:
         ax.set_title(title, fontsize=11)
-    return fig
+    return ax

@@ -35,6 +35,7 @@ from radiogenomics.survival.cox import (
     fit_cox,
     require_events,
 )
+from radiogenomics.utils.results import ResultMixin, new_axes
 
 DIRECTIONS = ("both", "forward", "backward")
 CRITERIA = ("aic", "bic")
@@ -50,7 +51,7 @@ class LikelihoodRatio:
 
 
 @dataclass
-class StepwiseResult:
+class StepwiseResult(ResultMixin):
     """The chosen Cox model and how it was reached.
 
     ``model``: the final lifelines fit (None when the final model has no covariates).
@@ -59,7 +60,21 @@ class StepwiseResult:
     ``step(trace = 1)`` tables. ``summary``: the paper's Table 3 for the final model (univariate
     and adjusted HR with 95% CI and p). ``univariate``: each usable variable alone, on the same
     patients. ``excluded``: variable -> reason it was left out before selection.
+    ``table`` is ``summary``.
     """
+
+    TITLE = "Stepwise Cox selection"
+    SETTINGS = (
+        "direction",
+        "criterion",
+        "forced",
+        "candidates",
+        "variables",
+        "aic",
+        "n",
+        "events",
+        "lr_p",
+    )
 
     model: CoxPHFitter | None
     variables: list[str]
@@ -79,6 +94,25 @@ class StepwiseResult:
     n_removed: int
     excluded: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.summary
+
+    @property
+    def lr_p(self) -> float:
+        """p of the likelihood-ratio test of the final model against the null model."""
+        return self.lr_test.p
+
+    def plot(self, ax=None, adjusted: bool = True, title: str | None = None):
+        """Forest plot of the final model's hazard ratios (adjusted, or each variable alone
+        with ``adjusted=False``), on ``ax`` or a new figure. Returns the Axes."""
+        from radiogenomics.survival.plots import draw_forest
+
+        kind = "adjusted" if adjusted else "univariate"
+        cols = [f"{c}_{kind}" for c in ("hr", "ci_low", "ci_high", "p")]
+        ax = new_axes(ax, figsize=(7.5, 0.45 * max(len(self.summary), 1) + 1.4))
+        return draw_forest(ax, self.summary, *cols, title=title)
 
 
 def format_hr(hr: float, low: float, high: float) -> str:
@@ -234,7 +268,7 @@ def cox_stepwise(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SurvivalWarning)
-        uni = cox_univariate(frame, duration, event, [v for v in usable if v not in excluded])
+        uni = cox_univariate(frame, duration, event, [v for v in usable if v not in excluded]).table
     uni = uni.drop(columns="n_removed")
     return StepwiseResult(
         model=final.model,

@@ -286,7 +286,7 @@ def run_planted_trait(
     for mode, res in masking.items():
         set_ranks[mode] = planted_ranks(res, spec.programmes)
         ranking = masking_ap_ranking(res.table, "ap")
-        g = gsea_many(ranking, sets, nperm=nperm, seed=seed, small_p=None)
+        g = gsea_many(ranking, sets, nperm=nperm, seed=seed, small_p=None).table
         gsea_tables[mode] = g
         g_ranks[mode] = gsea_ranks(g, spec.programmes)
     return PlantedRun(

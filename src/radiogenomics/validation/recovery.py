@@ -226,8 +226,9 @@ def _oof_saliency(cv: CVResult, X: pd.DataFrame, steps: int) -> pd.DataFrame:
     grads, igs = [], []
     for fold, model in zip(cv.folds, cv.fold_models or [], strict=True):
         Xv = X.loc[fold.val_ids]
-        grads.append(gene_saliency(model, Xv, method="absolute", scale=None))
+        grads.append(gene_saliency(model, Xv, method="absolute", scale=None).matrix())
         ig = gene_saliency(model, Xv, method="integrated_gradients", scale=None, n_steps=steps)
+        ig = ig.matrix()
         igs.append(ig.abs())
     sal = pd.concat(grads, axis=1).mean(axis=1)
     ig = pd.concat(igs, axis=1).mean(axis=1)

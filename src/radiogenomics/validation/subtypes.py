@@ -167,7 +167,7 @@ def own_set_enrichment(
         min_size=min_size,
         max_size=max_size,
         small_p=small_p,
-    )
+    ).table
     rows = []
     for cls in rankings.columns:
         part = res[res["ranking"] == cls].sort_values("nes", ascending=False, kind="stable")
