@@ -740,7 +740,7 @@ def render(cache: dict, settings: dict, seed: int, fig_rel: str) -> str:
         lines.append("")
         corr_rows = []
         for t in pl["traits"]:
-            for name, cs in t["top_set_correlation"].items():
+            for name, cs in sorted(t["top_set_correlation"].items()):
                 if name in t["programmes"]:
                     continue
                 for p, r in cs.items():
