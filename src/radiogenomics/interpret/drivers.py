@@ -158,6 +158,9 @@ class MaskedEnsemble:
         self.cvs = list(cvs)
         self.X = X
         self.device = device
+        #: set to a dict to keep every masked unit's mean probabilities (patients x scored
+        #: classes) by unit name, for read-outs computed later without masking again
+        self.recorded: dict[str, np.ndarray] | None = None
         first = self.cvs[0]
         self.labels = first.labels
         self.classes = list(first.classes)
@@ -192,11 +195,15 @@ class MaskedEnsemble:
             these = res.units["set"].tolist()
             if names is None:
                 names, total, labels = these, probs, res.labels.to_numpy().astype(str)
+                self.patients = list(map(str, res.labels.index))
             elif these != names:
                 raise InputError("the repeats masked different units", field="cv_result")
             else:
                 total = total + probs
-        return names, np.transpose(total / len(self.cvs), (1, 0, 2)), labels
+        mean = np.transpose(total / len(self.cvs), (1, 0, 2))
+        if self.recorded is not None:
+            self.recorded.update({n: mean[:, i, :] for i, n in enumerate(names)})
+        return names, mean, labels
 
     def scores(
         self, units: dict[str, list[str]], single_genes: bool = False

@@ -172,6 +172,33 @@ def benchmark_traits(quick: bool = False) -> list[RecoveryTrait]:
     return traits
 
 
+def holdout_traits() -> list[RecoveryTrait]:
+    """A second, disjoint list of traits (14) for checking read-outs chosen on
+    :func:`benchmark_traits`: other programmes, functions mixed differently, other seeds.
+    Fixed before any read-out was scored on them; never used to choose one."""
+    H, C, K = "hallmark", "celltype", "kegg"
+    return [
+        RecoveryTrait("glycolysis_step", "step", (_h("GLYCOLYSIS"),), H, 0.5, seed=4),
+        RecoveryTrait("il6_linear", "linear", (_h("IL6_JAK_STAT3_SIGNALING"),), H, 0.5, seed=5),
+        RecoveryTrait("mtorc1_step_noisy", "step", (_h("MTORC1_SIGNALING"),), H, 1.0, seed=6),
+        RecoveryTrait("junction_and_p53", "and", (_h("APICAL_JUNCTION"), _h("P53_PATHWAY")), H, 0.5, seed=7),
+        RecoveryTrait("fatty_acid_extremes", "extremes", (_h("FATTY_ACID_METABOLISM"),), H, 0.3, seed=8),
+        RecoveryTrait("inflammatory_step", "step", (_h("INFLAMMATORY_RESPONSE"),), H, 0.5, seed=9),
+        RecoveryTrait("upr_linear_noisy", "linear", (_h("UNFOLDED_PROTEIN_RESPONSE"),), H, 0.8, seed=10),
+        RecoveryTrait("astro_step", "step", ("Barres_matureastrocytes",), C, 0.5, seed=4),
+        RecoveryTrait("barres_neuron_linear", "linear", ("Barres_neuron",), C, 0.7, seed=5),
+        RecoveryTrait("gbmastro_and_anticycle", "and", ("Barres_GBMcoreastrocytes", "Patel_anticellcycle"), C, 0.5, seed=6),
+        RecoveryTrait("proteasome_step", "step", ("KEGG_PROTEASOME",), K, 0.5, seed=4),
+        RecoveryTrait("dna_replication_linear", "linear", ("KEGG_DNA_REPLICATION",), K, 0.7, seed=5),
+        RecoveryTrait("complement_step_noisy", "step", ("KEGG_COMPLEMENT_AND_COAGULATION_CASCADES",), K, 1.0, seed=6),
+        RecoveryTrait("purine_xor_cytokine", "xor", ("KEGG_PURINE_METABOLISM", "KEGG_CYTOKINE_CYTOKINE_RECEPTOR_INTERACTION"), K, 0.3, seed=7),
+    ]  # fmt: skip
+
+
+#: The trait lists the benchmark script can run (``--traits``).
+TRAIT_LISTS = {"benchmark": benchmark_traits, "holdout": holdout_traits}
+
+
 @dataclass(frozen=True)
 class RecoverySettings:
     """Network, CV and read-out settings of one benchmark run."""
@@ -297,16 +324,52 @@ def score_readouts(
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("readout").reset_index()
 
 
+def save_trait_cache(
+    stem: Path,
+    ensemble: MaskedEnsemble,
+    masked: Mapping[str, np.ndarray],
+    cvs: Sequence[CVResult],
+    gene_rankings: pd.DataFrame,
+    combined: pd.DataFrame,
+    gsea_table: pd.DataFrame,
+) -> None:
+    """A trait's intermediate results: ``stem.npz`` (patients, positive labels, every masked
+    unit's mean out-of-fold probability of the positive class, the out-of-fold probability
+    without masking averaged over the CV repeats) and ``stem_genes.csv`` / ``stem_sets.csv`` /
+    ``stem_gsea.csv`` (gene-level rankings, the per-set table, GSEA of the gene rankings)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    patients = list(ensemble.patients)
+    units = list(masked)
+    probs = np.stack([masked[u][:, 0] for u in units], axis=1).astype(np.float32)
+    oof = np.mean([cv.oof_proba.loc[patients, POSITIVE].to_numpy() for cv in cvs], axis=0)
+    positive = ensemble.labels.loc[patients].to_numpy() == POSITIVE
+    np.savez_compressed(
+        stem.with_suffix(".npz"),
+        patients=np.asarray(patients),
+        positive=positive,
+        units=np.asarray(units),
+        probs=probs,
+        oof=oof,
+        cv_auc=np.asarray([cv.mean_auc for cv in cvs]),
+    )
+    gene_rankings.to_csv(f"{stem}_genes.csv")
+    combined.to_csv(f"{stem}_sets.csv", index=False)
+    gsea_table.to_csv(f"{stem}_gsea.csv", index=False)
+
+
 def run_trait(
     X: pd.DataFrame,
     collections: Mapping[str, Mapping[str, Sequence[str]]],
     trait: RecoveryTrait,
     settings: RecoverySettings,
+    cache: str | Path | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Plant one trait, run repeated CV and every read-out; (scores per read-out, info).
 
     ``info["sets"]`` is the per-set table (set masking, correlation GSEA, consensus, calls) for
-    looking into a trait beyond the planted set's rank."""
+    looking into a trait beyond the planted set's rank. ``cache``: a folder where the trait's
+    intermediate results are saved (:func:`save_trait_cache`), so that new read-outs can be
+    scored later without training again."""
     sets = {trait.collection: dict(collections[trait.collection])}
     for p in trait.programmes:  # a planted set every read-out ranks
         n = len(set(sets[trait.collection].get(p, ())) & set(map(str, X.columns)))
@@ -324,7 +387,9 @@ def run_trait(
     cv = cross_validate(X, y, s.network, n_splits=s.n_splits, seed=trait.seed, keep_models=True)
     cvs = repeated_cv(cv, X, repeats=s.repeats, seed=trait.seed)
     ens = MaskedEnsemble(cvs, X)
+    ens.recorded = {}
     masking = set_masking_evidence(ens, sets, s.null_draws, trait.seed, s.min_size, s.max_size)
+    masked, ens.recorded = ens.recorded, None
     corr = correlation_gsea(
         X, cv.labels, sets, s.nperm, trait.seed, s.min_size, s.max_size, list(cv.classes)
     )
@@ -347,6 +412,8 @@ def run_trait(
     gene_rankings = gene_rankings.join(lr, how="inner").dropna()
     g = gsea_by_collection(gene_rankings, sets, s.nperm, trait.seed, s.min_size, s.max_size)
     table = score_readouts(combined, g, trait.programmes, s.alpha)
+    if cache is not None:
+        save_trait_cache(Path(cache) / trait.name, ens, masked, cvs, gene_rankings, combined, g)
     # the same set read-outs from the first CV alone: what the repeats add
     one = MaskedEnsemble(cvs[:1], X)
     single_cv = combine_readouts(
