@@ -10,6 +10,7 @@ significant (any set that is not planted counts as false, even one correlated wi
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -336,7 +337,8 @@ def save_trait_cache(
     """A trait's intermediate results: ``stem.npz`` (patients, positive labels, every masked
     unit's mean out-of-fold probability of the positive class, the out-of-fold probability
     without masking averaged over the CV repeats) and ``stem_genes.csv`` / ``stem_sets.csv`` /
-    ``stem_gsea.csv`` (gene-level rankings, the per-set table, GSEA of the gene rankings)."""
+    ``stem_gsea.csv`` (gene-level rankings, the per-set table, GSEA of the gene rankings) and
+    ``stem_cvs.pkl`` (the CV runs with their fold models)."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     patients = list(ensemble.patients)
     units = list(masked)
@@ -352,6 +354,8 @@ def save_trait_cache(
         oof=oof,
         cv_auc=np.asarray([cv.mean_auc for cv in cvs]),
     )
+    with open(f"{stem}_cvs.pkl", "wb") as fh:  # the fold models: later read-outs mask again
+        pickle.dump(list(cvs), fh)
     gene_rankings.to_csv(f"{stem}_genes.csv")
     combined.to_csv(f"{stem}_sets.csv", index=False)
     gsea_table.to_csv(f"{stem}_gsea.csv", index=False)
