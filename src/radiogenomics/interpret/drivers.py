@@ -45,6 +45,12 @@ from radiogenomics.interpret.correlation import (
 )
 from radiogenomics.interpret.masking import out_of_fold_masking
 from radiogenomics.interpret.metrics import auc_ap_columns
+from radiogenomics.interpret.separation import (
+    gate,
+    resampled_correlation_nes,
+    resampled_masking_z,
+    stratified_resamples,
+)
 from radiogenomics.utils.seeding import derive_seed, rng
 from radiogenomics.utils.stats import benjamini_hochberg
 
@@ -328,6 +334,91 @@ def _competitive_p(
     return pd.Series(np.nan_to_num(norm.sf(z), nan=1.0), index=list(added))
 
 
+def separation_gates(
+    ensemble: MaskedEnsemble,
+    masked: dict[str, np.ndarray],
+    table: pd.DataFrame,
+    gene_sets: object,
+    statistics: Sequence[str],
+    alpha: float = 0.05,
+    draws: int = 200,
+    nperm: int = 300,
+    seed: int = 0,
+    targets: pd.DataFrame | None = None,
+) -> dict[tuple[str, str], tuple[bool, float, list[str]]]:
+    """The bootstrap separation gate (:mod:`radiogenomics.interpret.separation`) of the top
+    significant set (q < alpha) of each class/collection with two or more significant sets.
+
+    ``masked``: every set's and null draw's masked probabilities as recorded by
+    :func:`set_masking_evidence`. ``statistics``: the read-out's parts recomputed on each
+    resample: ``masking`` (z-score), ``correlation`` (GSEA NES of the genes' correlation with
+    the class indicator) or ``denoised`` (with ``targets``: the network's out-of-fold
+    probability per scored class). Returns (called, share of resamples first, family).
+    """
+    known = {"masking", "correlation", "denoised"}
+    if not statistics or set(statistics) - known:
+        raise InputError(f"statistics={statistics}", field="statistics", expected=str(known))
+    if "denoised" in statistics and targets is None:
+        raise InputError("the denoised statistic needs targets", field="targets")
+    sets = collections_of(gene_sets)
+    in_model = set(ensemble.universe)
+    patients = list(ensemble.patients)
+    values = ensemble.X.loc[patients].to_numpy(dtype=np.float64)
+    genes = list(map(str, ensemble.X.columns))
+    labels = ensemble.labels.loc[patients].to_numpy().astype(str)
+    nulls = [k for k in masked if k.startswith(f"driver-null{_SEP}")]
+    null_sizes = np.array([int(k.split(_SEP)[1]) for k in nulls])
+    out = {}
+    for (cls, coll), idx in table.groupby(["class", "collection"]).groups.items():
+        group = table.loc[idx].sort_values("rank")
+        candidates = group[group["q"] < alpha]
+        if len(candidates) < 2:
+            continue
+        j = ensemble.scored.index(cls)
+        positive = labels == cls
+        resamples = stratified_resamples(positive, draws, derive_seed(seed, "gate", cls, coll))
+        names = candidates["set"].tolist()
+        stats = []
+        if "masking" in statistics:
+            set_probs = np.stack([masked[f"{coll}{_SEP}{n}"][:, j] for n in names], axis=1)
+            sizes = candidates["size"].to_numpy(dtype=int)
+            keep = np.isin(null_sizes, sizes)
+            null_probs = np.stack(
+                [masked[k][:, j] for k, ok in zip(nulls, keep, strict=True) if ok], axis=1
+            )
+            stats.append(
+                resampled_masking_z(
+                    set_probs, sizes, null_probs, null_sizes[keep], positive, resamples
+                )
+            )
+        cand_sets = {n: [g for g in sets[coll][n] if g in in_model] for n in names}
+        for kind in ("correlation", "denoised"):
+            if kind in statistics:
+                target = (
+                    positive.astype(np.float64)
+                    if kind == "correlation"
+                    else targets.loc[patients, cls].to_numpy(dtype=np.float64)
+                )
+                stats.append(
+                    resampled_correlation_nes(
+                        values, genes, target, cand_sets, resamples, nperm,
+                        derive_seed(seed, "gate-gsea", cls, coll),
+                    )
+                )  # fmt: skip
+        called, share, family = gate(stats, alpha)
+        out[(cls, coll)] = (called, share, [n for n, f in zip(names, family, strict=True) if f])
+    return out
+
+
+def oof_targets(cvs: Sequence[CVResult], patients: Sequence[str]) -> pd.DataFrame:
+    """Each patient's out-of-fold probability of every scored class, averaged over the CV
+    repeats (patients x scored classes): the network's denoised version of the label."""
+    classes = list(cvs[0].classes)
+    scored = scored_classes(classes)
+    mean = np.mean([cv.oof_proba.loc[list(patients), scored].to_numpy() for cv in cvs], axis=0)
+    return pd.DataFrame(mean, index=list(patients), columns=scored)
+
+
 def conditional_calls(
     ensemble: MaskedEnsemble,
     table: pd.DataFrame,
@@ -336,6 +427,7 @@ def conditional_calls(
     max_calls: int = 3,
     null_draws: int = 100,
     seed: int = 0,
+    gates: dict[tuple[str, str], tuple[bool, float, list[str]]] | None = None,
 ) -> pd.DataFrame:
     """Driver calls among the significant sets (q < alpha) of ``table``, per class/collection.
 
@@ -347,12 +439,19 @@ def conditional_calls(
     step, the candidate whose genes, added to the called sets' genes, raise the AP most above
     adding as many pooled genes is called, if its p < alpha / candidates (Bonferroni).
     Adds ``called`` and ``conditional_p`` (the p of the step that last tested the set).
+
+    ``gates`` (:func:`separation_gates`) replace the first step where given: the top set is
+    called only if the bootstrap separates it from the other significant sets; if not, nothing
+    is called and its inseparable ``family`` is marked (the top set's name in that column).
+    ``separation``: the share of resamples where the top set stayed first.
     """
     sets = collections_of(gene_sets)
     in_model = set(ensemble.universe)
     t = table.copy()
     t["called"] = False
     t["conditional_p"] = np.nan
+    t["separation"] = np.nan
+    t["family"] = None
     for (cls, coll), idx in t.groupby(["class", "collection"]).groups.items():
         group = t.loc[idx].sort_values("rank")
         row_of = dict(zip(group["set"], group.index, strict=True))
@@ -364,6 +463,16 @@ def conditional_calls(
         step = 0
         while candidates and len(called) < max_calls:
             step += 1
+            if step == 1 and gates is not None and (cls, coll) in gates:
+                ok, share, family = gates[(cls, coll)]
+                t.loc[row_of[candidates[0]], "separation"] = share
+                if not ok:
+                    t.loc[[row_of[c] for c in family], "family"] = candidates[0]
+                    break
+                first = candidates[0]
+                called.append(candidates.pop(0))
+                genes |= set(genes_of[first])
+                continue
             if step == 1:  # the best-ranked set alone, against its competitors' genes
                 first = candidates[0]
                 testable = {first: genes_of[first]}
