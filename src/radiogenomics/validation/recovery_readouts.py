@@ -155,9 +155,7 @@ def rescore_trait(
         }
     )
     targets = oof_targets(c["cvs"], ens.patients)
-    den = gsea_by_collection(
-        score_correlation_ranking(X, targets), sets, nperm, seed, 15, 500
-    )
+    den = gsea_by_collection(score_correlation_ranking(X, targets), sets, nperm, seed, 15, 500)
     ig = c["gsea"][c["gsea"]["class"] == "integrated_gradients"].assign(**{"class": POSITIVE})
     tables = {
         "consensus": combine_readouts(masking, corr),
