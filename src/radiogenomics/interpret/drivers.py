@@ -19,12 +19,16 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    (:mod:`radiogenomics.interpret.correlation`); its p-value is the larger of the two
    (intersection-union test: significant only where both are, valid however the two depend on
    each other).
-4. **Calls against a competitive null.** Programmes are correlated (interferon and
-   IL6/JAK/STAT3 scores correlate ~0.8 in TCGA-GBM), so every set that shares the driver's
-   signal beats random genes; calling them all is not naming the driver. Calls therefore test
-   against genes drawn from the pooled significant sets: the best-ranked set is called if it
-   beats draws from the other significant sets' genes, each further set only if adding it to the called sets' genes
-   beats adding as many pooled genes (Bonferroni over the candidates of each step).
+4. **Calls only where the data separate the driver.** Programmes are correlated (interferon
+   and IL6/JAK/STAT3 scores correlate ~0.8 in TCGA-GBM), so every set that shares the
+   driver's signal is significant too; calling them all is not naming the driver. The
+   best-ranked significant set is called only if a paired bootstrap over patients keeps it
+   first among the significant sets in >= 1 - alpha of the resamples, with the read-out's
+   statistics recomputed on each resample (:mod:`radiogenomics.interpret.separation`, no
+   retraining); if it does not, nothing is called and the sets the data cannot tell apart from
+   it are reported as its ``family``. After a call, each further set is called only if adding
+   its genes to the called sets' genes beats adding as many genes drawn from the pooled
+   significant sets (Bonferroni over the candidates of each step).
 """
 
 from __future__ import annotations
@@ -77,7 +81,11 @@ COLUMNS = [
     "correlation_padj",
     "correlation_rank",
     "conditional_p",
+    "separation",
+    "family",
 ]
+#: The statistics each read-out's separation gate recomputes on the resamples.
+GATE_STATISTICS = {"consensus": ("masking", "correlation"), "masking": ("masking",)}
 _SEP = "\x1f"
 
 
@@ -208,7 +216,7 @@ class MaskedEnsemble:
                 total = total + probs
         mean = np.transpose(total / len(self.cvs), (1, 0, 2))
         if self.recorded is not None:
-            self.recorded.update({n: mean[:, i, :] for i, n in enumerate(names)})
+            self.recorded.update({n: mean[:, i, :].astype(np.float32) for i, n in enumerate(names)})
         return names, mean, labels
 
     def scores(
@@ -587,6 +595,8 @@ def driver_ranking(
     device: str | None = None,
     network_gpus: float = 0.0,
     cvs: Sequence[CVResult] | None = None,
+    gate_draws: int = 200,
+    gate_nperm: int = 300,
 ) -> pd.DataFrame:
     """Rank the gene sets that drive a trait, per scored class, with p, q and driver calls.
 
@@ -595,11 +605,16 @@ def driver_ranking(
     q-values and calls are within each collection. ``readout``: ``consensus`` (recommended:
     masking z-score and correlation GSEA together), ``masking`` (the network alone) or
     ``correlation`` (the naive peer). ``repeats`` CV runs in all (the given one and new splits,
-    each an ``executor`` unit); ``cvs`` passes repeats already run instead.
+    each an ``executor`` unit); ``cvs`` passes repeats already run instead. ``gate_draws``
+    patient resamples of the separation gate of the first call (0: the competitive test of
+    :func:`conditional_calls` instead); ``gate_nperm`` GSEA permutations per resample.
 
     Returns one row per (class, collection, set) with the columns of :data:`COLUMNS`:
     ``score`` (higher = stronger), ``rank`` (1 = best), ``p``, ``q`` and ``called`` of the
-    chosen read-out, and every read-out's evidence beside it. Binary tasks: the positive class.
+    chosen read-out, and every read-out's evidence beside it; ``separation`` (the share of
+    resamples where the top significant set stayed first) and ``family`` (for the sets the
+    data could not tell apart from the top one, when it was not called: its name). Binary
+    tasks: the positive class.
     """
     _check_readout(readout)
     if not 0 < alpha < 1:
@@ -615,7 +630,9 @@ def driver_ranking(
     if cvs is None:
         cvs = repeated_cv(cv_result, X, repeats, seed, executor, autoencoder, device, network_gpus)
     ensemble = MaskedEnsemble(cvs, X, device)
+    ensemble.recorded = {}
     masking = set_masking_evidence(ensemble, gene_sets, null_draws, seed, min_size, max_size)
+    masked, ensemble.recorded = ensemble.recorded, None
     corr = correlation_gsea(
         X, cv_result.labels, gene_sets, nperm, seed, min_size, max_size, list(cv_result.classes)
     )
@@ -623,8 +640,18 @@ def driver_ranking(
     if readout == "correlation":
         table["called"] = table["q"] < alpha
         table["conditional_p"] = np.nan
+        table["separation"], table["family"] = np.nan, None
     else:
-        table = conditional_calls(ensemble, table, gene_sets, alpha, max_calls, null_draws, seed)
+        gates = None
+        if gate_draws:
+            statistics = GATE_STATISTICS[readout]
+            gates = separation_gates(
+                ensemble, masked, table, gene_sets, statistics, alpha, gate_draws,
+                gate_nperm, seed,
+            )  # fmt: skip
+        table = conditional_calls(
+            ensemble, table, gene_sets, alpha, max_calls, null_draws, seed, gates
+        )
     table.insert(0, "task", cv_result.task)
     table = table[COLUMNS]
     table.attrs.update(
@@ -634,5 +661,6 @@ def driver_ranking(
         null_draws=null_draws,
         nperm=nperm,
         alpha=alpha,
+        gate_draws=gate_draws,
     )
     return table

@@ -446,7 +446,8 @@ def run_trait(
 
 def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
     """Per read-out, over all traits and over the learnt ones (mean CV AUC >= ``min_auc``):
-    traits, top-1 rate, mean rank, calls and the false-discovery proportion among them."""
+    traits, top-1 rate, mean rank, calls and the false-discovery proportion among them (and,
+    where the rows have them, calls and FDP counting each inseparable family as one call)."""
     rows = []
     for subset, part in (
         ("all", results),
@@ -455,15 +456,19 @@ def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
         for readout, r in part.groupby("readout", sort=False):
             calls = r["n_called"].sum(min_count=1)
             false = r["n_false"].sum(min_count=1)
-            rows.append(
-                {
-                    "traits": subset,
-                    "readout": readout,
-                    "n": len(r),
-                    "top1": float((r["rank"] == 1).mean()),
-                    "mean_rank": float(r["rank"].mean()),
-                    "calls": calls,
-                    "fdp": float(false / calls) if calls and calls > 0 else np.nan,
-                }
-            )
+            row = {
+                "traits": subset,
+                "readout": readout,
+                "n": len(r),
+                "top1": float((r["rank"] == 1).mean()),
+                "mean_rank": float(r["rank"].mean()),
+                "calls": calls,
+                "fdp": float(false / calls) if calls and calls > 0 else np.nan,
+            }
+            if "family_calls" in r:  # gated calls: inseparable families counted as one call
+                fam = r["family_calls"].sum(min_count=1)
+                fam_false = r["family_false"].sum(min_count=1)
+                row["family_calls"] = fam
+                row["family_fdp"] = float(fam_false / fam) if fam and fam > 0 else np.nan
+            rows.append(row)
     return pd.DataFrame(rows)
