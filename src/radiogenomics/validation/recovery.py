@@ -446,7 +446,8 @@ def run_trait(
 
 def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
     """Per read-out, over all traits and over the learnt ones (mean CV AUC >= ``min_auc``):
-    traits, top-1 rate, mean rank, calls and the false-discovery proportion among them (and,
+    traits, top-1 rate, mean rank, calls, the false-discovery proportion among them and the
+    share of traits where a planted set was called (and,
     where the rows have them, calls and FDP counting each inseparable family as one call)."""
     rows = []
     for subset, part in (
@@ -464,6 +465,10 @@ def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
                 "mean_rank": float(r["rank"].mean()),
                 "calls": calls,
                 "fdp": float(false / calls) if calls and calls > 0 else np.nan,
+                # the share of traits with a planted set among the calls: what the calls cost
+                "found": float(((r["n_called"] - r["n_false"]) > 0).mean())
+                if r["n_called"].notna().any()
+                else np.nan,
             }
             if "family_calls" in r:  # gated calls: inseparable families counted as one call
                 fam = r["family_calls"].sum(min_count=1)
