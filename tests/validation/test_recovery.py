@@ -12,17 +12,20 @@ import pandas as pd
 import pytest
 
 from radiogenomics.errors import InputError
+from radiogenomics.validation import load_real_data
 from radiogenomics.validation.recovery import (
     TRAIT_LISTS,
     RecoveryTrait,
     benchmark_traits,
     gene_subset,
     holdout_traits,
+    load_collections,
     plant,
+    quick_settings,
     score_readouts,
     summarise,
 )
-from radiogenomics.validation.recovery_readouts import family_counts, stouffer
+from radiogenomics.validation.recovery_readouts import family_counts, rescore_trait, stouffer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -186,7 +189,8 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     spec.loader.exec_module(bench)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert bench.main(["--quick", "--data", str(shared_data), "--out", str(tmp_path)]) == 0
+        argv = ["--quick", "--data", str(shared_data), "--out", str(tmp_path)]
+        assert bench.main([*argv, "--cache", str(tmp_path / "cache")]) == 0
     summary = pd.read_csv(tmp_path / "recovery_summary.csv")
     rows = pd.read_csv(tmp_path / "recovery_rows.csv")
     assert set(rows["name"]) == {t.name for t in benchmark_traits(quick=True)}
@@ -197,3 +201,21 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     best = rows[rows["readout"] == "consensus"]
     assert (best["rank"] == 1).all()
     assert "consensus" in capsys.readouterr().out
+    # the cache scores read-outs again without training: the same consensus rank, and the
+    # gated calls of a clean threshold name no set that was not planted
+    trait = benchmark_traits(quick=True)[0]
+    settings = quick_settings()
+    collections = load_collections(shared_data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X = load_real_data(shared_data).expression
+        X = gene_subset(X, collections[trait.collection], settings.n_genes, trait.seed)
+        again = rescore_trait(
+            tmp_path / "cache" / trait.name, X, collections, trait.collection,
+            trait.programmes, nperm=settings.nperm, null_draws=settings.null_draws,
+            draws=50, gate_nperm=100, seed=trait.seed, gated=["consensus"],
+        ).set_index("readout")  # fmt: skip
+    first = rows[(rows["readout"] == "consensus") & (rows["name"] == trait.name)]
+    assert again.loc["consensus", "rank"] == first["rank"].iloc[0]
+    assert again.loc["consensus_gated", "n_false"] == 0
+    assert {"consensus_denoised", "stouffer", "denoised_correlation"} <= set(again.index)
