@@ -194,7 +194,7 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "recovery_summary.csv")
     rows = pd.read_csv(tmp_path / "recovery_rows.csv")
     assert set(rows["name"]) == {t.name for t in benchmark_traits(quick=True)}
-    assert {"consensus", "correlation_gsea", "set_masking_z_ap", "gsea_saliency"} <= set(
+    assert {"consensus", "consensus_gated", "correlation_gsea", "gsea_saliency"} <= set(
         summary["readout"]
     )
     # a clean hard threshold on one programme: the recommended read-out ranks it first

@@ -24,10 +24,12 @@ from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import CVResult, cross_validate
 from radiogenomics.interpret.correlation import correlation_gsea, gsea_by_collection
 from radiogenomics.interpret.drivers import (
+    GATE_STATISTICS,
     MaskedEnsemble,
     combine_readouts,
     conditional_calls,
     repeated_cv,
+    separation_gates,
     set_masking_evidence,
 )
 from radiogenomics.interpret.saliency import gene_saliency
@@ -35,6 +37,7 @@ from radiogenomics.models import NetworkConfig
 from radiogenomics.utils.seeding import rng
 from radiogenomics.utils.stats import benjamini_hochberg
 from radiogenomics.validation.planted import NEGATIVE, POSITIVE, programme_scores
+from radiogenomics.validation.recovery_readouts import family_counts
 
 KINDS = ("step", "linear", "and", "xor", "extremes")
 #: Collections the traits are planted in, and the file each comes from (../shared/data).
@@ -211,6 +214,8 @@ class RecoverySettings:
     nperm: int = 2000
     alpha: float = 0.05
     ig_steps: int = 16
+    gate_draws: int = 200  # patient resamples of the separation gate
+    gate_nperm: int = 300  # GSEA permutations per resample
     min_size: int = 15
     max_size: int = 500
     n_genes: int | None = None  # a gene subset (smoke runs); None: every expressed gene
@@ -241,8 +246,9 @@ def full_settings() -> RecoverySettings:
 def quick_settings() -> RecoverySettings:
     net = full_settings().network.model_copy(update={"max_epochs": 8, "patience": 4})
     return RecoverySettings(
-        network=net, n_splits=3, repeats=2, null_draws=20, nperm=500, ig_steps=4, n_genes=3000
-    )
+        network=net, n_splits=3, repeats=2, null_draws=20, nperm=500, ig_steps=4, n_genes=3000,
+        gate_draws=50, gate_nperm=100,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- read-outs
@@ -361,6 +367,23 @@ def save_trait_cache(
     gsea_table.to_csv(f"{stem}_gsea.csv", index=False)
 
 
+def gated_rows(gated: pd.DataFrame, planted: Sequence[str], alpha: float) -> pd.DataFrame:
+    """Rows of the gated calls (``consensus_gated``: gate and further steps;
+    ``consensus_gated_top``: the gated first call only) with strict and family-level counts."""
+    top_rank = gated.loc[gated["q"] < alpha, "rank"].min()
+    rows = []
+    for name, called in (
+        ("consensus_gated", gated["called"].to_numpy(dtype=bool)),
+        ("consensus_gated_top", (gated["called"] & (gated["rank"] == top_rank)).to_numpy()),
+    ):
+        r = _ranks_and_calls(gated, "score", planted, called)
+        r["family_calls"], r["family_false"] = family_counts(gated.assign(called=called), planted)
+        share = gated["separation"].dropna()
+        r["separation"] = float(share.iloc[0]) if len(share) else np.nan
+        rows.append({"readout": name, **r})
+    return pd.DataFrame(rows)
+
+
 def run_trait(
     X: pd.DataFrame,
     collections: Mapping[str, Mapping[str, Sequence[str]]],
@@ -406,6 +429,14 @@ def run_trait(
     combined = conditional_calls(
         ens, combined, sets, s.alpha, null_draws=s.null_draws, seed=trait.seed
     )
+    # driver_ranking's calls: the separation gate first, then the conditional steps
+    gates = separation_gates(
+        ens, masked, combined, sets, GATE_STATISTICS["consensus"], s.alpha, s.gate_draws,
+        s.gate_nperm, trait.seed,
+    )  # fmt: skip
+    gated = conditional_calls(
+        ens, combined, sets, s.alpha, null_draws=s.null_draws, seed=trait.seed, gates=gates
+    )
     # gene-level network read-outs, each averaged over the repeats where it is cheap
     singles = ens.scores({}, single_genes=True)[POSITIVE]
     gene_rankings = pd.DataFrame(
@@ -416,6 +447,7 @@ def run_trait(
     gene_rankings = gene_rankings.join(lr, how="inner").dropna()
     g = gsea_by_collection(gene_rankings, sets, s.nperm, trait.seed, s.min_size, s.max_size)
     table = score_readouts(combined, g, trait.programmes, s.alpha)
+    table = pd.concat([table, gated_rows(gated, trait.programmes, s.alpha)], ignore_index=True)
     if cache is not None:
         save_trait_cache(Path(cache) / trait.name, ens, masked, cvs, gene_rankings, combined, g)
     # the same set read-outs from the first CV alone: what the repeats add
