@@ -8,6 +8,9 @@ the network learns (mean CV AUC >= 0.75). Per-trait rows are written as they fin
 
     python benchmarks/bench_recovery.py            # 24 traits (~20 min on 2 idle cores)
     python benchmarks/bench_recovery.py --quick    # 2 traits, small settings (smoke test)
+    python benchmarks/bench_recovery.py --traits holdout   # the 14 held-out traits
+    python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
+                                                     # recovery_readouts.rescore_trait
 """
 
 from __future__ import annotations

@@ -176,6 +176,8 @@ class MaskedEnsemble:
         #: set to a dict to keep every masked unit's mean probabilities (patients x scored
         #: classes) by unit name, for read-outs computed later without masking again
         self.recorded: dict[str, np.ndarray] | None = None
+        #: the patients' order in the probabilities (set by the first masking)
+        self.patients: list[str] = []
         first = self.cvs[0]
         self.labels = first.labels
         self.classes = list(first.classes)
