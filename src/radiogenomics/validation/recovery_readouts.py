@@ -138,8 +138,10 @@ def rescore_trait(
     draws: int = 200,
     gate_nperm: int = 300,
     seed: int = 0,
+    gated: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per candidate read-out (and its gated calls) for a cached trait."""
+    """One row per candidate read-out for a cached trait, and the gated calls of those in
+    ``gated`` (None: all; the gate re-masks for the further calls, the costly part)."""
     c = load_cache(stem, X)
     ens, combined = c["ensemble"], c["sets"]
     sets = {collection: dict(collections[collection])}
@@ -171,6 +173,8 @@ def rescore_trait(
     rows = {}
     for name, t in tables.items():
         rows[name] = _score(t, planted, (t["q"] < alpha).to_numpy())
+        if gated is not None and name not in gated:
+            continue
         gates = separation_gates(
             ens, c["masked"], t, sets, CANDIDATES[name], alpha, draws, gate_nperm, seed, targets
         )
