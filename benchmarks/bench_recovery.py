@@ -8,6 +8,9 @@ the network learns (mean CV AUC >= 0.75). Per-trait rows are written as they fin
 
     python benchmarks/bench_recovery.py            # 24 traits (~20 min on 2 idle cores)
     python benchmarks/bench_recovery.py --quick    # 2 traits, small settings (smoke test)
+    python benchmarks/bench_recovery.py --traits holdout   # the 14 held-out traits
+    python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
+                                                     # recovery_readouts.rescore_trait
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch
 
 from radiogenomics.validation import load_real_data
 from radiogenomics.validation.recovery import (
+    TRAIT_LISTS,
     benchmark_traits,
     full_settings,
     load_collections,
@@ -43,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="folder for per-trait rows (csv/json)")
     ap.add_argument("--only", nargs="*", default=None, help="trait names to run")
     ap.add_argument(
+        "--traits", choices=sorted(TRAIT_LISTS), default="benchmark", help="the list of traits"
+    )
+    ap.add_argument(
+        "--cache", type=Path, default=None, help="folder for per-trait intermediate results"
+    )
+    ap.add_argument(
         "--summarise", nargs="*", type=Path, default=None, help="only print the table of rows"
     )
     args = ap.parse_args(argv)
@@ -56,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     warnings.filterwarnings("ignore", category=UserWarning)
     settings = quick_settings() if args.quick else full_settings()
-    traits = benchmark_traits(quick=args.quick)
+    traits = benchmark_traits(quick=True) if args.quick else TRAIT_LISTS[args.traits]()
     if args.only:
         traits = [t for t in traits if t.name in args.only]
     t0 = time.perf_counter()
@@ -66,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, per_set = [], []
     for trait in traits:
         t1 = time.perf_counter()
-        table, info = run_trait(X, collections, trait, settings)
+        table, info = run_trait(X, collections, trait, settings, cache=args.cache)
         table["seconds"] = time.perf_counter() - t1
         rows.append(table)
         per_set.append(info.pop("sets"))

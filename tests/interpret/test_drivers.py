@@ -141,3 +141,25 @@ def test_driver_ranking_refuses_bad_input(trained):
         driver_ranking(cv, X, y, {"tiny": ["G0", "G1"]}, repeats=1, null_draws=5)
     with pytest.raises(InputError, match="gene_sets"):
         driver_ranking(cv, X, y, {"bad": "G0"}, repeats=1)
+
+
+def test_calls_need_the_driver_separated_from_sets_sharing_its_signal(trained):
+    X, y, sets, cv = trained
+    genes = list(X.columns)
+    # half the driver's genes and half of an unrelated block: significant, clearly weaker
+    half = {**sets, "half0": genes[:15] + genes[150:165]}
+    t = driver_ranking(cv, X, y, {"blocks": half}, repeats=2, null_draws=30, nperm=500,
+                       min_size=10).set_index("set")  # fmt: skip
+    assert t.loc["block0", "rank"] == 1 and t.loc["half0", "q"] < 0.05
+    assert t.loc["block0", "called"] and t.loc["block0", "separation"] >= 0.95
+    assert t["family"].isna().all()
+    # an exact copy of the driver under another name ties it on every resample: the data
+    # cannot say which of the two it is, so neither is called and both form one family
+    twin = {**sets, "copy0": genes[:30]}
+    t = driver_ranking(cv, X, y, {"blocks": twin}, repeats=2, null_draws=30, nperm=500,
+                       min_size=10).set_index("set")  # fmt: skip
+    assert not t["called"].any()
+    top = t["rank"].idxmin()
+    assert top in ("block0", "copy0") and t.loc[top, "separation"] == 0.0
+    assert t.dropna(subset=["family"]).index.sort_values().tolist() == ["block0", "copy0"]
+    assert (t.dropna(subset=["family"])["family"] == top).all()

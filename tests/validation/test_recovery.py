@@ -12,14 +12,20 @@ import pandas as pd
 import pytest
 
 from radiogenomics.errors import InputError
+from radiogenomics.validation import load_real_data
 from radiogenomics.validation.recovery import (
+    TRAIT_LISTS,
     RecoveryTrait,
     benchmark_traits,
     gene_subset,
+    holdout_traits,
+    load_collections,
     plant,
+    quick_settings,
     score_readouts,
     summarise,
 )
+from radiogenomics.validation.recovery_readouts import family_counts, rescore_trait, stouffer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,6 +72,49 @@ def test_benchmark_traits_cover_every_kind_and_collection():
     assert {t.kind for t in traits} == {"step", "linear", "and", "xor", "extremes"}
     assert {t.collection for t in traits} == {"hallmark", "celltype", "kegg"}
     assert len({t.noise for t in traits}) >= 3 and len({t.seed for t in traits}) >= 3
+
+
+def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
+    held, bench = holdout_traits(), benchmark_traits()
+    assert len(held) >= 12 and set(TRAIT_LISTS) == {"benchmark", "holdout"}
+    assert not {t.name for t in held} & {t.name for t in bench}
+    # no programme planted in the benchmark is planted again in the held-out list
+    assert not {p for t in held for p in t.programmes} & {p for t in bench for p in t.programmes}
+    assert {t.collection for t in held} == {"hallmark", "celltype", "kegg"}
+    assert len({t.kind for t in held}) >= 4 and len({t.seed for t in held}) >= 5
+
+
+def test_stouffer_combines_masking_z_and_the_one_sided_correlation_z():
+    t = pd.DataFrame(
+        {
+            "class": "x",
+            "collection": "c",
+            "set": ["A", "B", "C"],
+            "masking_z": [2.0, 3.0, 0.0],
+            "correlation_nes": [1.5, -1.5, 1.0],
+            "correlation_p": [0.02, 0.02, 1.0],
+            "q": np.nan,
+        }
+    )
+    s = stouffer(t).set_index("set")
+    # A: z_corr = isf(0.01) = 2.326; B: a negative NES counts against (isf(0.99) = -2.326)
+    assert s.loc["A", "score"] == pytest.approx((2.0 + 2.326348) / np.sqrt(2), rel=1e-6)
+    assert s.loc["B", "score"] == pytest.approx((3.0 - 2.326348) / np.sqrt(2), rel=1e-6)
+    assert s.loc["C", "score"] == pytest.approx(0.0, abs=1e-12)
+    assert s["rank"].to_dict() == {"A": 1, "B": 2, "C": 3}
+
+
+def test_family_counts_count_each_inseparable_family_once():
+    t = pd.DataFrame(
+        {
+            "set": ["P", "X", "Y", "Z", "W"],
+            "called": [False, False, False, True, False],
+            "family": ["X", "X", "X", None, None],
+        }
+    )
+    # the family {X, Y, P} holds the planted P: one correct call; Z is a false strict call
+    assert family_counts(t, ["P"]) == (2, 1)
+    assert family_counts(t, ["W"]) == (2, 2)
 
 
 def test_gene_subset_keeps_every_set_gene():
@@ -121,8 +170,13 @@ def test_summarise_top1_mean_rank_and_false_discovery_proportion():
     s = summarise(rows).set_index("traits")
     assert s.loc["all", ["n", "top1", "mean_rank", "calls"]].tolist() == [3, 2 / 3, 5 / 3, 4]
     assert s.loc["all", "fdp"] == pytest.approx(0.5)
+    assert s.loc["all", "found"] == pytest.approx(2 / 3)  # the second trait's call is false
     learnt = s.loc["cv_auc>=0.75"]
     assert learnt["n"] == 2 and learnt["top1"] == 1.0 and learnt["fdp"] == pytest.approx(1 / 3)
+    assert "family_fdp" not in s.columns
+    families = rows.assign(family_calls=[2, 1, 1], family_false=[0, 1, 0])
+    f = summarise(families).set_index("traits")
+    assert f.loc["all", "family_calls"] == 4 and f.loc["all", "family_fdp"] == pytest.approx(0.25)
 
 
 @pytest.mark.realdata
@@ -135,14 +189,33 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     spec.loader.exec_module(bench)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert bench.main(["--quick", "--data", str(shared_data), "--out", str(tmp_path)]) == 0
+        argv = ["--quick", "--data", str(shared_data), "--out", str(tmp_path)]
+        assert bench.main([*argv, "--cache", str(tmp_path / "cache")]) == 0
     summary = pd.read_csv(tmp_path / "recovery_summary.csv")
     rows = pd.read_csv(tmp_path / "recovery_rows.csv")
     assert set(rows["name"]) == {t.name for t in benchmark_traits(quick=True)}
-    assert {"consensus", "correlation_gsea", "set_masking_z_ap", "gsea_saliency"} <= set(
+    assert {"consensus", "consensus_gated", "correlation_gsea", "gsea_saliency"} <= set(
         summary["readout"]
     )
     # a clean hard threshold on one programme: the recommended read-out ranks it first
     best = rows[rows["readout"] == "consensus"]
     assert (best["rank"] == 1).all()
     assert "consensus" in capsys.readouterr().out
+    # the cache scores read-outs again without training: the same consensus rank, and the
+    # gated calls of a clean threshold name no set that was not planted
+    trait = benchmark_traits(quick=True)[0]
+    settings = quick_settings()
+    collections = load_collections(shared_data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X = load_real_data(shared_data).expression
+        X = gene_subset(X, collections[trait.collection], settings.n_genes, trait.seed)
+        again = rescore_trait(
+            tmp_path / "cache" / trait.name, X, collections, trait.collection,
+            trait.programmes, nperm=settings.nperm, null_draws=settings.null_draws,
+            draws=50, gate_nperm=100, seed=trait.seed, gated=["consensus"],
+        ).set_index("readout")  # fmt: skip
+    first = rows[(rows["readout"] == "consensus") & (rows["name"] == trait.name)]
+    assert again.loc["consensus", "rank"] == first["rank"].iloc[0]
+    assert again.loc["consensus_gated", "n_false"] == 0
+    assert {"consensus_denoised", "stouffer", "denoised_correlation"} <= set(again.index)

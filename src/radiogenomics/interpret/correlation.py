@@ -49,6 +49,37 @@ def correlation_ranking(
     return pd.DataFrame(out, index=pd.Index(Xl.columns[keep].astype(str), name="gene"))
 
 
+def pearson_columns(values: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every column of ``values`` (patients x genes) with every column
+    of ``targets`` (patients x k): genes x k; 0 for a constant gene or target."""
+    v = values - values.mean(axis=0)
+    t = targets - targets.mean(axis=0)
+    vs = np.sqrt((v**2).sum(axis=0))
+    ts = np.sqrt((t**2).sum(axis=0))
+    num = v.T @ t
+    den = np.outer(vs, ts)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def score_correlation_ranking(X: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Pearson correlation of every gene with each column of ``scores`` (patients x columns,
+    e.g. a network's out-of-fold probabilities) over the patients of ``scores``: genes x
+    columns. Genes constant over those patients are dropped."""
+    X = check_expression(X)
+    missing = scores.index.difference(X.index)
+    if len(missing) or scores.isna().any().any():
+        raise InputError(
+            f"{len(missing)} scored patients without expression, or missing scores",
+            field="scores",
+            expected="a complete score for patients of the expression matrix",
+        )
+    values = X.loc[scores.index].to_numpy(dtype=np.float64)
+    keep = values.std(axis=0) > 0
+    r = pearson_columns(values[:, keep], scores.to_numpy(dtype=np.float64))
+    genes = pd.Index(X.columns[keep].astype(str), name="gene")
+    return pd.DataFrame(r, index=genes, columns=list(map(str, scores.columns)))
+
+
 def collections_of(gene_sets: object) -> dict[str, dict[str, list[str]]]:
     """``{collection: {set: genes}}`` from a GeneSets, a mapping set -> genes, or a mapping
     collection -> (set -> genes)."""

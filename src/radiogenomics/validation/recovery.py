@@ -6,10 +6,12 @@ path (repeated 5-fold CV of a small network), and every read-out ranks the sets 
 programme's collection. A read-out is scored by the planted set's rank (the best planted set
 for two-programme traits) and by the share of false discoveries among the sets it calls
 significant (any set that is not planted counts as false, even one correlated with the driver).
+:func:`holdout_traits` is a second, disjoint list for checking what was chosen on the first.
 """
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,10 +25,12 @@ from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import CVResult, cross_validate
 from radiogenomics.interpret.correlation import correlation_gsea, gsea_by_collection
 from radiogenomics.interpret.drivers import (
+    GATE_STATISTICS,
     MaskedEnsemble,
     combine_readouts,
     conditional_calls,
     repeated_cv,
+    separation_gates,
     set_masking_evidence,
 )
 from radiogenomics.interpret.saliency import gene_saliency
@@ -34,6 +38,7 @@ from radiogenomics.models import NetworkConfig
 from radiogenomics.utils.seeding import rng
 from radiogenomics.utils.stats import benjamini_hochberg
 from radiogenomics.validation.planted import NEGATIVE, POSITIVE, programme_scores
+from radiogenomics.validation.recovery_readouts import family_counts
 
 KINDS = ("step", "linear", "and", "xor", "extremes")
 #: Collections the traits are planted in, and the file each comes from (../shared/data).
@@ -172,6 +177,33 @@ def benchmark_traits(quick: bool = False) -> list[RecoveryTrait]:
     return traits
 
 
+def holdout_traits() -> list[RecoveryTrait]:
+    """A second, disjoint list of traits (14) for checking read-outs chosen on
+    :func:`benchmark_traits`: other programmes, functions mixed differently, other seeds.
+    Fixed before any read-out was scored on them; never used to choose one."""
+    H, C, K = "hallmark", "celltype", "kegg"
+    return [
+        RecoveryTrait("glycolysis_step", "step", (_h("GLYCOLYSIS"),), H, 0.5, seed=4),
+        RecoveryTrait("il6_linear", "linear", (_h("IL6_JAK_STAT3_SIGNALING"),), H, 0.5, seed=5),
+        RecoveryTrait("mtorc1_step_noisy", "step", (_h("MTORC1_SIGNALING"),), H, 1.0, seed=6),
+        RecoveryTrait("junction_and_p53", "and", (_h("APICAL_JUNCTION"), _h("P53_PATHWAY")), H, 0.5, seed=7),
+        RecoveryTrait("fatty_acid_extremes", "extremes", (_h("FATTY_ACID_METABOLISM"),), H, 0.3, seed=8),
+        RecoveryTrait("inflammatory_step", "step", (_h("INFLAMMATORY_RESPONSE"),), H, 0.5, seed=9),
+        RecoveryTrait("upr_linear_noisy", "linear", (_h("UNFOLDED_PROTEIN_RESPONSE"),), H, 0.8, seed=10),
+        RecoveryTrait("astro_step", "step", ("Barres_matureastrocytes",), C, 0.5, seed=4),
+        RecoveryTrait("barres_neuron_linear", "linear", ("Barres_neuron",), C, 0.7, seed=5),
+        RecoveryTrait("gbmastro_and_anticycle", "and", ("Barres_GBMcoreastrocytes", "Patel_anticellcycle"), C, 0.5, seed=6),
+        RecoveryTrait("proteasome_step", "step", ("KEGG_PROTEASOME",), K, 0.5, seed=4),
+        RecoveryTrait("dna_replication_linear", "linear", ("KEGG_DNA_REPLICATION",), K, 0.7, seed=5),
+        RecoveryTrait("complement_step_noisy", "step", ("KEGG_COMPLEMENT_AND_COAGULATION_CASCADES",), K, 1.0, seed=6),
+        RecoveryTrait("purine_xor_cytokine", "xor", ("KEGG_PURINE_METABOLISM", "KEGG_CYTOKINE_CYTOKINE_RECEPTOR_INTERACTION"), K, 0.3, seed=7),
+    ]  # fmt: skip
+
+
+#: The trait lists the benchmark script can run (``--traits``).
+TRAIT_LISTS = {"benchmark": benchmark_traits, "holdout": holdout_traits}
+
+
 @dataclass(frozen=True)
 class RecoverySettings:
     """Network, CV and read-out settings of one benchmark run."""
@@ -183,6 +215,8 @@ class RecoverySettings:
     nperm: int = 2000
     alpha: float = 0.05
     ig_steps: int = 16
+    gate_draws: int = 200  # patient resamples of the separation gate
+    gate_nperm: int = 300  # GSEA permutations per resample
     min_size: int = 15
     max_size: int = 500
     n_genes: int | None = None  # a gene subset (smoke runs); None: every expressed gene
@@ -213,8 +247,9 @@ def full_settings() -> RecoverySettings:
 def quick_settings() -> RecoverySettings:
     net = full_settings().network.model_copy(update={"max_epochs": 8, "patience": 4})
     return RecoverySettings(
-        network=net, n_splits=3, repeats=2, null_draws=20, nperm=500, ig_steps=4, n_genes=3000
-    )
+        network=net, n_splits=3, repeats=2, null_draws=20, nperm=500, ig_steps=4, n_genes=3000,
+        gate_draws=50, gate_nperm=100,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- read-outs
@@ -298,16 +333,72 @@ def score_readouts(
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("readout").reset_index()
 
 
+def save_trait_cache(
+    stem: Path,
+    ensemble: MaskedEnsemble,
+    masked: Mapping[str, np.ndarray],
+    cvs: Sequence[CVResult],
+    gene_rankings: pd.DataFrame,
+    combined: pd.DataFrame,
+    gsea_table: pd.DataFrame,
+) -> None:
+    """A trait's intermediate results: ``stem.npz`` (patients, positive labels, every masked
+    unit's mean out-of-fold probability of the positive class, the out-of-fold probability
+    without masking averaged over the CV repeats) and ``stem_genes.csv`` / ``stem_sets.csv`` /
+    ``stem_gsea.csv`` (gene-level rankings, the per-set table, GSEA of the gene rankings) and
+    ``stem_cvs.pkl`` (the CV runs with their fold models)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    patients = list(ensemble.patients)
+    units = list(masked)
+    probs = np.stack([masked[u][:, 0] for u in units], axis=1).astype(np.float32)
+    oof = np.mean([cv.oof_proba.loc[patients, POSITIVE].to_numpy() for cv in cvs], axis=0)
+    positive = ensemble.labels.loc[patients].to_numpy() == POSITIVE
+    np.savez_compressed(
+        stem.with_suffix(".npz"),
+        patients=np.asarray(patients),
+        positive=positive,
+        units=np.asarray(units),
+        probs=probs,
+        oof=oof,
+        cv_auc=np.asarray([cv.mean_auc for cv in cvs]),
+    )
+    with open(f"{stem}_cvs.pkl", "wb") as fh:  # the fold models: later read-outs mask again
+        pickle.dump(list(cvs), fh)
+    gene_rankings.to_csv(f"{stem}_genes.csv")
+    combined.to_csv(f"{stem}_sets.csv", index=False)
+    gsea_table.to_csv(f"{stem}_gsea.csv", index=False)
+
+
+def gated_rows(gated: pd.DataFrame, planted: Sequence[str], alpha: float) -> pd.DataFrame:
+    """Rows of the gated calls (``consensus_gated``: gate and further steps;
+    ``consensus_gated_top``: the gated first call only) with strict and family-level counts."""
+    top_rank = gated.loc[gated["q"] < alpha, "rank"].min()
+    rows = []
+    for name, called in (
+        ("consensus_gated", gated["called"].to_numpy(dtype=bool)),
+        ("consensus_gated_top", (gated["called"] & (gated["rank"] == top_rank)).to_numpy()),
+    ):
+        r = _ranks_and_calls(gated, "score", planted, called)
+        r["family_calls"], r["family_false"] = family_counts(gated.assign(called=called), planted)
+        share = gated["separation"].dropna()
+        r["separation"] = float(share.iloc[0]) if len(share) else np.nan
+        rows.append({"readout": name, **r})
+    return pd.DataFrame(rows)
+
+
 def run_trait(
     X: pd.DataFrame,
     collections: Mapping[str, Mapping[str, Sequence[str]]],
     trait: RecoveryTrait,
     settings: RecoverySettings,
+    cache: str | Path | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Plant one trait, run repeated CV and every read-out; (scores per read-out, info).
 
     ``info["sets"]`` is the per-set table (set masking, correlation GSEA, consensus, calls) for
-    looking into a trait beyond the planted set's rank."""
+    looking into a trait beyond the planted set's rank. ``cache``: a folder where the trait's
+    intermediate results are saved (:func:`save_trait_cache`), so that new read-outs can be
+    scored later without training again."""
     sets = {trait.collection: dict(collections[trait.collection])}
     for p in trait.programmes:  # a planted set every read-out ranks
         n = len(set(sets[trait.collection].get(p, ())) & set(map(str, X.columns)))
@@ -325,7 +416,9 @@ def run_trait(
     cv = cross_validate(X, y, s.network, n_splits=s.n_splits, seed=trait.seed, keep_models=True)
     cvs = repeated_cv(cv, X, repeats=s.repeats, seed=trait.seed)
     ens = MaskedEnsemble(cvs, X)
+    ens.recorded = {}
     masking = set_masking_evidence(ens, sets, s.null_draws, trait.seed, s.min_size, s.max_size)
+    masked, ens.recorded = ens.recorded, None
     corr = correlation_gsea(
         X, cv.labels, sets, s.nperm, trait.seed, s.min_size, s.max_size, list(cv.classes)
     )
@@ -338,6 +431,14 @@ def run_trait(
     combined = conditional_calls(
         ens, combined, sets, s.alpha, null_draws=s.null_draws, seed=trait.seed
     )
+    # driver_ranking's calls: the separation gate first, then the conditional steps
+    gates = separation_gates(
+        ens, masked, combined, sets, GATE_STATISTICS["consensus"], s.alpha, s.gate_draws,
+        s.gate_nperm, trait.seed,
+    )  # fmt: skip
+    gated = conditional_calls(
+        ens, combined, sets, s.alpha, null_draws=s.null_draws, seed=trait.seed, gates=gates
+    )
     # gene-level network read-outs, each averaged over the repeats where it is cheap
     singles = ens.scores({}, single_genes=True)[POSITIVE]
     gene_rankings = pd.DataFrame(
@@ -348,6 +449,9 @@ def run_trait(
     gene_rankings = gene_rankings.join(lr, how="inner").dropna()
     g = gsea_by_collection(gene_rankings, sets, s.nperm, trait.seed, s.min_size, s.max_size)
     table = score_readouts(combined, g, trait.programmes, s.alpha)
+    table = pd.concat([table, gated_rows(gated, trait.programmes, s.alpha)], ignore_index=True)
+    if cache is not None:
+        save_trait_cache(Path(cache) / trait.name, ens, masked, cvs, gene_rankings, combined, g)
     # the same set read-outs from the first CV alone: what the repeats add
     one = MaskedEnsemble(cvs[:1], X)
     single_cv = combine_readouts(
@@ -376,7 +480,9 @@ def run_trait(
 
 def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
     """Per read-out, over all traits and over the learnt ones (mean CV AUC >= ``min_auc``):
-    traits, top-1 rate, mean rank, calls and the false-discovery proportion among them."""
+    traits, top-1 rate, mean rank, calls, the false-discovery proportion among them and the
+    share of traits where a planted set was called (and,
+    where the rows have them, calls and FDP counting each inseparable family as one call)."""
     rows = []
     for subset, part in (
         ("all", results),
@@ -385,15 +491,23 @@ def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
         for readout, r in part.groupby("readout", sort=False):
             calls = r["n_called"].sum(min_count=1)
             false = r["n_false"].sum(min_count=1)
-            rows.append(
-                {
-                    "traits": subset,
-                    "readout": readout,
-                    "n": len(r),
-                    "top1": float((r["rank"] == 1).mean()),
-                    "mean_rank": float(r["rank"].mean()),
-                    "calls": calls,
-                    "fdp": float(false / calls) if calls and calls > 0 else np.nan,
-                }
-            )
+            row = {
+                "traits": subset,
+                "readout": readout,
+                "n": len(r),
+                "top1": float((r["rank"] == 1).mean()),
+                "mean_rank": float(r["rank"].mean()),
+                "calls": calls,
+                "fdp": float(false / calls) if calls and calls > 0 else np.nan,
+                # the share of traits with a planted set among the calls: what the calls cost
+                "found": float(((r["n_called"] - r["n_false"]) > 0).mean())
+                if r["n_called"].notna().any()
+                else np.nan,
+            }
+            if "family_calls" in r:  # gated calls: inseparable families counted as one call
+                fam = r["family_calls"].sum(min_count=1)
+                fam_false = r["family_false"].sum(min_count=1)
+                row["family_calls"] = fam
+                row["family_fdp"] = float(fam_false / fam) if fam and fam > 0 else np.nan
+            rows.append(row)
     return pd.DataFrame(rows)
