@@ -66,7 +66,9 @@ def test_correlation_nes_on_the_cohort_itself_equals_gsea_of_the_correlations():
     sets = {"driver": genes[:20], "other": genes[100:125]}
     nes = resampled_correlation_nes(values, genes, target, sets, np.arange(n)[None, :], 200, 5)
     r = [np.corrcoef(values[:, i], target)[0, 1] for i in range(n_genes)]
-    direct = gsea_many(pd.DataFrame({"r0": r}, index=genes), sets, nperm=200, seed=5, min_size=1)
+    direct = gsea_many(
+        pd.DataFrame({"r0": r}, index=genes), sets, nperm=200, seed=5, min_size=1
+    ).table
     expected = direct.set_index("set").loc[["driver", "other"], "nes"].to_numpy()
     np.testing.assert_allclose(nes[0], expected, rtol=1e-9)
     assert nes[0, 0] > 1.5

@@ -104,7 +104,9 @@ def resampled_correlation_nes(
     rankings = pd.DataFrame(columns, index=pd.Index(list(map(str, genes)), name="gene"))
     with warnings.catch_warnings():  # ties among zero correlations are harmless here
         warnings.simplefilter("ignore")
-        g = gsea_many(rankings, dict(sets), nperm=nperm, seed=seed, min_size=1, max_size=10**6)
+        g = gsea_many(
+            rankings, dict(sets), nperm=nperm, seed=seed, min_size=1, max_size=10**6
+        ).table
     nes = g.pivot(index="ranking", columns="set", values="nes")
     nes = nes.reindex(index=list(columns), columns=list(sets))
     return nes.to_numpy(dtype=np.float64)
