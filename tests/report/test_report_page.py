@@ -64,6 +64,31 @@ def test_page_without_survival_or_drivers_still_builds(planted_factory):
     assert "No survival: the survival stage has no finished results." in page
     assert 'id="findings-drivers"' in page  # from the masking fallback
     assert "gene-set masking" in page
+    assert "The drivers stage has not run." in page
+
+
+def test_findings_drivers_show_the_readout_and_the_naive_peer_and_link_to_the_ranking(
+    planted_run,
+):
+    page = build_report(planted_run).read_text()
+    findings = page[page.index('id="findings"') : page.index("</section>")]
+    table = findings[findings.index('id="findings-drivers"') :]
+    for header in ("rank", "q", "called", "naive peer rank", "naive peer NES"):
+        assert f"<th>{header}</th>" in table, header
+    assert "driver ranking (consensus)" in findings
+    # the headline names the calls: SET_A and SET_D of each trait
+    assert "Called drivers (4): edema: SET_A; edema: SET_D; ncet: SET_A; ncet: SET_D." in findings
+    # the ranking's own section, after the findings, with the stage's top table
+    assert re.search(r'<section id="drivers"', page)
+    section = page[page.index('<section id="drivers"') :]
+    section = section[: section.index("</section>")]
+    assert "Driver ranking" in section and 'id="table-drivers-drivers-top"' in section
+    # a set without an enrichment plot links to that section
+    links = set(re.findall(r'href=\\?"#([^"\\]+)', table))
+    assert "drivers" in links and links <= _ids(page)
+    # the methods say how, from the effective config (the verb's defaults here)
+    assert "Driver sets were ranked by the consensus read-out" in page
+    assert "repeated on 3 fold splits" in page and "100 size-matched random gene sets" in page
 
 
 @pytest.mark.browser

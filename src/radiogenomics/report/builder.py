@@ -159,6 +159,24 @@ SECTIONS: tuple[SectionSpec, ...] = (
         (TableSpec("gsea_top", "Top enriched sets per task", group_top="task", top=20),),
     ),
     SectionSpec(
+        "drivers",
+        "Driver ranking",
+        ("drivers",),
+        "The gene sets that drive each trait, per collection, by the study's read-out "
+        "(drivers.readout; consensus: the set's masking z-score against size-matched random "
+        "sets, averaged over repeated cross-validation, together with GSEA of each gene's "
+        "correlation with the trait, the naive peer). q: BH within the collection; called: "
+        "the sets that beat the genes of the other significant sets.",
+        (
+            TableSpec(
+                "drivers_top",
+                "Top driver sets per task and collection",
+                group_top="task",
+                top=60,
+            ),
+        ),
+    ),
+    SectionSpec(
         "radiogenomic_traits",
         "Radiogenomic traits",
         ("radiogenomic_traits",),
@@ -348,6 +366,20 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
             f"{e['max_size']} genes, {e['nperm']} permutations, BH adjustment) was applied to the "
             f"single-gene masking ranking ({e['ranking'].upper()})."
         )
+    if on("drivers"):
+        d = cfg["drivers"]
+        out.append(
+            f"Driver sets were ranked by the {d['readout']} read-out: each trait's "
+            f"cross-validation was repeated on {d['repeats']} fold splits in all and each "
+            "patient's masked probabilities averaged over the fold models that held it out; each "
+            f"set ({d['min_size']}-{d['max_size']} genes) was scored by its masked AP against "
+            f"{d['null_draws']} size-matched random gene sets per size (z-score, normal p) and by "
+            f"GSEA of each gene's correlation with the trait ({d['nperm']} permutations); the "
+            "consensus ranks a set by the mean of its two ranks, with the larger of its two "
+            f"p-values (BH within each collection). Sets with q < {d['alpha']} were called "
+            f"drivers (at most {d['max_calls']} per collection) when they beat random genes drawn "
+            "from the other significant sets."
+        )
     if on("radiogenomic_traits"):
         r = cfg["radiogenomic_traits"]
         out.append(
@@ -408,7 +440,8 @@ def _section_figures(folder: RunFolder, spec_id: str, found: Findings) -> list[e
 def _findings_blocks(found: Findings, ids: set[str]) -> dict[str, Any]:
     """The findings tables, each row's link pointing at an element the page has."""
     perf = evidence.relink(found.performance, ids, "#classifiers")
-    drivers = evidence.relink(found.drivers, ids, "#masking")
+    ranked = found.drivers is not None and found.drivers["source"].str.startswith("driver ranking")
+    drivers = evidence.relink(found.drivers, ids, "#drivers" if np.any(ranked) else "#masking")
     surv = evidence.relink(found.survival, ids, "#survival")
     out: dict[str, Any] = {"missing": found.missing, "headline": headline(found)}
     for key, df, order in (
@@ -449,7 +482,12 @@ def headline(found: Findings) -> list[str]:
     if d is not None and len(d):
         firsts = d[d["rank"] == 1]
         named = "; ".join(f"{t}: {s}" for t, s in zip(firsts["trait"], firsts["set"], strict=True))
-        lines.append(f"Top driver set per trait ({d['source'].iloc[0]}): {named}.")
+        text = f"Top driver set per trait ({d['source'].iloc[0]}): {named}."
+        if "called" in d.columns and d["called"].notna().any():
+            called = d[d["called"].astype(bool)]
+            pairs = [f"{t}: {s}" for t, s in zip(called["trait"], called["set"], strict=True)]
+            text += f" Called drivers ({len(pairs)}): {'; '.join(pairs) or 'none'}."
+        lines.append(text)
     s = found.survival
     if s is not None and len(s):
         sig = s[s["p"] < 0.05]
@@ -518,7 +556,7 @@ def build_report(
                         {"kind": "image", "title": _figure_title(png), "data": _embed(png)}
                     )
         sections.append(sec)
-    ids = {"findings", "classifiers", "masking", "survival", "enrichment"}
+    ids = {"findings", "classifiers", "masking", "survival", "enrichment", "drivers"}
     ids |= {b["id"] for sec in sections for b in sec.blocks if b.get("id")}
     versions = (manifests.get("load") or {}).get("versions") or {}
     if not versions:
