@@ -172,3 +172,15 @@ def test_only_the_drivers_stage_and_the_report_read_the_drivers_settings():
         want = {"drivers", "report"} | ({"classifiers"} if key == "enabled" else set())
         assert readers(f"drivers.{key}") == want, key
     assert STAGE_TABLE["drivers"].requires == ("load", "classifiers")
+
+
+def test_example_studies_rank_drivers_and_the_paper_keeps_its_own_readout():
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    for path in sorted((repo / "configs").glob("*.toml")):
+        cfg = load_config(path, check_files=False)
+        assert cfg.drivers.enabled and cfg.drivers.readout == verb.RECOMMENDED, path.name
+    paper = load_config(repo / "configs" / "paper.toml", check_files=False)
+    assert paper.masking.readout == "retrained"  # the paper's tables, unchanged
+    assert set(paper.drivers.collections) < set(paper.data.collection_names())
