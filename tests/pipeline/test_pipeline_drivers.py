@@ -184,3 +184,23 @@ def test_example_studies_rank_drivers_and_the_paper_keeps_its_own_readout():
     paper = load_config(repo / "configs" / "paper.toml", check_files=False)
     assert paper.masking.readout == "retrained"  # the paper's tables, unchanged
     assert set(paper.drivers.collections) < set(paper.data.collection_names())
+
+
+def test_the_recovery_check_reports_the_driver_rankings_top_set_ranks_and_calls():
+    from radiogenomics.pipeline.recovery import _driver_observation
+
+    ranking = pd.DataFrame(
+        {
+            "set": ["SYN_EMT", "SYN_DECOY_1", "SYN_INFLAMMATION"],
+            "rank": [1, 2, 3],
+            "q": [0.0012, 0.04, 0.2],
+            "called": [True, False, False],
+            "readout": "consensus",
+        }
+    ).iloc[::-1]  # any row order
+    text = _driver_observation(ranking, ["SYN_EMT", "SYN_INFLAMMATION"])
+    assert text == (
+        "; driver ranking (consensus): top SYN_EMT (q 0.0012, planted); "
+        "ranks: SYN_EMT 1, SYN_INFLAMMATION 3; called: SYN_EMT"
+    )
+    assert _driver_observation(ranking.iloc[:0], ["SYN_EMT"]) == ""  # trait not modelled
