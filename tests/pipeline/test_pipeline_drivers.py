@@ -100,12 +100,13 @@ def drivers_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("drivers")
     cfg = load_config(data=_study(out))
     outcomes = run_study(cfg, until="drivers")
-    return cfg, {o.stage: o.status for o in outcomes}
+    table = pd.read_parquet(cfg.run_dir / "drivers/tables/drivers.parquet")
+    return cfg, {o.stage: o.status for o in outcomes}, table
 
 
 @pytest.mark.slow
 def test_the_stage_writes_every_sets_ranking_with_the_verbs_columns(drivers_run):
-    cfg, status = drivers_run
+    cfg, status, _ = drivers_run
     assert status["drivers"] == "done" and status["masking"] == "disabled"
     assert status["autoencoder"] == "done"  # its layers are transferred: the repeats use it
     run = cfg.run_dir
@@ -137,7 +138,7 @@ def test_the_stage_writes_every_sets_ranking_with_the_verbs_columns(drivers_run)
 
 @pytest.mark.slow
 def test_a_drivers_setting_reruns_only_the_drivers_and_the_report(drivers_run):
-    cfg, _ = drivers_run
+    cfg, _, _ = drivers_run
     changed = load_config(data={**cfg.effective(), "drivers": {**cfg.effective()["drivers"]}})
     changed.drivers.readout = "masking"
     actions = {p.stage: p.action for p in Pipeline(changed).plan(until="drivers")}
@@ -204,3 +205,52 @@ def test_the_recovery_check_reports_the_driver_rankings_top_set_ranks_and_calls(
         "ranks: SYN_EMT 1, SYN_INFLAMMATION 3; called: SYN_EMT"
     )
     assert _driver_observation(ranking.iloc[:0], ["SYN_EMT"]) == ""  # trait not modelled
+
+
+@pytest.mark.slow
+def test_a_failed_drivers_run_resumes_at_the_task_it_was_on(drivers_run, monkeypatch):
+    """The second task fails; the rerun keeps the first task's unit and ends with the evidence
+    of an uninterrupted run (the correlation read-out here: a fingerprint no other test of this
+    module publishes, so the rerun resumes whatever ran before)."""
+    import radiogenomics.interpret as interpret
+
+    cfg, _, uninterrupted = drivers_run
+    cfg = load_config(data={**cfg.effective(), "drivers": {**cfg.effective()["drivers"]}})
+    cfg.drivers.readout = "correlation"
+    real = interpret.driver_ranking
+    calls = []
+
+    def failing_on_ncet(cv, *args, **kwargs):
+        calls.append(cv.task)
+        if cv.task == "ncet":
+            raise RuntimeError("planted failure")
+        return real(cv, *args, **kwargs)
+
+    monkeypatch.setattr(interpret, "driver_ranking", failing_on_ncet)
+    with pytest.raises(RuntimeError, match="planted failure"):
+        run_study(cfg, stage="drivers")
+    assert calls == ["edema", "ncet"]
+    assert {p.stage: p.action for p in Pipeline(cfg).plan(stage="drivers")} == {"drivers": "resume"}
+    calls.clear()
+
+    def counting(cv, *args, **kwargs):
+        calls.append(cv.task)
+        return real(cv, *args, **kwargs)
+
+    monkeypatch.setattr(interpret, "driver_ranking", counting)
+    outcomes = {o.stage: o.status for o in run_study(cfg, stage="drivers")}
+    assert outcomes == {"drivers": "done"} and calls == ["ncet"]
+    assert "stage drivers: resuming, 1 units already done" in (cfg.run_dir / "run.log").read_text()
+    again = pd.read_parquet(cfg.run_dir / "drivers/tables/drivers.parquet")
+    assert set(again["readout"]) == {"correlation"}
+    # the evidence does not depend on the read-out: the same numbers as the uninterrupted run
+    keys = ["task", "class", "collection", "set"]
+    evidence = [*keys, "masking_ap", "masking_z", "masking_p", "correlation_nes"]
+    pd.testing.assert_frame_equal(
+        again[evidence].sort_values(keys).reset_index(drop=True),
+        uninterrupted[evidence].sort_values(keys).reset_index(drop=True),
+    )
+    # the correlation read-out ranks by NES and calls every set with q < alpha
+    for _, g in again.groupby("task"):
+        assert g.sort_values("rank")["correlation_nes"].is_monotonic_decreasing
+        assert (g["called"] == (g["q"] < cfg.drivers.alpha)).all()
