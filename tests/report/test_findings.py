@@ -62,7 +62,7 @@ def test_bootstrap_summary_is_preferred_when_written(planted_run):
 
 def test_drivers_come_from_the_driver_ranking_with_the_naive_peer_rank(planted_run):
     d = driver_findings(RunFolder(planted_run), top=3)
-    assert d["source"].unique().tolist() == ["driver ranking (consensus)"]
+    assert d["source"].unique().tolist() == ["driver ranking: consensus"]
     edema = d[d.trait == "edema"]
     # the top 3 by the read-out's rank, and SET_D (rank 4) because it was called
     assert edema["set"].tolist() == ["SET_A", "SET_B", "SET_C", "SET_D"]

@@ -75,7 +75,7 @@ def test_findings_drivers_show_the_readout_and_the_naive_peer_and_link_to_the_ra
     table = findings[findings.index('id="findings-drivers"') :]
     for header in ("rank", "q", "called", "naive peer rank", "naive peer NES"):
         assert f"<th>{header}</th>" in table, header
-    assert "driver ranking (consensus)" in findings
+    assert "driver ranking: consensus" in findings
     # the headline names the calls: SET_A and SET_D of each trait
     assert "Called drivers (4): edema: SET_A; edema: SET_D; ncet: SET_A; ncet: SET_D." in findings
     # the ranking's own section, after the findings, with the stage's top table

@@ -167,14 +167,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "sets, averaged over repeated cross-validation, together with GSEA of each gene's "
         "correlation with the trait, the naive peer). q: BH within the collection; called: "
         "the sets that beat the genes of the other significant sets.",
-        (
-            TableSpec(
-                "drivers_top",
-                "Top driver sets per task and collection",
-                group_top="task",
-                top=60,
-            ),
-        ),
+        (TableSpec("drivers_top", "Top driver sets per task, class and collection"),),
     ),
     SectionSpec(
         "radiogenomic_traits",

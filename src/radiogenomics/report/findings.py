@@ -172,7 +172,7 @@ def _ranked_drivers(drivers: pd.DataFrame, top: int, pos: dict[str, str]) -> pd.
             "naive peer NES": d.get("correlation_nes"),
         }
     )
-    out["source"] = f"driver ranking ({readout})" if readout else "driver ranking"
+    out["source"] = f"driver ranking: {readout}" if readout else "driver ranking"
     return out
 
 
