@@ -89,6 +89,7 @@ def test_findings_drivers_show_the_readout_and_the_naive_peer_and_link_to_the_ra
     # the methods say how, from the effective config (the verb's defaults here)
     assert "Driver sets were ranked by the consensus read-out" in page
     assert "repeated on 3 fold splits" in page and "100 size-matched random gene sets" in page
+    assert "by the mean of its two ranks" in page and "at most 3 per collection" in page
 
 
 @pytest.mark.browser
@@ -105,3 +106,23 @@ def test_page_in_headless_chromium_sorts_filters_and_follows_a_finding(planted_r
     assert run.link_ok and run.figure_drawn and run.hover_text
     assert run.figures == len(_specs(build_report(planted_run).read_text()))
     assert run.load_ms < 3000
+
+
+def test_methods_describe_the_readout_the_study_chose():
+    from radiogenomics.report.builder import _drivers_method
+
+    base = {
+        "readout": "masking",
+        "repeats": 2,
+        "min_size": 15,
+        "max_size": 500,
+        "null_draws": 50,
+        "nperm": 1000,
+        "alpha": 0.1,
+        "max_calls": 2,
+    }
+    text = _drivers_method(base)
+    assert "ranked by its masking z-score alone" in text and "at most 2 per collection" in text
+    text = _drivers_method({**base, "readout": "correlation"})
+    assert "NES alone (the naive peer)" in text and "every set with q < 0.1 was called" in text
+    assert "at most" not in text

@@ -360,19 +360,7 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
             f"single-gene masking ranking ({e['ranking'].upper()})."
         )
     if on("drivers"):
-        d = cfg["drivers"]
-        out.append(
-            f"Driver sets were ranked by the {d['readout']} read-out: each trait's "
-            f"cross-validation was repeated on {d['repeats']} fold splits in all and each "
-            "patient's masked probabilities averaged over the fold models that held it out; each "
-            f"set ({d['min_size']}-{d['max_size']} genes) was scored by its masked AP against "
-            f"{d['null_draws']} size-matched random gene sets per size (z-score, normal p) and by "
-            f"GSEA of each gene's correlation with the trait ({d['nperm']} permutations); the "
-            "consensus ranks a set by the mean of its two ranks, with the larger of its two "
-            f"p-values (BH within each collection). Sets with q < {d['alpha']} were called "
-            f"drivers (at most {d['max_calls']} per collection) when they beat random genes drawn "
-            "from the other significant sets."
-        )
+        out.append(_drivers_method(cfg["drivers"]))
     if on("radiogenomic_traits"):
         r = cfg["radiogenomic_traits"]
         out.append(
@@ -391,6 +379,30 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
         )
     out.append(f"The study seed was {cfg['seed']}; every work unit derives its own seed from it.")
     return out
+
+
+def _drivers_method(d: dict[str, Any]) -> str:
+    """The driver ranking's methods sentence, for the read-out the study chose."""
+    ranked_by = {
+        "consensus": "the mean of its two ranks, with the larger of its two p-values",
+        "masking": "its masking z-score alone",
+        "correlation": "its correlation-GSEA NES alone (the naive peer)",
+    }[d["readout"]]
+    calls = (
+        f"every set with q < {d['alpha']} was called"
+        if d["readout"] == "correlation"
+        else f"sets with q < {d['alpha']} were called drivers (at most {d['max_calls']} per "
+        "collection) when they beat random genes drawn from the other significant sets"
+    )
+    return (
+        f"Driver sets were ranked by the {d['readout']} read-out. Each trait's cross-validation "
+        f"was repeated on {d['repeats']} fold splits in all, and each patient's masked "
+        "probabilities were averaged over the fold models that held it out; each set "
+        f"({d['min_size']}-{d['max_size']} genes) was scored by its masked AP against "
+        f"{d['null_draws']} size-matched random gene sets per size (z-score, normal p) and by "
+        f"GSEA of each gene's correlation with the trait ({d['nperm']} permutations). A set was "
+        f"ranked by {ranked_by} (BH within each collection); {calls}."
+    )
 
 
 def _stage_rows(folder: RunFolder, manifests: dict[str, dict | None]) -> list[dict]:
@@ -433,8 +445,8 @@ def _section_figures(folder: RunFolder, spec_id: str, found: Findings) -> list[e
 def _findings_blocks(found: Findings, ids: set[str]) -> dict[str, Any]:
     """The findings tables, each row's link pointing at an element the page has."""
     perf = evidence.relink(found.performance, ids, "#classifiers")
-    ranked = found.drivers is not None and found.drivers["source"].str.startswith("driver ranking")
-    drivers = evidence.relink(found.drivers, ids, "#drivers" if np.any(ranked) else "#masking")
+    ranked = found.drivers is not None and (found.drivers["source"] != "gene-set masking").all()
+    drivers = evidence.relink(found.drivers, ids, "#drivers" if ranked else "#masking")
     surv = evidence.relink(found.survival, ids, "#survival")
     out: dict[str, Any] = {"missing": found.missing, "headline": headline(found)}
     for key, df, order in (
