@@ -254,3 +254,55 @@ def test_a_failed_drivers_run_resumes_at_the_task_it_was_on(drivers_run, monkeyp
     for _, g in again.groupby("task"):
         assert g.sort_values("rank")["correlation_nes"].is_monotonic_decreasing
         assert (g["called"] == (g["q"] < cfg.drivers.alpha)).all()
+
+
+@pytest.mark.slow
+def test_the_stage_equals_the_verb_on_the_classifiers_cross_validation_in_memory(drivers_run):
+    """The fold models and patient order rebuilt from the run folder give the table the verb
+    gives on the classifiers stage's cross-validation run again in memory (same seeds)."""
+    import logging
+
+    from radiogenomics.evaluation.nn_cv import cross_validate
+    from radiogenomics.interpret import driver_ranking
+    from radiogenomics.pipeline.contract import StageContext
+    from radiogenomics.pipeline.load import study_data
+    from radiogenomics.pipeline.models_stage import _classes, load_autoencoder, load_cv_result
+    from radiogenomics.runfolder import RunFolder
+    from radiogenomics.utils.seeding import derive_seed
+
+    cfg, _, uninterrupted = drivers_run
+    ctx = StageContext("drivers", cfg, RunFolder(cfg.run_dir), logging.getLogger("t"))
+    sd = study_data(ctx)
+    autoencoder = load_autoencoder(ctx)
+    task = "edema"
+    rebuilt = load_cv_result(ctx, task)
+    cv = cross_validate(
+        sd.expression,
+        sd.labels(task).astype(str).rename(task),
+        rebuilt.config,
+        n_splits=cfg.classifiers.folds,
+        seed=derive_seed(cfg.seed, "classifiers", task),
+        autoencoder=autoencoder,
+        keep_models=True,
+        task=task,
+        classes=_classes(sd, task),
+        adjust_folds=True,
+        device=cfg.device,
+    )
+    assert list(cv.labels.index) == list(rebuilt.labels.index)
+    assert [f.val_ids for f in cv.folds] == [f.val_ids for f in rebuilt.folds]
+    np.testing.assert_allclose(cv.oof_proba.to_numpy(), rebuilt.oof_proba.to_numpy(), rtol=1e-6)
+    d = cfg.drivers
+    table = driver_ranking(
+        cv,
+        sd.expression,
+        None,
+        {name: dict(gs.items()) for name, gs in sd.collections.items()},
+        repeats=d.repeats,
+        null_draws=d.null_draws,
+        nperm=d.nperm,
+        seed=derive_seed(cfg.seed, "drivers", task),
+        autoencoder=autoencoder,
+    )
+    stage = uninterrupted[uninterrupted["task"] == task].drop(columns="readout")
+    pd.testing.assert_frame_equal(stage.reset_index(drop=True), table.reset_index(drop=True))
