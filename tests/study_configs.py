@@ -16,7 +16,8 @@ def synthetic_study(
     executor: dict[str, Any],
     **sections: dict[str, Any],
 ) -> dict[str, Any]:
-    """Two traits on a synthetic cohort, small networks, few epochs, B=2, few permutations;
+    """Two traits on a synthetic cohort, small networks, few epochs, B=2, few permutations
+    (and null draws, and CV repeats of the driver ranking);
     each keyword section updates the keys of that section."""
     study: dict[str, Any] = {
         "name": name,
@@ -52,6 +53,7 @@ def synthetic_study(
         "bootstrap": {"repetitions": 2},
         "masking": {"null_draws": 5, "top": 5},
         "enrichment": {"nperm": 100},
+        "drivers": {"repeats": 2, "null_draws": 5, "nperm": 100},
         "radiogenomic_traits": {"nperm": 100, "min_patients": 3},
     }
     for section, values in sections.items():

@@ -50,6 +50,7 @@ STAGES: tuple[str, ...] = (
     "masking",
     "saliency",
     "enrichment",
+    "drivers",
     "radiogenomic_traits",
     "survival",
     "report",
@@ -394,6 +395,31 @@ class EnrichmentConfig(Section, GseaSettings):
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
 
 
+class DriversConfig(Section, SizeBounds):
+    """Stage ``drivers``: :func:`radiogenomics.interpret.driver_ranking` per task, the report's
+    default read-out of which gene sets drive a trait. The defaults are the verb's, which the
+    driver-recovery benchmark chose (docs/results.md, "Driver recovery")."""
+
+    enabled: bool = True
+    readout: Literal["consensus", "masking", "correlation"] = Field(
+        "consensus",
+        description="the ranking, p, q and calls reported: 'consensus' (set masking against a "
+        "size-matched null together with correlation GSEA, recommended), 'masking' (the "
+        "network alone) or 'correlation' (the naive peer)",
+    )
+    repeats: int = Field(
+        3,
+        ge=1,
+        description="cross-validation runs averaged per patient: the classifiers stage's and "
+        "repeats - 1 more on new fold splits (each an executor unit)",
+    )
+    null_draws: int = Field(100, ge=2, description="random gene sets per set size for the null")
+    nperm: int = Field(10000, ge=10, description="permutations of the correlation GSEA")
+    alpha: float = Field(0.05, gt=0.0, lt=1.0, description="q below which sets may be called")
+    max_calls: int = Field(3, ge=1, description="driver calls at most per class and collection")
+    collections: list[str] = Field(default_factory=list, description="[] = every collection")
+
+
 class RadiogenomicTraitsConfig(Section, GseaSettings):
     """Stage ``radiogenomic_traits``: GSEA of each patient's saliency ranking."""
 
@@ -444,6 +470,7 @@ class StudyConfig(Section):
     masking: MaskingConfig = Field(default_factory=MaskingConfig)
     saliency: SaliencyConfig = Field(default_factory=SaliencyConfig)
     enrichment: EnrichmentConfig = Field(default_factory=EnrichmentConfig)
+    drivers: DriversConfig = Field(default_factory=DriversConfig)
     radiogenomic_traits: RadiogenomicTraitsConfig = Field(default_factory=RadiogenomicTraitsConfig)
     survival: SurvivalConfig = Field(default_factory=SurvivalConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
@@ -470,7 +497,7 @@ class StudyConfig(Section):
     def _consistent(self) -> StudyConfig:
         """Settings that refer to other settings: collections by name, outcomes and their data."""
         known = self.data.collection_names()
-        for section in ("masking", "enrichment", "radiogenomic_traits"):
+        for section in ("masking", "enrichment", "drivers", "radiogenomic_traits"):
             unknown = [c for c in getattr(self, section).collections if c not in known]
             if unknown:
                 raise SettingError(

@@ -596,11 +596,13 @@ def test_small_study_on_the_cluster_writes_the_local_tables(cluster, tmp_path, m
         outcomes = Pipeline(cfg).run(until=until)
         assert {o.status for o in outcomes} == {"done"}, [(o.stage, o.status) for o in outcomes]
     assert on_ray.executor.gpus_per_network == 0.25 and on_ray.device == "auto"
-    network = {("nn_cv", "_grid_unit")}
+    network = {("nn_cv", "_grid_unit"), ("drivers", "_repeat_unit")}  # CV runs of networks
     for name in ("local", "ray"):
         kinds = {(m, f) for m, f, *_ in maps[name]}
         assert {("nn_cv", "_grid_unit"), ("bootstrap", "run_unit")} <= kinds
-        assert {"_masking_unit", "_trait_chunk", "_grid_unit"} <= {f for _, f in kinds}
+        assert {"_masking_unit", "_trait_chunk", "_grid_unit", "_repeat_unit"} <= {
+            f for _, f in kinds
+        }
         for module, fn, items, asked, planned in maps[name]:
             for item, (cpus, gpus) in zip(items, asked, strict=True):
                 is_net = (module, fn) in network or getattr(item, "model", None) == "nn"
@@ -610,7 +612,14 @@ def test_small_study_on_the_cluster_writes_the_local_tables(cluster, tmp_path, m
     res = _compare_runs()(local.run_dir, on_ray.run_dir)
     assert res.ok, (res.different, res.only_a, res.only_b)
     stages = {rel.split("/")[0] for rel in res.identical}
-    assert {"classifiers", "baselines", "bootstrap", "masking", "radiogenomic_traits"} <= stages
+    assert {
+        "classifiers",
+        "baselines",
+        "bootstrap",
+        "masking",
+        "drivers",
+        "radiogenomic_traits",
+    } <= stages
     masking = pd.read_parquet(on_ray.run_dir / "masking/tables/masking.parquet")
     assert {"retrained", "out_of_fold"} <= set(masking["mode"])
     assert (masking["collection"] != "single_genes").any()

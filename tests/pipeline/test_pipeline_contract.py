@@ -60,6 +60,7 @@ VOCABULARY = {
     "baselines.models": [["logreg_l2"], ["logreg_l1"]],
     "masking.collections": [["more"]],
     "enrichment.collections": [["more"]],
+    "drivers.collections": [["more"]],
     "radiogenomic_traits.collections": [["more"]],
     "baselines.grids": [{"logreg_l2": {"C": [0.1]}}],
     "masking.driver_groups": [{"ecm": ["SYN_EMT"]}],

@@ -49,7 +49,8 @@ def test_trait_chunks_equal_whole_matrix():
 
 @pytest.mark.slow
 def test_masking_and_traits_stages_same_tables_in_a_process_pool(tmp_path):
-    """The stages' units in-process and in a pool of 2 processes: identical tables."""
+    """The stages' units in-process and in a pool of 2 processes: identical tables (the driver
+    ranking's extra CV repeats are pool units too)."""
     from test_pipeline_e2e import tiny_study
 
     from radiogenomics.config import load_config
@@ -59,12 +60,16 @@ def test_masking_and_traits_stages_same_tables_in_a_process_pool(tmp_path):
     study["masking"]["out_of_fold"] = True
     cfg = load_config(data=study)
     Pipeline(cfg).run(until="radiogenomic_traits")
-    tables = ["masking/tables/masking", "radiogenomic_traits/tables/patient_gsea"]
+    tables = [
+        "masking/tables/masking",
+        "drivers/tables/drivers",
+        "radiogenomic_traits/tables/patient_gsea",
+    ]
     serial = {t: pd.read_parquet(cfg.run_dir / f"{t}.parquet") for t in tables}
     assert {"retrained", "out_of_fold"} <= set(serial[tables[0]]["mode"])
     study["executor"]["workers"] = 2
     pooled = load_config(data=study)
-    for stage in ("masking", "radiogenomic_traits"):
+    for stage in ("masking", "drivers", "radiogenomic_traits"):
         Pipeline(pooled).run(stage=stage, force=True)
     for t in tables:
         pd.testing.assert_frame_equal(pd.read_parquet(cfg.run_dir / f"{t}.parquet"), serial[t])

@@ -62,12 +62,25 @@ def test_bootstrap_summary_is_preferred_when_written(planted_run):
 
 def test_drivers_come_from_the_driver_ranking_with_the_naive_peer_rank(planted_run):
     d = driver_findings(RunFolder(planted_run), top=3)
-    assert d["source"].unique().tolist() == ["driver ranking"]
+    assert d["source"].unique().tolist() == ["driver ranking: consensus"]
     edema = d[d.trait == "edema"]
-    assert edema["set"].tolist() == ["SET_A", "SET_B", "SET_C"]  # SET_D is rank 4
-    assert edema["naive peer rank"].tolist() == [3, 2, 1]
-    assert edema["NES"].tolist() == pytest.approx([2.0, 1.0, 2.0 / 3])
+    # the top 3 by the read-out's rank, and SET_D (rank 4) because it was called
+    assert edema["set"].tolist() == ["SET_A", "SET_B", "SET_C", "SET_D"]
+    assert edema["rank"].tolist() == [1, 2, 3, 4]
+    assert edema["q"].tolist() == pytest.approx([0.01, 0.02, 0.03, 0.04])
+    assert edema["called"].tolist() == [True, False, False, True]
+    # the naive peer (correlation GSEA) beside it: its rank and NES of the same set
+    assert edema["naive peer rank"].tolist() == [3, 2, 1, 0]
+    assert edema["naive peer NES"].tolist() == pytest.approx([2.0, 1.0, 2.0 / 3, 0.5])
     assert edema["evidence"].iloc[0] == "#" + anchor("gsea", "edema", "SET_A")
+    assert (
+        driver_findings(RunFolder(planted_run), top=1)["set"].tolist()
+        == [
+            "SET_A",
+            "SET_D",
+        ]
+        * 2
+    )
 
 
 def test_drivers_fall_back_to_set_masking_and_gsea_when_no_driver_ranking(planted_factory):

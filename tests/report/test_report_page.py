@@ -64,6 +64,32 @@ def test_page_without_survival_or_drivers_still_builds(planted_factory):
     assert "No survival: the survival stage has no finished results." in page
     assert 'id="findings-drivers"' in page  # from the masking fallback
     assert "gene-set masking" in page
+    assert "The drivers stage has not run." in page
+
+
+def test_findings_drivers_show_the_readout_and_the_naive_peer_and_link_to_the_ranking(
+    planted_run,
+):
+    page = build_report(planted_run).read_text()
+    findings = page[page.index('id="findings"') : page.index("</section>")]
+    table = findings[findings.index('id="findings-drivers"') :]
+    for header in ("rank", "q", "called", "naive peer rank", "naive peer NES"):
+        assert f"<th>{header}</th>" in table, header
+    assert "driver ranking: consensus" in findings
+    # the headline names the calls: SET_A and SET_D of each trait
+    assert "Called drivers (4): edema: SET_A; edema: SET_D; ncet: SET_A; ncet: SET_D." in findings
+    # the ranking's own section, after the findings, with the stage's top table
+    assert re.search(r'<section id="drivers"', page)
+    section = page[page.index('<section id="drivers"') :]
+    section = section[: section.index("</section>")]
+    assert "Driver ranking" in section and 'id="table-drivers-drivers-top"' in section
+    # a set without an enrichment plot links to that section
+    links = set(re.findall(r'href=\\?"#([^"\\]+)', table))
+    assert "drivers" in links and links <= _ids(page)
+    # the methods say how, from the effective config (the verb's defaults here)
+    assert "Driver sets were ranked by the consensus read-out" in page
+    assert "repeated on 3 fold splits" in page and "100 size-matched random gene sets" in page
+    assert "by the mean of its two ranks" in page and "at most 3 per collection" in page
 
 
 @pytest.mark.browser
@@ -80,3 +106,23 @@ def test_page_in_headless_chromium_sorts_filters_and_follows_a_finding(planted_r
     assert run.link_ok and run.figure_drawn and run.hover_text
     assert run.figures == len(_specs(build_report(planted_run).read_text()))
     assert run.load_ms < 3000
+
+
+def test_methods_describe_the_readout_the_study_chose():
+    from radiogenomics.report.builder import _drivers_method
+
+    base = {
+        "readout": "masking",
+        "repeats": 2,
+        "min_size": 15,
+        "max_size": 500,
+        "null_draws": 50,
+        "nperm": 1000,
+        "alpha": 0.1,
+        "max_calls": 2,
+    }
+    text = _drivers_method(base)
+    assert "ranked by its masking z-score alone" in text and "at most 2 per collection" in text
+    text = _drivers_method({**base, "readout": "correlation"})
+    assert "NES alone (the naive peer)" in text and "every set with q < 0.1 was called" in text
+    assert "at most" not in text

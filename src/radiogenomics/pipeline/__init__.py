@@ -1,8 +1,8 @@
 """The study as a sequence of stages over a resumable run folder.
 
 ``run_study(load_config("study.toml"))`` runs load, autoencoder, classifiers, baselines,
-bootstrap, masking, saliency, enrichment, radiogenomic_traits, survival and report in order,
-each into ``<out>/<name>/<stage>/`` with a ``manifest.json``; finished stages whose settings and
+bootstrap, masking, saliency, enrichment, drivers, radiogenomic_traits, survival and report in
+order, each into ``<out>/<name>/<stage>/`` with a ``manifest.json``; finished stages whose settings and
 inputs did not change are skipped.
 """
 

@@ -189,6 +189,54 @@ def load_models(ctx, task: str):
     return model, fold_models, fold_patients
 
 
+def load_cv_result(ctx, task: str):
+    """The chosen configuration's cross-validation of one task as the classifiers stage ran it
+    (a ``CVResult`` with its fold models), or None when the fold models were not kept.
+
+    Rebuilt from the stage's tables and saved fold models; the patients keep the CV's order, so
+    new fold splits drawn from it (driver ranking's repeats) are those of an in-process run.
+    """
+    from radiogenomics.evaluation.nn_cv import CVResult, Fold
+    from radiogenomics.models.config import NetworkConfig
+
+    _, fold_models, fold_patients = load_models(ctx, task)
+    if not fold_models:
+        return None
+    chosen = ctx.read("classifiers", "chosen")
+    chosen = chosen[chosen["task"] == task].iloc[0]
+    oof = ctx.read("classifiers", "oof")
+    oof = oof[oof["task"] == task]
+    labels = oof.drop_duplicates("patient").set_index("patient")["label"].astype(str)
+    labels.index = labels.index.astype(str)
+    labels.index.name = None
+    ids = list(labels.index)
+    classes = [str(c) for c in fold_models[0].classes]
+    proba = oof.pivot(index="patient", columns="class", values="proba").reindex(
+        index=ids, columns=classes
+    )
+    proba.index.name, proba.columns.name = None, None
+    position = {p: i for i, p in enumerate(ids)}
+    folds = []
+    for k, val_ids in enumerate(fold_patients):
+        held = set(val_ids)
+        val = np.array([position[p] for p in val_ids], dtype=np.int64)
+        train = np.array([i for i, p in enumerate(ids) if p not in held], dtype=np.int64)
+        folds.append(Fold(k, train, val, [ids[i] for i in train], list(val_ids)))
+    metrics = ctx.read("classifiers", "cv_folds")
+    metrics = metrics[metrics["task"] == task].drop(columns="task").reset_index(drop=True)
+    return CVResult(
+        config=NetworkConfig.model_validate_json(chosen["network"]),
+        task=task,
+        classes=classes,
+        labels=labels,
+        folds=folds,
+        fold_metrics=metrics,
+        oof_proba=proba,
+        best_epochs=[int(e) for e in metrics["best_epoch"]],
+        fold_models=fold_models,
+    )
+
+
 def run_classifiers(ctx) -> dict:
     from radiogenomics.evaluation.nn_cv import cross_validate, grid_search, retrain
 
@@ -197,7 +245,8 @@ def run_classifiers(ctx) -> dict:
     X = sd.expression
     ae = load_autoencoder(ctx)
     configs = network_configs(ctx, ae)
-    keep = ctx.cfg.masking.enabled and ctx.cfg.masking.out_of_fold
+    # fold models are kept for out-of-fold masking and for the driver ranking
+    keep = (ctx.cfg.masking.enabled and ctx.cfg.masking.out_of_fold) or ctx.cfg.drivers.enabled
     for task in sd.task_names:
         if ctx.unit_done(task):
             continue

@@ -5,7 +5,8 @@ For each planted link of ``truth.json``:
 * imaging trait <- programme(s): recovered when gene-set masking (the study's readout,
   ``masking.readout``: out-of-fold by default) ranks one of its planted programmes first among
   all gene sets, in the order of the study's top-sets table (empirical p against size-matched
-  random sets, then AP); the table also gives the rank of every planted programme.
+  random sets, then AP); the table also gives the rank of every planted programme, and what
+  the GSEA of the masking ranking and the drivers stage's ranking found.
 * radiogenomic trait -> survival: recovered when the planted radiogenomic trait (e.g.
   ``edema + SYN_EMT``) was found in enough patients and is significant (univariate Cox p below
   ``survival.alpha``) with a hazard ratio on the planted side, for every outcome analysed.
@@ -34,6 +35,7 @@ def recovery_table(run: RunFolder | str | os.PathLike, alpha: float | None = Non
     rows = []
     masking = folder.table_if_done("masking", "masking")
     gsea = folder.table_if_done("enrichment", "gsea")
+    drivers = folder.table_if_done("drivers", "drivers")
     for trait, rule in truth["traits"].items():
         planted = list(rule["programmes"])
         row = {
@@ -77,6 +79,8 @@ def recovery_table(run: RunFolder | str | os.PathLike, alpha: float | None = Non
                     f"; GSEA of the masking ranking: top {first['set']} "
                     f"(NES {first['nes']:.1f}, padj {first['padj']:.2g}, {hit})"
                 )
+        if drivers is not None:
+            row["observed"] += _driver_observation(drivers[drivers["task"] == trait], planted)
         rows.append(row)
     cox_ok = folder.done("survival")
     for link in truth.get("radiogenomic_links", []):
@@ -118,3 +122,21 @@ def recovery_table(run: RunFolder | str | os.PathLike, alpha: float | None = Non
             row["recovered"] = bool(ok and found)
         rows.append(row)
     return pd.DataFrame(rows, columns=["link", "planted", "check", "observed", "recovered"])
+
+
+def _driver_observation(ranking: pd.DataFrame, planted: list[str]) -> str:
+    """The driver ranking's top set, the planted sets' ranks and the calls, as one clause
+    (nothing for a trait the study did not model)."""
+    if ranking.empty:
+        return ""
+    t = ranking.sort_values("rank", kind="stable")
+    first = t.iloc[0]
+    ranks = {s: int(t.loc[t["set"] == s, "rank"].iloc[0]) for s in planted if (t["set"] == s).any()}
+    called = t.loc[t["called"].astype(bool), "set"].tolist()
+    readout = first["readout"] if "readout" in t.columns else "driver ranking"
+    return (
+        f"; driver ranking ({readout}): top {first['set']} (q {first['q']:.2g}, "
+        f"{'planted' if first['set'] in planted else 'not planted'}); ranks: "
+        + ", ".join(f"{s} {r}" for s, r in ranks.items())
+        + f"; called: {', '.join(called) or 'none'}"
+    )

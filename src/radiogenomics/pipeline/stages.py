@@ -51,8 +51,8 @@ STAGE_TABLE: dict[str, Stage] = {
         _lazy("models_stage", "run_classifiers"),
         requires=("load",),
         uses=("autoencoder",),
-        # fold models are kept only when out-of-fold masking will read them
-        reads=("classifiers", "masking.enabled", "masking.out_of_fold"),
+        # fold models are kept only when out-of-fold masking or the driver ranking reads them
+        reads=("classifiers", "masking.enabled", "masking.out_of_fold", "drivers.enabled"),
         description="trait classifiers: grid search in CV, retraining, fold models",
     ),
     "baselines": Stage(
@@ -91,6 +91,14 @@ STAGE_TABLE: dict[str, Stage] = {
         requires=("load", "masking"),
         reads=("enrichment", "masking.readout"),
         description="preranked GSEA of the masking rankings",
+    ),
+    "drivers": Stage(
+        "drivers",
+        _lazy("drivers_stage", "run_drivers"),
+        requires=("load", "classifiers"),
+        uses=("autoencoder",),  # transferred layers: the extra CV repeats need it
+        reads=("drivers",),
+        description="driver ranking of the gene sets (repeated CV, set masking, naive peer)",
     ),
     "radiogenomic_traits": Stage(
         "radiogenomic_traits",

@@ -159,6 +159,17 @@ SECTIONS: tuple[SectionSpec, ...] = (
         (TableSpec("gsea_top", "Top enriched sets per task", group_top="task", top=20),),
     ),
     SectionSpec(
+        "drivers",
+        "Driver ranking",
+        ("drivers",),
+        "The gene sets that drive each trait, per collection, by the study's read-out "
+        "(drivers.readout; consensus: the set's masking z-score against size-matched random "
+        "sets, averaged over repeated cross-validation, together with GSEA of each gene's "
+        "correlation with the trait, the naive peer). q: BH within the collection; called: "
+        "the sets that beat the genes of the other significant sets.",
+        (TableSpec("drivers_top", "Top driver sets per task, class and collection"),),
+    ),
+    SectionSpec(
         "radiogenomic_traits",
         "Radiogenomic traits",
         ("radiogenomic_traits",),
@@ -348,6 +359,8 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
             f"{e['max_size']} genes, {e['nperm']} permutations, BH adjustment) was applied to the "
             f"single-gene masking ranking ({e['ranking'].upper()})."
         )
+    if on("drivers"):
+        out.append(_drivers_method(cfg["drivers"]))
     if on("radiogenomic_traits"):
         r = cfg["radiogenomic_traits"]
         out.append(
@@ -366,6 +379,30 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
         )
     out.append(f"The study seed was {cfg['seed']}; every work unit derives its own seed from it.")
     return out
+
+
+def _drivers_method(d: dict[str, Any]) -> str:
+    """The driver ranking's methods sentence, for the read-out the study chose."""
+    ranked_by = {
+        "consensus": "the mean of its two ranks, with the larger of its two p-values",
+        "masking": "its masking z-score alone",
+        "correlation": "its correlation-GSEA NES alone (the naive peer)",
+    }[d["readout"]]
+    calls = (
+        f"every set with q < {d['alpha']} was called"
+        if d["readout"] == "correlation"
+        else f"sets with q < {d['alpha']} were called drivers (at most {d['max_calls']} per "
+        "collection) when they beat random genes drawn from the other significant sets"
+    )
+    return (
+        f"Driver sets were ranked by the {d['readout']} read-out. Each trait's cross-validation "
+        f"was repeated on {d['repeats']} fold splits in all, and each patient's masked "
+        "probabilities were averaged over the fold models that held it out; each set "
+        f"({d['min_size']}-{d['max_size']} genes) was scored by its masked AP against "
+        f"{d['null_draws']} size-matched random gene sets per size (z-score, normal p) and by "
+        f"GSEA of each gene's correlation with the trait ({d['nperm']} permutations). A set was "
+        f"ranked by {ranked_by} (BH within each collection); {calls}."
+    )
 
 
 def _stage_rows(folder: RunFolder, manifests: dict[str, dict | None]) -> list[dict]:
@@ -408,7 +445,8 @@ def _section_figures(folder: RunFolder, spec_id: str, found: Findings) -> list[e
 def _findings_blocks(found: Findings, ids: set[str]) -> dict[str, Any]:
     """The findings tables, each row's link pointing at an element the page has."""
     perf = evidence.relink(found.performance, ids, "#classifiers")
-    drivers = evidence.relink(found.drivers, ids, "#masking")
+    ranked = found.drivers is not None and (found.drivers["source"] != "gene-set masking").all()
+    drivers = evidence.relink(found.drivers, ids, "#drivers" if ranked else "#masking")
     surv = evidence.relink(found.survival, ids, "#survival")
     out: dict[str, Any] = {"missing": found.missing, "headline": headline(found)}
     for key, df, order in (
@@ -449,7 +487,12 @@ def headline(found: Findings) -> list[str]:
     if d is not None and len(d):
         firsts = d[d["rank"] == 1]
         named = "; ".join(f"{t}: {s}" for t, s in zip(firsts["trait"], firsts["set"], strict=True))
-        lines.append(f"Top driver set per trait ({d['source'].iloc[0]}): {named}.")
+        text = f"Top driver set per trait ({d['source'].iloc[0]}): {named}."
+        if "called" in d.columns and d["called"].notna().any():
+            called = d[d["called"].astype(bool)]
+            pairs = [f"{t}: {s}" for t, s in zip(called["trait"], called["set"], strict=True)]
+            text += f" Called drivers ({len(pairs)}): {'; '.join(pairs) or 'none'}."
+        lines.append(text)
     s = found.survival
     if s is not None and len(s):
         sig = s[s["p"] < 0.05]
@@ -518,7 +561,7 @@ def build_report(
                         {"kind": "image", "title": _figure_title(png), "data": _embed(png)}
                     )
         sections.append(sec)
-    ids = {"findings", "classifiers", "masking", "survival", "enrichment"}
+    ids = {"findings", "classifiers", "masking", "survival", "enrichment", "drivers"}
     ids |= {b["id"] for sec in sections for b in sec.blocks if b.get("id")}
     versions = (manifests.get("load") or {}).get("versions") or {}
     if not versions:

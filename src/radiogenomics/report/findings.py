@@ -4,13 +4,14 @@ Three tables, each row naming the section of the report that holds its evidence:
 
 * :func:`performance_findings`: per trait, the network's CV AUC, the best baseline's, and the
   bootstrap difference (network minus that baseline) with its 95% interval (paper Fig. 4).
-* :func:`driver_findings`: per task (and class), the top driver sets with their masking AUC/AP,
-  q, GSEA NES and the naive correlation peer's rank of the same set.
+* :func:`driver_findings`: per task (and class), the top driver sets of the drivers stage's
+  ranking (its read-out's rank, q and calls, masking AUC/AP) with the naive correlation peer's
+  rank and NES of the same set; without that stage, the top sets of gene-set masking.
 * :func:`survival_findings`: the traits whose univariate Cox p is below ``alpha`` (paper
   Table 2) and every variable of the final multivariable model (Table 3), per outcome.
 
 Every reader tolerates a disabled stage or a missing table: it returns ``None`` and the report
-says what is missing. Tables written by newer stages (``enrichment/tables/drivers``, the
+says what is missing. Tables written by newer stages (``drivers/tables/drivers``, the
 ``collection``/``ranking`` columns of ``gsea``) are used when present.
 """
 
@@ -148,30 +149,45 @@ def _with_ranks(gsea: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
+def _ranked_drivers(drivers: pd.DataFrame, top: int, pos: dict[str, str]) -> pd.DataFrame:
+    """The driver ranking's top ``top`` sets per task, class and collection, and every set it
+    called: the chosen read-out's rank, q and call, the naive peer's rank and NES beside them."""
+    keys = ["task", "class"] + (["collection"] if "collection" in drivers.columns else [])
+    d = drivers.sort_values([*keys, "rank"], kind="stable")
+    called = d["called"].astype(bool) if "called" in d.columns else False
+    d = d[(d["rank"] <= top) | called]
+    readout = d["readout"].iloc[0] if "readout" in d.columns and len(d) else None
+    labels = [task_label(t, c, pos.get(t)) for t, c in zip(d["task"], d["class"], strict=True)]
+    out = pd.DataFrame(
+        {
+            "trait": labels,
+            "collection": d.get("collection"),
+            "rank": d["rank"].to_numpy(),
+            "set": d["set"].to_numpy(),
+            "q": d.get("q"),
+            "called": d.get("called"),
+            "masking AUC": d.get("masking_auc"),
+            "masking AP": d.get("masking_ap"),
+            "naive peer rank": d.get("correlation_rank"),
+            "naive peer NES": d.get("correlation_nes"),
+        }
+    )
+    out["source"] = f"driver ranking: {readout}" if readout else "driver ranking"
+    return out
+
+
 def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
-    """The top ``top`` driver sets per task (and class), with the naive peer's rank beside."""
-    drivers = _table(folder, "enrichment", "drivers")
+    """The top ``top`` driver sets per task (and class), with the naive peer beside them.
+
+    From the drivers stage's ranking when it finished (its read-out's rank, q and calls, and
+    correlation GSEA's rank and NES of the same set); otherwise from gene-set masking, with
+    the NES of the masking ranking's GSEA and the correlation peer's rank.
+    """
+    drivers = _table(folder, "drivers", "drivers")
     gsea = _table(folder, "enrichment", "gsea")
     own, naive = _gsea_lookup(gsea)
     if drivers is not None and not drivers.empty:
-        d = drivers.sort_values(["task", "class", "rank"], kind="stable")
-        d = d.groupby(["task", "class"], sort=False).head(top)
-        pos = positive_classes(folder)
-        labels = [task_label(t, c, pos.get(t)) for t, c in zip(d["task"], d["class"], strict=True)]
-        out = pd.DataFrame(
-            {
-                "trait": labels,
-                "rank": d["rank"].to_numpy(),
-                "collection": d.get("collection"),
-                "set": d["set"].to_numpy(),
-                "masking AUC": d.get("masking_auc"),
-                "masking AP": d.get("masking_ap"),
-                "q": d.get("q"),
-                "NES": d.get("correlation_nes"),
-                "naive peer rank": d.get("correlation_rank"),
-            }
-        )
-        out["source"] = "driver ranking"
+        out = _ranked_drivers(drivers, top, positive_classes(folder))
     else:
         sets = _table(folder, "masking", "top_sets")
         if sets is None or sets.empty:
@@ -306,7 +322,7 @@ def read_findings(folder: RunFolder) -> Findings:
     f = Findings(performance_findings(folder), driver_findings(folder), survival_findings(folder))
     for what, table, stage in (
         ("trait performance", f.performance, "classifiers"),
-        ("driver sets", f.drivers, "masking"),
+        ("driver sets", f.drivers, "drivers or masking"),
         ("survival", f.survival, "survival"),
     ):
         if table is None:
