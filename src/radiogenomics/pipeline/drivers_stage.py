@@ -76,6 +76,8 @@ def run_drivers(ctx) -> dict:
             nperm=d.nperm,
             alpha=d.alpha,
             max_calls=d.max_calls,
+            gate_draws=d.gate_draws,
+            gate_nperm=d.gate_nperm,
             min_size=d.min_size,
             max_size=d.max_size,
             seed=ctx.seed(task),

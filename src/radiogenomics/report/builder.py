@@ -388,12 +388,27 @@ def _drivers_method(d: dict[str, Any]) -> str:
         "masking": "its masking z-score alone",
         "correlation": "its correlation-GSEA NES alone (the naive peer)",
     }[d["readout"]]
-    calls = (
-        f"every set with q < {d['alpha']} was called"
-        if d["readout"] == "correlation"
-        else f"sets with q < {d['alpha']} were called drivers (at most {d['max_calls']} per "
-        "collection) when they beat random genes drawn from the other significant sets"
+    more = d["max_calls"] - 1
+    further = (
+        f", and at most {more} more per collection when they beat random genes drawn from the "
+        "other significant sets"
+        if more > 0
+        else ""
     )
+    if d["readout"] == "correlation":
+        calls = f"every set with q < {d['alpha']} was called"
+    elif d.get("gate_draws", 0) > 0:
+        calls = (
+            f"the best-ranked set with q < {d['alpha']} was called a driver only if it stayed "
+            f"first among the significant sets in at least {1 - d['alpha']:.0%} of "
+            f"{d['gate_draws']} patient resamples (otherwise the sets it could not be told "
+            f"from are listed as its family){further}"
+        )
+    else:
+        calls = (
+            f"sets with q < {d['alpha']} were called drivers (at most {d['max_calls']} per "
+            "collection) when they beat random genes drawn from the other significant sets"
+        )
     return (
         f"Driver sets were ranked by the {d['readout']} read-out. Each trait's cross-validation "
         f"was repeated on {d['repeats']} fold splits in all, and each patient's masked "
@@ -492,6 +507,10 @@ def headline(found: Findings) -> list[str]:
             called = d[d["called"].astype(bool)]
             pairs = [f"{t}: {s}" for t, s in zip(called["trait"], called["set"], strict=True)]
             text += f" Called drivers ({len(pairs)}): {'; '.join(pairs) or 'none'}."
+        if "family of" in d.columns and d["family of"].notna().any():
+            fam = d[d["family of"].notna()].groupby(["trait", "family of"], sort=False).size()
+            named = "; ".join(f"{t}: {top} ({n} sets)" for (t, top), n in fam.items())
+            text += f" Not called, the top set inseparable from others (its family): {named}."
         lines.append(text)
     s = found.survival
     if s is not None and len(s):

@@ -151,7 +151,8 @@ def _with_ranks(gsea: pd.DataFrame) -> pd.DataFrame:
 
 def _ranked_drivers(drivers: pd.DataFrame, top: int, pos: dict[str, str]) -> pd.DataFrame:
     """The driver ranking's top ``top`` sets per task, class and collection, and every set it
-    called: the chosen read-out's rank, q and call, the naive peer's rank and NES beside them."""
+    called: the chosen read-out's rank, q, call and inseparable family, the naive peer's rank
+    and NES beside them."""
     keys = ["task", "class"] + (["collection"] if "collection" in drivers.columns else [])
     d = drivers.sort_values([*keys, "rank"], kind="stable")
     called = d["called"].astype(bool) if "called" in d.columns else False
@@ -166,12 +167,16 @@ def _ranked_drivers(drivers: pd.DataFrame, top: int, pos: dict[str, str]) -> pd.
             "set": d["set"].to_numpy(),
             "q": d.get("q"),
             "called": d.get("called"),
+            # the top set's name on every set it could not be told from (then none is called)
+            "family of": d["family"] if "family" in d.columns else None,
             "masking AUC": d.get("masking_auc"),
             "masking AP": d.get("masking_ap"),
             "naive peer rank": d.get("correlation_rank"),
             "naive peer NES": d.get("correlation_nes"),
         }
     )
+    if out["family of"].isna().all():  # a ranking without the separation gate
+        out = out.drop(columns="family of")
     out["source"] = f"driver ranking: {readout}" if readout else "driver ranking"
     return out
 
