@@ -26,8 +26,26 @@ from radiogenomics.utils.seeding import rng
 from radiogenomics.validation.subtypes import masking_ap_ranking
 
 POSITIVE, NEGATIVE = "present", "absent"
-#: Non-linear maps of (one or two) standardised programme scores to a latent trait value.
-KINDS = ("extremes", "and", "xor", "step")
+#: Maps of (one or two) standardised programme scores to a latent trait value.
+KINDS = ("extremes", "and", "xor", "step", "linear")
+
+
+def check_trait(kind: str, programmes: Sequence[str], noise: float, share: float) -> None:
+    """Refuse a planted trait whose kind, programme count, noise or positive share is invalid."""
+    if kind not in KINDS:
+        raise InputError(f"trait kind {kind!r}", field="kind", expected=f"one of {KINDS}")
+    need = (2,) if kind in ("and", "xor") else (1, 2) if kind == "linear" else (1,)
+    if len(programmes) not in need:
+        raise InputError(
+            f"{kind!r} takes {' or '.join(map(str, need))} programme(s), got {len(programmes)}",
+            field="programmes",
+        )
+    if not 0 < share < 1 or noise < 0:
+        raise InputError(
+            f"positive_share={share}, noise={noise}",
+            field="positive_share/noise",
+            expected="0 < positive_share < 1 and noise >= 0",
+        )
 
 
 @dataclass(frozen=True)
@@ -38,7 +56,8 @@ class TraitSpec:
     - ``extremes``: |s1| (both tails positive: no linear model separates it),
     - ``and``: min(s1, s2) (both programmes high),
     - ``xor``: s1 * s2 (the two programmes agree in sign),
-    - ``step``: 1[s1 > its (1 - positive_share) quantile] (a hard threshold).
+    - ``step``: 1[s1 > its (1 - positive_share) quantile] (a hard threshold),
+    - ``linear``: s1 (+ s2) (monotone in each programme).
     """
 
     name: str
@@ -48,20 +67,7 @@ class TraitSpec:
     positive_share: float = 1 / 3
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise InputError(f"trait kind {self.kind!r}", field="kind", expected=f"one of {KINDS}")
-        need = 2 if self.kind in ("and", "xor") else 1
-        if len(self.programmes) != need:
-            raise InputError(
-                f"{self.kind!r} takes {need} programme(s), got {len(self.programmes)}",
-                field="programmes",
-            )
-        if not 0 < self.positive_share < 1 or self.noise < 0:
-            raise InputError(
-                f"positive_share={self.positive_share}, noise={self.noise}",
-                field="positive_share/noise",
-                expected="0 < positive_share < 1 and noise >= 0",
-            )
+        check_trait(self.kind, self.programmes, self.noise, self.positive_share)
 
 
 def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) -> pd.DataFrame:
@@ -91,33 +97,50 @@ def _standardise(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / (sd if sd > 0 else 1.0)
 
 
-def plant_trait(scores: pd.DataFrame, spec: TraitSpec, seed: int = 0) -> pd.Series:
+def plant_labels(
+    scores: pd.DataFrame,
+    name: str,
+    kind: str,
+    programmes: Sequence[str],
+    noise: float,
+    share: float,
+    noise_rng: np.random.Generator,
+) -> pd.Series:
     """Binary labels (``present``/``absent``) of one planted trait for every patient.
 
-    latent = f(standardised programme scores), standardised, plus N(0, noise^2); the
-    ``positive_share`` of patients with the largest value are ``present``.
+    latent = f(standardised programme scores), standardised, plus ``noise`` x N(0, 1) drawn from
+    ``noise_rng``; the ``share`` of patients with the largest value are ``present``.
     """
-    missing = [p for p in spec.programmes if p not in scores.columns]
+    missing = [p for p in programmes if p not in scores.columns]
     if missing:
         raise InputError(
             f"programmes {missing} have no score", field="programmes", expected="scored sets"
         )
-    s = [_standardise(scores[p].to_numpy(dtype=np.float64)) for p in spec.programmes]
-    if spec.kind == "extremes":
+    s = [_standardise(scores[p].to_numpy(dtype=np.float64)) for p in programmes]
+    if kind == "extremes":
         latent = np.abs(s[0])
-    elif spec.kind == "and":
+    elif kind == "and":
         latent = np.minimum(s[0], s[1])
-    elif spec.kind == "xor":
+    elif kind == "xor":
         latent = s[0] * s[1]
+    elif kind == "linear":
+        latent = np.sum(s, axis=0)
     else:
-        latent = (s[0] > np.quantile(s[0], 1 - spec.positive_share)).astype(np.float64)
-    latent = _standardise(latent)
-    noisy = latent + spec.noise * rng(seed, "planted-noise", spec.name).standard_normal(len(latent))
-    n_pos = int(round(spec.positive_share * len(noisy)))
+        latent = (s[0] > np.quantile(s[0], 1 - share)).astype(np.float64)
+    noisy = _standardise(latent) + noise * noise_rng.standard_normal(len(latent))
+    n_pos = int(round(share * len(noisy)))
     order = np.argsort(-noisy, kind="stable")
     labels = np.full(len(noisy), NEGATIVE, dtype=object)
     labels[order[:n_pos]] = POSITIVE
-    return pd.Series(labels, index=scores.index, name=spec.name)
+    return pd.Series(labels, index=scores.index, name=name)
+
+
+def plant_trait(scores: pd.DataFrame, spec: TraitSpec, seed: int = 0) -> pd.Series:
+    """Binary labels of ``spec`` for every patient (:func:`plant_labels`; noise from ``seed``)."""
+    noise_rng = rng(seed, "planted-noise", spec.name)
+    return plant_labels(
+        scores, spec.name, spec.kind, spec.programmes, spec.noise, spec.positive_share, noise_rng
+    )
 
 
 def null_z(result: MaskingResult, metric: str = "ap") -> pd.Series:

@@ -37,10 +37,14 @@ from radiogenomics.interpret.saliency import gene_saliency
 from radiogenomics.models import NetworkConfig
 from radiogenomics.utils.seeding import rng
 from radiogenomics.utils.stats import benjamini_hochberg
-from radiogenomics.validation.planted import NEGATIVE, POSITIVE, programme_scores
+from radiogenomics.validation.planted import (
+    POSITIVE,
+    check_trait,
+    plant_labels,
+    programme_scores,
+)
 from radiogenomics.validation.recovery_readouts import family_counts
 
-KINDS = ("step", "linear", "and", "xor", "extremes")
 #: Collections the traits are planted in, and the file each comes from (../shared/data).
 COLLECTION_FILES = {
     "hallmark": "gene_sets/h.all.v6.2.symbols.gmt",
@@ -64,50 +68,26 @@ class RecoveryTrait:
     positive_share: float = 1 / 3
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise InputError(f"trait kind {self.kind!r}", field="kind", expected=f"one of {KINDS}")
-        need = (2,) if self.kind in ("and", "xor") else (1, 2) if self.kind == "linear" else (1,)
-        if len(self.programmes) not in need:
-            raise InputError(
-                f"{self.kind!r} takes {need} programme(s), got {len(self.programmes)}",
-                field="programmes",
-            )
-        if not 0 < self.positive_share < 1 or self.noise < 0:
-            raise InputError(
-                f"positive_share={self.positive_share}, noise={self.noise}",
-                field="positive_share/noise",
-                expected="0 < positive_share < 1 and noise >= 0",
-            )
-
-
-def _standardise(v: np.ndarray) -> np.ndarray:
-    sd = v.std()
-    return (v - v.mean()) / (sd if sd > 0 else 1.0)
+        check_trait(self.kind, self.programmes, self.noise, self.positive_share)
 
 
 def plant(scores: pd.DataFrame, trait: RecoveryTrait) -> pd.Series:
-    """``present``/``absent`` labels: the top ``positive_share`` of f(programme scores) + noise.
+    """``present``/``absent`` labels: the top ``positive_share`` of f(programme scores) + noise
+    (:func:`~radiogenomics.validation.planted.plant_labels`; noise from the trait's seed).
 
     step: 1[s1 above its (1 - share) quantile]; linear: the sum of the scores; and: min;
     xor: product (the two agree in sign); extremes: |s1| (both tails).
     """
-    s = [_standardise(scores[p].to_numpy(dtype=np.float64)) for p in trait.programmes]
-    if trait.kind == "step":
-        latent = (s[0] > np.quantile(s[0], 1 - trait.positive_share)).astype(np.float64)
-    elif trait.kind == "linear":
-        latent = np.sum(s, axis=0)
-    elif trait.kind == "and":
-        latent = np.minimum(s[0], s[1])
-    elif trait.kind == "xor":
-        latent = s[0] * s[1]
-    else:
-        latent = np.abs(s[0])
-    noise = rng(trait.seed, "recovery-noise", trait.name).standard_normal(len(latent))
-    noisy = _standardise(latent) + trait.noise * noise
-    n_pos = int(round(trait.positive_share * len(noisy)))
-    labels = np.full(len(noisy), NEGATIVE, dtype=object)
-    labels[np.argsort(-noisy, kind="stable")[:n_pos]] = POSITIVE
-    return pd.Series(labels, index=scores.index, name=trait.name)
+    noise_rng = rng(trait.seed, "recovery-noise", trait.name)
+    return plant_labels(
+        scores,
+        trait.name,
+        trait.kind,
+        trait.programmes,
+        trait.noise,
+        trait.positive_share,
+        noise_rng,
+    )
 
 
 def load_collections(data_dir: str | Path) -> dict[str, dict[str, list[str]]]:
