@@ -14,11 +14,15 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    size ranks it (AP alone favours large sets). p is the normal tail of the z-score (the null
    is a sum over many genes' effects, close to normal; an empirical p would need thousands of
    draws to reach the BH thresholds of large collections).
-3. **Consensus with the naive peer.** The ``consensus`` read-out ranks each set by the mean
-   of its rank by the masking z-score and its rank by GSEA of gene-trait correlation
-   (:mod:`radiogenomics.interpret.correlation`); its p-value is the larger of the two
-   (intersection-union test: significant only where both are, valid however the two depend on
-   each other).
+3. **Consensus with the naive peer and the programme network.** The ``consensus`` read-out
+   ranks each set by the mean of three ranks: by the masking z-score, by GSEA of gene-trait
+   correlation (:mod:`radiogenomics.interpret.correlation`) and by the keep-only masked AP of
+   a network trained on the collection's programme scores
+   (:mod:`radiogenomics.interpret.programmes`), which tells a driver from the correlated sets
+   that share its genes; ties go to the higher programme AP. Its p-value is the larger of the
+   masking and correlation p-values (intersection-union test: significant only where both
+   are, valid however the two depend on each other); the programme network orders, it does
+   not test. ``programme_network=False`` gives the two-rank consensus of earlier versions.
 4. **Calls only where the data separate the driver.** Programmes are correlated (interferon
    and IL6/JAK/STAT3 scores correlate ~0.8 in TCGA-GBM), so every set that shares the
    driver's signal is significant too; calling them all is not naming the driver. The
@@ -50,6 +54,8 @@ from radiogenomics.interpret.correlation import (
 )
 from radiogenomics.interpret.masking import out_of_fold_masking
 from radiogenomics.interpret.metrics import auc_ap_columns
+from radiogenomics.interpret.programmes import SEP as _PROGRAMME_SEP
+from radiogenomics.interpret.programmes import programme_network_evidence
 from radiogenomics.interpret.separation import (
     gate,
     resampled_correlation_nes,
@@ -81,13 +87,18 @@ COLUMNS = [
     "correlation_nes",
     "correlation_padj",
     "correlation_rank",
+    "programme_ap",
+    "programme_rank",
     "conditional_p",
     "separation",
     "family",
 ]
 #: The statistics each read-out's separation gate recomputes on the resamples.
-GATE_STATISTICS = {"consensus": ("masking", "correlation"), "masking": ("masking",)}
-_SEP = "\x1f"
+GATE_STATISTICS = {
+    "consensus": ("masking", "correlation", "programme"),
+    "masking": ("masking",),
+}
+_SEP = _PROGRAMME_SEP
 
 
 # ----------------------------------------------------------------------------- repeats
@@ -356,6 +367,7 @@ def separation_gates(
     nperm: int = 300,
     seed: int = 0,
     targets: pd.DataFrame | None = None,
+    programme_probs: dict[str, np.ndarray] | None = None,
 ) -> dict[tuple[str, str], tuple[bool, float, list[str]]]:
     """The bootstrap separation gate (:mod:`radiogenomics.interpret.separation`) of the top
     significant set (q < alpha) of each class/collection with two or more significant sets.
@@ -363,14 +375,19 @@ def separation_gates(
     ``masked``: every set's and null draw's masked probabilities as recorded by
     :func:`set_masking_evidence`. ``statistics``: the read-out's parts recomputed on each
     resample: ``masking`` (z-score), ``correlation`` (GSEA NES of the genes' correlation with
-    the class indicator) or ``denoised`` (with ``targets``: the network's out-of-fold
-    probability per scored class). Returns (called, share of resamples first, family).
+    the class indicator), ``denoised`` (with ``targets``: the network's out-of-fold
+    probability per scored class) or ``programme`` (with ``programme_probs``: the programme
+    network's keep-only masked probabilities from :func:`programme_network_evidence`, patients
+    in ``ensemble.patients`` order; their AP). Returns (called, share of resamples first,
+    family).
     """
-    known = {"masking", "correlation", "denoised"}
+    known = {"masking", "correlation", "denoised", "programme"}
     if not statistics or set(statistics) - known:
         raise InputError(f"statistics={statistics}", field="statistics", expected=str(known))
     if "denoised" in statistics and targets is None:
         raise InputError("the denoised statistic needs targets", field="targets")
+    if "programme" in statistics and programme_probs is None:
+        raise InputError("the programme statistic needs programme_probs", field="programme_probs")
     sets = collections_of(gene_sets)
     in_model = set(ensemble.universe)
     patients = list(ensemble.patients)
@@ -402,6 +419,9 @@ def separation_gates(
                     set_probs, sizes, null_probs, null_sizes[keep], positive, resamples
                 )
             )
+        if "programme" in statistics:
+            probs = np.stack([programme_probs[f"{coll}{_SEP}{n}"][:, j] for n in names], axis=1)
+            stats.append(np.stack([auc_ap_columns(probs[i], positive[i])[1] for i in resamples]))
         cand_sets = {n: [g for g in sets[coll][n] if g in in_model] for n in names}
         for kind in ("correlation", "denoised"):
             if kind in statistics:
@@ -527,9 +547,14 @@ def _check_readout(readout: str) -> None:
         raise InputError(f"readout={readout!r}", field="readout", expected=f"one of {READOUTS}")
 
 
-def combine_readouts(masking: pd.DataFrame, correlation: pd.DataFrame) -> pd.DataFrame:
+def combine_readouts(
+    masking: pd.DataFrame, correlation: pd.DataFrame, programme: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Masking evidence and correlation GSEA side by side (sets both tested), with the
-    consensus score (minus the mean of the two ranks), p (the larger p) and its q and rank."""
+    consensus score (minus the mean of the ranks), p (the larger p) and its q and rank.
+
+    ``programme`` (:func:`programme_network_evidence`): the programme network's AP joins the
+    consensus as a third rank (sets it did not score rank last by it) and breaks its ties."""
     m = masking.rename(
         columns={
             "ap": "masking_ap",
@@ -547,11 +572,24 @@ def combine_readouts(masking: pd.DataFrame, correlation: pd.DataFrame) -> pd.Dat
     # ranks again over the sets both read-outs tested, so the two are on one scale
     t["masking_rank"] = t.groupby(keys)["masking_z"].rank(ascending=False, method="min")
     t["correlation_rank"] = t.groupby(keys)["correlation_nes"].rank(ascending=False, method="min")
-    t["score"] = -(t["masking_rank"] + t["correlation_rank"]) / 2.0
+    ranks = ["masking_rank", "correlation_rank"]
+    ties = "masking_z"
+    if programme is None:
+        t["programme_ap"] = np.nan
+        t["programme_rank"] = np.nan
+    else:
+        p = programme[["class", "collection", "set", "programme_ap"]]
+        t = t.merge(p, on=["class", "collection", "set"], how="left")
+        t["programme_rank"] = t.groupby(keys)["programme_ap"].rank(
+            ascending=False, method="min", na_option="bottom"
+        )
+        ranks.append("programme_rank")
+        ties = "programme_ap"
+    t["score"] = -t[ranks].mean(axis=1)
     # a set counts only with a positive association in both (one-sided by construction)
     p_corr = np.where(t["correlation_nes"] > 0, t["correlation_p"], 1.0)
     t["p"] = np.maximum(t["masking_p"].to_numpy(), p_corr)
-    t = t.sort_values(keys + ["score", "masking_z", "set"], ascending=[1, 1, 0, 0, 1])
+    t = t.sort_values(keys + ["score", ties, "set"], ascending=[1, 1, 0, 0, 1])
     t["rank"] = t.groupby(keys).cumcount() + 1
     t["q"] = np.nan
     for _, idx in t.groupby(keys).groups.items():
@@ -600,6 +638,7 @@ def driver_ranking(
     cvs: Sequence[CVResult] | None = None,
     gate_draws: int = 200,
     gate_nperm: int = 300,
+    programme_network: bool = True,
 ) -> pd.DataFrame:
     """Rank the gene sets that drive a trait, per scored class, with p, q and driver calls.
 
@@ -611,6 +650,9 @@ def driver_ranking(
     each an ``executor`` unit); ``cvs`` passes repeats already run instead. ``gate_draws``
     patient resamples of the separation gate of the first call (0: the competitive test of
     :func:`conditional_calls` instead); ``gate_nperm`` GSEA permutations per resample.
+    ``programme_network``: train the programme network
+    (:mod:`radiogenomics.interpret.programmes`, as many CV runs as ``repeats``) and add its
+    rank to the consensus and its AP to the gate (False: the two-rank consensus).
 
     Returns one row per (class, collection, set) with the columns of :data:`COLUMNS`:
     ``score`` (higher = stronger), ``rank`` (1 = best), ``p``, ``q`` and ``called`` of the
@@ -639,7 +681,15 @@ def driver_ranking(
     corr = correlation_gsea(
         X, cv_result.labels, gene_sets, nperm, seed, min_size, max_size, list(cv_result.classes)
     )
-    table = select_readout(combine_readouts(masking, corr), readout)
+    programme, programme_probs, programme_auc = None, None, None
+    if programme_network and readout == "consensus":
+        programme, probs = programme_network_evidence(
+            cvs, X, gene_sets, ensemble.universe, min_size, max_size, seed, device
+        )
+        order = [programme.attrs["patients"].index(p) for p in ensemble.patients]
+        programme_probs = {k: v[order] for k, v in probs.items()}
+        programme_auc = programme.groupby("collection")["programme_cv_auc"].first().to_dict()
+    table = select_readout(combine_readouts(masking, corr, programme), readout)
     if readout == "correlation":
         table["called"] = table["q"] < alpha
         table["conditional_p"] = np.nan
@@ -648,9 +698,11 @@ def driver_ranking(
         gates = None
         if gate_draws:
             statistics = GATE_STATISTICS[readout]
+            if programme is None:
+                statistics = tuple(s for s in statistics if s != "programme")
             gates = separation_gates(
                 ensemble, masked, table, gene_sets, statistics, alpha, gate_draws,
-                gate_nperm, seed,
+                gate_nperm, seed, programme_probs=programme_probs,
             )  # fmt: skip
         table = conditional_calls(
             ensemble, table, gene_sets, alpha, max_calls, null_draws, seed, gates
@@ -665,5 +717,7 @@ def driver_ranking(
         nperm=nperm,
         alpha=alpha,
         gate_draws=gate_draws,
+        programme_network=programme_network,
+        programme_cv_auc=programme_auc,
     )
     return table

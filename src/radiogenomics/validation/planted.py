@@ -21,6 +21,7 @@ from radiogenomics.enrichment import gsea_many
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import CVResult, cross_validate, retrain
 from radiogenomics.interpret import MaskingResult, gene_masking, out_of_fold_masking
+from radiogenomics.interpret.programmes import programme_scores
 from radiogenomics.models import NetworkConfig, TrainedModel
 from radiogenomics.utils.seeding import rng
 from radiogenomics.validation.subtypes import masking_ap_ranking
@@ -68,28 +69,6 @@ class TraitSpec:
 
     def __post_init__(self) -> None:
         check_trait(self.kind, self.programmes, self.noise, self.positive_share)
-
-
-def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-    """Patients x sets: mean over the set's genes of each gene's z-score over the patients.
-
-    Genes absent from ``X`` or constant are ignored; a set with no usable gene is refused.
-    """
-    values = X.to_numpy(dtype=np.float64)
-    sd = values.std(axis=0)
-    ok = sd > 0
-    Z = np.zeros_like(values)
-    Z[:, ok] = (values[:, ok] - values[:, ok].mean(axis=0)) / sd[ok]
-    col = {g: i for i, g in enumerate(map(str, X.columns)) if ok[i]}
-    out = {}
-    for name, genes in gene_sets.items():
-        idx = [col[g] for g in dict.fromkeys(map(str, genes)) if g in col]
-        if not idx:
-            raise InputError(
-                f"set {name!r} has no expressed gene", field="programmes", expected="a set in X"
-            )
-        out[str(name)] = Z[:, idx].mean(axis=1)
-    return pd.DataFrame(out, index=X.index)
 
 
 def _standardise(v: np.ndarray) -> np.ndarray:
