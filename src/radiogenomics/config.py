@@ -404,7 +404,8 @@ class DriversConfig(Section, SizeBounds):
     readout: Literal["consensus", "masking", "correlation"] = Field(
         "consensus",
         description="the ranking, p, q and calls reported: 'consensus' (set masking against a "
-        "size-matched null together with correlation GSEA, recommended), 'masking' (the "
+        "size-matched null, correlation GSEA and the programme network together, "
+        "recommended), 'masking' (the "
         "network alone) or 'correlation' (the naive peer)",
     )
     repeats: int = Field(
@@ -430,6 +431,12 @@ class DriversConfig(Section, SizeBounds):
     )
     gate_nperm: int = Field(
         300, ge=10, description="permutations of each resample's correlation GSEA in the gate"
+    )
+    programme_network: bool = Field(
+        True,
+        description="add the programme network (a network on the collection's programme "
+        "scores, keep-only masked AP) to the consensus as a third rank and to the gate "
+        "(false: the two-rank consensus)",
     )
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
 

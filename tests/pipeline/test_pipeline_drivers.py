@@ -29,7 +29,7 @@ def test_defaults_are_the_verbs_and_the_recommended_readout():
     d = _cfg().drivers
     params = inspect.signature(verb.driver_ranking).parameters
     keys = ("readout", "repeats", "null_draws", "nperm", "alpha", "max_calls")
-    for key in (*keys, "gate_draws", "gate_nperm"):
+    for key in (*keys, "gate_draws", "gate_nperm", "programme_network"):
         assert getattr(d, key) == params[key].default, key
     assert (d.min_size, d.max_size) == (params["min_size"].default, params["max_size"].default)
     assert d.readout == verb.RECOMMENDED and d.enabled and d.collections == []

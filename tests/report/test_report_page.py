@@ -89,7 +89,8 @@ def test_findings_drivers_show_the_readout_and_the_naive_peer_and_link_to_the_ra
     # the methods say how, from the effective config (the verb's defaults here)
     assert "Driver sets were ranked by the consensus read-out" in page
     assert "repeated on 3 fold splits" in page and "100 size-matched random gene sets" in page
-    assert "by the mean of its two ranks" in page
+    assert "by the mean of its three ranks (masking, correlation and the programme" in page
+    assert "cross-validated on the collection's programme scores" in page
     assert "stayed first among the significant sets in at least 95% of 200 patient" in page
 
 

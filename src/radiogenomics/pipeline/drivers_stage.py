@@ -34,6 +34,8 @@ _TOP_COLUMNS = [
     "masking_rank",
     "correlation_nes",
     "correlation_rank",
+    "programme_ap",
+    "programme_rank",
 ]
 
 
@@ -78,6 +80,7 @@ def run_drivers(ctx) -> dict:
             max_calls=d.max_calls,
             gate_draws=d.gate_draws,
             gate_nperm=d.gate_nperm,
+            programme_network=d.programme_network,
             min_size=d.min_size,
             max_size=d.max_size,
             seed=ctx.seed(task),

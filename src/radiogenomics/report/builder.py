@@ -383,8 +383,12 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
 
 def _drivers_method(d: dict[str, Any]) -> str:
     """The driver ranking's methods sentence, for the read-out the study chose."""
+    programme = d["readout"] == "consensus" and d.get("programme_network", True)
     ranked_by = {
-        "consensus": "the mean of its two ranks, with the larger of its two p-values",
+        "consensus": "the mean of its three ranks (masking, correlation and the programme "
+        "network's masked AP), with the larger of its masking and correlation p-values"
+        if programme
+        else "the mean of its two ranks, with the larger of its two p-values",
         "masking": "its masking z-score alone",
         "correlation": "its correlation-GSEA NES alone (the naive peer)",
     }[d["readout"]]
@@ -415,8 +419,15 @@ def _drivers_method(d: dict[str, Any]) -> str:
         "probabilities were averaged over the fold models that held it out; each set "
         f"({d['min_size']}-{d['max_size']} genes) was scored by its masked AP against "
         f"{d['null_draws']} size-matched random gene sets per size (z-score, normal p) and by "
-        f"GSEA of each gene's correlation with the trait ({d['nperm']} permutations). A set was "
-        f"ranked by {ranked_by} (BH within each collection); {calls}."
+        f"GSEA of each gene's correlation with the trait ({d['nperm']} permutations)"
+        + (
+            "; a network of the same configuration was cross-validated on the collection's "
+            "programme scores (each set's mean gene z-score) and each set scored by the "
+            "out-of-fold AP with only its score kept"
+            if programme
+            else ""
+        )
+        + f". A set was ranked by {ranked_by} (BH within each collection); {calls}."
     )
 
 

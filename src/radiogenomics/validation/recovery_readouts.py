@@ -10,6 +10,8 @@ module scores further read-outs from them without training again:
   or with GSEA of cohort-level |integrated gradients|;
 - ``stouffer`` / ``stouffer_denoised``: Stouffer's combination of the masking z-score and the
   (denoised) correlation GSEA's one-sided z, ranked by the combined z;
+- ``programme_network`` (:mod:`radiogenomics.interpret.programmes`), alone (ranks only) and
+  as the third rank of ``consensus_programme``;
 - for each, calls through the bootstrap separation gate (``_gated_top``: the first call only;
   ``_gated``: the gate, then the conditional steps of further calls), with the inseparable
   families counted at family level beside the strict count.
@@ -33,6 +35,7 @@ from radiogenomics.interpret.drivers import (
     oof_targets,
     separation_gates,
 )
+from radiogenomics.interpret.programmes import programme_network_evidence
 from radiogenomics.utils.stats import benjamini_hochberg
 from radiogenomics.validation.planted import POSITIVE
 
@@ -46,6 +49,7 @@ CANDIDATES = {
     "consensus_ig": ("masking", "correlation"),
     "stouffer": ("masking", "correlation"),
     "stouffer_denoised": ("masking", "denoised"),
+    "consensus_programme": ("masking", "correlation", "programme"),
 }
 
 
@@ -170,14 +174,21 @@ def rescore_trait(
     d["p"] = np.where(d["nes"] > 0, d["pval"], 1.0)
     d["q"] = benjamini_hochberg(d["p"].to_numpy())
     tables["denoised_correlation"] = d
+    programme, probs = programme_network_evidence(c["cvs"], X, sets, ens.universe, seed=seed)
+    order = [programme.attrs["patients"].index(p) for p in ens.patients]
+    probs = {k: v[order] for k, v in probs.items()}
+    tables["consensus_programme"] = combine_readouts(masking, corr, programme)
+    alone = tables["consensus_programme"].sort_values(["programme_ap", "set"], ascending=[0, 1])
+    tables["programme_network"] = alone.assign(rank=np.arange(1, len(alone) + 1), q=np.nan)
     rows = {}
     for name, t in tables.items():
         rows[name] = _score(t, planted, (t["q"] < alpha).to_numpy())
-        if gated is not None and name not in gated:
+        if name not in CANDIDATES or (gated is not None and name not in gated):
             continue
         gates = separation_gates(
-            ens, c["masked"], t, sets, CANDIDATES[name], alpha, draws, gate_nperm, seed, targets
-        )
+            ens, c["masked"], t, sets, CANDIDATES[name], alpha, draws, gate_nperm, seed, targets,
+            programme_probs=probs,
+        )  # fmt: skip
         full = conditional_calls(ens, t, sets, alpha, null_draws=null_draws, seed=seed,
                                  gates=gates)  # fmt: skip
         # the first call is always the best-ranked significant set
