@@ -17,7 +17,9 @@ from radiogenomics.validation.recovery import (
     TRAIT_LISTS,
     RecoveryTrait,
     benchmark_traits,
+    full_settings,
     gene_subset,
+    holdout2_traits,
     holdout_traits,
     load_collections,
     plant,
@@ -75,13 +77,17 @@ def test_benchmark_traits_cover_every_kind_and_collection():
 
 
 def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
-    held, bench = holdout_traits(), benchmark_traits()
-    assert len(held) >= 12 and set(TRAIT_LISTS) == {"benchmark", "holdout"}
-    assert not {t.name for t in held} & {t.name for t in bench}
-    # no programme planted in the benchmark is planted again in the held-out list
-    assert not {p for t in held for p in t.programmes} & {p for t in bench for p in t.programmes}
-    assert {t.collection for t in held} == {"hallmark", "celltype", "kegg"}
-    assert len({t.kind for t in held}) >= 4 and len({t.seed for t in held}) >= 5
+    held, bench, third = holdout_traits(), benchmark_traits(), holdout2_traits()
+    assert len(held) >= 12 and len(third) >= 9
+    assert set(TRAIT_LISTS) == {"benchmark", "holdout", "holdout2"}
+    lists = [bench, held, third]
+    for i, a in enumerate(lists):
+        assert {t.collection for t in a} == {"hallmark", "celltype", "kegg"}
+        assert len({t.kind for t in a}) >= 4 and len({t.seed for t in a}) >= 4
+        for b in lists[i + 1 :]:
+            assert not {t.name for t in a} & {t.name for t in b}
+            # no programme planted in one list is planted again in another
+            assert not {p for t in a for p in t.programmes} & {p for t in b for p in t.programmes}
 
 
 def test_stouffer_combines_masking_z_and_the_one_sided_correlation_z():
@@ -145,13 +151,19 @@ def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
     gsea = pd.DataFrame(
         {"class": "saliency", "set": sets, "nes": [0.1, 0.2, 3.0, 2.0], "padj": [1, 1, 0.01, 0.01]}
     )
-    t = score_readouts(combined, gsea, ["P1", "P2"], alpha=0.05).set_index("readout")
+    combined["programme_ap"] = [0.3, 0.2, 0.9, 0.1]
+    two_way = combined.assign(rank=[3, 1, 2, 4], q=[0.01, 0.01, 0.5, 0.9])
+    t = score_readouts(combined, two_way, gsea, ["P1", "P2"], alpha=0.05)
+    t = t.set_index("readout")
     assert t.loc["set_masking_ap", "rank"] == 1 and np.isnan(t.loc["set_masking_ap", "n_called"])
     assert t.loc["set_masking_z_ap", ["rank", "n_called", "n_false"]].tolist() == [2, 2, 1]
     # correlation: Y has a negative NES, so it is not a call despite its padj
     assert t.loc["correlation_gsea", ["rank", "n_called", "n_false"]].tolist() == [1, 3, 1]
     assert t.loc["consensus_called", ["rank", "n_called", "n_false"]].tolist() == [1, 2, 1]
     assert t.loc["consensus_top_only", ["n_called", "n_false"]].tolist() == [1, 0]
+    # the two-rank consensus by its own order; the programme network alone by its AP
+    assert t.loc["consensus_two_way", ["rank", "n_called", "n_false"]].tolist() == [1, 2, 0]
+    assert t.loc["programme_network", ["rank", "top"]].tolist() == [2, "X"]
     assert t.loc["gsea_saliency", ["rank", "n_called", "n_false", "top"]].tolist() == [
         3, 2, 2, "X"
     ]  # fmt: skip
@@ -219,3 +231,17 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     assert again.loc["consensus", "rank"] == first["rank"].iloc[0]
     assert again.loc["consensus_gated", "n_false"] == 0
     assert {"consensus_denoised", "stouffer", "denoised_correlation"} <= set(again.index)
+
+
+@pytest.mark.realdata
+def test_every_listed_trait_plants_sets_of_an_allowed_size(shared_data):
+    """A list that names a set too small for the read-outs would stop a benchmark run midway."""
+    X = load_real_data(shared_data).expression
+    genes = set(map(str, X.columns))
+    collections = load_collections(shared_data)
+    s = full_settings()
+    for name, make in TRAIT_LISTS.items():
+        for t in make():
+            for p in t.programmes:
+                n = len(set(collections[t.collection][p]) & genes)
+                assert s.min_size <= n <= s.max_size, (name, t.name, p, n)

@@ -192,7 +192,7 @@ def holdout2_traits() -> list[RecoveryTrait]:
         RecoveryTrait("myc2_and_kras", "and", (_h("MYC_TARGETS_V2"), _h("KRAS_SIGNALING_UP")), H, 0.5, seed=13),
         RecoveryTrait("heme_extremes", "extremes", (_h("HEME_METABOLISM"),), H, 0.3, seed=14),
         RecoveryTrait("fetal_astro_step", "step", ("Barres_fetalastrocytes",), C, 0.5, seed=15),
-        RecoveryTrait("cellcycle_and_microglia", "and", ("Patel_cellcycle", "DarmanisBarres_microglia"), C, 0.5, seed=16),
+        RecoveryTrait("quiescent_and_microglia", "and", ("DarmanisBarres_FetalNeuronsquiescent", "DarmanisBarres_microglia"), C, 0.5, seed=16),
         RecoveryTrait("p53_step", "step", ("KEGG_P53_SIGNALING_PATHWAY",), K, 0.7, seed=17),
         RecoveryTrait("axon_linear", "linear", ("KEGG_AXON_GUIDANCE",), K, 0.5, seed=18),
         RecoveryTrait("toll_xor_peroxisome", "xor", ("KEGG_TOLL_LIKE_RECEPTOR_SIGNALING_PATHWAY", "KEGG_PEROXISOME"), K, 0.3, seed=19),

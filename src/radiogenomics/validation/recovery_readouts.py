@@ -10,8 +10,9 @@ module scores further read-outs from them without training again:
   or with GSEA of cohort-level |integrated gradients|;
 - ``stouffer`` / ``stouffer_denoised``: Stouffer's combination of the masking z-score and the
   (denoised) correlation GSEA's one-sided z, ranked by the combined z;
-- ``programme_network`` (:mod:`radiogenomics.interpret.programmes`), alone (ranks only) and
-  as the third rank of ``consensus_programme``;
+- ``programme_network`` (:mod:`radiogenomics.interpret.programmes`) alone (ranks only);
+  ``consensus`` is the verb's (with it as the third rank), ``consensus_two_way`` the earlier
+  consensus of the masking z-score and correlation GSEA;
 - for each, calls through the bootstrap separation gate (``_gated_top``: the first call only;
   ``_gated``: the gate, then the conditional steps of further calls), with the inseparable
   families counted at family level beside the strict count.
@@ -43,13 +44,13 @@ from radiogenomics.validation.planted import POSITIVE
 #: (|integrated gradients| cannot be resampled from stored results: its consensus is gated on
 #: the masking z-score and correlation, the statistics it shares a side with).
 CANDIDATES = {
-    "consensus": ("masking", "correlation"),
+    "consensus": ("masking", "correlation", "programme"),
+    "consensus_two_way": ("masking", "correlation"),
     "denoised_correlation": ("denoised",),
     "consensus_denoised": ("masking", "denoised"),
     "consensus_ig": ("masking", "correlation"),
     "stouffer": ("masking", "correlation"),
     "stouffer_denoised": ("masking", "denoised"),
-    "consensus_programme": ("masking", "correlation", "programme"),
 }
 
 
@@ -164,11 +165,11 @@ def rescore_trait(
     den = gsea_by_collection(score_correlation_ranking(X, targets), sets, nperm, seed, 15, 500)
     ig = c["gsea"][c["gsea"]["class"] == "integrated_gradients"].assign(**{"class": POSITIVE})
     tables = {
-        "consensus": combine_readouts(masking, corr),
+        "consensus_two_way": combine_readouts(masking, corr),
         "consensus_denoised": combine_readouts(masking, _peer_table(den)),
         "consensus_ig": combine_readouts(masking, _peer_table(ig)),
     }
-    tables["stouffer"] = stouffer(tables["consensus"])
+    tables["stouffer"] = stouffer(tables["consensus_two_way"])
     tables["stouffer_denoised"] = stouffer(tables["consensus_denoised"])
     d = den.copy()
     d["p"] = np.where(d["nes"] > 0, d["pval"], 1.0)
@@ -177,8 +178,8 @@ def rescore_trait(
     programme, probs = programme_network_evidence(c["cvs"], X, sets, ens.universe, seed=seed)
     order = [programme.attrs["patients"].index(p) for p in ens.patients]
     probs = {k: v[order] for k, v in probs.items()}
-    tables["consensus_programme"] = combine_readouts(masking, corr, programme)
-    alone = tables["consensus_programme"].sort_values(["programme_ap", "set"], ascending=[0, 1])
+    tables["consensus"] = combine_readouts(masking, corr, programme)
+    alone = tables["consensus"].sort_values(["programme_ap", "set"], ascending=[0, 1])
     tables["programme_network"] = alone.assign(rank=np.arange(1, len(alone) + 1), q=np.nan)
     rows = {}
     for name, t in tables.items():
