@@ -183,7 +183,8 @@ def rescore_trait(
     tables["programme_network"] = alone.assign(rank=np.arange(1, len(alone) + 1), q=np.nan)
     rows = {}
     for name, t in tables.items():
-        rows[name] = _score(t, planted, (t["q"] < alpha).to_numpy())
+        ranks_only = name == "programme_network"  # it orders, it does not test
+        rows[name] = _score(t, planted, None if ranks_only else (t["q"] < alpha).to_numpy())
         if name not in CANDIDATES or (gated is not None and name not in gated):
             continue
         gates = separation_gates(
