@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import cross_validate
 from radiogenomics.interpret import driver_ranking
 from radiogenomics.interpret.drivers import combine_readouts, repeated_cv
@@ -76,6 +77,18 @@ def test_identical_programme_scores_are_one_input_and_share_their_evidence(evide
     assert t.loc["copy", "programme_ap"] == t.loc["driver", "programme_ap"]
     np.testing.assert_array_equal(probs[f"c{SEP}copy"], probs[f"c{SEP}driver"])
     assert probs[f"c{SEP}driver"].shape == (len(t.attrs["patients"]), 1)
+
+
+def test_probabilities_come_in_the_order_asked_for(evidence):
+    X, _, sets, cvs, t, probs = evidence
+    wanted = list(reversed(t.attrs["patients"]))
+    again, moved = programme_network_evidence(
+        cvs, X, {"c": sets}, X.columns, min_size=10, patients=wanted
+    )
+    assert again.attrs["patients"] == wanted
+    np.testing.assert_array_equal(moved[f"c{SEP}driver"], probs[f"c{SEP}driver"][::-1])
+    with pytest.raises(InputError, match="patient 'NOBODY' has no label"):
+        programme_network_evidence(cvs, X, {"c": sets}, X.columns, min_size=10, patients=["NOBODY"])
 
 
 def test_masked_probabilities_match_a_direct_keep_only_prediction(evidence):

@@ -683,11 +683,10 @@ def driver_ranking(
     )
     programme, programme_probs, programme_auc = None, None, None
     if programme_network and readout == "consensus":
-        programme, probs = programme_network_evidence(
-            cvs, X, gene_sets, ensemble.universe, min_size, max_size, seed, device
-        )
-        order = [programme.attrs["patients"].index(p) for p in ensemble.patients]
-        programme_probs = {k: v[order] for k, v in probs.items()}
+        programme, programme_probs = programme_network_evidence(
+            cvs, X, gene_sets, ensemble.universe, min_size, max_size, seed, device,
+            patients=ensemble.patients,
+        )  # fmt: skip
         programme_auc = programme.groupby("collection")["programme_cv_auc"].first().to_dict()
     table = select_readout(combine_readouts(masking, corr, programme), readout)
     if readout == "correlation":
@@ -717,7 +716,7 @@ def driver_ranking(
         nperm=nperm,
         alpha=alpha,
         gate_draws=gate_draws,
-        programme_network=programme_network,
+        programme_network=programme is not None,
         programme_cv_auc=programme_auc,
     )
     return table

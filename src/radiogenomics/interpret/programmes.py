@@ -64,6 +64,7 @@ def programme_network_evidence(
     max_size: int = 500,
     seed: int = 0,
     device: str | None = None,
+    patients: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Keep-only masking of each set's programme score in a network of programme scores.
 
@@ -72,8 +73,9 @@ def programme_network_evidence(
     genes among them, and a set is scored with ``min_size``..``max_size`` of them, as set
     masking does). Returns a table (class, collection, set, programme_ap, programme_auc and
     programme_cv_auc, the programme network's mean CV AUC) and every set's mean masked
-    out-of-fold probabilities (patients x scored classes, keyed ``collection SEP set``, patients
-    in ``table.attrs["patients"]`` order) for the separation gate.
+    out-of-fold probabilities (patients x scored classes, keyed ``collection SEP set``) for the
+    separation gate, with the patients in the order of ``patients`` (None: the labels' order;
+    either way ``table.attrs["patients"]``).
     """
     from radiogenomics.interpret.drivers import MaskedEnsemble  # drivers imports this module
 
@@ -82,7 +84,7 @@ def programme_network_evidence(
     cv = cvs[0]
     config = cv.config.model_copy(update={"ae_layers": 0})
     universe = set(map(str, genes))
-    parts, recorded, patients = [], {}, []
+    parts, recorded, order = [], {}, []
     for coll, sets in collections_of(gene_sets).items():
         kept = {n: [g for g in v if g in universe] for n, v in sets.items()}
         kept = {n: v for n, v in kept.items() if min_size <= len(v) <= max_size}
@@ -111,11 +113,11 @@ def programme_network_evidence(
         ]
         ensemble = MaskedEnsemble(runs, S, device)
         ensemble.recorded = {}
-        scores = ensemble.scores({}, single_genes=True)
+        masked = ensemble.scores({}, single_genes=True)
         recorded.update({f"{coll}{SEP}{n}": ensemble.recorded[r] for n, r in rep.items()})
-        patients = ensemble.patients
+        order = ensemble.patients
         cv_auc = float(np.mean([run.mean_auc for run in runs]))
-        for cls, sc in scores.items():
+        for cls, sc in masked.items():
             sc = sc.reindex([rep[n] for n in kept])
             parts.append(
                 pd.DataFrame(
@@ -136,5 +138,15 @@ def programme_network_evidence(
             expected=f"sets with {min_size}..{max_size} of the model's genes",
         )
     table = pd.concat(parts, ignore_index=True)
-    table.attrs["patients"] = list(patients)
+    if patients is not None:
+        position = {p: i for i, p in enumerate(order)}
+        try:
+            rows = [position[str(p)] for p in patients]
+        except KeyError as err:
+            raise InputError(
+                f"patient {err.args[0]!r} has no label", field="patients", expected="CV patients"
+            ) from None
+        recorded = {k: v[rows] for k, v in recorded.items()}
+        order = list(map(str, patients))
+    table.attrs["patients"] = order
     return table, recorded

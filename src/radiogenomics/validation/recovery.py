@@ -432,9 +432,9 @@ def run_trait(
     corr = correlation_gsea(
         X, cv.labels, sets, s.nperm, trait.seed, s.min_size, s.max_size, list(cv.classes)
     )
-    programme, probs = programme_network_evidence(cvs, X, sets, ens.universe, seed=trait.seed)
-    order = [programme.attrs["patients"].index(p) for p in ens.patients]
-    probs = {k: v[order] for k, v in probs.items()}
+    programme, probs = programme_network_evidence(
+        cvs, X, sets, ens.universe, seed=trait.seed, patients=ens.patients
+    )
     combined = combine_readouts(masking, corr, programme)
     combined["masking_q"] = np.nan
     for _, idx in combined.groupby(["class", "collection"]).groups.items():

@@ -175,9 +175,9 @@ def rescore_trait(
     d["p"] = np.where(d["nes"] > 0, d["pval"], 1.0)
     d["q"] = benjamini_hochberg(d["p"].to_numpy())
     tables["denoised_correlation"] = d
-    programme, probs = programme_network_evidence(c["cvs"], X, sets, ens.universe, seed=seed)
-    order = [programme.attrs["patients"].index(p) for p in ens.patients]
-    probs = {k: v[order] for k, v in probs.items()}
+    programme, probs = programme_network_evidence(
+        c["cvs"], X, sets, ens.universe, seed=seed, patients=ens.patients
+    )
     tables["consensus"] = combine_readouts(masking, corr, programme)
     alone = tables["consensus"].sort_values(["programme_ap", "set"], ascending=[0, 1])
     tables["programme_network"] = alone.assign(rank=np.arange(1, len(alone) + 1), q=np.nan)
