@@ -54,13 +54,6 @@ def evidence():
     return X, y, sets, cvs, table.set_index("set"), probs
 
 
-def test_programme_scores_are_mean_gene_zscores():
-    X, _, sets = overlapping_cohort()
-    s = programme_scores(X, {"mixed": sets["mixed"] + ["ABSENT"]})
-    Z = (X - X.mean()) / X.std(ddof=0)
-    np.testing.assert_allclose(s["mixed"], Z[sets["mixed"]].mean(axis=1), atol=1e-12)
-
-
 def test_the_driver_outranks_a_set_sharing_half_its_genes(evidence):
     *_, t, _ = evidence
     assert t["class"].unique().tolist() == ["high"] and t["collection"].unique().tolist() == ["c"]
