@@ -27,10 +27,8 @@ import pandas as pd
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import CVResult, cross_validate
 from radiogenomics.interpret.correlation import collections_of
+from radiogenomics.interpret.ensemble import SEP, MaskedEnsemble
 from radiogenomics.utils.seeding import derive_seed
-
-#: Separates collection and set in the keys of recorded probabilities.
-SEP = "\x1f"
 
 
 def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) -> pd.DataFrame:
@@ -77,8 +75,6 @@ def programme_network_evidence(
     separation gate, with the patients in the order of ``patients`` (None: the labels' order;
     either way ``table.attrs["patients"]``).
     """
-    from radiogenomics.interpret.drivers import MaskedEnsemble  # drivers imports this module
-
     if not cvs:
         raise InputError("no cross-validation runs", field="cv_result")
     cv = cvs[0]

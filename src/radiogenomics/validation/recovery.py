@@ -26,13 +26,13 @@ from radiogenomics.evaluation.nn_cv import CVResult, cross_validate
 from radiogenomics.interpret.correlation import correlation_gsea, gsea_by_collection
 from radiogenomics.interpret.drivers import (
     GATE_STATISTICS,
-    MaskedEnsemble,
     combine_readouts,
     conditional_calls,
     repeated_cv,
     separation_gates,
     set_masking_evidence,
 )
+from radiogenomics.interpret.ensemble import MaskedEnsemble
 from radiogenomics.interpret.programmes import programme_network_evidence
 from radiogenomics.interpret.saliency import gene_saliency
 from radiogenomics.models import NetworkConfig

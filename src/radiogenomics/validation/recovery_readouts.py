@@ -30,12 +30,12 @@ from scipy.stats import norm
 
 from radiogenomics.interpret.correlation import gsea_by_collection, score_correlation_ranking
 from radiogenomics.interpret.drivers import (
-    MaskedEnsemble,
     combine_readouts,
     conditional_calls,
     oof_targets,
     separation_gates,
 )
+from radiogenomics.interpret.ensemble import MaskedEnsemble
 from radiogenomics.interpret.programmes import programme_network_evidence
 from radiogenomics.utils.stats import benjamini_hochberg
 from radiogenomics.validation.planted import POSITIVE
