@@ -20,6 +20,7 @@ from radiogenomics.validation.recovery import (
     full_settings,
     gene_subset,
     holdout2_traits,
+    holdout3_traits,
     holdout_traits,
     load_collections,
     plant,
@@ -78,9 +79,10 @@ def test_benchmark_traits_cover_every_kind_and_collection():
 
 def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
     held, bench, third = holdout_traits(), benchmark_traits(), holdout2_traits()
-    assert len(held) >= 12 and len(third) >= 9
-    assert set(TRAIT_LISTS) == {"benchmark", "holdout", "holdout2"}
-    lists = [bench, held, third]
+    fourth = holdout3_traits()
+    assert len(held) >= 12 and len(third) >= 9 and len(fourth) >= 12
+    assert set(TRAIT_LISTS) == {"benchmark", "holdout", "holdout2", "holdout3"}
+    lists = [bench, held, third, fourth]
     for i, a in enumerate(lists):
         assert {t.collection for t in a} == {"hallmark", "celltype", "kegg"}
         assert len({t.kind for t in a}) >= 4 and len({t.seed for t in a}) >= 4
