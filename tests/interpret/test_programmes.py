@@ -16,6 +16,7 @@ from radiogenomics.interpret.programmes import (
     programme_scores,
 )
 from radiogenomics.models import NetworkConfig
+from radiogenomics.utils.seeding import derive_seed
 
 NET = NetworkConfig(
     hidden=(8,), activation="tanh", optimizer="adam", dropout=0.0, max_epochs=30, patience=10
@@ -84,54 +85,172 @@ def test_probabilities_come_in_the_order_asked_for(evidence):
         programme_network_evidence(cvs, X, {"c": sets}, X.columns, min_size=10, patients=["NOBODY"])
 
 
-def test_masked_probabilities_match_a_direct_keep_only_prediction(evidence):
+def _retrained_runs(S, y, cvs):
+    """The programme network's CV runs, retrained as the function trains them."""
+    config = cvs[0].config.model_copy(update={"ae_layers": 0})
+    return [
+        cross_validate(
+            S,
+            y,
+            config,
+            n_splits=3,
+            seed=derive_seed(0, "programme-cv", "c", r),
+            keep_models=True,
+            task=cvs[0].task,
+            classes=cvs[0].classes,
+        )  # fmt: skip
+        for r in range(len(cvs))
+    ]
+
+
+def _by_hand(runs, patient, profile):
+    """Mean over the runs of the held-out fold model's probability on one patient's
+    (masked) programme scores."""
+    total = 0.0
+    for run in runs:
+        k = next(i for i, f in enumerate(run.folds) if patient in set(map(str, f.val_ids)))
+        model = run.fold_models[k]
+        Z = model.standardise(profile.to_frame().T)
+        total += model.proba_from_logits(model.logits(Z))[0, 1]
+    return total / len(runs)
+
+
+def test_masked_probabilities_match_a_prediction_on_the_filled_in_profile(evidence):
     """Each patient's recorded probability is the mean, over the repeats, of the fold model
-    that held it out, with every programme score but the kept one at its training mean."""
+    that held it out, on a profile with the kept score and every other score filled in: by
+    its regression on the kept score over the cohort (conditional), or at the fold's
+    training mean (the paper's masking)."""
     X, y, sets, cvs, t, probs = evidence
     kept = {n: v for n, v in sets.items() if n != "copy"}
     S = programme_scores(X, kept)
+    runs = _retrained_runs(S, y, cvs)
     patient = t.attrs["patients"][7]
-    # retrain the programme network as the function does and predict by hand
-    from radiogenomics.utils.seeding import derive_seed
-
-    config = cvs[0].config.model_copy(update={"ae_layers": 0})
+    s = S.loc[patient]
+    # conditional: E[S_j | S_driver] by least squares over the cohort, the driver kept as is
+    centred = S - S.mean()
+    slope = centred.mul(centred["driver"], axis=0).mean() / centred["driver"].var(ddof=0)
+    profile = S.mean() + slope * (s["driver"] - S.mean()["driver"])
+    assert profile["driver"] == pytest.approx(s["driver"])
+    got = probs[f"c{SEP}driver"][t.attrs["patients"].index(patient), 0]
+    assert got == pytest.approx(_by_hand(runs, patient, profile), abs=1e-5)
+    # mean fill: every other score at the training mean of the fold model that scores it
+    _, mean_probs = programme_network_evidence(
+        cvs, X, {"c": sets}, X.columns, min_size=10, fill="mean"
+    )
     total = 0.0
-    for r in range(len(cvs)):
-        run = cross_validate(
-            S, y, config, n_splits=3, seed=derive_seed(0, "programme-cv", "c", r),
-            keep_models=True, task=cvs[0].task, classes=cvs[0].classes,
-        )  # fmt: skip
+    for run in runs:
         k = next(i for i, f in enumerate(run.folds) if patient in set(map(str, f.val_ids)))
         model = run.fold_models[k]
         Z = model.standardise(S.loc[[patient]])
         keep = np.array([g == "driver" for g in model.scaler.genes], dtype=np.float32)
         total += model.proba_from_logits(model.logits(Z * keep))[0, 1]
-    expected = total / len(cvs)
-    got = probs[f"c{SEP}driver"][t.attrs["patients"].index(patient), 0]
-    assert got == pytest.approx(expected, abs=1e-5)
+    got = mean_probs[f"c{SEP}driver"][t.attrs["patients"].index(patient), 0]
+    assert got == pytest.approx(total / len(runs), abs=1e-5)
+    with pytest.raises(InputError, match="fill='median'"):
+        programme_network_evidence(cvs, X, {"c": sets}, X.columns, min_size=10, fill="median")
 
 
-def test_combine_readouts_with_the_programme_network_takes_the_mean_of_three_ranks():
-    sets = ["A", "B", "C"]
+def stand_in_cohort(n=200, seed=3):
+    """``driver`` sets the trait; ``stand_in``'s genes follow the driver closely (its score
+    correlates ~0.9 with the driver's) without setting it; ``other`` is unrelated."""
+    g = np.random.default_rng(seed)
+    f = g.standard_normal((n, 2))
+    X = g.standard_normal((n, 90))
+    X[:, :30] += 1.2 * f[:, [0]]
+    X[:, 30:60] += 1.2 * (0.85 * f[:, [0]] + 0.5 * f[:, [1]])
+    genes = [f"G{i}" for i in range(90)]
+    X = pd.DataFrame(X, index=[f"P{i}" for i in range(n)], columns=genes)
+    latent = X.iloc[:, :30].mean(axis=1).to_numpy() + 0.1 * g.standard_normal(n)
+    y = pd.Series(np.where(latent > np.quantile(latent, 2 / 3), "high", "low"), index=X.index)
+    sets = {"driver": genes[:30], "stand_in": genes[30:60], "other": genes[60:90]}
+    return X, y, sets
+
+
+def test_the_conditional_fill_gives_the_driver_the_credit_a_stand_in_shares():
+    X, y, sets = stand_in_cohort()
+    S = programme_scores(X, sets)
+    assert S["driver"].corr(S["stand_in"]) > 0.8
+    cv = cross_validate(X, y, NET, n_splits=3, seed=0, keep_models=True)
+    cvs = repeated_cv(cv, X, repeats=2, seed=0)
+    t, _ = programme_network_evidence(cvs, X, {"c": sets}, X.columns, min_size=10)
+    t = t.set_index("set")
+    assert t.loc["driver", "programme_rank"] == 1
+    # keeping the stand-in and filling the driver in from it is a noisy copy of the driver
+    assert t.loc["driver", "programme_ap"] > t.loc["stand_in", "programme_ap"] + 0.05
+    assert t.loc["other", "programme_ap"] < 0.5
+
+
+def and_cohort(n=240, seed=5):
+    """A trait that needs two independent programmes together (both high), and a set
+    holding half of each programme's genes."""
+    g = np.random.default_rng(seed)
+    f = g.standard_normal((n, 3))
+    X = g.standard_normal((n, 120))
+    for i in range(3):
+        X[:, 30 * i : 30 * (i + 1)] += 1.2 * f[:, [i]]
+    genes = [f"G{i}" for i in range(120)]
+    X = pd.DataFrame(X, index=[f"P{i}" for i in range(n)], columns=genes)
+    latent = np.minimum(f[:, 0], f[:, 1])
+    y = pd.Series(np.where(latent > np.quantile(latent, 2 / 3), "both", "not"), index=X.index)
+    sets = {
+        "A": genes[:30],
+        "B": genes[30:60],
+        "C": genes[60:90],
+        "half_A_half_B": genes[:15] + genes[30:45],
+        "noise": genes[90:120],
+    }
+    return X, y, sets
+
+
+def test_the_forward_order_places_both_programmes_of_an_and_trait_first():
+    X, y, sets = and_cohort()
+    cv = cross_validate(X, y, NET, n_splits=3, seed=0, keep_models=True)
+    cvs = repeated_cv(cv, X, repeats=2, seed=0)
+    t, _ = programme_network_evidence(cvs, X, {"c": sets}, X.columns, min_size=10)
+    t = t.set_index("set")
+    entered = t["programme_order"].dropna().sort_values()
+    assert entered.tolist() == [1.0, 2.0, 3.0]
+    # the first set is the best one alone; A and B both enter the order
+    assert entered.index[0] == t["programme_ap"].idxmax()
+    assert {"A", "B"} <= set(entered.index)
+    assert t["programme_rank"].to_dict() == pytest.approx(
+        {**{s: i + 1 for i, s in enumerate(entered.index)},
+         **{s: 4 + i for i, s in enumerate(
+             t.drop(entered.index).sort_values("programme_ap", ascending=False).index)}}
+    )  # fmt: skip
+    one, _ = programme_network_evidence(
+        cvs, X, {"c": sets}, X.columns, min_size=10, forward_steps=1
+    )
+    assert one["programme_order"].notna().sum() == 1
+
+
+def test_combine_readouts_with_the_programme_network_takes_the_mean_of_the_network_ranks():
+    sets = ["A", "B", "C", "D"]
     base = {"class": "x", "collection": "c", "set": sets}
     masking = pd.DataFrame(
-        {**base, "size": [20, 30, 40], "ap": 0.5, "auc": 0.5, "z_ap": [3.0, 2.0, 1.0],
-         "z_auc": 0.0, "excess_ap": 0.0, "p": [1e-4, 1e-3, 1e-2], "q": np.nan, "rank": [1, 2, 3]}
+        {**base, "size": [20, 30, 40, 50], "ap": 0.5, "auc": 0.5, "z_ap": [3.0, 2.0, 1.0, 0.0],
+         "z_auc": 0.0, "excess_ap": 0.0, "p": [1e-4, 1e-3, 1e-2, 0.5], "q": np.nan,
+         "rank": [1, 2, 3, 4]}
     )  # fmt: skip
     corr = pd.DataFrame(
-        {**base, "size": [20, 30, 40], "nes": [2.0, 3.0, 1.0], "pval": 0.001, "padj": 0.003,
-         "rank": [2, 1, 3]}
+        {**base, "size": [20, 30, 40, 50], "nes": [2.0, 3.0, 1.0, 0.5], "pval": 0.001,
+         "padj": 0.003, "rank": [2, 1, 3, 4]}
     )  # fmt: skip
-    prog = pd.DataFrame({**base, "programme_ap": [0.4, 0.9, 0.6]})
+    # C entered the forward order first, B second; then by AP (A above D, which is unscored)
+    prog = pd.DataFrame(
+        {"class": "x", "collection": "c", "set": ["A", "B", "C"],
+         "programme_ap": [0.4, 0.9, 0.6], "programme_order": [np.nan, 2.0, 1.0]}
+    )  # fmt: skip
     t = combine_readouts(masking, corr, prog).set_index("set")
-    # masking A1 B2 C3; correlation B1 A2 C3; programme B1 C2 A3: A 2, B 4/3, C 8/3
-    assert t["score"].to_dict() == pytest.approx({"A": -2.0, "B": -4 / 3, "C": -8 / 3})
-    assert t["rank"].to_dict() == {"B": 1, "A": 2, "C": 3}
-    assert t["programme_rank"].to_dict() == {"A": 3.0, "B": 1.0, "C": 2.0}
-    # the programme network orders but does not test: p is the two-read-out p
+    assert t["programme_rank"].to_dict() == {"A": 3.0, "B": 2.0, "C": 1.0, "D": 4.0}
+    # masking A1 B2 C3 D4; programme C1 B2 A3 D4: A 2, B 2, C 2, D 4; ties to the programme
+    assert t["score"].to_dict() == pytest.approx({"A": -2.0, "B": -2.0, "C": -2.0, "D": -4.0})
+    assert t["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "D": 4}
+    # the programme network orders but does not test: p is the masking/correlation p
     assert t.loc["B", "p"] == pytest.approx(1e-3)
     two = combine_readouts(masking, corr).set_index("set")
     assert two["programme_ap"].isna().all() and two.loc["A", "score"] == -1.5
+    assert two["rank"].to_dict() == {"A": 1, "B": 2, "C": 3, "D": 4}
 
 
 def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus():
@@ -143,7 +262,6 @@ def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus(
     on = driver_ranking(cv, X, y, {"c": sets}, **kw).set_index("set")
     assert off["programme_ap"].isna().all() and on["programme_ap"].notna().all()
     np.testing.assert_allclose(off["score"], -(off["masking_rank"] + off["correlation_rank"]) / 2)
-    three = -(on["masking_rank"] + on["correlation_rank"] + on["programme_rank"]) / 3
-    np.testing.assert_allclose(on["score"], three)
+    np.testing.assert_allclose(on["score"], -(on["masking_rank"] + on["programme_rank"]) / 2)
     assert on.attrs["programme_network"] and on.attrs["programme_cv_auc"]["c"] > 0.7
     assert on["rank"].idxmin() == "driver"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import typing
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -183,6 +184,25 @@ def test_every_setting_reruns_exactly_the_stages_that_read_it(tmp_path, monkeypa
         walked += 1
     assert walked > 60, (walked, skipped)
     assert set(skipped) <= NOT_ALONE, skipped
+
+
+def test_a_stage_whose_method_changed_reruns_in_folders_made_before(tmp_path, monkeypatch):
+    """A raised revision reruns the stage (and what reads its outputs) though no setting
+    changed; revision 1 is not fingerprinted, so folders from before revisions stay valid."""
+    table = {k: replace(v, inputs=None, revision=1) for k, v in STAGE_TABLE.items()}
+    monkeypatch.setattr("radiogenomics.pipeline.runner.STAGE_TABLE", table)
+    cfg = load_config(data=_study(tmp_path), check_files=False)
+    first = Pipeline(cfg).fingerprint("drivers")
+    assert "revision" not in first
+    _finished_folder(cfg)
+    assert {p.action for p in Pipeline(cfg).plan()} == {"skip"}
+    table["drivers"] = replace(table["drivers"], revision=2)
+    assert Pipeline(cfg).fingerprint("drivers")["hash"] != first["hash"]
+    actions = {p.stage: p.action for p in Pipeline(cfg).plan()}
+    assert actions["drivers"] == "run"
+    assert {s for s, a in actions.items() if a == "run"} == {"drivers"}
+    assert {s for s, a in actions.items() if a != "skip"} <= _downstream({"drivers"})
+    assert STAGE_TABLE["drivers"].revision >= 2  # the consensus changed in revision 2
 
 
 def test_settings_outside_a_stage_are_refused_when_it_reads_them(tmp_path):

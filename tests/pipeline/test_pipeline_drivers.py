@@ -125,10 +125,11 @@ def test_the_stage_writes_every_sets_ranking_with_the_verbs_columns(drivers_run)
         assert sorted(g["rank"]) == list(range(1, len(g) + 1))
         assert set(g["set"]) <= set(kept)
         assert g["q"].between(0, 1).all() and (g["q"] >= g["p"] - 1e-12).all()
-        # consensus: the mean of the three ranks orders the sets
+        # consensus: the mean of the two network ranks orders the sets
         assert g.sort_values("rank")["score"].is_monotonic_decreasing
-        ranks = g[["masking_rank", "correlation_rank", "programme_rank"]]
+        ranks = g[["masking_rank", "programme_rank"]]
         assert np.allclose(g["score"], -ranks.mean(axis=1))
+        assert sorted(g["programme_order"].dropna()) == [1.0, 2.0, 3.0]
     # the planted programmes of the two modelled traits come first (truth.json)
     top = t[t["rank"] == 1].set_index("task")["set"]
     assert top["ncet"] == "SYN_NEURAL" and top["edema"] in {"SYN_EMT", "SYN_INFLAMMATION"}

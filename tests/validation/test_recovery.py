@@ -153,9 +153,10 @@ def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
     gsea = pd.DataFrame(
         {"class": "saliency", "set": sets, "nes": [0.1, 0.2, 3.0, 2.0], "padj": [1, 1, 0.01, 0.01]}
     )
-    combined["programme_ap"] = [0.3, 0.2, 0.9, 0.1]
+    combined["programme_rank"] = [3, 2, 1, 4]
     two_way = combined.assign(rank=[3, 1, 2, 4], q=[0.01, 0.01, 0.5, 0.9])
-    t = score_readouts(combined, two_way, gsea, ["P1", "P2"], alpha=0.05)
+    extra = pd.DataFrame({"set": sets, "programme_score_auc": [0.6, 0.9, 0.7, 0.5]})
+    t = score_readouts(combined, two_way, gsea, extra, ["P1", "P2"], alpha=0.05)
     t = t.set_index("readout")
     assert t.loc["set_masking_ap", "rank"] == 1 and np.isnan(t.loc["set_masking_ap", "n_called"])
     assert t.loc["set_masking_z_ap", ["rank", "n_called", "n_false"]].tolist() == [2, 2, 1]
@@ -163,9 +164,12 @@ def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
     assert t.loc["correlation_gsea", ["rank", "n_called", "n_false"]].tolist() == [1, 3, 1]
     assert t.loc["consensus_called", ["rank", "n_called", "n_false"]].tolist() == [1, 2, 1]
     assert t.loc["consensus_top_only", ["n_called", "n_false"]].tolist() == [1, 0]
-    # the two-rank consensus by its own order; the programme network alone by its AP
+    # the two-rank consensus by its own order; the programme network alone by its rank; the
+    # extra rankings descending, without calls
     assert t.loc["consensus_two_way", ["rank", "n_called", "n_false"]].tolist() == [1, 2, 0]
     assert t.loc["programme_network", ["rank", "top"]].tolist() == [2, "X"]
+    assert t.loc["programme_score_auc", ["rank", "top"]].tolist() == [1, "P2"]
+    assert np.isnan(t.loc["programme_score_auc", "n_called"])
     assert t.loc["gsea_saliency", ["rank", "n_called", "n_false", "top"]].tolist() == [
         3, 2, 2, "X"
     ]  # fmt: skip

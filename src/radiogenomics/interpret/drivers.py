@@ -14,15 +14,17 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    size ranks it (AP alone favours large sets). p is the normal tail of the z-score (the null
    is a sum over many genes' effects, close to normal; an empirical p would need thousands of
    draws to reach the BH thresholds of large collections).
-3. **Consensus with the naive peer and the programme network.** The ``consensus`` read-out
-   ranks each set by the mean of three ranks: by the masking z-score, by GSEA of gene-trait
-   correlation (:mod:`radiogenomics.interpret.correlation`) and by the keep-only masked AP of
-   a network trained on the collection's programme scores
-   (:mod:`radiogenomics.interpret.programmes`), which tells a driver from the correlated sets
-   that share its genes; ties go to the higher programme AP. Its p-value is the larger of the
-   masking and correlation p-values (intersection-union test: significant only where both
-   are, valid however the two depend on each other); the programme network orders, it does
-   not test. ``programme_network=False`` gives the two-rank consensus of earlier versions.
+3. **Consensus of the gene network and the programme network.** The ``consensus`` read-out
+   ranks each set by the mean of two network ranks: by the masking z-score, and by a
+   network trained on the collection's programme scores
+   (:mod:`radiogenomics.interpret.programmes`: conditional keep-only masking, the first
+   sets in greedy forward order), which tells a driver from the correlated sets that share
+   its genes or its co-expression; ties go to the programme network. Correlation GSEA
+   (:mod:`radiogenomics.interpret.correlation`), the naive peer, stays beside it and in the
+   p-value: the larger of the masking and correlation p-values (intersection-union test:
+   significant only where both are, valid however the two depend on each other); the
+   programme network orders, it does not test. ``programme_network=False`` gives the
+   earlier consensus of the masking and correlation ranks.
 4. **Calls only where the data separate the driver.** Programmes are correlated (interferon
    and IL6/JAK/STAT3 scores correlate ~0.8 in TCGA-GBM), so every set that shares the
    driver's signal is significant too; calling them all is not naming the driver. The
@@ -55,7 +57,7 @@ from radiogenomics.interpret.correlation import (
 from radiogenomics.interpret.ensemble import SEP as _SEP
 from radiogenomics.interpret.ensemble import MaskedEnsemble
 from radiogenomics.interpret.metrics import auc_ap_columns
-from radiogenomics.interpret.programmes import programme_network_evidence
+from radiogenomics.interpret.programmes import programme_network_evidence, programme_order
 from radiogenomics.interpret.separation import (
     gate,
     resampled_correlation_nes,
@@ -88,14 +90,18 @@ COLUMNS = [
     "correlation_padj",
     "correlation_rank",
     "programme_ap",
+    "programme_order",
     "programme_rank",
     "conditional_p",
     "separation",
     "family",
 ]
-#: The statistics each read-out's separation gate recomputes on the resamples.
+#: The programme network's columns of the table (NaN without it).
+PROGRAMME_COLUMNS = ["programme_ap", "programme_order", "programme_rank"]
+#: The statistics each read-out's separation gate recomputes on the resamples: its own
+#: parts (the consensus without the programme network: masking and correlation).
 GATE_STATISTICS = {
-    "consensus": ("masking", "correlation", "programme"),
+    "consensus": ("masking", "programme"),
     "masking": ("masking",),
 }
 
@@ -301,7 +307,7 @@ def separation_gates(
     resample: ``masking`` (z-score), ``correlation`` (GSEA NES of the genes' correlation with
     the class indicator), ``denoised`` (with ``targets``: the network's out-of-fold
     probability per scored class) or ``programme`` (with ``programme_probs``: the programme
-    network's keep-only masked probabilities from :func:`programme_network_evidence`, patients
+    network's conditional keep-only probabilities from :func:`programme_network_evidence`, patients
     in ``ensemble.patients`` order; their AP). Returns (called, share of resamples first,
     family).
     """
@@ -475,10 +481,12 @@ def combine_readouts(
     masking: pd.DataFrame, correlation: pd.DataFrame, programme: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Masking evidence and correlation GSEA side by side (sets both tested), with the
-    consensus score (minus the mean of the ranks), p (the larger p) and its q and rank.
+    consensus score (minus the mean of its ranks), p (the larger p) and its q and rank.
 
-    ``programme`` (:func:`programme_network_evidence`): the programme network's AP joins the
-    consensus as a third rank (sets it did not score rank last by it) and breaks its ties."""
+    With ``programme`` (:func:`programme_network_evidence`) the consensus is the mean of the
+    two network ranks, by the masking z-score and by the programme network (sets it did not
+    score rank last by it), ties to the programme network; correlation GSEA stays beside it
+    as the peer and in p. Without it, the mean of the masking and correlation ranks."""
     m = masking.rename(
         columns={
             "ap": "masking_ap",
@@ -496,24 +504,22 @@ def combine_readouts(
     # ranks again over the sets both read-outs tested, so the two are on one scale
     t["masking_rank"] = t.groupby(keys)["masking_z"].rank(ascending=False, method="min")
     t["correlation_rank"] = t.groupby(keys)["correlation_nes"].rank(ascending=False, method="min")
-    ranks = ["masking_rank", "correlation_rank"]
-    ties = "masking_z"
     if programme is None:
-        t["programme_ap"] = np.nan
-        t["programme_rank"] = np.nan
+        for col in PROGRAMME_COLUMNS:
+            t[col] = np.nan
+        ranks, ties, up = ["masking_rank", "correlation_rank"], ["masking_z"], [False]
     else:
-        p = programme[["class", "collection", "set", "programme_ap"]]
-        t = t.merge(p, on=["class", "collection", "set"], how="left")
-        t["programme_rank"] = t.groupby(keys)["programme_ap"].rank(
-            ascending=False, method="min", na_option="bottom"
-        )
-        ranks.append("programme_rank")
-        ties = "programme_ap"
+        p = programme[keys + ["set", "programme_ap", "programme_order"]]
+        t = programme_order(t.merge(p, on=keys + ["set"], how="left"))
+        last = t.groupby(keys)["set"].transform("size")
+        t["programme_rank"] = t["programme_rank"].fillna(last)
+        ranks, ties = ["masking_rank", "programme_rank"], ["programme_rank", "masking_z"]
+        up = [True, False]
     t["score"] = -t[ranks].mean(axis=1)
     # a set counts only with a positive association in both (one-sided by construction)
     p_corr = np.where(t["correlation_nes"] > 0, t["correlation_p"], 1.0)
     t["p"] = np.maximum(t["masking_p"].to_numpy(), p_corr)
-    t = t.sort_values(keys + ["score", ties, "set"], ascending=[1, 1, 0, 0, 1])
+    t = t.sort_values(keys + ["score", *ties, "set"], ascending=[1, 1, 0, *up, 1])
     t["rank"] = t.groupby(keys).cumcount() + 1
     t["q"] = np.nan
     for _, idx in t.groupby(keys).groups.items():
@@ -569,14 +575,15 @@ def driver_ranking(
     ``cv_result``: a CV run kept with ``keep_models=True``; ``y`` its labels (None: the CV's).
     ``gene_sets``: a mapping set -> genes (a GeneSets) or collection -> (set -> genes); ranks,
     q-values and calls are within each collection. ``readout``: ``consensus`` (recommended:
-    masking z-score and correlation GSEA together), ``masking`` (the network alone) or
+    the masking z-score and the programme network together), ``masking`` (the network alone) or
     ``correlation`` (the naive peer). ``repeats`` CV runs in all (the given one and new splits,
     each an ``executor`` unit); ``cvs`` passes repeats already run instead. ``gate_draws``
     patient resamples of the separation gate of the first call (0: the competitive test of
     :func:`conditional_calls` instead); ``gate_nperm`` GSEA permutations per resample.
     ``programme_network``: train the programme network
-    (:mod:`radiogenomics.interpret.programmes`, as many CV runs as ``repeats``) and add its
-    rank to the consensus and its AP to the gate (False: the two-rank consensus).
+    (:mod:`radiogenomics.interpret.programmes`, as many CV runs as ``repeats``); the
+    consensus and its gate are then masking and programme network (False: masking and
+    correlation).
 
     Returns one row per (class, collection, set) with the columns of :data:`COLUMNS`:
     ``score`` (higher = stronger), ``rank`` (1 = best), ``p``, ``q`` and ``called`` of the
@@ -621,8 +628,8 @@ def driver_ranking(
         gates = None
         if gate_draws:
             statistics = GATE_STATISTICS[readout]
-            if programme is None:
-                statistics = tuple(s for s in statistics if s != "programme")
+            if programme is None and readout == "consensus":
+                statistics = ("masking", "correlation")
             gates = separation_gates(
                 ensemble, masked, table, gene_sets, statistics, alpha, gate_draws,
                 gate_nperm, seed, programme_probs=programme_probs,

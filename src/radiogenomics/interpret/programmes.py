@@ -7,14 +7,20 @@ the driver's place at the top. Here each set becomes one input: its *programme s
 mean over its genes of each gene's z-score over the patients (label-blind, computed once on
 every patient). A network of the trait's own configuration (without autoencoder layers) is
 cross-validated on the collection's programme scores, repeated on new fold splits as the gene
-network is, and each set is scored by out-of-fold keep-only masking: the average precision of
-each patient's prediction, averaged over the repeats' fold models that held the patient out,
-when only that set's score is kept (the others at their training mean), as the paper masks
-gene sets. The network learns programme-level functions (thresholds, interactions, U shapes)
-that a correlation cannot; the masked AP needs no size-matched null, since every input is one
-score whatever the set's size; sets with identical scores are one input and share its AP.
-This read-out ranks; it does not test (see
-:func:`radiogenomics.interpret.drivers.driver_ranking` for how it enters the consensus).
+network is, and each set is scored by out-of-fold *conditional* keep-only masking: the average
+precision of each patient's prediction, averaged over the repeats' fold models that held the
+patient out, when only that set's score is kept and every other score is filled in with its
+linear conditional expectation given it
+(:mod:`radiogenomics.interpret.programme_masking`; the paper's fill, the training mean, lets
+a correlated stand-in tie with the driver). A trait that needs two programmes together (an
+AND) is not carried by either alone, so the first :data:`FORWARD_STEPS` places go to a
+greedy forward order: the best single set, then the set that adds most to the AP of those
+already kept together; the rest follow by their own AP. The network learns programme-level
+functions (thresholds, interactions, U shapes) that a correlation cannot; the masked AP needs
+no size-matched null, since every input is one score whatever the set's size; sets with
+identical scores are one input and share its evidence. This read-out ranks; it does not
+test (see :func:`radiogenomics.interpret.drivers.driver_ranking` for how it enters the
+consensus).
 """
 
 from __future__ import annotations
@@ -27,8 +33,14 @@ import pandas as pd
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import CVResult, cross_validate
 from radiogenomics.interpret.correlation import collections_of
-from radiogenomics.interpret.ensemble import SEP, MaskedEnsemble
+from radiogenomics.interpret.ensemble import SEP
+from radiogenomics.interpret.metrics import auc_ap_columns
+from radiogenomics.interpret.programme_masking import ProgrammeMasker
 from radiogenomics.utils.seeding import derive_seed
+
+#: Sets the greedy forward order places before the rest (a two-programme trait's pair, and
+#: one more; as many as the driver calls at most).
+FORWARD_STEPS = 3
 
 
 def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) -> pd.DataFrame:
@@ -53,6 +65,36 @@ def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) ->
     return pd.DataFrame(out, index=X.index)
 
 
+def forward_order(
+    masker: ProgrammeMasker, positive: np.ndarray, column: int, steps: int
+) -> list[int]:
+    """Greedy forward selection of programme scores: first the score that alone gives the
+    best AP, then, step by step, the one that adds most to the AP of the scores already
+    kept together (``column``: the scored class; ``steps`` scores in all)."""
+    p = len(masker.columns)
+    _, ap = auc_ap_columns(masker.probabilities([[j] for j in range(p)])[:, :, column], positive)
+    chosen = [int(np.nanargmax(ap))]
+    while len(chosen) < min(steps, p):
+        rest = [j for j in range(p) if j not in chosen]
+        probs = masker.probabilities([chosen + [j] for j in rest])[:, :, column]
+        _, ap = auc_ap_columns(probs, positive)
+        chosen.append(rest[int(np.nanargmax(ap))])
+    return chosen
+
+
+def programme_order(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``programme_rank`` within each class and collection: the forward order
+    first, then the other sets by conditional keep-only AP (sets sharing one score tie)."""
+    t = table.copy()
+    keys = ["class", "collection"]
+    # forward entries before every other set, in order; then by AP
+    key = np.where(t["programme_order"].notna(), -t["programme_order"] + 1e6, t["programme_ap"])
+    t["programme_rank"] = (
+        t.assign(_key=key).groupby(keys)["_key"].rank(ascending=False, method="min")
+    )
+    return t
+
+
 def programme_network_evidence(
     cvs: Sequence[CVResult],
     X: pd.DataFrame,
@@ -63,20 +105,27 @@ def programme_network_evidence(
     seed: int = 0,
     device: str | None = None,
     patients: Sequence[str] | None = None,
+    fill: str = "conditional",
+    forward_steps: int = FORWARD_STEPS,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Keep-only masking of each set's programme score in a network of programme scores.
+    """Conditional keep-only masking of each set's programme score in a network of programme
+    scores, with a greedy forward order of the first ``forward_steps`` sets.
 
     ``cvs``: the gene network's CV runs (their labels, configuration, fold count and number
     give the programme network's); ``genes``: the gene network's genes (a set's score uses its
     genes among them, and a set is scored with ``min_size``..``max_size`` of them, as set
-    masking does). Returns a table (class, collection, set, programme_ap, programme_auc and
-    programme_cv_auc, the programme network's mean CV AUC) and every set's mean masked
-    out-of-fold probabilities (patients x scored classes, keyed ``collection SEP set``) for the
-    separation gate, with the patients in the order of ``patients`` (None: the labels' order;
-    either way ``table.attrs["patients"]``).
+    masking does); ``fill``: ``conditional`` or ``mean``
+    (:class:`~radiogenomics.interpret.programme_masking.ProgrammeMasker`). Returns a table
+    (class, collection, set, programme_ap, programme_auc, programme_order: the place in the
+    forward order or NaN, programme_rank and programme_cv_auc, the programme network's mean
+    CV AUC) and every set's keep-only out-of-fold probabilities (patients x scored classes,
+    keyed ``collection SEP set``) for the separation gate, with the patients in the order of
+    ``patients`` (None: the labels' order; either way ``table.attrs["patients"]``).
     """
     if not cvs:
         raise InputError("no cross-validation runs", field="cv_result")
+    if forward_steps < 1:
+        raise InputError(f"forward_steps={forward_steps}", field="forward_steps", expected=">= 1")
     cv = cvs[0]
     config = cv.config.model_copy(update={"ae_layers": 0})
     universe = set(map(str, genes))
@@ -107,22 +156,27 @@ def programme_network_evidence(
             )
             for r in range(len(cvs))
         ]
-        ensemble = MaskedEnsemble(runs, S, device)
-        ensemble.recorded = {}
-        masked = ensemble.scores({}, single_genes=True)
-        recorded.update({f"{coll}{SEP}{n}": ensemble.recorded[r] for n, r in rep.items()})
-        order = ensemble.patients
+        masker = ProgrammeMasker(runs, S, fill)
+        single = masker.probabilities([[j] for j in range(S.shape[1])])
+        column = {n: j for j, n in enumerate(S.columns)}
+        recorded.update({f"{coll}{SEP}{n}": single[:, column[r]] for n, r in rep.items()})
+        order = masker.patients
         cv_auc = float(np.mean([run.mean_auc for run in runs]))
-        for cls, sc in masked.items():
-            sc = sc.reindex([rep[n] for n in kept])
+        for j, cls in enumerate(masker.scored):
+            positive = masker.labels == cls
+            auc, ap = auc_ap_columns(single[:, :, j], positive)
+            entered = forward_order(masker, positive, j, forward_steps)
+            place = {S.columns[c]: i + 1 for i, c in enumerate(entered)}
+            idx = [column[rep[n]] for n in kept]
             parts.append(
                 pd.DataFrame(
                     {
                         "class": cls,
                         "collection": coll,
                         "set": list(kept),
-                        "programme_ap": sc["ap"].to_numpy(),
-                        "programme_auc": sc["auc"].to_numpy(),
+                        "programme_ap": ap[idx],
+                        "programme_auc": auc[idx],
+                        "programme_order": [place.get(rep[n], np.nan) for n in kept],
                         "programme_cv_auc": cv_auc,
                     }
                 )
@@ -133,7 +187,7 @@ def programme_network_evidence(
             field="gene_sets",
             expected=f"sets with {min_size}..{max_size} of the model's genes",
         )
-    table = pd.concat(parts, ignore_index=True)
+    table = programme_order(pd.concat(parts, ignore_index=True))
     if patients is not None:
         position = {p: i for i, p in enumerate(order)}
         try:

@@ -119,7 +119,10 @@ class Stage:
     ``requires``: stages that must have finished (if one is disabled, this one is not run);
     ``uses``: stages whose outputs are read when present (disabled is fine);
     ``reads``: the settings it reads (dotted keys; the stage's own section is not implied);
-    ``inputs``: the data files it reads (hashed into its fingerprint).
+    ``inputs``: the data files it reads (hashed into its fingerprint); ``revision``: raised
+    when the stage's method changes what it computes from the same settings and inputs, so
+    that run folders made before recompute it (1, the first, is not fingerprinted: folders
+    from before revisions existed stay valid).
     """
 
     name: str
@@ -129,6 +132,7 @@ class Stage:
     reads: tuple[str, ...] = ()
     inputs: Callable[[StudyConfig], dict[str, Path]] | None = None
     description: str = ""
+    revision: int = 1
 
 
 @dataclass

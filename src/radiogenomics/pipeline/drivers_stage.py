@@ -35,6 +35,7 @@ _TOP_COLUMNS = [
     "correlation_nes",
     "correlation_rank",
     "programme_ap",
+    "programme_order",
     "programme_rank",
 ]
 

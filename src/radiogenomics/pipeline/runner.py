@@ -125,7 +125,7 @@ class Pipeline:
     # fingerprints -------------------------------------------------------------------------------
     def fingerprint(self, name: str) -> dict[str, Any]:
         """What a stage's results are a function of: the settings it reads, its input files,
-        its upstream stages' outputs, the seed and the package version."""
+        its upstream stages' outputs, the seed, the package version and the stage's revision."""
         st = self.stages[name]
         files = st.inputs(self.cfg) if st.inputs else {}
         inputs = {k: sha256_path(p) if p.exists() else "missing" for k, p in files.items()}
@@ -144,6 +144,8 @@ class Pipeline:
             "inputs": inputs,
             "upstream": upstream,
         }
+        if st.revision > 1:
+            body["revision"] = st.revision
         return {**body, "hash": sha256_json(body)}
 
     def _reusable(self, name: str) -> dict[str, Any] | None:

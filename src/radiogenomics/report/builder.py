@@ -385,10 +385,11 @@ def _drivers_method(d: dict[str, Any]) -> str:
     """The driver ranking's methods sentence, for the read-out the study chose."""
     programme = d["readout"] == "consensus" and d.get("programme_network", True)
     ranked_by = {
-        "consensus": "the mean of its three ranks (masking, correlation and the programme "
-        "network's masked AP), with the larger of its masking and correlation p-values"
+        "consensus": "the mean of its two network ranks (masking, and the programme network's "
+        "forward order, then its conditional masked AP), with the larger of its masking and "
+        "correlation p-values"
         if programme
-        else "the mean of its two ranks, with the larger of its two p-values",
+        else "the mean of its masking and correlation ranks, with the larger of its two p-values",
         "masking": "its masking z-score alone",
         "correlation": "its correlation-GSEA NES alone (the naive peer)",
     }[d["readout"]]
@@ -422,8 +423,10 @@ def _drivers_method(d: dict[str, Any]) -> str:
         f"GSEA of each gene's correlation with the trait ({d['nperm']} permutations)"
         + (
             "; a network of the same configuration was cross-validated on the collection's "
-            "programme scores (each set's mean gene z-score) and each set scored by the "
-            "out-of-fold AP with only its score kept"
+            "programme scores (each set's mean gene z-score), each set was scored by the "
+            "out-of-fold AP with only its score kept and every other score set to its "
+            "regression on it, and the first three places went to a greedy forward order "
+            "(the best set, then the one adding most to the AP of those kept together)"
             if programme
             else ""
         )

@@ -33,6 +33,7 @@ from radiogenomics.interpret.drivers import (
     set_masking_evidence,
 )
 from radiogenomics.interpret.ensemble import MaskedEnsemble
+from radiogenomics.interpret.metrics import auc_ap_columns
 from radiogenomics.interpret.programmes import programme_network_evidence
 from radiogenomics.interpret.saliency import gene_saliency
 from radiogenomics.models import NetworkConfig
@@ -313,8 +314,10 @@ def _logreg_coefficients(X: pd.DataFrame, y: pd.Series, positive: str) -> pd.Ser
 def _ranks_and_calls(
     table: pd.DataFrame, score: str, planted: Sequence[str], called: np.ndarray | None
 ) -> dict:
-    # ``rank``: the read-out's own order (with its tie-breaks); any other column: descending
-    order = table.sort_values([score, "set"], ascending=[score == "rank", True])["set"].tolist()
+    # ranks (the read-out's own order, with its tie-breaks) ascending; any other column:
+    # descending
+    up = score in ("rank", "programme_rank")
+    order = table.sort_values([score, "set"], ascending=[up, True])["set"].tolist()
     ranks = [order.index(p) + 1 for p in planted if p in order]
     if not ranks:
         raise InputError(f"no planted set among the ranked sets: {list(planted)}", field="planted")
@@ -331,14 +334,17 @@ def score_readouts(
     combined: pd.DataFrame,
     two_way: pd.DataFrame,
     gsea_table: pd.DataFrame,
+    extra_ranks: pd.DataFrame,
     planted: Sequence[str],
     alpha: float,
 ) -> pd.DataFrame:
     """One row per read-out: the planted set's rank, the top set, calls and false calls.
 
-    ``combined``: set masking, correlation GSEA and the programme network (with the consensus
-    of the three and ``called``); ``two_way``: the consensus of masking and correlation alone;
-    ``gsea_table``: GSEA of the gene-level network/LR rankings (column ``class`` = ranking).
+    ``combined``: set masking, correlation GSEA and the programme network (with their
+    consensus and ``called``); ``two_way``: the consensus of masking and correlation alone;
+    ``gsea_table``: GSEA of the gene-level network/LR rankings (column ``class`` = ranking);
+    ``extra_ranks``: further rankings that only order (set, then one column per read-out,
+    higher = stronger).
     """
     rows = {}
     c = combined
@@ -359,11 +365,43 @@ def score_readouts(
     rows["consensus_two_way"] = _ranks_and_calls(
         two_way, "rank", planted, two_way["q"].to_numpy() < alpha
     )
-    rows["programme_network"] = _ranks_and_calls(c, "programme_ap", planted, None)
+    rows["programme_network"] = _ranks_and_calls(c, "programme_rank", planted, None)
+    for name in extra_ranks.columns.drop("set"):
+        rows[name] = _ranks_and_calls(extra_ranks, name, planted, None)
     for name, g in gsea_table.groupby("class"):
         sig = ((g["padj"] < alpha) & (g["nes"] > 0)).to_numpy()
         rows[f"gsea_{name}"] = _ranks_and_calls(g, "nes", planted, sig)
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("readout").reset_index()
+
+
+def programme_peer_ranks(
+    cvs: Sequence[CVResult],
+    X: pd.DataFrame,
+    sets: Mapping[str, Mapping[str, Sequence[str]]],
+    universe: Sequence[str],
+    seed: int,
+    patients: Sequence[str],
+) -> pd.DataFrame:
+    """Set-level rankings beside the programme network: ``programme_mean_fill`` (the same
+    network, keep-only with the others at the training mean, the paper's masking) and
+    ``programme_score_auc`` (no network: each programme score's own AUC for the trait, either
+    direction, max(AUC, 1 - AUC))."""
+    mean_fill, _ = programme_network_evidence(
+        cvs, X, sets, universe, seed=seed, patients=patients, fill="mean"
+    )
+    (coll,) = sets
+    labels = cvs[0].labels.loc[list(patients)]
+    used = set(map(str, universe))  # the scores the programme network was trained on
+    kept = {n: [g for g in sets[coll][n] if g in used] for n in mean_fill["set"]}
+    scores = programme_scores(X, kept).loc[list(patients)]
+    auc, _ = auc_ap_columns(scores.to_numpy(), (labels == POSITIVE).to_numpy())
+    return pd.DataFrame(
+        {
+            "set": mean_fill["set"].to_numpy(),
+            "programme_mean_fill": -mean_fill["programme_rank"].to_numpy(),
+            "programme_score_auc": np.maximum(auc, 1 - auc),
+        }
+    )
 
 
 def save_trait_cache(
@@ -484,7 +522,9 @@ def run_trait(
     lr = _logreg_coefficients(X, cv.labels, POSITIVE).rename("logreg_coef")
     gene_rankings = gene_rankings.join(lr, how="inner").dropna()
     g = gsea_by_collection(gene_rankings, sets, s.nperm, trait.seed, s.min_size, s.max_size)
-    table = score_readouts(combined, combine_readouts(masking, corr), g, trait.programmes, s.alpha)
+    peers = programme_peer_ranks(cvs, X, sets, ens.universe, trait.seed, ens.patients)
+    two_way = combine_readouts(masking, corr)
+    table = score_readouts(combined, two_way, g, peers, trait.programmes, s.alpha)
     table = pd.concat([table, gated_rows(gated, trait.programmes, s.alpha)], ignore_index=True)
     if cache is not None:
         save_trait_cache(Path(cache) / trait.name, ens, masked, cvs, gene_rankings, combined, g)

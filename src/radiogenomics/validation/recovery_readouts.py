@@ -11,8 +11,8 @@ module scores further read-outs from them without training again:
 - ``stouffer`` / ``stouffer_denoised``: Stouffer's combination of the masking z-score and the
   (denoised) correlation GSEA's one-sided z, ranked by the combined z;
 - ``programme_network`` (:mod:`radiogenomics.interpret.programmes`) alone (ranks only);
-  ``consensus`` is the verb's (with it as the third rank), ``consensus_two_way`` the earlier
-  consensus of the masking z-score and correlation GSEA;
+  ``consensus`` is the verb's (the masking z-score and the programme network),
+  ``consensus_two_way`` the earlier consensus of the masking z-score and correlation GSEA;
 - for each, calls through the bootstrap separation gate (``_gated_top``: the first call only;
   ``_gated``: the gate, then the conditional steps of further calls), with the inseparable
   families counted at family level beside the strict count.
@@ -44,7 +44,7 @@ from radiogenomics.validation.planted import POSITIVE
 #: (|integrated gradients| cannot be resampled from stored results: its consensus is gated on
 #: the masking z-score and correlation, the statistics it shares a side with).
 CANDIDATES = {
-    "consensus": ("masking", "correlation", "programme"),
+    "consensus": ("masking", "programme"),
     "consensus_two_way": ("masking", "correlation"),
     "denoised_correlation": ("denoised",),
     "consensus_denoised": ("masking", "denoised"),
@@ -179,7 +179,7 @@ def rescore_trait(
         c["cvs"], X, sets, ens.universe, seed=seed, patients=ens.patients
     )
     tables["consensus"] = combine_readouts(masking, corr, programme)
-    alone = tables["consensus"].sort_values(["programme_ap", "set"], ascending=[0, 1])
+    alone = tables["consensus"].sort_values(["programme_rank", "set"])
     tables["programme_network"] = alone.assign(rank=np.arange(1, len(alone) + 1), q=np.nan)
     rows = {}
     for name, t in tables.items():
