@@ -434,9 +434,9 @@ class DriversConfig(Section, SizeBounds):
     )
     programme_network: bool = Field(
         True,
-        description="add the programme network (a network on the collection's programme "
-        "scores, keep-only masked AP) to the consensus as a third rank and to the gate "
-        "(false: the two-rank consensus)",
+        description="rank by the consensus of masking and the programme network (a network "
+        "on the collection's programme scores, conditional keep-only masked AP, a forward "
+        "order first), gated on both (false: masking and correlation GSEA)",
     )
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
 

@@ -66,14 +66,13 @@ def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) ->
 
 
 def forward_order(
-    masker: ProgrammeMasker, positive: np.ndarray, column: int, steps: int
+    masker: ProgrammeMasker, single_ap: np.ndarray, positive: np.ndarray, column: int, steps: int
 ) -> list[int]:
     """Greedy forward selection of programme scores: first the score that alone gives the
-    best AP, then, step by step, the one that adds most to the AP of the scores already
-    kept together (``column``: the scored class; ``steps`` scores in all)."""
+    best AP (``single_ap``), then, step by step, the one that adds most to the AP of the
+    scores already kept together (``column``: the scored class; ``steps`` scores in all)."""
     p = len(masker.columns)
-    _, ap = auc_ap_columns(masker.probabilities([[j] for j in range(p)])[:, :, column], positive)
-    chosen = [int(np.nanargmax(ap))]
+    chosen = [int(np.nanargmax(single_ap))]
     while len(chosen) < min(steps, p):
         rest = [j for j in range(p) if j not in chosen]
         probs = masker.probabilities([chosen + [j] for j in rest])[:, :, column]
@@ -165,7 +164,7 @@ def programme_network_evidence(
         for j, cls in enumerate(masker.scored):
             positive = masker.labels == cls
             auc, ap = auc_ap_columns(single[:, :, j], positive)
-            entered = forward_order(masker, positive, j, forward_steps)
+            entered = forward_order(masker, ap, positive, j, forward_steps)
             place = {S.columns[c]: i + 1 for i, c in enumerate(entered)}
             idx = [column[rep[n]] for n in kept]
             parts.append(
