@@ -10,9 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from radiogenomics.errors import InputError
+from radiogenomics.evaluation.nn_cv import cross_validate
+from radiogenomics.interpret.programmes import programme_network_evidence, programme_scores
+from radiogenomics.models import NetworkConfig
 from radiogenomics.validation import load_real_data
+from radiogenomics.validation.planted import POSITIVE
 from radiogenomics.validation.recovery import (
     TRAIT_LISTS,
     RecoveryTrait,
@@ -24,6 +29,7 @@ from radiogenomics.validation.recovery import (
     holdout_traits,
     load_collections,
     plant,
+    programme_peer_ranks,
     quick_settings,
     score_readouts,
     summarise,
@@ -173,6 +179,32 @@ def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
     assert t.loc["gsea_saliency", ["rank", "n_called", "n_false", "top"]].tolist() == [
         3, 2, 2, "X"
     ]  # fmt: skip
+
+
+def test_programme_peer_ranks_are_the_mean_fill_network_and_each_scores_own_auc():
+    g = np.random.default_rng(2)
+    f = g.standard_normal((120, 2))
+    X = g.standard_normal((120, 60))
+    X[:, :20] += f[:, [0]]
+    X[:, 20:40] += f[:, [1]]
+    genes = [f"G{i}" for i in range(60)]
+    X = pd.DataFrame(X, index=[f"P{i}" for i in range(120)], columns=genes)
+    # a U shape in A: both tails positive, which a score's own AUC cannot see
+    y = pd.Series(np.where(np.abs(f[:, 0]) > 1.0, POSITIVE, "absent"), index=X.index)
+    sets = {"c": {"A": genes[:20], "B": genes[20:40], "N": genes[40:]}}
+    net = NetworkConfig(hidden=(8,), activation="tanh", optimizer="adam", max_epochs=20)
+    cv = cross_validate(X, y, net, n_splits=3, seed=0, keep_models=True)
+    patients = list(reversed(X.index))
+    peers = programme_peer_ranks([cv], X, sets, X.columns, 0, patients).set_index("set")
+    scores = programme_scores(X, sets["c"]).loc[patients]
+    positive = (y.loc[patients] == POSITIVE).to_numpy()
+    for name in sets["c"]:
+        auc = roc_auc_score(positive, scores[name])
+        assert peers.loc[name, "programme_score_auc"] == pytest.approx(max(auc, 1 - auc))
+    assert peers.loc["A", "programme_score_auc"] < 0.65  # blind to the U shape
+    t, _ = programme_network_evidence([cv], X, sets, X.columns, seed=0, fill="mean")
+    expected = -t.set_index("set")["programme_rank"]
+    assert peers["programme_mean_fill"].to_dict() == expected.to_dict()
 
 
 def test_summarise_top1_mean_rank_and_false_discovery_proportion():

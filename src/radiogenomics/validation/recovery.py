@@ -6,7 +6,9 @@ path (repeated 5-fold CV of a small network), and every read-out ranks the sets 
 programme's collection. A read-out is scored by the planted set's rank (the best planted set
 for two-programme traits) and by the share of false discoveries among the sets it calls
 significant (any set that is not planted counts as false, even one correlated with the driver).
-:func:`holdout_traits` is a second, disjoint list for checking what was chosen on the first.
+:func:`holdout_traits`, :func:`holdout2_traits` and :func:`holdout3_traits` are further
+disjoint lists, each written before it was run, for checking what was chosen on the lists
+before it.
 """
 
 from __future__ import annotations
