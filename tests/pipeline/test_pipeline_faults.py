@@ -156,9 +156,11 @@ def test_an_interrupt_is_recorded_with_a_reason(tmp_path):
     proc = _spawn(tmp_path, {"TOY_SLEEP": "30"})  # the load stage sleeps
     run = tmp_path / "runs/toy"
     _wait_for_lock(run, proc)
-    for _ in range(200):
-        if (run / ".staging/load/manifest.json").is_file():
-            break
+    # the stage sleeps 30 s once started; on a loaded machine it may take a while to start
+    deadline = time.monotonic() + 25
+    while not (run / ".staging/load/manifest.json").is_file():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the load stage never started"
         time.sleep(0.05)
     time.sleep(0.5)  # well inside the stage's work
     proc.send_signal(signal.SIGINT)
