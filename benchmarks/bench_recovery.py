@@ -6,10 +6,11 @@ table gives, per read-out, the top-1 rate, the mean rank of the planted set and 
 false discoveries among the sets it calls significant, over all traits and over the traits
 the network learns (mean CV AUC >= 0.75). Per-trait rows are written as they finish.
 
-    python benchmarks/bench_recovery.py            # 24 traits (~9 min on 2 idle cores)
+    python benchmarks/bench_recovery.py            # 24 traits (~6 min on 2 idle cores)
     python benchmarks/bench_recovery.py --quick    # 2 traits, small settings (smoke test)
     python benchmarks/bench_recovery.py --traits holdout   # the 14 held-out traits
     python benchmarks/bench_recovery.py --traits holdout2  # the third list (9 traits)
+    python benchmarks/bench_recovery.py --traits holdout3  # the fourth list (13 traits)
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
                                                      # recovery_readouts.rescore_trait
 """
