@@ -385,7 +385,8 @@ def programme_peer_ranks(
     patients: Sequence[str],
 ) -> pd.DataFrame:
     """Set-level rankings beside the programme network: ``programme_mean_fill`` (the same
-    network, keep-only with the others at the training mean, the paper's masking) and
+    networks and forward order, keep-only with the others at the training mean, the paper's
+    fill) and
     ``programme_score_auc`` (no network: each programme score's own AUC for the trait, either
     direction, max(AUC, 1 - AUC))."""
     mean_fill, _ = programme_network_evidence(
