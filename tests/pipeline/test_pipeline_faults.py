@@ -21,7 +21,10 @@ from radiogenomics.runfolder import RunFolder, RunFolderBusy
 HERE = Path(__file__).resolve().parent
 
 SCRIPT = """
-import json, sys
+import json, signal, sys
+# a run started from a terminal turns Ctrl-C into KeyboardInterrupt; a child inherits an
+# ignored SIGINT from its parent (another test in this worker may have set that), so say so
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {here!r})
 import test_pipeline_runner as toy
 from radiogenomics.config import load_config
