@@ -26,6 +26,7 @@ from radiogenomics.validation.recovery import (
     gene_subset,
     holdout2_traits,
     holdout3_traits,
+    holdout4_traits,
     holdout_traits,
     load_collections,
     plant,
@@ -85,12 +86,14 @@ def test_benchmark_traits_cover_every_kind_and_collection():
 
 def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
     held, bench, third = holdout_traits(), benchmark_traits(), holdout2_traits()
-    fourth = holdout3_traits()
-    assert len(held) >= 12 and len(third) >= 9 and len(fourth) >= 12
-    assert set(TRAIT_LISTS) == {"benchmark", "holdout", "holdout2", "holdout3"}
-    lists = [bench, held, third, fourth]
+    fourth, fifth = holdout3_traits(), holdout4_traits()
+    assert len(held) >= 12 and len(third) >= 9 and len(fourth) >= 12 and len(fifth) >= 12
+    assert set(TRAIT_LISTS) == {"benchmark", "holdout", "holdout2", "holdout3", "holdout4"}
+    lists = [bench, held, third, fourth, fifth]
     for i, a in enumerate(lists):
-        assert {t.collection for t in a} == {"hallmark", "celltype", "kegg"}
+        # the fifth list: every cell-type set of 15+ expressed genes is planted before it
+        wanted = {"hallmark", "kegg"} if a is fifth else {"hallmark", "celltype", "kegg"}
+        assert {t.collection for t in a} == wanted
         assert len({t.kind for t in a}) >= 4 and len({t.seed for t in a}) >= 4
         for b in lists[i + 1 :]:
             assert not {t.name for t in a} & {t.name for t in b}
