@@ -403,9 +403,9 @@ class DriversConfig(Section, SizeBounds):
     enabled: bool = True
     readout: Literal["consensus", "masking", "correlation"] = Field(
         "consensus",
-        description="the ranking, p, q and calls reported: 'consensus' (set masking against a "
-        "size-matched null, correlation GSEA and the programme network together, "
-        "recommended), 'masking' (the "
+        description="the ranking, p, q and calls reported: 'consensus' (ranked by the "
+        "programme network and each programme score's AUC, tested by set masking against a "
+        "size-matched null and correlation GSEA together; recommended), 'masking' (the gene "
         "network alone) or 'correlation' (the naive peer)",
     )
     repeats: int = Field(
@@ -434,9 +434,9 @@ class DriversConfig(Section, SizeBounds):
     )
     programme_network: bool = Field(
         True,
-        description="rank by the consensus of masking and the programme network (a network "
-        "on the collection's programme scores, conditional keep-only masked AP, a forward "
-        "order first), gated on both (false: masking and correlation GSEA)",
+        description="rank by the programme network (a network on the collection's programme "
+        "scores, conditional keep-only masked AP, a forward order first) and each programme "
+        "score's own AUC, gated on both (false: by masking and correlation GSEA)",
     )
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
 

@@ -9,7 +9,13 @@ import pytest
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import cross_validate
 from radiogenomics.interpret import correlation_gsea, correlation_ranking, driver_ranking
-from radiogenomics.interpret.drivers import COLUMNS, combine_readouts, select_readout
+from radiogenomics.interpret.drivers import (
+    COLUMNS,
+    combine_readouts,
+    conditional_calls,
+    select_readout,
+)
+from radiogenomics.interpret.ensemble import MaskedEnsemble
 from radiogenomics.models import NetworkConfig
 
 NET = NetworkConfig(
@@ -163,3 +169,23 @@ def test_calls_need_the_driver_separated_from_sets_sharing_its_signal(trained):
     assert top in ("block0", "copy0") and t.loc[top, "separation"] == 0.0
     assert t.dropna(subset=["family"]).index.sort_values().tolist() == ["block0", "copy0"]
     assert (t.dropna(subset=["family"])["family"] == top).all()
+
+
+def test_a_significant_set_is_not_called_in_place_of_a_better_ranked_one(trained):
+    X, y, sets, cv = trained
+    ensemble = MaskedEnsemble([cv], X)
+    table = pd.DataFrame(
+        {"class": "high", "collection": "blocks", "set": ["block1", "block0", "block2"],
+         "rank": [1, 2, 3], "q": [0.5, 0.001, 0.9]}
+    )  # fmt: skip
+    # the read-out's first choice is not significant: block0 below it is not called instead
+    t = conditional_calls(ensemble, table, {"blocks": sets}, max_calls=1, null_draws=20)
+    assert not t["called"].any()
+    # ranked first, the driver is called (its genes beat those of no other significant set)
+    first = table.assign(rank=[2, 1, 3])
+    t = conditional_calls(ensemble, first, {"blocks": sets}, max_calls=1, null_draws=20)
+    assert t.set_index("set")["called"].to_dict() == {
+        "block1": False,
+        "block0": True,
+        "block2": False,
+    }

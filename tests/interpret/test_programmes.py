@@ -224,7 +224,7 @@ def test_the_forward_order_places_both_programmes_of_an_and_trait_first():
     assert one["programme_order"].notna().sum() == 1
 
 
-def test_combine_readouts_with_the_programme_network_takes_the_mean_of_the_network_ranks():
+def test_combine_readouts_with_the_programme_network_takes_the_mean_of_its_two_set_ranks():
     sets = ["A", "B", "C", "D"]
     base = {"class": "x", "collection": "c", "set": sets}
     masking = pd.DataFrame(
@@ -239,13 +239,19 @@ def test_combine_readouts_with_the_programme_network_takes_the_mean_of_the_netwo
     # C entered the forward order first, B second; then by AP (A above D, which is unscored)
     prog = pd.DataFrame(
         {"class": "x", "collection": "c", "set": ["A", "B", "C"],
-         "programme_ap": [0.4, 0.9, 0.6], "programme_order": [np.nan, 2.0, 1.0]}
+         "programme_ap": [0.4, 0.9, 0.6], "programme_order": [np.nan, 2.0, 1.0],
+         "programme_score_auc": [0.9, 0.6, 0.7]}
     )  # fmt: skip
     t = combine_readouts(masking, corr, prog).set_index("set")
     assert t["programme_rank"].to_dict() == {"A": 3.0, "B": 2.0, "C": 1.0, "D": 4.0}
-    # masking A1 B2 C3 D4; programme C1 B2 A3 D4: A 2, B 2, C 2, D 4; ties to the programme
-    assert t["score"].to_dict() == pytest.approx({"A": -2.0, "B": -2.0, "C": -2.0, "D": -4.0})
-    assert t["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "D": 4}
+    assert t["programme_score_rank"].to_dict() == {"A": 1.0, "B": 3.0, "C": 2.0, "D": 4.0}
+    # programme C1 B2 A3 D4; score AUC A1 C2 B3 D4: A 2, B 2.5, C 1.5, D 4; the masking
+    # z-score (A first) does not enter; ties go to the programme network
+    assert t["score"].to_dict() == pytest.approx({"A": -2.0, "B": -2.5, "C": -1.5, "D": -4.0})
+    assert t["rank"].to_dict() == {"C": 1, "A": 2, "B": 3, "D": 4}
+    tied = combine_readouts(masking, corr, prog.assign(programme_score_auc=[0.6, 0.9, 0.7]))
+    # programme C1 B2 A3; score AUC B1 C2 A3: B and C tie at 1.5, C is first by the programme
+    assert tied.set_index("set")["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "D": 4}
     # the programme network orders but does not test: p is the masking/correlation p
     assert t.loc["B", "p"] == pytest.approx(1e-3)
     two = combine_readouts(masking, corr).set_index("set")
@@ -262,6 +268,7 @@ def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus(
     on = driver_ranking(cv, X, y, {"c": sets}, **kw).set_index("set")
     assert off["programme_ap"].isna().all() and on["programme_ap"].notna().all()
     np.testing.assert_allclose(off["score"], -(off["masking_rank"] + off["correlation_rank"]) / 2)
-    np.testing.assert_allclose(on["score"], -(on["masking_rank"] + on["programme_rank"]) / 2)
+    ranks = on[["programme_rank", "programme_score_rank"]]
+    np.testing.assert_allclose(on["score"], -ranks.mean(axis=1))
     assert on.attrs["programme_network"] and on.attrs["programme_cv_auc"]["c"] > 0.7
     assert on["rank"].idxmin() == "driver"

@@ -164,8 +164,10 @@ def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
         {"class": "saliency", "set": sets, "nes": [0.1, 0.2, 3.0, 2.0], "padj": [1, 1, 0.01, 0.01]}
     )
     combined["programme_rank"] = [3, 2, 1, 4]
+    combined["masking_rank"] = [2, 3, 1, 4]
+    combined["programme_score_auc"] = [0.6, 0.9, 0.7, 0.5]
     two_way = combined.assign(rank=[3, 1, 2, 4], q=[0.01, 0.01, 0.5, 0.9])
-    extra = pd.DataFrame({"set": sets, "programme_score_auc": [0.6, 0.9, 0.7, 0.5]})
+    extra = pd.DataFrame({"set": sets, "programme_mean_fill": [-1, -4, -2, -3]})
     t = score_readouts(combined, two_way, gsea, extra, ["P1", "P2"], alpha=0.05)
     t = t.set_index("readout")
     assert t.loc["set_masking_ap", "rank"] == 1 and np.isnan(t.loc["set_masking_ap", "n_called"])
@@ -179,13 +181,18 @@ def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
     assert t.loc["consensus_two_way", ["rank", "n_called", "n_false"]].tolist() == [1, 2, 0]
     assert t.loc["programme_network", ["rank", "top"]].tolist() == [2, "X"]
     assert t.loc["programme_score_auc", ["rank", "top"]].tolist() == [1, "P2"]
+    assert t.loc["programme_mean_fill", ["rank", "top"]].tolist() == [1, "P1"]
     assert np.isnan(t.loc["programme_score_auc", "n_called"])
+    # the earlier consensus: masking P1 2, P2 3, X 1; programme 3, 2, 1: X first, then P1 and
+    # P2 tied at 2.5, P2 ahead by the programme network
+    mp = t.loc["consensus_masking_programme"]
+    assert [mp["rank"], mp["top"]] == [2, "X"]
     assert t.loc["gsea_saliency", ["rank", "n_called", "n_false", "top"]].tolist() == [
         3, 2, 2, "X"
     ]  # fmt: skip
 
 
-def test_programme_peer_ranks_are_the_mean_fill_network_and_each_scores_own_auc():
+def test_the_mean_fill_peer_and_each_programme_scores_own_auc():
     g = np.random.default_rng(2)
     f = g.standard_normal((120, 2))
     X = g.standard_normal((120, 60))
@@ -202,10 +209,12 @@ def test_programme_peer_ranks_are_the_mean_fill_network_and_each_scores_own_auc(
     peers = programme_peer_ranks([cv], X, sets, X.columns, 0, patients).set_index("set")
     scores = programme_scores(X, sets["c"]).loc[patients]
     positive = (y.loc[patients] == POSITIVE).to_numpy()
+    table, _ = programme_network_evidence([cv], X, sets, X.columns, seed=0)
+    table = table.set_index("set")
     for name in sets["c"]:
         auc = roc_auc_score(positive, scores[name])
-        assert peers.loc[name, "programme_score_auc"] == pytest.approx(max(auc, 1 - auc))
-    assert peers.loc["A", "programme_score_auc"] < 0.65  # blind to the U shape
+        assert table.loc[name, "programme_score_auc"] == pytest.approx(max(auc, 1 - auc))
+    assert table.loc["A", "programme_score_auc"] < 0.65  # blind to the U shape
     t, _ = programme_network_evidence([cv], X, sets, X.columns, seed=0, fill="mean")
     expected = -t.set_index("set")["programme_rank"]
     assert peers["programme_mean_fill"].to_dict() == expected.to_dict()

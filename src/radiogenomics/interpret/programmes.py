@@ -65,6 +65,13 @@ def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) ->
     return pd.DataFrame(out, index=X.index)
 
 
+def score_separation(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Each column's AUC for the class in either direction, max(AUC, 1 - AUC): how well the
+    programme score alone, high or low, separates the class (no model)."""
+    auc, _ = auc_ap_columns(scores, positive)
+    return np.maximum(auc, 1 - auc)
+
+
 def forward_order(
     masker: ProgrammeMasker, single_ap: np.ndarray, positive: np.ndarray, column: int, steps: int
 ) -> list[int]:
@@ -167,6 +174,7 @@ def programme_network_evidence(
             entered = forward_order(masker, ap, positive, j, forward_steps)
             place = {S.columns[c]: i + 1 for i, c in enumerate(entered)}
             idx = [column[rep[n]] for n in kept]
+            score_auc = score_separation(S.loc[order].to_numpy(), positive)
             parts.append(
                 pd.DataFrame(
                     {
@@ -176,6 +184,7 @@ def programme_network_evidence(
                         "programme_ap": ap[idx],
                         "programme_auc": auc[idx],
                         "programme_order": [place.get(rep[n], np.nan) for n in kept],
+                        "programme_score_auc": score_auc[idx],
                         "programme_cv_auc": cv_auc,
                     }
                 )

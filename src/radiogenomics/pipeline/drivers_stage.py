@@ -37,6 +37,8 @@ _TOP_COLUMNS = [
     "programme_ap",
     "programme_order",
     "programme_rank",
+    "programme_score_auc",
+    "programme_score_rank",
 ]
 
 

@@ -99,8 +99,9 @@ STAGE_TABLE: dict[str, Stage] = {
         uses=("autoencoder",),  # transferred layers: the extra CV repeats need it
         reads=("drivers",),
         description="driver ranking of the gene sets (repeated CV, set masking, naive peer)",
-        # 2: the consensus became masking + the programme network's conditional masking
-        revision=2,
+        # 2: the consensus became masking + the programme network's conditional masking;
+        # 3: the programme network + each programme score's own AUC
+        revision=3,
     ),
     "radiogenomic_traits": Stage(
         "radiogenomic_traits",

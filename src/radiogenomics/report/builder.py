@@ -163,10 +163,12 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Driver ranking",
         ("drivers",),
         "The gene sets that drive each trait, per collection, by the study's read-out "
-        "(drivers.readout; consensus: the set's masking z-score against size-matched random "
-        "sets, averaged over repeated cross-validation, together with GSEA of each gene's "
-        "correlation with the trait, the naive peer). q: BH within the collection; called: "
-        "the sets that beat the genes of the other significant sets.",
+        "(drivers.readout; consensus: a network on the collection's programme scores, masked "
+        "one programme at a time over repeated cross-validation, together with each programme "
+        "score's own AUC; p needs both the set's masking z-score against size-matched random "
+        "sets and GSEA of each gene's correlation with the trait, the naive peer). q: BH "
+        "within the collection; called: the top significant set, when patient resamples keep "
+        "it first.",
         (TableSpec("drivers_top", "Top driver sets per task, class and collection"),),
     ),
     SectionSpec(
@@ -385,9 +387,9 @@ def _drivers_method(d: dict[str, Any]) -> str:
     """The driver ranking's methods sentence, for the read-out the study chose."""
     programme = d["readout"] == "consensus" and d.get("programme_network", True)
     ranked_by = {
-        "consensus": "the mean of its two network ranks (masking, and the programme network's "
-        "forward order, then its conditional masked AP), with the larger of its masking and "
-        "correlation p-values"
+        "consensus": "the mean of its two programme ranks (the programme network's forward "
+        "order, then its conditional masked AP; and the AUC of the set's programme score "
+        "alone, either direction), with the larger of its masking and correlation p-values"
         if programme
         else "the mean of its masking and correlation ranks, with the larger of its two p-values",
         "masking": "its masking z-score alone",

@@ -35,7 +35,6 @@ from radiogenomics.interpret.drivers import (
     set_masking_evidence,
 )
 from radiogenomics.interpret.ensemble import MaskedEnsemble
-from radiogenomics.interpret.metrics import auc_ap_columns
 from radiogenomics.interpret.programmes import programme_network_evidence
 from radiogenomics.interpret.saliency import gene_saliency
 from radiogenomics.models import NetworkConfig
@@ -416,6 +415,13 @@ def score_readouts(
         two_way, "rank", planted, two_way["q"].to_numpy() < alpha
     )
     rows["programme_network"] = _ranks_and_calls(c, "programme_rank", planted, None)
+    rows["programme_score_auc"] = _ranks_and_calls(c, "programme_score_auc", planted, None)
+    # the consensus before the sixth list: the masking z-score and the programme network
+    # (ties to the programme network)
+    mp = -(c["masking_rank"] + c["programme_rank"]) / 2 - 1e-6 * c["programme_rank"]
+    rows["consensus_masking_programme"] = _ranks_and_calls(
+        c.assign(masking_programme=mp), "masking_programme", planted, None
+    )
     for name in extra_ranks.columns.drop("set"):
         rows[name] = _ranks_and_calls(extra_ranks, name, planted, None)
     for name, g in gsea_table.groupby("class"):
@@ -432,25 +438,15 @@ def programme_peer_ranks(
     seed: int,
     patients: Sequence[str],
 ) -> pd.DataFrame:
-    """Set-level rankings beside the programme network: ``programme_mean_fill`` (the same
-    networks and forward order, keep-only with the others at the training mean, the paper's
-    fill) and
-    ``programme_score_auc`` (no network: each programme score's own AUC for the trait, either
-    direction, max(AUC, 1 - AUC))."""
+    """``programme_mean_fill``: the programme network's ranking with the paper's fill (the
+    same networks and forward order, keep-only with the others at the training mean)."""
     mean_fill, _ = programme_network_evidence(
         cvs, X, sets, universe, seed=seed, patients=patients, fill="mean"
     )
-    (coll,) = sets
-    labels = cvs[0].labels.loc[list(patients)]
-    used = set(map(str, universe))  # the scores the programme network was trained on
-    kept = {n: [g for g in sets[coll][n] if g in used] for n in mean_fill["set"]}
-    scores = programme_scores(X, kept).loc[list(patients)]
-    auc, _ = auc_ap_columns(scores.to_numpy(), (labels == POSITIVE).to_numpy())
     return pd.DataFrame(
         {
             "set": mean_fill["set"].to_numpy(),
             "programme_mean_fill": -mean_fill["programme_rank"].to_numpy(),
-            "programme_score_auc": np.maximum(auc, 1 - auc),
         }
     )
 

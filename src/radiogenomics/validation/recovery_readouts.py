@@ -11,7 +11,7 @@ module scores further read-outs from them without training again:
 - ``stouffer`` / ``stouffer_denoised``: Stouffer's combination of the masking z-score and the
   (denoised) correlation GSEA's one-sided z, ranked by the combined z;
 - ``programme_network`` (:mod:`radiogenomics.interpret.programmes`) alone (ranks only);
-  ``consensus`` is the verb's (the masking z-score and the programme network),
+  ``consensus`` is the verb's (the programme network and the programme score's AUC),
   ``consensus_two_way`` the earlier consensus of the masking z-score and correlation GSEA;
 - for each, calls through the bootstrap separation gate (``_gated_top``: the first call only;
   ``_gated``: the gate, then the conditional steps of further calls), with the inseparable
@@ -44,7 +44,7 @@ from radiogenomics.validation.planted import POSITIVE
 #: (|integrated gradients| cannot be resampled from stored results: its consensus is gated on
 #: the masking z-score and correlation, the statistics it shares a side with).
 CANDIDATES = {
-    "consensus": ("masking", "programme"),
+    "consensus": ("programme", "score"),
     "consensus_two_way": ("masking", "correlation"),
     "denoised_correlation": ("denoised",),
     "consensus_denoised": ("masking", "denoised"),
@@ -99,7 +99,8 @@ def load_cache(stem: Path, X: pd.DataFrame) -> dict:
         cvs = pickle.load(fh)
     ens = MaskedEnsemble(cvs, X)
     ens.patients = list(map(str, d["patients"]))
-    masked = {str(u): d["probs"][:, i : i + 1].astype(np.float64) for i, u in enumerate(d["units"])}
+    probs = d["probs"]  # each d[...] reads and decompresses the array again
+    masked = {str(u): probs[:, i : i + 1].astype(np.float64) for i, u in enumerate(d["units"])}
     return {
         "ensemble": ens,
         "cvs": cvs,
