@@ -224,39 +224,41 @@ def test_the_forward_order_places_both_programmes_of_an_and_trait_first():
     assert one["programme_order"].notna().sum() == 1
 
 
-def test_combine_readouts_with_the_programme_network_takes_the_mean_of_its_two_set_ranks():
-    sets = ["A", "B", "C", "D"]
+def test_combine_readouts_puts_the_forward_order_first_then_the_mean_of_two_set_ranks():
+    sets = ["A", "B", "C", "D", "E"]
     base = {"class": "x", "collection": "c", "set": sets}
     masking = pd.DataFrame(
-        {**base, "size": [20, 30, 40, 50], "ap": 0.5, "auc": 0.5, "z_ap": [3.0, 2.0, 1.0, 0.0],
-         "z_auc": 0.0, "excess_ap": 0.0, "p": [1e-4, 1e-3, 1e-2, 0.5], "q": np.nan,
-         "rank": [1, 2, 3, 4]}
+        {**base, "size": [20, 30, 40, 50, 60], "ap": 0.5, "auc": 0.5,
+         "z_ap": [3.0, 2.0, 1.0, 0.0, -1.0], "z_auc": 0.0, "excess_ap": 0.0,
+         "p": [1e-4, 1e-3, 1e-2, 0.5, 0.9], "q": np.nan, "rank": [1, 2, 3, 4, 5]}
     )  # fmt: skip
     corr = pd.DataFrame(
-        {**base, "size": [20, 30, 40, 50], "nes": [2.0, 3.0, 1.0, 0.5], "pval": 0.001,
-         "padj": 0.003, "rank": [2, 1, 3, 4]}
+        {**base, "size": [20, 30, 40, 50, 60], "nes": [2.0, 3.0, 1.0, 0.5, 0.2], "pval": 0.001,
+         "padj": 0.003, "rank": [2, 1, 3, 4, 5]}
     )  # fmt: skip
-    # C entered the forward order first, B second; then by AP (A above D, which is unscored)
+    # C entered the forward order first, B second; then by AP (A, E; D is unscored)
     prog = pd.DataFrame(
-        {"class": "x", "collection": "c", "set": ["A", "B", "C"],
-         "programme_ap": [0.4, 0.9, 0.6], "programme_order": [np.nan, 2.0, 1.0],
-         "programme_score_auc": [0.9, 0.6, 0.7]}
+        {"class": "x", "collection": "c", "set": ["A", "B", "C", "E"],
+         "programme_ap": [0.8, 0.9, 0.6, 0.5], "programme_order": [np.nan, 2.0, 1.0, np.nan],
+         "programme_score_auc": [0.6, 0.95, 0.7, 0.9]}
     )  # fmt: skip
     t = combine_readouts(masking, corr, prog).set_index("set")
-    assert t["programme_rank"].to_dict() == {"A": 3.0, "B": 2.0, "C": 1.0, "D": 4.0}
-    assert t["programme_score_rank"].to_dict() == {"A": 1.0, "B": 3.0, "C": 2.0, "D": 4.0}
-    # programme C1 B2 A3 D4; score AUC A1 C2 B3 D4: A 2, B 2.5, C 1.5, D 4; the masking
-    # z-score (A first) does not enter; ties go to the programme network
-    assert t["score"].to_dict() == pytest.approx({"A": -2.0, "B": -2.5, "C": -1.5, "D": -4.0})
-    assert t["rank"].to_dict() == {"C": 1, "A": 2, "B": 3, "D": 4}
-    tied = combine_readouts(masking, corr, prog.assign(programme_score_auc=[0.6, 0.9, 0.7]))
-    # programme C1 B2 A3; score AUC B1 C2 A3: B and C tie at 1.5, C is first by the programme
-    assert tied.set_index("set")["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "D": 4}
-    # the programme network orders but does not test: p is the masking/correlation p
+    assert t["programme_rank"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 5, "E": 4}
+    assert t["programme_score_rank"].to_dict() == {"A": 4, "B": 1, "C": 3, "D": 5, "E": 2}
+    # C and B first, in the forward order (B's higher score AUC does not move it ahead);
+    # then E (programme 4, AUC 2: 3.0), A (3 and 4: 3.5), D (5, 5); the masking z-score (A
+    # first) does not enter
+    assert t["rank"].to_dict() == {"C": 1, "B": 2, "E": 3, "A": 4, "D": 5}
+    expected = {"C": -1.0, "B": -2.0, "E": -5.0, "A": -5.5, "D": -7.0}
+    assert t["score"].to_dict() == pytest.approx(expected)
+    # A and E tie at 3.5: the programme network's rank decides
+    tied = combine_readouts(masking, corr, prog.assign(programme_score_auc=[0.6, 0.95, 0.7, 0.65]))
+    assert tied.set_index("set")["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "E": 4, "D": 5}
+    # the programme ranks order but do not test: p is the masking/correlation p
     assert t.loc["B", "p"] == pytest.approx(1e-3)
     two = combine_readouts(masking, corr).set_index("set")
     assert two["programme_ap"].isna().all() and two.loc["A", "score"] == -1.5
-    assert two["rank"].to_dict() == {"A": 1, "B": 2, "C": 3, "D": 4}
+    assert two["rank"].to_dict() == {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
 
 
 def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus():
@@ -268,7 +270,9 @@ def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus(
     on = driver_ranking(cv, X, y, {"c": sets}, **kw).set_index("set")
     assert off["programme_ap"].isna().all() and on["programme_ap"].notna().all()
     np.testing.assert_allclose(off["score"], -(off["masking_rank"] + off["correlation_rank"]) / 2)
-    ranks = on[["programme_rank", "programme_score_rank"]]
-    np.testing.assert_allclose(on["score"], -ranks.mean(axis=1))
+    mean = on[["programme_rank", "programme_score_rank"]].mean(axis=1)
+    entered = on["programme_order"].count()
+    expected = np.where(on["programme_order"].notna(), -on["programme_order"], -(entered + mean))
+    np.testing.assert_allclose(on["score"], expected)
     assert on.attrs["programme_network"] and on.attrs["programme_cv_auc"]["c"] > 0.7
     assert on["rank"].idxmin() == "driver"

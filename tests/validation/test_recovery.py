@@ -166,6 +166,7 @@ def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
     combined["programme_rank"] = [3, 2, 1, 4]
     combined["masking_rank"] = [2, 3, 1, 4]
     combined["programme_score_auc"] = [0.6, 0.9, 0.7, 0.5]
+    combined["programme_score_rank"] = [3, 1, 2, 4]
     two_way = combined.assign(rank=[3, 1, 2, 4], q=[0.01, 0.01, 0.5, 0.9])
     extra = pd.DataFrame({"set": sets, "programme_mean_fill": [-1, -4, -2, -3]})
     t = score_readouts(combined, two_way, gsea, extra, ["P1", "P2"], alpha=0.05)
@@ -187,6 +188,9 @@ def test_score_readouts_ranks_the_best_planted_set_and_counts_false_calls():
     # P2 tied at 2.5, P2 ahead by the programme network
     mp = t.loc["consensus_masking_programme"]
     assert [mp["rank"], mp["top"]] == [2, "X"]
+    # programme 3, 2, 1 and score AUC 3, 1, 2: P2 and X tie at 1.5, X first by the programme
+    ps = t.loc["programme_and_score"]
+    assert [ps["rank"], ps["top"]] == [2, "X"]
     assert t.loc["gsea_saliency", ["rank", "n_called", "n_false", "top"]].tolist() == [
         3, 2, 2, "X"
     ]  # fmt: skip

@@ -15,13 +15,13 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    is a sum over many genes' effects, close to normal; an empirical p would need thousands of
    draws to reach the BH thresholds of large collections).
 3. **Ranked at the programme level, tested at the gene level.** The ``consensus`` read-out
-   ranks each set by the mean of two programme ranks: by a network trained on the
-   collection's programme scores (:mod:`radiogenomics.interpret.programmes`: conditional
-   keep-only masking, the first sets in greedy forward order), which tells a driver from
-   the correlated sets that share its genes or its co-expression and sees thresholds,
-   interactions and U shapes; and by the AUC of the set's programme score alone (either
-   direction), which has no training noise for the monotone part. Ties go to the
-   programme network. The gene network's masking z-score and correlation GSEA
+   puts first the greedy forward order of a network trained on the collection's programme
+   scores (:mod:`radiogenomics.interpret.programmes`: conditional keep-only masking), which
+   tells a driver from the correlated sets that share its genes or its co-expression and
+   sees thresholds, interactions and U shapes; the other sets follow by the mean of two
+   programme ranks: that network's conditional masked AP, and the AUC of the set's
+   programme score alone (either direction), which has no training noise for the monotone
+   part. Ties go to the programme network. The gene network's masking z-score and correlation GSEA
    (:mod:`radiogenomics.interpret.correlation`), the naive peer, stay beside it and make
    the p-value: the larger of the masking and correlation p-values (intersection-union
    test: significant only where both are, valid however the two depend on each other); the
@@ -510,11 +510,13 @@ def combine_readouts(
     """Masking evidence and correlation GSEA side by side (sets both tested), with the
     consensus score (minus the mean of its ranks), p (the larger p) and its q and rank.
 
-    With ``programme`` (:func:`programme_network_evidence`) the consensus is the mean of the
-    programme network's rank and the programme score's AUC rank (``programme_score_rank``;
-    sets the programme network did not score rank last by both), ties to the programme
-    network, then the masking z-score; masking and correlation GSEA stay beside it and in
-    p. Without it, the mean of the masking and correlation ranks."""
+    With ``programme`` (:func:`programme_network_evidence`) the consensus is the programme
+    network's forward order, then the other sets by the mean of the programme network's rank
+    and the programme score's AUC rank (``programme_score_rank``; sets the programme network
+    did not score rank last by both), ties to the programme network, then the masking
+    z-score; score is minus the place in the forward order, or minus (the forward order's
+    length + the mean rank). Masking and correlation GSEA stay beside it and in p. Without
+    it, the mean of the masking and correlation ranks."""
     m = masking.rename(
         columns={
             "ap": "masking_ap",
@@ -547,6 +549,12 @@ def combine_readouts(
         ranks = ["programme_rank", "programme_score_rank"]
         ties, up = ["programme_rank", "masking_z"], [True, False]
     t["score"] = -t[ranks].mean(axis=1)
+    if programme is not None:
+        # the forward order's sets first, in its order: the network's own statement of which
+        # sets act together (an AND's pair), which no single score's AUC can make
+        forward = t["programme_order"].notna()
+        entered = t.groupby(keys)["programme_order"].transform("count")
+        t["score"] = np.where(forward, -t["programme_order"], t["score"] - entered)
     # a set counts only with a positive association in both (one-sided by construction)
     p_corr = np.where(t["correlation_nes"] > 0, t["correlation_p"], 1.0)
     t["p"] = np.maximum(t["masking_p"].to_numpy(), p_corr)

@@ -416,12 +416,14 @@ def score_readouts(
     )
     rows["programme_network"] = _ranks_and_calls(c, "programme_rank", planted, None)
     rows["programme_score_auc"] = _ranks_and_calls(c, "programme_score_auc", planted, None)
-    # the consensus before the sixth list: the masking z-score and the programme network
-    # (ties to the programme network)
-    mp = -(c["masking_rank"] + c["programme_rank"]) / 2 - 1e-6 * c["programme_rank"]
-    rows["consensus_masking_programme"] = _ranks_and_calls(
-        c.assign(masking_programme=mp), "masking_programme", planted, None
-    )
+    # mean-rank rankings, ties to the programme network: the consensus before the sixth
+    # list, and the candidate chosen on it (the verb's consensus without the forward order)
+    for name, parts in {
+        "consensus_masking_programme": ["masking_rank", "programme_rank"],
+        "programme_and_score": ["programme_rank", "programme_score_rank"],
+    }.items():
+        mean = -c[parts].mean(axis=1) - 1e-6 * c["programme_rank"]
+        rows[name] = _ranks_and_calls(c.assign(mean=mean), "mean", planted, None)
     for name in extra_ranks.columns.drop("set"):
         rows[name] = _ranks_and_calls(extra_ranks, name, planted, None)
     for name, g in gsea_table.groupby("class"):
