@@ -21,26 +21,27 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    sees thresholds, interactions and U shapes; the other sets follow by the mean of two
    programme ranks: that network's conditional masked AP, and the AUC of the set's
    programme score alone (either direction), which has no training noise for the monotone
-   part. Ties go to the programme network. The gene network's masking z-score and correlation GSEA
-   (:mod:`radiogenomics.interpret.correlation`), the naive peer, stay beside it and make
-   the p-value: the larger of the masking and correlation p-values (intersection-union
-   test: significant only where both are, valid however the two depend on each other); the
-   programme ranks order, they do not test. ``programme_network=False`` gives the
-   consensus of the masking and correlation ranks. (The benchmark chose this on a sixth
-   list of traits written beforehand; the masking rank, which the consensus held before,
-   ranked planted sets of KEGG and interaction traits far down.)
+   part. Ties go to the programme network. The gene network's masking z-score and
+   correlation GSEA (:mod:`radiogenomics.interpret.correlation`), the naive peer, stay
+   beside it and make the p-value: the larger of the masking and correlation p-values
+   (intersection-union test: significant only where both are, valid however the two depend
+   on each other); the programme ranks order, they do not test. ``programme_network=False``
+   gives the consensus of the masking and correlation ranks. (The benchmark chose this on
+   two lists of traits written beforehand; the masking rank, which the consensus held
+   before, ranked planted sets of KEGG and interaction traits far down.)
 4. **Calls only where the data separate the driver.** Programmes are correlated (interferon
    and IL6/JAK/STAT3 scores correlate ~0.8 in TCGA-GBM), so every set that shares the
    driver's signal is significant too; calling them all is not naming the driver. Only the
    best-ranked set can be called, and only if it is significant (a significant set ranked
-   below one that is not is not called in its place) and a paired bootstrap over patients keeps it
-   first among the significant sets in >= 1 - alpha of the resamples, with the read-out's
-   statistics recomputed on each resample (:mod:`radiogenomics.interpret.separation`, no
-   retraining); if it does not, nothing is called and the sets the data cannot tell apart from
-   it are reported as its ``family``. With ``max_calls`` > 1, each further set is called only
-   if adding its genes to the called sets' genes beats adding as many genes drawn from the
-   pooled significant sets (Bonferroni over the candidates of each step); the default is the
-   gated first call alone, as the further steps brought back false calls in the benchmark.
+   below one that is not is not called in its place) and a paired bootstrap over patients
+   keeps it first among the significant sets in >= 1 - alpha of the resamples, with the
+   read-out's statistics recomputed on each resample
+   (:mod:`radiogenomics.interpret.separation`, no retraining); if it does not, nothing is
+   called and the sets the data cannot tell apart from it are reported as its ``family``.
+   With ``max_calls`` > 1, each further set is called only if adding its genes to the called
+   sets' genes beats adding as many genes drawn from the pooled significant sets
+   (Bonferroni over the candidates of each step); the default is the gated first call
+   alone, as the further steps brought back false calls in the benchmark.
 """
 
 from __future__ import annotations

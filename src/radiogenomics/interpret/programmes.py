@@ -123,8 +123,9 @@ def programme_network_evidence(
     masking does); ``fill``: ``conditional`` or ``mean``
     (:class:`~radiogenomics.interpret.programme_masking.ProgrammeMasker`). Returns a table
     (class, collection, set, programme_ap, programme_auc, programme_order: the place in the
-    forward order or NaN, programme_rank and programme_cv_auc, the programme network's mean
-    CV AUC) and every set's keep-only out-of-fold probabilities (patients x scored classes,
+    forward order or NaN, programme_score_auc: the set's programme score's own AUC for the
+    class, either direction, programme_rank and programme_cv_auc, the programme network's
+    mean CV AUC) and every set's keep-only out-of-fold probabilities (patients x scored classes,
     keyed ``collection SEP set``) for the separation gate, with the patients in the order of
     ``patients`` (None: the labels' order; either way ``table.attrs["patients"]``).
     """
