@@ -387,9 +387,10 @@ def _drivers_method(d: dict[str, Any]) -> str:
     """The driver ranking's methods sentence, for the read-out the study chose."""
     programme = d["readout"] == "consensus" and d.get("programme_network", True)
     ranked_by = {
-        "consensus": "the mean of its two programme ranks (the programme network's forward "
-        "order, then its conditional masked AP; and the AUC of the set's programme score "
-        "alone, either direction), with the larger of its masking and correlation p-values"
+        "consensus": "the programme network's forward order, then the mean of two programme "
+        "ranks (the programme network's conditional masked AP, and the AUC of the set's "
+        "programme score alone, either direction), with the larger of its masking and "
+        "correlation p-values"
         if programme
         else "the mean of its masking and correlation ranks, with the larger of its two p-values",
         "masking": "its masking z-score alone",
@@ -406,8 +407,8 @@ def _drivers_method(d: dict[str, Any]) -> str:
         calls = f"every set with q < {d['alpha']} was called"
     elif d.get("gate_draws", 0) > 0:
         calls = (
-            f"the best-ranked set with q < {d['alpha']} was called a driver only if it stayed "
-            f"first among the significant sets in at least {1 - d['alpha']:.0%} of "
+            f"the best-ranked set was called a driver only if its q < {d['alpha']} and it "
+            f"stayed first among the significant sets in at least {1 - d['alpha']:.0%} of "
             f"{d['gate_draws']} patient resamples (otherwise the sets it could not be told "
             f"from are listed as its family){further}"
         )
