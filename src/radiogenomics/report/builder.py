@@ -167,8 +167,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "one programme at a time over repeated cross-validation, together with each programme "
         "score's own AUC; p needs both the set's masking z-score against size-matched random "
         "sets and GSEA of each gene's correlation with the trait, the naive peer). q: BH "
-        "within the collection; called: the top significant set, when patient resamples keep "
-        "it first.",
+        "within the collection; called: the best-ranked set, when it is significant and "
+        "patient resamples keep it first.",
         (TableSpec("drivers_top", "Top driver sets per task, class and collection"),),
     ),
     SectionSpec(
