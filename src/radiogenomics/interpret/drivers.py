@@ -509,7 +509,7 @@ def combine_readouts(
     masking: pd.DataFrame, correlation: pd.DataFrame, programme: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Masking evidence and correlation GSEA side by side (sets both tested), with the
-    consensus score (minus the mean of its ranks), p (the larger p) and its q and rank.
+    consensus score (higher = better), p (the larger p) and its q and rank.
 
     With ``programme`` (:func:`programme_network_evidence`) the consensus is the programme
     network's forward order, then the other sets by the mean of the programme network's rank

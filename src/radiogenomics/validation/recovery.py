@@ -247,8 +247,8 @@ def holdout4_traits() -> list[RecoveryTrait]:
 
 def holdout5_traits() -> list[RecoveryTrait]:
     """A sixth list (14), written before any read-out was scored on these, to choose between
-    the current consensus and one candidate named in advance (docs/results.md, "A sixth
-    list"): hallmark and KEGG programmes used in no other list, seeds 61-74, and positive
+    the current consensus and one candidate named in advance (docs/results.md, "Ranked at
+    the programme level"): hallmark and KEGG programmes used in no other list, seeds 61-74, and positive
     shares of 1/4 and 2/5 beside the usual 1/3."""
     H, K = "hallmark", "kegg"
     return [
@@ -272,8 +272,8 @@ def holdout5_traits() -> list[RecoveryTrait]:
 def holdout6_traits() -> list[RecoveryTrait]:
     """A seventh list (14), written after the sixth list's choice and the forward-order
     refinement that followed it, before any read-out was scored on these: to check the
-    final consensus against the targets on unseen traits (docs/results.md, "A seventh
-    list"). KEGG and the last hallmark programmes used in no other list, seeds 81-94."""
+    final consensus against the targets on unseen traits (docs/results.md, "Ranked at the
+    programme level"). KEGG and the last hallmark programmes used in no other list, seeds 81-94."""
     H, K = "hallmark", "kegg"
     return [
         RecoveryTrait("spermatogenesis_step", "step", (_h("SPERMATOGENESIS"),), H, 0.5, seed=81),
