@@ -48,12 +48,15 @@ def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) ->
 
     Genes absent from ``X`` or constant are ignored; a set with no usable gene is refused.
     """
-    values = X.to_numpy(dtype=np.float64)
+    columns = list(map(str, X.columns))
+    wanted = {str(g) for genes in gene_sets.values() for g in genes}
+    used = [i for i, g in enumerate(columns) if g in wanted]  # z-score only the sets' genes
+    values = X.iloc[:, used].to_numpy(dtype=np.float64)
     sd = values.std(axis=0)
     ok = sd > 0
     Z = np.zeros_like(values)
     Z[:, ok] = (values[:, ok] - values[:, ok].mean(axis=0)) / sd[ok]
-    col = {g: i for i, g in enumerate(map(str, X.columns)) if ok[i]}
+    col = {columns[i]: j for j, i in enumerate(used) if ok[j]}
     out = {}
     for name, genes in gene_sets.items():
         idx = [col[g] for g in dict.fromkeys(map(str, genes)) if g in col]
@@ -175,7 +178,7 @@ def programme_network_evidence(
             entered = forward_order(masker, ap, positive, j, forward_steps)
             place = {S.columns[c]: i + 1 for i, c in enumerate(entered)}
             idx = [column[rep[n]] for n in kept]
-            score_auc = score_separation(S.loc[order].to_numpy(), positive)
+            score_auc = score_separation(masker.values, positive)
             parts.append(
                 pd.DataFrame(
                     {

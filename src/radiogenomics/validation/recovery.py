@@ -248,8 +248,8 @@ def holdout4_traits() -> list[RecoveryTrait]:
 def holdout5_traits() -> list[RecoveryTrait]:
     """A sixth list (14), written before any read-out was scored on these, to choose between
     the current consensus and one candidate named in advance (docs/results.md, "Ranked at
-    the programme level"): hallmark and KEGG programmes used in no other list, seeds 61-74, and positive
-    shares of 1/4 and 2/5 beside the usual 1/3."""
+    the programme level"): hallmark and KEGG programmes used in no other list, seeds 61-74,
+    and positive shares of 1/4 and 2/5 beside the usual 1/3."""
     H, K = "hallmark", "kegg"
     return [
         RecoveryTrait("wnt_step", "step", (_h("WNT_BETA_CATENIN_SIGNALING"),), H, 0.5, seed=61),
@@ -273,7 +273,8 @@ def holdout6_traits() -> list[RecoveryTrait]:
     """A seventh list (14), written after the sixth list's choice and the forward-order
     refinement that followed it, before any read-out was scored on these: to check the
     final consensus against the targets on unseen traits (docs/results.md, "Ranked at the
-    programme level"). KEGG and the last hallmark programmes used in no other list, seeds 81-94."""
+    programme level"). KEGG and the last hallmark programmes used in no other list, seeds
+    81-94."""
     H, K = "hallmark", "kegg"
     return [
         RecoveryTrait("spermatogenesis_step", "step", (_h("SPERMATOGENESIS"),), H, 0.5, seed=81),

@@ -30,6 +30,7 @@ from scipy.stats import norm
 
 from radiogenomics.interpret.correlation import gsea_by_collection, score_correlation_ranking
 from radiogenomics.interpret.drivers import (
+    GATE_STATISTICS,
     combine_readouts,
     conditional_calls,
     oof_targets,
@@ -44,7 +45,7 @@ from radiogenomics.validation.planted import POSITIVE
 #: (|integrated gradients| cannot be resampled from stored results: its consensus is gated on
 #: the masking z-score and correlation, the statistics it shares a side with).
 CANDIDATES = {
-    "consensus": ("programme", "score"),
+    "consensus": GATE_STATISTICS["consensus"],
     "consensus_two_way": ("masking", "correlation"),
     "denoised_correlation": ("denoised",),
     "consensus_denoised": ("masking", "denoised"),
