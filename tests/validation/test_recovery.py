@@ -29,6 +29,7 @@ from radiogenomics.validation.recovery import (
     holdout4_traits,
     holdout5_traits,
     holdout6_traits,
+    holdout7_traits,
     holdout_traits,
     load_collections,
     plant,
@@ -89,13 +90,15 @@ def test_benchmark_traits_cover_every_kind_and_collection():
 def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
     held, bench, third = holdout_traits(), benchmark_traits(), holdout2_traits()
     later = [holdout3_traits(), holdout4_traits(), holdout5_traits(), holdout6_traits()]
+    later.append(holdout7_traits())
     assert len(held) >= 12 and len(third) >= 9 and min(map(len, later)) >= 12
-    assert set(TRAIT_LISTS) == {"benchmark", *(f"holdout{i}" for i in ("", 2, 3, 4, 5, 6))}
+    assert set(TRAIT_LISTS) == {"benchmark", *(f"holdout{i}" for i in ("", 2, 3, 4, 5, 6, 7))}
     lists = [bench, held, third, *later]
     for i, a in enumerate(lists):
-        # from the fifth list on: every cell-type set of 15+ expressed genes is planted before
-        wanted = {"hallmark", "kegg"} if i >= 4 else {"hallmark", "celltype", "kegg"}
-        assert {t.collection for t in a} == wanted
+        # from the fifth list on every cell-type set of 15+ expressed genes is planted before,
+        # from the eighth every hallmark set
+        wanted = {"kegg"} if i >= 7 else {"hallmark", "kegg"} if i >= 4 else None
+        assert {t.collection for t in a} == (wanted or {"hallmark", "celltype", "kegg"})
         assert len({t.kind for t in a}) >= 4 and len({t.seed for t in a}) >= 4
         for b in lists[i + 1 :]:
             assert not {t.name for t in a} & {t.name for t in b}
