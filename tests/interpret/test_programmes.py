@@ -14,6 +14,7 @@ from radiogenomics.interpret.programmes import (
     SEP,
     programme_network_evidence,
     programme_scores,
+    score_shift,
 )
 from radiogenomics.models import NetworkConfig
 from radiogenomics.utils.seeding import derive_seed
@@ -240,9 +241,13 @@ def test_combine_readouts_puts_the_forward_order_first_then_the_mean_of_two_set_
     prog = pd.DataFrame(
         {"class": "x", "collection": "c", "set": ["A", "B", "C", "E"],
          "programme_ap": [0.8, 0.9, 0.6, 0.5], "programme_order": [np.nan, 2.0, 1.0, np.nan],
-         "programme_score_auc": [0.6, 0.95, 0.7, 0.9]}
+         "programme_score_auc": [0.6, 0.95, 0.7, 0.9], "programme_shift": [0.2, -1.0, 0.4, 0.9]}
     )  # fmt: skip
     t = combine_readouts(masking, corr, prog).set_index("set")
+    # the shift is carried over as it is: the ranking uses either direction (B is low)
+    assert t["programme_shift"].to_dict() == pytest.approx(
+        {"A": 0.2, "B": -1.0, "C": 0.4, "D": np.nan, "E": 0.9}, nan_ok=True
+    )
     assert t["programme_rank"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 5, "E": 4}
     assert t["programme_score_rank"].to_dict() == {"A": 4, "B": 1, "C": 3, "D": 5, "E": 2}
     # C and B first, in the forward order (B's higher score AUC does not move it ahead);
@@ -276,3 +281,18 @@ def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus(
     np.testing.assert_allclose(on["score"], expected)
     assert on.attrs["programme_network"] and on.attrs["programme_cv_auc"]["c"] > 0.7
     assert on["rank"].idxmin() == "driver"
+
+
+def test_the_score_shift_says_which_way_each_programme_moves_with_the_class():
+    g = np.random.default_rng(4)
+    base = g.standard_normal((400, 1))
+    positive = base[:, 0] > 0.5
+    # up with the class, down with it, a U around it, a constant
+    scores = np.hstack([base, -2 * base, np.abs(base) - 0.8, np.ones((400, 1))])
+    shift = score_shift(scores, positive)
+    for j in range(3):
+        col = scores[:, j]
+        expected = (col[positive].mean() - col[~positive].mean()) / col.std()
+        assert shift[j] == pytest.approx(expected)
+    assert shift[0] > 1.5 and shift[1] == pytest.approx(-shift[0])  # SD units: scale-free
+    assert shift[3] == 0.0  # a constant score does not move

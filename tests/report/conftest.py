@@ -167,6 +167,7 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
                 rank == 1 or s == "SET_D",
                 2.0 / rank,
                 4 - rank,
+                1.5 - 0.5 * rank,  # SET_C's programme score: no shift; SET_D's: lower
             )
             for t in TRAITS
             for rank, s in enumerate([*sets, "SET_D"], start=1)
@@ -186,6 +187,7 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
                 "called",
                 "correlation_nes",
                 "correlation_rank",
+                "programme_shift",
             ],
         )
         _table(run, "drivers", "drivers", table)

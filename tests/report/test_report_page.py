@@ -79,6 +79,9 @@ def test_findings_drivers_show_the_readout_and_the_naive_peer_and_link_to_the_ra
     assert "driver ranking: consensus" in findings
     # the headline names the calls: SET_A and SET_D of each trait
     assert "Called drivers (4): edema: SET_A; edema: SET_D; ncet: SET_A; ncet: SET_D." in findings
+    # the top set's direction: a driver can mark a class by being low in it
+    assert "higher or lower in the class, in SDs): edema: SET_A (higher 1.0 SD)" in findings
+    assert "<th>programme shift (SD)</th>" in table
     # the ranking's own section, after the findings, with the stage's top table
     assert re.search(r'<section id="drivers"', page)
     section = page[page.index('<section id="drivers"') :]
@@ -150,3 +153,21 @@ def test_findings_name_the_family_of_a_top_set_that_was_not_called(planted_run):
     assert "Called drivers (2): edema: SET_A; edema: SET_D." in findings
     assert "its family): ncet: SET_A (2 sets)." in findings
     assert "<th>family of</th>" in findings
+
+
+def test_a_family_of_one_says_that_the_other_sets_together_kept_it_from_first(planted_run):
+    """The gate can fail with no single set tying the top one often enough: the findings say
+    so instead of a family of "1 sets"."""
+    from radiogenomics.runfolder import RunFolder
+    from radiogenomics.utils.io import write_table
+
+    folder = RunFolder(planted_run)
+    drivers = folder.table("drivers", "drivers")
+    ncet = drivers["task"] == "ncet"
+    drivers.loc[ncet, "called"] = False
+    drivers["family"] = None
+    drivers.loc[ncet & (drivers["rank"] == 1), "family"] = "SET_A"
+    write_table(drivers, folder.stage_dir("drivers") / "tables" / "drivers")
+    page = html.unescape(build_report(planted_run).read_text())
+    findings = page[page.index('id="findings"') : page.index("</section>")]
+    assert "its family): ncet: SET_A (no one set; the others together)." in findings

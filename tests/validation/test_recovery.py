@@ -223,6 +223,10 @@ def test_the_mean_fill_peer_and_each_programme_scores_own_auc():
         auc = roc_auc_score(positive, scores[name])
         assert table.loc[name, "programme_score_auc"] == pytest.approx(max(auc, 1 - auc))
     assert table.loc["A", "programme_score_auc"] < 0.65  # blind to the U shape
+    for name in sets["c"]:
+        s = scores[name].to_numpy()
+        shift = (s[positive].mean() - s[~positive].mean()) / s.std()
+        assert table.loc[name, "programme_shift"] == pytest.approx(shift)
     t, _ = programme_network_evidence([cv], X, sets, X.columns, seed=0, fill="mean")
     expected = -t.set_index("set")["programme_rank"]
     assert peers["programme_mean_fill"].to_dict() == expected.to_dict()

@@ -105,6 +105,7 @@ COLUMNS = [
     "programme_rank",
     "programme_score_auc",
     "programme_score_rank",
+    "programme_shift",
     "conditional_p",
     "separation",
     "family",
@@ -116,6 +117,7 @@ PROGRAMME_COLUMNS = [
     "programme_rank",
     "programme_score_auc",
     "programme_score_rank",
+    "programme_shift",
 ]
 #: The statistics each read-out's separation gate recomputes on the resamples: its own
 #: parts (the consensus without the programme network: masking and correlation).
@@ -540,7 +542,8 @@ def combine_readouts(
             t[col] = np.nan
         ranks, ties, up = ["masking_rank", "correlation_rank"], ["masking_z"], [False]
     else:
-        p = programme[keys + ["set", "programme_ap", "programme_order", "programme_score_auc"]]
+        wanted = ["programme_ap", "programme_order", "programme_score_auc", "programme_shift"]
+        p = programme[keys + ["set", *wanted]]
         t = programme_order(t.merge(p, on=keys + ["set"], how="left"))
         last = t.groupby(keys)["set"].transform("size")
         t["programme_rank"] = t["programme_rank"].fillna(last)

@@ -75,6 +75,15 @@ def score_separation(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
     return np.maximum(auc, 1 - auc)
 
 
+def score_shift(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Each column's mean in the class minus its mean in the other patients, in SDs of the
+    column over all patients: which way the programme moves with the class (the ranking and
+    the score AUC use either direction; a U shape moves it little either way)."""
+    sd = scores.std(axis=0)
+    diff = scores[positive].mean(axis=0) - scores[~positive].mean(axis=0)
+    return np.divide(diff, sd, out=np.zeros_like(diff), where=sd > 0)
+
+
 def forward_order(
     masker: ProgrammeMasker, single_ap: np.ndarray, positive: np.ndarray, column: int, steps: int
 ) -> list[int]:
@@ -127,7 +136,9 @@ def programme_network_evidence(
     (:class:`~radiogenomics.interpret.programme_masking.ProgrammeMasker`). Returns a table
     (class, collection, set, programme_ap, programme_auc, programme_order: the place in the
     forward order or NaN, programme_score_auc: the set's programme score's own AUC for the
-    class, either direction, programme_rank and programme_cv_auc, the programme network's
+    class, either direction, programme_shift: its class-minus-rest mean in SDs
+    (:func:`score_shift`; positive: higher in the class), programme_rank and
+    programme_cv_auc, the programme network's
     mean CV AUC) and every set's keep-only out-of-fold probabilities (patients x scored classes,
     keyed ``collection SEP set``) for the separation gate, with the patients in the order of
     ``patients`` (None: the labels' order; either way ``table.attrs["patients"]``).
@@ -179,6 +190,7 @@ def programme_network_evidence(
             place = {S.columns[c]: i + 1 for i, c in enumerate(entered)}
             idx = [column[rep[n]] for n in kept]
             score_auc = score_separation(masker.values, positive)
+            shift = score_shift(masker.values, positive)
             parts.append(
                 pd.DataFrame(
                     {
@@ -189,6 +201,7 @@ def programme_network_evidence(
                         "programme_auc": auc[idx],
                         "programme_order": [place.get(rep[n], np.nan) for n in kept],
                         "programme_score_auc": score_auc[idx],
+                        "programme_shift": shift[idx],
                         "programme_cv_auc": cv_auc,
                     }
                 )

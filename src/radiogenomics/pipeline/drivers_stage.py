@@ -39,6 +39,7 @@ _TOP_COLUMNS = [
     "programme_rank",
     "programme_score_auc",
     "programme_score_rank",
+    "programme_shift",
 ]
 
 

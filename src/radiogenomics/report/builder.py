@@ -168,7 +168,9 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "score's own AUC; p needs both the set's masking z-score against size-matched random "
         "sets and GSEA of each gene's correlation with the trait, the naive peer). q: BH "
         "within the collection; called: the best-ranked set, when it is significant and "
-        "patient resamples keep it first.",
+        "patient resamples keep it first; programme_shift: the set's programme score in the "
+        "class minus in the other patients, in SDs (the ranking uses either direction: a set "
+        "can mark a class by being low in it).",
         (TableSpec("drivers_top", "Top driver sets per task, class and collection"),),
     ),
     SectionSpec(
@@ -383,6 +385,13 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
     return out
 
 
+def _shift_words(shift: float) -> str:
+    """A programme score's class-minus-rest shift in words: higher 0.8 SD, lower 0.3 SD."""
+    if not np.isfinite(shift):
+        return "shift not known"
+    return f"{'higher' if shift >= 0 else 'lower'} {abs(shift):.1f} SD"
+
+
 def _drivers_method(d: dict[str, Any]) -> str:
     """The driver ranking's methods sentence, for the read-out the study chose."""
     programme = d["readout"] == "consensus" and d.get("programme_network", True)
@@ -518,15 +527,29 @@ def headline(found: Findings) -> list[str]:
     d = found.drivers
     if d is not None and len(d):
         firsts = d[d["rank"] == 1]
-        named = "; ".join(f"{t}: {s}" for t, s in zip(firsts["trait"], firsts["set"], strict=True))
-        text = f"Top driver set per trait ({d['source'].iloc[0]}): {named}."
+        named = [f"{t}: {s}" for t, s in zip(firsts["trait"], firsts["set"], strict=True)]
+        how = d["source"].iloc[0]
+        if "programme shift (SD)" in d.columns:  # a set can drive a class by being low in it
+            how += "; its programme score higher or lower in the class, in SDs"
+            named = [
+                f"{n} ({_shift_words(v)})"
+                for n, v in zip(named, firsts["programme shift (SD)"], strict=True)
+            ]
+        text = f"Top driver set per trait ({how}): {'; '.join(named)}."
         if "called" in d.columns and d["called"].notna().any():
             called = d[d["called"].astype(bool)]
             pairs = [f"{t}: {s}" for t, s in zip(called["trait"], called["set"], strict=True)]
             text += f" Called drivers ({len(pairs)}): {'; '.join(pairs) or 'none'}."
         if "family of" in d.columns and d["family of"].notna().any():
             fam = d[d["family of"].notna()].groupby(["trait", "family of"], sort=False).size()
-            named = "; ".join(f"{t}: {top} ({n} sets)" for (t, top), n in fam.items())
+            # a family of one: no single other set ties the top one in enough resamples, yet
+            # together they keep it from first place
+            named = "; ".join(
+                f"{t}: {top} ({n} sets)"
+                if n > 1
+                else f"{t}: {top} (no one set; the others together)"
+                for (t, top), n in fam.items()
+            )
             text += f" Not called, the top set inseparable from others (its family): {named}."
         lines.append(text)
     s = found.survival

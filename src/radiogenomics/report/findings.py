@@ -151,8 +151,8 @@ def _with_ranks(gsea: pd.DataFrame) -> pd.DataFrame:
 
 def _ranked_drivers(drivers: pd.DataFrame, top: int, pos: dict[str, str]) -> pd.DataFrame:
     """The driver ranking's top ``top`` sets per task, class and collection, and every set it
-    called: the chosen read-out's rank, q, call and inseparable family, the naive peer's rank
-    and NES beside them."""
+    called: the chosen read-out's rank, q, call and inseparable family, the programme score's
+    shift with the class, the naive peer's rank and NES beside them."""
     keys = ["task", "class"] + (["collection"] if "collection" in drivers.columns else [])
     d = drivers.sort_values([*keys, "rank"], kind="stable")
     called = d["called"].astype(bool) if "called" in d.columns else False
@@ -169,14 +169,18 @@ def _ranked_drivers(drivers: pd.DataFrame, top: int, pos: dict[str, str]) -> pd.
             "called": d.get("called"),
             # the top set's name on every set it could not be told from (then none is called)
             "family of": d["family"] if "family" in d.columns else None,
+            # which way the set's programme score moves with the class (the ranking does not
+            # say: a set can drive a class by being low in it)
+            "programme shift (SD)": d.get("programme_shift"),
             "masking AUC": d.get("masking_auc"),
             "masking AP": d.get("masking_ap"),
             "naive peer rank": d.get("correlation_rank"),
             "naive peer NES": d.get("correlation_nes"),
         }
     )
-    if out["family of"].isna().all():  # a ranking without the separation gate
-        out = out.drop(columns="family of")
+    for optional in ("family of", "programme shift (SD)"):  # not in every ranking
+        if out[optional].isna().all():
+            out = out.drop(columns=optional)
     out["source"] = f"driver ranking: {readout}" if readout else "driver ranking"
     return out
 
