@@ -6,6 +6,7 @@ import html
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from radiogenomics.report import build_report
@@ -171,3 +172,18 @@ def test_a_family_of_one_says_that_the_other_sets_together_kept_it_from_first(pl
     page = html.unescape(build_report(planted_run).read_text())
     findings = page[page.index('id="findings"') : page.index("</section>")]
     assert "its family): ncet: SET_A (no one set; the others together)." in findings
+
+
+def test_the_headline_names_the_collection_of_each_top_set_when_there_are_several(planted_run):
+    """With two collections every trait has two top sets: the headline says which is which."""
+    from radiogenomics.runfolder import RunFolder
+    from radiogenomics.utils.io import write_table
+
+    folder = RunFolder(planted_run)
+    drivers = folder.table("drivers", "drivers")
+    other = drivers.assign(collection="hallmark", set="HALLMARK_" + drivers["set"])
+    write_table(pd.concat([drivers, other]), folder.stage_dir("drivers") / "tables" / "drivers")
+    page = html.unescape(build_report(planted_run).read_text())
+    findings = page[page.index('id="findings"') : page.index("</section>")]
+    both = "edema [hallmark]: HALLMARK_SET_A (higher 1.0 SD); edema [programmes]: SET_A (higher"
+    assert both in findings

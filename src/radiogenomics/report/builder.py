@@ -527,7 +527,10 @@ def headline(found: Findings) -> list[str]:
     d = found.drivers
     if d is not None and len(d):
         firsts = d[d["rank"] == 1]
-        named = [f"{t}: {s}" for t, s in zip(firsts["trait"], firsts["set"], strict=True)]
+        where = firsts["trait"].astype(str)
+        if "collection" in d.columns and d["collection"].nunique() > 1:  # a top set per collection
+            where = where + " [" + firsts["collection"].astype(str) + "]"
+        named = [f"{t}: {s}" for t, s in zip(where, firsts["set"], strict=True)]
         how = d["source"].iloc[0]
         if "programme shift (SD)" in d.columns:  # a set can drive a class by being low in it
             how += "; its programme score higher or lower in the class, in SDs"
