@@ -80,6 +80,15 @@ from radiogenomics.utils.stats import benjamini_hochberg
 
 READOUTS = ("consensus", "masking", "correlation")
 RECOMMENDED = "consensus"
+#: The programme network's columns of the table (NaN without it).
+PROGRAMME_COLUMNS = [
+    "programme_ap",
+    "programme_order",
+    "programme_rank",
+    "programme_score_auc",
+    "programme_score_rank",
+    "programme_shift",
+]
 #: Columns of the table :func:`driver_ranking` returns.
 COLUMNS = [
     "task",
@@ -100,24 +109,10 @@ COLUMNS = [
     "correlation_nes",
     "correlation_padj",
     "correlation_rank",
-    "programme_ap",
-    "programme_order",
-    "programme_rank",
-    "programme_score_auc",
-    "programme_score_rank",
-    "programme_shift",
+    *PROGRAMME_COLUMNS,
     "conditional_p",
     "separation",
     "family",
-]
-#: The programme network's columns of the table (NaN without it).
-PROGRAMME_COLUMNS = [
-    "programme_ap",
-    "programme_order",
-    "programme_rank",
-    "programme_score_auc",
-    "programme_score_rank",
-    "programme_shift",
 ]
 #: The statistics each read-out's separation gate recomputes on the resamples: its own
 #: parts (the consensus without the programme network: masking and correlation).

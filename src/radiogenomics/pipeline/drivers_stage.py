@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from radiogenomics.interpret.drivers import PROGRAMME_COLUMNS
 from radiogenomics.pipeline.contract import StageSkipped
 from radiogenomics.pipeline.load import study_data
 from radiogenomics.pipeline.models_stage import load_autoencoder, load_cv_result, task_dir
@@ -34,12 +35,7 @@ _TOP_COLUMNS = [
     "masking_rank",
     "correlation_nes",
     "correlation_rank",
-    "programme_ap",
-    "programme_order",
-    "programme_rank",
-    "programme_score_auc",
-    "programme_score_rank",
-    "programme_shift",
+    *PROGRAMME_COLUMNS,
 ]
 
 
