@@ -15,6 +15,7 @@ the network learns (mean CV AUC >= 0.75). Per-trait rows are written as they fin
     python benchmarks/bench_recovery.py --traits holdout5  # the sixth list (14 traits)
     python benchmarks/bench_recovery.py --traits holdout6  # the seventh list (14 traits)
     python benchmarks/bench_recovery.py --traits holdout7  # the eighth list (14 KEGG traits)
+    python benchmarks/bench_recovery.py --traits holdout8  # the ninth (14 hallmark, re-planted)
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
                                                      # recovery_readouts.rescore_trait
 """

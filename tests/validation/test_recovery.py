@@ -30,6 +30,7 @@ from radiogenomics.validation.recovery import (
     holdout5_traits,
     holdout6_traits,
     holdout7_traits,
+    holdout8_traits,
     holdout_traits,
     load_collections,
     plant,
@@ -92,7 +93,8 @@ def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
     later = [holdout3_traits(), holdout4_traits(), holdout5_traits(), holdout6_traits()]
     later.append(holdout7_traits())
     assert len(held) >= 12 and len(third) >= 9 and min(map(len, later)) >= 12
-    assert set(TRAIT_LISTS) == {"benchmark", *(f"holdout{i}" for i in ("", 2, 3, 4, 5, 6, 7))}
+    names = ("", 2, 3, 4, 5, 6, 7, 8)
+    assert set(TRAIT_LISTS) == {"benchmark", *(f"holdout{i}" for i in names)}
     lists = [bench, held, third, *later]
     for i, a in enumerate(lists):
         # from the fifth list on every cell-type set of 15+ expressed genes is planted before,
@@ -104,6 +106,21 @@ def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
             assert not {t.name for t in a} & {t.name for t in b}
             # no programme planted in one list is planted again in another
             assert not {p for t in a for p in t.programmes} & {p for t in b for p in t.programmes}
+
+
+def test_the_replanted_list_is_new_traits_of_hallmark_programmes():
+    replanted = holdout8_traits()
+    earlier = [t for name, make in TRAIT_LISTS.items() if name != "holdout8" for t in make()]
+    assert len(replanted) == 14 and {t.collection for t in replanted} == {"hallmark"}
+    assert len({t.kind for t in replanted}) == 5
+    programmes = [p for t in replanted for p in t.programmes]
+    assert len(programmes) == len(set(programmes))  # none twice in the list
+    assert not {t.name for t in replanted} & {t.name for t in earlier}
+    assert not {t.seed for t in replanted} & {t.seed for t in earlier}
+    # new traits: no function and programme(s) planted before
+    assert not {(t.kind, frozenset(t.programmes)) for t in replanted} & {
+        (t.kind, frozenset(t.programmes)) for t in earlier
+    }
 
 
 def test_stouffer_combines_masking_z_and_the_one_sided_correlation_z():
