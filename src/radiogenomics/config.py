@@ -187,6 +187,14 @@ class DataConfig(Section):
             raise ValueError(f"collection names must be unique; repeated: {dup}")
         return v
 
+    @field_validator("traits")
+    @classmethod
+    def _unique_traits(cls, v: list[str]) -> list[str]:
+        dup = sorted({t for t in v if v.count(t) > 1})
+        if dup:
+            raise ValueError(f"each trait once; listed twice: {dup}")
+        return v
+
     def collection_names(self) -> list[str]:
         """The gene-set collections the study will have (the subtype signatures included)."""
         names = [g.name for g in self.gene_sets]

@@ -52,6 +52,12 @@ def test_wrong_type_names_the_key_and_the_value(tmp_path):
         load_config(p)
 
 
+def test_a_trait_listed_twice_is_refused_naming_it(tmp_path):
+    p = _write(tmp_path, MINIMAL + 'traits = ["edema", "enhancing", "edema"]\n')
+    with pytest.raises(InputError, match=r"\[data\] traits = .*listed twice: \['edema'\]"):
+        load_config(p)
+
+
 def test_missing_required_key_and_missing_file(tmp_path):
     p = _write(tmp_path, 'name = "x"\n')
     with pytest.raises(InputError, match=r"data: missing \(required\)"):
