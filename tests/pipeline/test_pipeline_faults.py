@@ -136,6 +136,7 @@ def test_a_failing_rerun_leaves_the_finished_outputs_and_manifest_as_they_were(t
     _toy(tmp_path).run()
     run = tmp_path / "runs/toy"
     before = _snapshot(run)
+    config = {f: (run / f).read_bytes() for f in ("config.toml", "config.json")}
     toy.FAIL_AT["autoencoder"] = 1
     try:
         with pytest.raises(RuntimeError, match="killed"):
@@ -143,6 +144,8 @@ def test_a_failing_rerun_leaves_the_finished_outputs_and_manifest_as_they_were(t
     finally:
         toy.FAIL_AT.clear()
     assert _snapshot(run) == before  # every finished output and manifest, byte for byte
+    # the run finished nothing, so the folder's config still describes its results
+    assert {f: (run / f).read_bytes() for f in config} == config
     attempt = json.loads((run / ".staging/autoencoder/manifest.json").read_text())
     assert attempt["status"] == "failed"
     out = {o.stage: o.status for o in _toy(tmp_path).run()}  # the old settings: still valid
@@ -155,7 +158,8 @@ def test_a_failing_rerun_leaves_the_finished_outputs_and_manifest_as_they_were(t
     assert not (run / ".staging/autoencoder").exists()  # the stale attempt is cleared
 
 
-def test_an_interrupt_is_recorded_with_a_reason(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupt_is_recorded_with_a_reason(tmp_path, sig):
     proc = _spawn(tmp_path, {"TOY_SLEEP": "30"})  # the load stage sleeps
     run = tmp_path / "runs/toy"
     _wait_for_lock(run, proc)
@@ -166,11 +170,13 @@ def test_an_interrupt_is_recorded_with_a_reason(tmp_path):
         assert time.monotonic() < deadline, "the load stage never started"
         time.sleep(0.05)
     time.sleep(0.5)  # well inside the stage's work
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     proc.communicate(timeout=60)
     attempt = json.loads((run / ".staging/load/manifest.json").read_text())
-    assert attempt["status"] == "interrupted" and "SIGINT" in attempt["error"]
+    assert attempt["status"] == "interrupted" and sig.name in attempt["error"]
     assert not (run / "load").exists()
+    # the run finished nothing: it leaves no configuration claiming results
+    assert not (run / "config.toml").exists() and not (run / "config.json").exists()
 
 
 def test_disk_errors_are_one_clear_line(tmp_path, monkeypatch):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +37,8 @@ from radiogenomics.utils.io import atomic_write, write_json
 
 LOGGER_NAME = "radiogenomics.pipeline"
 MAX_NOTES = 8  # warnings shown per stage in the report (all of them go to run.log)
+#: The run folder's effective configuration, as the last run that finished a stage wrote it.
+_CONFIG_FILES = ("config.toml", "config.json")
 
 
 @dataclass
@@ -219,10 +225,27 @@ class Pipeline:
             )
         return None
 
-    def write_effective_config(self) -> None:
+    def write_effective_config(self) -> dict[str, bytes | None]:
+        """Write ``config.toml`` / ``config.json``; returns what they held before (None: absent)
+        for :meth:`restore_config`."""
+        before = {}
+        for fname in _CONFIG_FILES:
+            path = self.folder.root / fname
+            before[fname] = path.read_bytes() if path.is_file() else None
         eff = self.cfg.effective()
         atomic_write(self.folder.root / "config.toml", lambda p: p.write_text(to_toml(eff)))
         write_json(self.folder.root / "config.json", eff)
+        return before
+
+    def restore_config(self, before: dict[str, bytes | None]) -> None:
+        """Put back the configuration files a run that finished nothing had replaced: they
+        describe the results in the folder, not a refused attempt."""
+        for fname, data in before.items():
+            path = self.folder.root / fname
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write(path, lambda p, data=data: p.write_bytes(data))
 
     # running ------------------------------------------------------------------------------------
     def run(
@@ -235,7 +258,7 @@ class Pipeline:
         """
         selected = self.select(stage, until)
         self.folder.ensure_writable()
-        with self.folder.lock() as previous:
+        with self.folder.lock() as previous, _terminate_as_interrupt():
             return self._run_locked(selected, force, previous)
 
     def _run_locked(
@@ -258,13 +281,18 @@ class Pipeline:
                 log.debug("lock taken over from process %s (no longer running)", previous["pid"])
             for s in self.folder.recover():
                 log.info("stage %s: completed the swap of its outputs a killed run left", s)
-            self.write_effective_config()
+            before = self.write_effective_config()
             log.info("study %s -> %s", self.cfg.name, self.folder.root)
-            prepare_synthetic(self.cfg, self.folder, log)
-            for name in self.stages:
-                if name not in selected:
-                    continue
-                outcomes.append(self._run_one(name, force, log, quiet))
+            try:
+                prepare_synthetic(self.cfg, self.folder, log)
+                for name in self.stages:
+                    if name not in selected:
+                        continue
+                    outcomes.append(self._run_one(name, force, log, quiet))
+            except BaseException:
+                if not any(o.status == "done" for o in outcomes):
+                    self.restore_config(before)
+                raise
         except OSError as err:
             log.debug("%s", traceback.format_exc())
             log.error("%s", describe_os_error(err, self.folder.root))
@@ -356,7 +384,10 @@ class Pipeline:
             seconds = time.perf_counter() - t0
             interrupted = isinstance(err, KeyboardInterrupt)
             kind = "interrupted" if interrupted else "failed"
-            text = "interrupted (SIGINT or Ctrl-C)" if interrupted else _describe(err)
+            if isinstance(err, Terminated):
+                text = "interrupted (SIGTERM)"
+            else:
+                text = "interrupted (SIGINT or Ctrl-C)" if interrupted else _describe(err)
             manifest.update(status=kind, error=text, seconds=seconds, finished=_now())
             try:  # the published outputs and manifest stay as they were
                 self.folder.write_manifest(name, manifest, staging=True)
@@ -385,6 +416,29 @@ class Pipeline:
         self.folder.publish(name)
         log.info("stage %s: done in %.1f s (CPU %.1f s)", name, seconds, manifest["cpu_seconds"])
         return StageOutcome(name, "done", seconds=seconds)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a batch scheduler) during a run: handled as Ctrl-C is,
+    so the stage's attempt is recorded as interrupted and resumes on the next run."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated("SIGTERM")
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while a run holds its folder (main thread only:
+    signal handlers cannot be set elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _describe(err: BaseException) -> str:
