@@ -29,6 +29,22 @@ def _print_outcomes(outcomes, quiet: bool) -> None:
     Console(stderr=True).print(table)
 
 
+def _report_line(run_dir: Path, outcomes) -> str | None:
+    """Where the report is, and whether it shows this run's results: one that this run did
+    not rebuild (disabled, or not among the selected stages) may be older than them."""
+    report = run_dir / "report" / "index.html"
+    if not report.is_file():
+        return None
+    outcome = next((o for o in outcomes if o.stage == "report"), None)
+    if outcome is None:
+        why = "not among the stages run"
+    elif outcome.status in ("done", "skipped"):
+        return f"report: {report}"
+    else:
+        why = outcome.reason or outcome.status
+    return f"report (not rebuilt by this run: {why}; it may predate these results): {report}"
+
+
 @app.command("run")
 def run_command(
     config: Path = typer.Argument(..., help="the study's TOML file"),
@@ -79,9 +95,9 @@ def run_command(
     )
     outcomes = run_study(cfg, stage=stage, until=until, force=force)
     _print_outcomes(outcomes, cfg.quiet)
-    report = cfg.run_dir / "report" / "index.html"
-    if report.is_file() and not cfg.quiet:
-        typer.echo(f"report: {report}")
+    line = _report_line(cfg.run_dir, outcomes)
+    if line and not cfg.quiet:
+        typer.echo(line)
 
 
 @app.command("check")
@@ -194,9 +210,9 @@ def demo_command(
             row.link, row.observed, "[green]yes[/green]" if row.recovered else "[red]no[/red]"
         )
     console.print(table)
-    report = cfg.run_dir / "report" / "index.html"
     console.print(f"wall time: {seconds / 60:.1f} min")
-    if report.is_file():
-        console.print(f"report: {report}")
+    line = _report_line(cfg.run_dir, outcomes)
+    if line:
+        console.print(line)
     n_ok = int(rec["recovered"].sum()) if len(rec) else 0
     console.print(f"recovered {n_ok} of {len(rec)} planted links")

@@ -1,0 +1,21 @@
+"""What `radiogenomics run` says about the report: a report this run did not rebuild is not
+presented as its result."""
+
+from __future__ import annotations
+
+from radiogenomics.cli.run import _report_line
+from radiogenomics.pipeline import StageOutcome
+
+
+def test_the_report_line_says_when_the_report_was_not_rebuilt(tmp_path):
+    assert _report_line(tmp_path, [StageOutcome("report", "done")]) is None  # no report yet
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "index.html").write_text("<html></html>")
+    path = str(tmp_path / "report" / "index.html")
+    for status in ("done", "skipped"):
+        assert _report_line(tmp_path, [StageOutcome("report", status)]) == f"report: {path}"
+    off = StageOutcome("report", "disabled", reason="disabled in the config")  # as the runner says
+    disabled = _report_line(tmp_path, [off])
+    assert "not rebuilt by this run: disabled in the config" in disabled and path in disabled
+    only_masking = _report_line(tmp_path, [StageOutcome("masking", "done")])
+    assert "not among the stages run" in only_masking and "may predate" in only_masking
