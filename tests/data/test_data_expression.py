@@ -184,6 +184,18 @@ def test_unknown_symbols_and_duplicates(tmp_path):
     assert rep.unknown_dropped == 2 and rep.duplicate_symbols == 1
     assert df.loc["TCGA-AA-0001", "A"] == pytest.approx(m.iloc[1:3, 0].mean(), rel=1e-6)
     assert isinstance(rep, LoadReport) and "duplicate symbols merged" in str(rep)
+    # what `check` prints: each change once, nothing about what did not happen
+    assert rep.changes() == [
+        "2 rows with '?' or empty symbols dropped",
+        "1 symbols on several rows merged by their mean (1 extra rows)",
+        "1 patients' aliquots averaged",
+    ]
+
+
+def test_a_matrix_read_as_it_was_reports_no_change(tmp_path):
+    _matrix(samples=("TCGA-AA-0001-01A", "TCGA-AA-0002-01A")).to_csv(tmp_path / "x.tsv", sep="\t")
+    _, rep = read_expression_report(tmp_path / "x.tsv")
+    assert rep.changes() == []
 
 
 def test_report_variant_returns_pair(tmp_path):

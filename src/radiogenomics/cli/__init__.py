@@ -39,10 +39,18 @@ from radiogenomics.cli import run as _run  # noqa: E402,F401
 from radiogenomics.cli import survival as _survival  # noqa: E402,F401
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as the user needs it: its message, not the source line that raised it."""
+    return f"warning: {message}\n"
+
+
 def main() -> None:
     """Entry point: bad input ends with its message and exit code 2, not a traceback."""
+    import warnings
+
     from radiogenomics.errors import InputError
 
+    warnings.formatwarning = _one_line_warning
     try:
         app()
     except InputError as err:

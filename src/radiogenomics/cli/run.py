@@ -142,6 +142,8 @@ def check_command(
         f"expression: {rep.format} ({rep.orientation}), scale {rep.scale}"
         + (" (detected)" if rep.scale_detected else "")
     )
+    for change in rep.changes():
+        console.print(f"expression: {change}")
     show(res.folds, "tasks, class balance and the folds each stage will use")
     if len(res.collections):
         show(res.collections, "gene-set collections")

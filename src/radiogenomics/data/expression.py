@@ -110,6 +110,32 @@ class LoadReport:
             "n_genes": self.n_genes,
         }
 
+    def changes(self) -> list[str]:
+        """What reading changed in the matrix, one line each (empty: taken as it was)."""
+        out = []
+        if self.unknown_dropped:
+            out.append(f"{self.unknown_dropped} rows with '?' or empty symbols dropped")
+        if self.duplicate_symbols:
+            out.append(
+                f"{self.duplicate_symbols} symbols on several rows merged by their mean"
+                f" ({self.duplicate_rows_merged} extra rows)"
+            )
+        if self.nonfinite_genes_dropped:
+            out.append(f"{self.nonfinite_genes_dropped} gene rows dropped for missing values")
+        if self.aliquots_averaged:
+            out.append(f"{self.aliquots_averaged} patients' aliquots averaged")
+        if self.samples_skipped:
+            out.append(f"{len(self.samples_skipped)} samples skipped")
+        dropped = sum(len(v) for v in self.samples_dropped_by_type.values())
+        if dropped:
+            out.append(f"{dropped} samples of other TCGA sample types dropped")
+        if self.low_expression_genes_dropped:
+            out.append(
+                f"{self.low_expression_genes_dropped} genes dropped with mean log2 expression"
+                f" < {self.min_mean_expression:g}"
+            )
+        return out
+
     def __str__(self) -> str:
         how = "detected" if self.scale_detected else "given"
         lines = [

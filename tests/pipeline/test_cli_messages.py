@@ -1,5 +1,5 @@
-"""What `radiogenomics run` says about the report: a report this run did not rebuild is not
-presented as its result."""
+"""What the command line prints: a report this run did not rebuild is not presented as its
+result; warnings are one line each."""
 
 from __future__ import annotations
 
@@ -19,3 +19,10 @@ def test_the_report_line_says_when_the_report_was_not_rebuilt(tmp_path):
     assert "not rebuilt by this run: disabled in the config" in disabled and path in disabled
     only_masking = _report_line(tmp_path, [StageOutcome("masking", "done")])
     assert "not among the stages run" in only_masking and "may predate" in only_masking
+
+
+def test_warnings_print_as_one_line_without_the_source():
+    from radiogenomics.cli import _one_line_warning
+
+    text = _one_line_warning(UserWarning("x.tsv: 1 genes dropped"), UserWarning, "/a/b.py", 185)
+    assert text == "warning: x.tsv: 1 genes dropped\n"
