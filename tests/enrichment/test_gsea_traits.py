@@ -63,6 +63,18 @@ def test_traits_recover_planted_patients(cohort):
         radiogenomic_traits(sal, sets, alpha=1.5)
 
 
+def test_a_trait_of_nearly_every_patient_is_dropped_like_a_rare_one(cohort):
+    sal, sets, planted = cohort
+    everyone = sal.copy()
+    everyone.loc[sets["A"], ~everyone.columns.isin(planted)] += 2.5  # A in all 12 patients
+    kept = radiogenomic_traits(everyone, sets, min_patients=3, nperm=500, seed=1, small_p=None)
+    found = kept.table[kept.table["set"] == "A"]["enriched"]
+    assert found.sum() >= len(sal.columns) - 2  # enriched in (nearly) all of them ...
+    assert "A" not in kept.traits.columns  # ... so no group is left to compare it with
+    half = radiogenomic_traits(sal, sets, min_patients=3, nperm=500, seed=1, small_p=None)
+    assert "A" in half.traits.columns  # planted in 6 of 12: both groups large enough
+
+
 def test_running_sum_matches_engine_es(cohort, tmp_path):
     sal, sets, _ = cohort
     r = sal.iloc[:, 0]

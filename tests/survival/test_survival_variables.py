@@ -51,17 +51,21 @@ def test_radiogenomic_traits_need_min_patients_and_imaging_is_binary(clinical):
     idx = clinical.index
     imaging = pd.DataFrame({"edema": [1, 0, 1, 0, None, 1]}, index=idx)
     radio = pd.DataFrame(
-        {
-            "edema + EMT": [True, True, True, True, True, False],  # 5 patients: kept
-            "nCET + MYC": [True, True, False, False, False, False],  # 2 patients: dropped
+        {  # of the patients P0-P4 (P5 is not asked for)
+            "edema + EMT": [True, True, True, False, False, True],  # 3 with, 2 without: kept
+            "nCET + MYC": [True, False, False, False, False, False],  # 1 patient: dropped
+            "ncet + E2F": [True, True, True, True, True, False],  # all 5: dropped, no contrast
         },
         index=idx,
     ).iloc[:6]
     patients = list(idx[:5]) + ["P9"]
-    with pytest.warns(SurvivalWarning, match="fewer than 5"):
-        sv = survival_variables(clinical, imaging, radio, patients=patients, reference_ages=[60])
+    with pytest.warns(SurvivalWarning, match="present in, or absent from, fewer than 2"):
+        sv = survival_variables(
+            clinical, imaging, radio, patients=patients, reference_ages=[60], min_patients=2
+        )
     assert sv.imaging == ["edema"] and sv.radiogenomic == ["edema + EMT"]
-    assert sv.dropped == {"nCET + MYC": 2} and sv.candidates == ["edema", "edema + EMT"]
+    assert sv.dropped == {"nCET + MYC": 1, "ncet + E2F": 5}
+    assert sv.candidates == ["edema", "edema + EMT"]
     assert list(sv.table.index) == ["P0", "P1", "P2", "P3", "P4", "P9"]
     assert sv.table.loc["P9"].isna().all()  # a patient in no table: every value unknown
     with pytest.warns(SurvivalWarning, match="no reference"):
@@ -71,6 +75,6 @@ def test_radiogenomic_traits_need_min_patients_and_imaging_is_binary(clinical):
         survival_variables(clinical, bad, reference_ages=[60])
     with pytest.raises(InputError, match="used twice"):
         clash = radio.rename(columns={"edema + EMT": "edema"})
-        survival_variables(clinical, imaging, clash, reference_ages=[60])
+        survival_variables(clinical, imaging, clash, reference_ages=[60], min_patients=2)
     with pytest.raises(InputError, match="no clinical"):
         survival_variables()

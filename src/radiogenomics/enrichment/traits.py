@@ -17,7 +17,8 @@ from radiogenomics.utils.results import ResultMixin, new_axes
 class RadiogenomicTraits(ResultMixin):
     """Patient-level radiogenomic traits of one model.
 
-    ``traits``: patients x traits 0/1 (traits in fewer than ``min_patients`` patients dropped);
+    ``traits``: patients x traits 0/1 (traits in fewer than ``min_patients`` patients, or
+    absent in fewer, dropped);
     ``table``: the long GSEA table per patient (patient, set, ..., trait, enriched); ``gsea``:
     the GSEA run behind it (its settings).
     """
@@ -76,7 +77,8 @@ def radiogenomic_traits(
     """Each patient's saliency ranking (genes x patients) through :func:`gsea_many`.
 
     Returns a :class:`RadiogenomicTraits`: ``traits`` is a patients x traits 0/1 table (columns
-    ``"<model> + <set>"``, traits present in fewer than ``min_patients`` patients dropped);
+    ``"<model> + <set>"``, traits present in fewer than ``min_patients`` patients or absent in
+    fewer dropped: neither compares two groups);
     ``table`` is the long GSEA result with a ``patient`` column (instead of ``ranking``),
     ``trait`` and ``enriched`` (padj < alpha and NES > 0). ``small_p`` defaults to None here:
     a trait needs only padj < alpha, which the permutation p resolves, and multilevel estimates
@@ -100,7 +102,8 @@ def radiogenomic_traits(
         .fillna(False)
         .astype(int)
     )
-    wide = wide.loc[:, wide.sum(axis=0) >= min_patients]
+    present = wide.sum(axis=0)
+    wide = wide.loc[:, (present >= min_patients) & (len(wide) - present >= min_patients)]
     wide.index.name = "patient"
     wide.columns.name = None
     return RadiogenomicTraits(

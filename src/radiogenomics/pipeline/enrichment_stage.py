@@ -249,14 +249,15 @@ def run_radiogenomic_traits(ctx) -> dict:
         longs.append(ctx.read("radiogenomic_traits", f"units/{key}_gsea"))
     traits = pd.concat(tables, axis=1) if tables else pd.DataFrame()
     counts = traits.sum(axis=0) if len(traits.columns) else pd.Series(dtype=float)
-    kept = counts[counts >= r.min_patients].index
-    dropped = counts[counts < r.min_patients]
-    if len(dropped):
-        ctx.log.info(
-            "radiogenomic traits: %d traits in fewer than %d patients dropped",
-            len(dropped),
-            r.min_patients,
-        )
+    # a trait needs min_patients on each side: one in (nearly) every patient compares no groups
+    rare, universal = counts < r.min_patients, len(traits) - counts < r.min_patients
+    kept = counts[~rare & ~universal].index
+    for mask, where in ((rare, "in"), (universal & ~rare, "absent in")):
+        if mask.any():
+            ctx.note(
+                f"{int(mask.sum())} radiogenomic traits {where} fewer than"
+                f" {r.min_patients} patients dropped"
+            )
     traits = traits[kept]
     ctx.table(traits, "traits", index=True)
     ctx.table(pd.concat(longs, ignore_index=True), "patient_gsea")

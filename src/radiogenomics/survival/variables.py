@@ -22,8 +22,8 @@ class SurvivalVariables:
 
     ``table`` holds the outcome columns found in the clinical table (``os_days``, ``os_event``,
     ``pfs_days``, ``pfs_event``) then ``covariates``, ``imaging`` and ``radiogenomic``
-    variables as 0.0/1.0 (NaN where unknown). ``dropped``: radiogenomic traits present in fewer
-    than ``min_patients`` patients, with their count. ``age_median``: the age cut-off (years).
+    variables as 0.0/1.0 (NaN where unknown). ``dropped``: radiogenomic traits present in, or
+    absent from, fewer than ``min_patients`` patients, with the number that have them. ``age_median``: the age cut-off (years).
     """
 
     table: pd.DataFrame
@@ -101,7 +101,7 @@ def survival_variables(
     median of ``reference_ages`` (the whole transcriptome cohort; default: these patients).
     ``imaging``: patients x binary imaging traits. ``radiogenomic``: patients x binary
     radiogenomic traits; a trait is kept when present (1) in at least ``min_patients``
-    patients. ``patients``: restrict to these (default: every patient of any table).
+    patients and absent (0) in at least as many. ``patients``: restrict to these (default: every patient of any table).
     """
     tables = [t for t in (clinical, imaging, radiogenomic) if t is not None]
     if not tables:
@@ -159,14 +159,16 @@ def survival_variables(
     dropped: dict[str, int] = {}
     if radiogenomic is not None:
         rad = _binary_frame(radiogenomic, "radiogenomic traits").reindex(index)
-        counts = rad.sum(axis=0)
-        dropped = {str(c): int(n) for c, n in counts.items() if n < min_patients}
-        rad = rad[[c for c in rad.columns if counts[c] >= min_patients]]
+        counts, absent = rad.sum(axis=0), (rad == 0).sum(axis=0)
+        # each side needs min_patients: a trait of (nearly) every patient compares no groups
+        ok = (counts >= min_patients) & (absent >= min_patients)
+        dropped = {str(c): int(n) for c, n in counts[~ok].items()}
+        rad = rad[[c for c in rad.columns if ok[c]]]
         radio_cols = list(rad.columns)
         if dropped:
             notes.append(
-                f"{len(dropped)} radiogenomic traits present in fewer than {min_patients} "
-                f"patients left out"
+                f"{len(dropped)} radiogenomic traits present in, or absent from, fewer than"
+                f" {min_patients} patients left out"
             )
         parts.append(rad)
     names = [c for p in parts for c in p.columns]
