@@ -139,3 +139,30 @@ def test_cli_writes_table_and_figures(cohort, tmp_path):
     )
     assert bad.exit_code != 0
     assert isinstance(bad.exception, InputError) and "not found" in str(bad.exception)
+
+
+def test_cli_tests_each_collection_apart(cohort, tmp_path):
+    sal, sets, _ = cohort
+    rank_file = tmp_path / "ranking.tsv"
+    sal.iloc[:, :1].rename_axis("gene").to_csv(rank_file, sep="\t")
+    files = []
+    for name, keys in (("first", ["A", "R0", "R1"]), ("second", ["R2", "R3", "R4", "R5"])):
+        path = tmp_path / f"{name}.gmt"
+        path.write_text("".join(f"{k}\td\t" + "\t".join(sets[k]) + "\n" for k in keys))
+        files += ["--gene-sets", str(path)]
+    out = tmp_path / "out"
+    args = ["gsea", "--ranking", str(rank_file), *files, "--out", str(out), "--nperm", "300"]
+    result = CliRunner().invoke(app, [*args, "--quiet", "--no-small-p", "--top", "1"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out / "gsea.parquet")
+    assert table.groupby("collection")["set"].apply(set).to_dict() == {
+        "first": {"A", "R0", "R1"},
+        "second": {"R2", "R3", "R4", "R5"},
+    }
+    from radiogenomics.utils.stats import benjamini_hochberg
+
+    for _, part in table.groupby("collection"):  # BH within each collection
+        np.testing.assert_allclose(part["padj"], benjamini_hochberg(part["pval"].to_numpy()))
+    alone = gsea(sal["P00"], {k: sets[k] for k in ("A", "R0", "R1")}, nperm=300, small_p=None)
+    got = table[table["collection"] == "first"].set_index("set")["pval"]
+    np.testing.assert_allclose(got.loc[alone.table["set"]], alone.table["pval"])

@@ -207,12 +207,14 @@ def test_fewer_patients_than_folds_lowers_k_with_one_message_in_every_stage():
         assert "adjust_folds=True" in inspect.getsource(module)
 
 
-def test_gsea_command_names_the_ranking_file_for_repeated_genes_and_infinite_scores(tmp_path):
+def test_gsea_command_names_the_ranking_file_for_repeated_genes_and_bad_scores(tmp_path):
     gmt = tmp_path / "s.gmt"
     gmt.write_text("S\tna\t" + "\t".join(f"G{i}" for i in range(20)) + "\n")
     for name, body, expected in [
         ("dup.csv", "gene,score\nG1,1\nG1,2\nG2,3\n", r"dup.csv \[gene\]: 1 genes appear more"),
         ("inf.csv", "gene,score\nG1,1\nG2,inf\nG3,3\n", r"inf.csv \[score\]: infinite scores"),
+        ("txt.csv", "gene,score\nG1,1\nG2,abc\nG3,3\n", r"txt.csv \[score\]: 1 non-numeric"),
+        ("few.csv", "gene,score\nG1,1\nG2,\nG3,3\n", r"few.csv: no gene set has 15..500 genes"),
     ]:
         (tmp_path / name).write_text(body)
         res = subprocess.run(

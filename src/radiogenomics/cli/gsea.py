@@ -49,6 +49,16 @@ def read_rankings(path: Path, column: str | None = None):
         raise InputError(
             f"column(s) {', '.join(map(str, bad))} hold no numbers", file=p, expected="scores"
         )
+    for c in df.columns:  # an empty cell is a gene without a score; text is a broken file
+        text = numeric[c].isna() & df[c].notna() & (df[c].astype(str).str.strip() != "")
+        if text.any():
+            gene = text.index[text.argmax()]
+            raise InputError(
+                f"{int(text.sum())} non-numeric scores (first: gene {gene!r}, {df[c][gene]!r})",
+                file=p,
+                field=str(c),
+                expected="a number per gene (leave the cell empty for a gene without one)",
+            )
     import numpy as np
 
     infinite = [c for c in numeric.columns if np.isinf(numeric[c]).any()]
@@ -80,6 +90,17 @@ def read_rankings(path: Path, column: str | None = None):
     return numeric
 
 
+def _named_collections(collections: list) -> dict:
+    """Each file's collection under its own name (a repeated name gets a number)."""
+    out = {}
+    for gs in collections:
+        name, k = gs.collection, 2
+        while name in out:
+            name, k = f"{gs.collection}_{k}", k + 1
+        out[name] = gs
+    return out
+
+
 def _safe(name: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
     return keep[:80] or "set"
@@ -109,29 +130,43 @@ def gsea_command(
     sets and, for several rankings, a clustered NES heatmap."""
     import warnings
 
-    from radiogenomics.data.gene_sets import GeneSets, read_gene_sets
+    import pandas as pd
+
+    from radiogenomics.data.gene_sets import read_gene_sets
     from radiogenomics.enrichment import gsea_many, plot_enrichment, plot_nes_heatmap
+    from radiogenomics.errors import InputError
     from radiogenomics.utils.io import write_json, write_table
 
     rankings = read_rankings(ranking, column)
-    collections = [read_gene_sets(p) for p in gene_sets]
-    sets = collections[0] if len(collections) == 1 else GeneSets.concat(collections)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = gsea_many(
-            rankings,
-            sets,
-            nperm=nperm,
-            min_size=min_size,
-            max_size=max_size,
-            weight=weight,
-            seed=seed,
-            small_p="multilevel" if small_p else None,
-            device=None if device == "auto" else device,
-            progress=not quiet,
-        ).table
-    for w in caught:
-        typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
+    collections = _named_collections([read_gene_sets(p) for p in gene_sets])
+    parts = []
+    for name, sets in collections.items():  # BH within each collection, as the pipeline does
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            part = gsea_many(
+                rankings,
+                sets,
+                nperm=nperm,
+                min_size=min_size,
+                max_size=max_size,
+                weight=weight,
+                seed=seed,
+                small_p="multilevel" if small_p else None,
+                device=None if device == "auto" else device,
+                progress=not quiet,
+            ).table
+        for w in caught:
+            typer.secho(f"warning: {name}: {w.message}", err=True, fg=typer.colors.YELLOW)
+        parts.append(part.assign(collection=name))
+    res = pd.concat(parts, ignore_index=True)
+    if not len(res):
+        raise InputError(
+            f"no gene set has {min_size}..{max_size} genes among the {len(rankings)} ranked"
+            " genes; nothing was tested",
+            file=ranking,
+            expected="gene ids of the same kind as the gene sets' (e.g. symbols)",
+        )
+    res.insert(1, "collection", res.pop("collection"))
     out.mkdir(parents=True, exist_ok=True)
     table = res.assign(leading_edge=[" ".join(le) for le in res["leading_edge"]])
     write_table(table, out / "gsea")
@@ -154,8 +189,10 @@ def gsea_command(
     for name in rankings.columns:
         sub = res[res["ranking"] == str(name)].sort_values(["padj", "pval"], kind="stable")
         for row in sub.head(top).itertuples():
-            stem = figures / f"enrichment_{_safe(str(name))}_{_safe(row.set)}"
-            plot_enrichment(rankings[name], sets[row.set], title=row.set, weight=weight, stem=stem)
+            genes = collections[row.collection][row.set]
+            prefix = f"{_safe(row.collection)}_" if len(collections) > 1 else ""
+            stem = figures / f"enrichment_{_safe(str(name))}_{prefix}{_safe(row.set)}"
+            plot_enrichment(rankings[name], genes, title=row.set, weight=weight, stem=stem)
     if rankings.shape[1] > 1 and len(res):
         plot_nes_heatmap(res, figures / "nes_heatmap")
     if not quiet:
