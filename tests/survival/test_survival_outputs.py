@@ -114,6 +114,19 @@ def test_cli_survival(table, tmp_path):
     assert isinstance(missing.exception, InputError) and "file not found" in str(missing.exception)
 
 
+def test_cli_survival_takes_every_other_binary_column_by_default(table, tmp_path):
+    path = tmp_path / "traits.csv"
+    table.assign(patient=[f"P{i}" for i in range(len(table))]).to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = ["survival", "--table", str(path), "--duration", "os_days", "--event", "os_event"]
+    result = CliRunner().invoke(app, [*args, "--forced", "age_over_median", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "every other 0/1 column (5)" in result.output
+    assert "not 0/1, so not analysed: patient" in result.output
+    univariate = set(read_table(out / "cox_univariate")["variable"])
+    assert univariate >= {"trait0", "trait1", "trait2", "programme", "gender_male"}
+
+
 def test_run_survival_refuses_non_binary(table):
     with pytest.raises(InputError, match=r"\[os_days\]|not binary"):
         run_survival(table.assign(score=table["os_days"]), "os_days", "os_event", ["score"])

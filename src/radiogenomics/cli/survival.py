@@ -33,6 +33,17 @@ def read_any_table(path: Path):
     )
 
 
+def _binary_columns(df, taken: set[str]) -> tuple[list[str], list[str]]:
+    """The table's other columns that hold only 0/1 (blanks allowed), and those that do not."""
+    binary, other = [], []
+    for c in df.columns:
+        if str(c) in taken:
+            continue
+        values = set(df[c].dropna().unique().tolist())
+        (binary if values and values <= {0, 1} else other).append(str(c))
+    return binary, other
+
+
 def _split(values: list[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
@@ -46,7 +57,10 @@ def survival_command(
         [], "--forced", help="covariate always kept in the Cox model (repeat, or comma-separated)"
     ),
     candidates: list[str] = typer.Option(
-        [], "--candidates", help="variable stepwise selection may add or drop (repeat or commas)"
+        [],
+        "--candidates",
+        help="variable stepwise selection may add or drop (repeat or commas; default: every "
+        "other 0/1 column of the table)",
     ),
     direction: str = typer.Option("both", "--direction", help="both, forward or backward"),
     criterion: str = typer.Option("aic", "--criterion", help="aic or bic"),
@@ -63,9 +77,17 @@ def survival_command(
     from radiogenomics.survival import SurvivalWarning, run_survival, write_survival
 
     forced_cols, candidate_cols = _split(forced), _split(candidates)
-    if not forced_cols and not candidate_cols:
-        raise InputError("no variables given", field="--forced/--candidates", expected="one")
     df = read_any_table(table)
+    skipped: list[str] = []
+    if not candidate_cols:
+        candidate_cols, skipped = _binary_columns(df, {duration, event, *forced_cols})
+    if not forced_cols and not candidate_cols:
+        raise InputError(
+            "no 0/1 column to analyse besides the duration and the event",
+            file=table,
+            field="--forced/--candidates",
+            expected="one or more 0/1 variables",
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SurvivalWarning)  # they are in the notes, printed below
         try:
@@ -101,6 +123,10 @@ def survival_command(
         f"n={sw.n} ({sw.events} events, {sw.n_removed} removed for missing values); "
         f"likelihood-ratio test {lr.statistic:.2f} on {lr.df} df, p={lr.p:.3g}"
     )
+    if not _split(candidates):
+        console.print(f"note: candidates: every other 0/1 column ({len(candidate_cols)})")
+    if skipped:
+        console.print(f"note: not 0/1, so not analysed: {', '.join(skipped)}")
     for text in analysis.notes:
         console.print(f"note: {text}")
     console.print(f"{len(written)} files written to {out}")
