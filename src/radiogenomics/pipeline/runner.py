@@ -221,7 +221,8 @@ class Pipeline:
                 f"stage {name!r} needs stage {u!r}, which has not finished"
                 f" (status: {status or 'never run'})",
                 field="--stage",
-                expected=f"run the study up to it first: radiogenomics run CONFIG --until {u}",
+                # --until the stage asked for: it runs every stage it needs, however many
+                expected=f"run the study up to it: radiogenomics run CONFIG --until {name}",
             )
         return None
 
