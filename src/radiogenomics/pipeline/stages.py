@@ -109,7 +109,7 @@ STAGE_TABLE: dict[str, Stage] = {
         requires=("load", "saliency"),
         reads=("radiogenomic_traits",),
         description="patient-level radiogenomic traits from saliency GSEA",
-        revision=1,  # 1: traits absent in fewer than min_patients patients are dropped too
+        revision=2,  # 2: traits absent in fewer than min_patients patients are dropped too
     ),
     "survival": Stage(
         "survival",
