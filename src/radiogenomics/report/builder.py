@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +25,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from radiogenomics import __version__
 from radiogenomics.config import STAGES
 from radiogenomics.report import evidence
-from radiogenomics.report.findings import Findings, anchor, read_findings
+from radiogenomics.report.findings import (
+    Findings,
+    anchor,
+    bootstrap_resamples,
+    read_findings,
+)
 from radiogenomics.report.interactive import assets_html, figure_html, table_html
 from radiogenomics.runfolder import RunFolder, package_versions
 
@@ -41,6 +47,23 @@ class TableSpec:
     ascending: bool = True
     columns: tuple[str, ...] = ()
     group_top: str | None = None  # show the top rows per value of this column
+    # adds what the reader needs from the stage's other tables: (table, stage folder) -> table
+    prepare: Callable[[pd.DataFrame, Path], pd.DataFrame] | None = None
+
+
+def _cox_table_patients(table: pd.DataFrame, stage_dir: Path) -> pd.DataFrame:
+    """The Cox table with the patients and events of each outcome's multivariable model (from
+    ``lrt``): its univariate columns are refitted on those complete cases, not on every
+    patient with the variable as the findings' univariate models are."""
+    path = _find(stage_dir, "lrt", ".parquet")
+    if path is None or "outcome" not in table.columns:
+        return table
+    lrt = pd.read_parquet(path).set_index("outcome")
+    at = list(table.columns).index("variable") + 1 if "variable" in table.columns else 1
+    out = table.copy()
+    out.insert(at, "patients (complete cases)", out["outcome"].map(lrt["n"]))
+    out.insert(at + 1, "events", out["outcome"].map(lrt["events"]))
+    return out
 
 
 @dataclass(frozen=True)
@@ -126,8 +149,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "bootstrap",
         "Bootstrap comparison",
         ("bootstrap",),
-        "Neural network minus baseline AUC over bootstrap repetitions, with 95% percentile "
-        "intervals.",
+        "Neural network minus baseline AUC over bootstrap repetitions, with the 95% percentile "
+        "interval of each difference.",
         (
             TableSpec("bootstrap_differences", "AUC differences (network minus other)"),
             TableSpec("bootstrap_summary", "AUC per model"),
@@ -188,7 +211,16 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Kaplan-Meier curves with log-rank tests, univariate Cox models and the multivariable "
         "Cox model chosen by stepwise AIC with the covariates forced in.",
         (
-            TableSpec("cox_table", "Cox model (Table 3 style)", top=500),
+            TableSpec(
+                "cox_table",
+                "Cox model (Table 3 style)",
+                "Every model of this table, the univariate ones (hr_univariate, p_univariate) "
+                "included, is fitted on the complete cases of the outcome's multivariable model "
+                "(patients (complete cases)): the findings' univariate results use every patient "
+                "with the variable and the outcome, so their HR and p can differ.",
+                top=500,
+                prepare=_cox_table_patients,
+            ),
             TableSpec("logrank", "Log-rank tests", top=500, sort=("p",)),
             TableSpec("lrt", "Likelihood-ratio test of the final models"),
         ),
@@ -231,7 +263,10 @@ def _render_table(stage_dir: Path, spec: TableSpec, stage: str) -> dict | None:
     path = _find(stage_dir, spec.name, ".parquet")
     if path is None:
         return None
-    df = _select(pd.read_parquet(path), spec)
+    df = pd.read_parquet(path)
+    if spec.prepare is not None:
+        df = spec.prepare(df, stage_dir)
+    df = _select(df, spec)
     return {
         "kind": "table",
         "title": spec.title,
@@ -272,8 +307,106 @@ def _off_reason(stage: str, m: dict | None) -> str:
     return ""
 
 
-def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list[str]:
-    """A methods paragraph per analysis, written from the effective config."""
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 trait``, ``2 traits``."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _words(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _class_names(classes: object) -> list[str]:
+    """Class names from the load stage's ``classes`` cell ("Classical: 40 | Neural: 25")."""
+    if not isinstance(classes, str) or not classes:
+        return []
+    return [c.rsplit(":", 1)[0].strip() for c in classes.split("|")]
+
+
+def _binary(task: dict[str, Any]) -> bool:
+    """Whether a row of the load stage's task table is a binary task (it names a positive
+    class; a multi-class task does not)."""
+    positive = task.get("positive")
+    if isinstance(positive, str) and positive:
+        return True
+    return 0 < len(_class_names(task.get("classes"))) <= 2
+
+
+def _modelled(d: dict[str, Any], tasks: pd.DataFrame | None) -> str:
+    """What expression was modelled against: the tasks the load stage kept, else the config's."""
+    imaging = d["task"] == "imaging"
+    if tasks is not None and len(tasks) and "task" in tasks.columns:
+        rows = tasks.to_dict("records")
+        kept = [r for r in rows if r.get("kept", True) is not False]
+        names = [str(r["task"]) for r in kept]
+        if not names:
+            return "no task (every one was left out)"
+        if imaging:
+            return f"{_count(len(names), 'binary VASARI MRI trait')} ({', '.join(names)})"
+        classes = [_class_names(r.get("classes")) for r in kept]
+        names = ["the molecular subtype" if n == "subtype" else n for n in names]
+        return "; ".join(
+            f"{n} ({_count(len(c), 'class', 'classes')}: {', '.join(c)})" if c else n
+            for n, c in zip(names, classes, strict=True)
+        )
+    if not imaging:
+        return "the molecular subtypes"
+    if d.get("traits"):
+        traits = d["traits"]
+        return f"{_count(len(traits), 'binary VASARI MRI trait')} ({', '.join(traits)})"
+    return "every binary VASARI MRI trait of the imaging table"
+
+
+def _left_out(tasks: pd.DataFrame | None) -> str:
+    if tasks is None or "kept" not in tasks.columns:
+        return ""
+    gone = tasks.loc[tasks["kept"].eq(False), "task"].astype(str).tolist()
+    return f" (left out: {', '.join(gone)})" if gone else ""
+
+
+def _saliency_target(target: str, tasks: pd.DataFrame | None, subtype: bool) -> str:
+    """What the gradient is taken of: a binary network's single logit, a multi-class network's
+    class logit or class log-odds (``saliency.target``), as interpret.saliency does."""
+    if tasks is not None and len(tasks) and "task" in tasks.columns:
+        kinds = {_binary(r) for r in tasks.to_dict("records") if r.get("kept", True) is not False}
+    else:
+        kinds = {not subtype}
+    binary = "the network's logit (the log-odds of the positive class)"
+    multi = {
+        "logit": "each class's logit (its pre-softmax output; one saliency per class)",
+        "log_odds": "each class's log-odds against the other classes (its logit minus the "
+        "log-sum-exp of the others; one saliency per class)",
+    }.get(target, f"each class's {target}")
+    if kinds == {True}:
+        return binary
+    if kinds == {False}:
+        return multi
+    return f"{binary} for binary tasks and {multi} for multi-class tasks"
+
+
+def _over(resamples: list[int]) -> str:
+    """``over 2 resamples`` (``over 2-40 resamples`` when the comparisons differ)."""
+    lo, hi = min(resamples), max(resamples)
+    return f"over {_count(lo, 'resample') if lo == hi else f'{lo}-{hi} resamples'}"
+
+
+def interval_words(resamples: list[int]) -> str:
+    """``95% percentile interval over 2 resamples``: the count says how far to trust it."""
+    return " ".join(["95% percentile interval", *([_over(resamples)] if resamples else [])])
+
+
+def methods_text(
+    cfg: dict[str, Any],
+    manifests: dict[str, dict | None],
+    tasks: pd.DataFrame | None = None,
+    resamples: list[int] | None = None,
+) -> list[str]:
+    """A methods paragraph per analysis, written from the effective config.
+
+    ``tasks``: the load stage's task table (the traits actually modelled, binary or not);
+    ``resamples``: the bootstrap resamples behind the intervals (default: the config's count).
+    """
 
     def on(stage: str) -> bool:
         m = manifests.get(stage)
@@ -281,11 +414,11 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
 
     d = cfg["data"]
     out = []
-    kind = "six binary VASARI MRI traits" if d["task"] == "imaging" else "molecular subtypes"
     out.append(
         f"Expression was read as log2 values (input scale: {d['expression_scale']}) and modelled "
-        f"against {kind}; tasks with fewer than {d['min_patients_per_class']} patients in a "
-        f"class were left out. Genes were z-scored on the training patients of every fold."
+        f"against {_modelled(d, tasks)}; tasks with fewer than {d['min_patients_per_class']} "
+        f"patients in a class were left out{_left_out(tasks)}. Genes were z-scored on the "
+        f"training patients of every fold."
     )
     if on("autoencoder"):
         a = cfg["autoencoder"]
@@ -322,8 +455,8 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
         out.append(
             f"Performance was compared over {b['repetitions']} bootstrap repetitions: each drew a "
             f"new stratified split and resampled training and validation patients separately with "
-            f"replacement; the network-minus-baseline AUC difference is reported with its 95% "
-            f"percentile interval."
+            f"replacement; the network-minus-baseline AUC difference is reported with its "
+            f"{interval_words(resamples or [b['repetitions']])}."
         )
     if on("masking"):
         m = cfg["masking"]
@@ -352,9 +485,12 @@ def methods_text(cfg: dict[str, Any], manifests: dict[str, dict | None]) -> list
             "signed": "the signed gradient",
             "integrated_gradients": "the integrated gradients (from the training-mean profile)",
         }.get(method, method)
+        target = _saliency_target(
+            cfg["saliency"].get("target", "logit"), tasks, d["task"] == "subtype"
+        )
         out.append(
-            f"Gene saliency was {what} of the positive-class logit with respect to each "
-            "standardised gene, per patient."
+            f"Gene saliency was {what} of {target} with respect to each standardised gene, per "
+            "patient."
         )
     if on("enrichment"):
         e = cfg["enrichment"]
@@ -428,8 +564,13 @@ def _drivers_method(d: dict[str, Any]) -> str:
         )
     return (
         f"Driver sets were ranked by the {d['readout']} read-out. Each trait's cross-validation "
-        f"was repeated on {d['repeats']} fold splits in all, and each patient's masked "
-        "probabilities were averaged over the fold models that held it out; each set "
+        + (
+            f"was repeated on {d['repeats']} fold splits in all"
+            if d["repeats"] > 1
+            else "was run on one fold split (not repeated)"
+        )
+        + ", and each patient's masked probabilities were averaged over the fold models that "
+        "held it out; each set "
         f"({d['min_size']}-{d['max_size']} genes) was scored by its masked AP against "
         f"{d['null_draws']} size-matched random gene sets per size (z-score, normal p) and by "
         f"GSEA of each gene's correlation with the trait ({d['nperm']} permutations)"
@@ -483,88 +624,175 @@ def _section_figures(folder: RunFolder, spec_id: str, found: Findings) -> list[e
     return []
 
 
-def _findings_blocks(found: Findings, ids: set[str]) -> dict[str, Any]:
-    """The findings tables, each row's link pointing at an element the page has."""
+DRIVER_COLUMNS = {  # what each column of the findings' driver table says, in table order
+    "rank": "the set's rank by the study's read-out (source)",
+    "q": "the BH-adjusted q",
+    "called": "whether the set was called a driver",
+    "family of": "the top set it could not be told from (then none is called)",
+    "programme shift (SD)": "the set's programme score in the class minus in the other "
+    "patients, in SDs (negative where the set marks the class by being low in it)",
+    "masking AUC": "the network's AUC with only the set's genes kept",
+    "masking AP": "its AP",
+    "NES": "the set's GSEA NES in the network's single-gene masking ranking",
+    "naive peer rank": "the rank the naive correlation peer gives the same set",
+    "naive peer NES": "the naive peer's NES of it",
+}
+
+
+def _performance_text(df: pd.DataFrame, resamples: list[int]) -> tuple[str, str]:
+    """Title and caption of the findings' performance table, for the columns it has."""
+    shown = ["network"]
+    caption = ["CV AUC/AP of the chosen network"]
+    if "best baseline" in df.columns:
+        shown.append("best baseline")
+        caption.append("the baseline with the highest CV AUC")
+    if "AUC difference" in df.columns:
+        shown.append("the bootstrap difference")
+        caption.append(
+            "the bootstrap AUC difference (network minus that baseline, or the closest baseline "
+            f"the bootstrap compared) with its {interval_words(resamples)} (column resamples)"
+        )
+    return f"Trait prediction: {_words(shown)}", "; ".join(caption) + "."
+
+
+def _drivers_caption(df: pd.DataFrame) -> str:
+    """The findings' driver table described by the columns it shows, no others."""
+    said = [f"{c}: {DRIVER_COLUMNS[c]}" for c in DRIVER_COLUMNS if c in df.columns]
+    return (
+        f'The top sets of each trait; {"; ".join(said)}. "view" opens the set\'s enrichment plot '
+        "where the report draws one, else the section with its evidence."
+    )
+
+
+def _survival_caption(tests: dict[str, int]) -> str:
+    counted = ", ".join(f"{o} {n}" for o, n in tests.items())
+    return (
+        "Univariate Cox models with p < 0.05 (Table 2), each fitted on every patient with the "
+        "variable and the outcome (patients, events), and every variable of the final "
+        "multivariable model with its adjusted hazard ratio (Table 3). p is not corrected for "
+        f"the univariate tests made per outcome ({counted}): q is their Benjamini-Hochberg "
+        'q within the outcome and "q < 0.05" marks the results that survive it. The Cox model '
+        "table of the Survival section refits the univariate models on the multivariable "
+        'model\'s complete cases, so its univariate HR and p can differ. "view" opens the '
+        "Kaplan-Meier curves."
+    )
+
+
+def _findings_blocks(found: Findings, ids: set[str], resamples: list[int]) -> dict[str, Any]:
+    """The findings tables, each row's link pointing at an element the page has, and each
+    title and caption saying what its table shows."""
     perf = evidence.relink(found.performance, ids, "#classifiers")
     ranked = found.drivers is not None and (found.drivers["source"] != "gene-set masking").all()
     drivers = evidence.relink(found.drivers, ids, "#drivers" if ranked else "#masking")
     surv = evidence.relink(found.survival, ids, "#survival")
-    out: dict[str, Any] = {"missing": found.missing, "headline": headline(found)}
-    for key, df, order in (
-        ("performance", perf, None),
-        ("drivers", drivers, None),
-        ("survival", surv, None),
-    ):
+    out: dict[str, Any] = {
+        "missing": found.missing,
+        "headline": headline(found, resamples),
+        "survival_caption": _survival_caption(found.survival_tests),
+    }
+    for key, df in (("performance", perf), ("drivers", drivers), ("survival", surv)):
         if df is not None and len(df):
             df = df.dropna(axis=1, how="all")  # e.g. no naive peer in this run: no column
-            out[key] = table_html(
-                df, f"findings-{key}", links=("evidence",), page_length=25, order=order
-            )
+            out[key] = table_html(df, f"findings-{key}", links=("evidence",), page_length=25)
+            if key == "performance":
+                out["performance_title"], out["performance_caption"] = _performance_text(
+                    df, resamples
+                )
+            if key == "drivers":
+                out["drivers_caption"] = _drivers_caption(df)
         elif df is not None:
             out[key] = ""
     return out
 
 
-def headline(found: Findings) -> list[str]:
-    """One sentence per kind of finding, from the tables (no numbers typed by hand)."""
+def _performance_line(p: pd.DataFrame, resamples: list[int]) -> str:
+    best = p.sort_values("CV AUC", ascending=False).iloc[0]
+    lo, hi = f"{p['CV AUC'].min():.2f}", f"{p['CV AUC'].max():.2f}"
+    auc = f"CV AUC {lo}" if lo == hi else f"CV AUC from {lo} to {hi}"
+    text = f"The network predicts {_count(len(p), 'trait')} with {auc}"
+    text += f" (best: {best['trait']}, {best['CV AUC']:.2f})." if len(p) > 1 else "."
+    if "95% CI low" in p.columns and p["95% CI low"].notna().any():
+        ahead = int((p["95% CI low"] > 0).sum())
+        behind = int((p["95% CI high"] < 0).sum())
+        text += (
+            " Against the best baseline, the 95% percentile interval of the AUC difference"
+            + (f" ({_over(resamples)})" if resamples else "")
+            + f" is above zero for {ahead}, below zero for {behind} and spans zero for "
+            f"{int(p['95% CI low'].notna().sum()) - ahead - behind}."
+        )
+    return text
+
+
+def _drivers_line(d: pd.DataFrame) -> str:
+    # with several collections every trait has a top set (and maybe a call) per collection
+    several = "collection" in d.columns and d["collection"].nunique() > 1
+
+    def where(rows: pd.DataFrame) -> pd.Series:
+        names = rows["trait"].astype(str)
+        return names + " [" + rows["collection"].astype(str) + "]" if several else names
+
+    firsts = d[d["rank"] == 1]
+    named = [f"{t}: {s}" for t, s in zip(where(firsts), firsts["set"], strict=True)]
+    how = d["source"].iloc[0]
+    if "programme shift (SD)" in d.columns:  # a set can drive a class by being low in it
+        how += "; its programme score higher or lower in the class, in SDs"
+        named = [
+            f"{n} ({_shift_words(v)})"
+            for n, v in zip(named, firsts["programme shift (SD)"], strict=True)
+        ]
+    text = f"Top driver set per trait ({how}): {'; '.join(named)}."
+    if "called" in d.columns and d["called"].notna().any():
+        called = d[d["called"].astype(bool)]
+        pairs = [f"{t}: {s}" for t, s in zip(where(called), called["set"], strict=True)]
+        text += f" Called drivers ({len(pairs)}): {'; '.join(pairs) or 'none'}."
+    if "family of" in d.columns and d["family of"].notna().any():
+        fam = d[d["family of"].notna()].groupby(["trait", "family of"], sort=False).size()
+        # a family of one: no single other set ties the top one in enough resamples, yet
+        # together they keep it from first place
+        named = "; ".join(
+            f"{t}: {top} ({n} sets)" if n > 1 else f"{t}: {top} (no one set; the others together)"
+            for (t, top), n in fam.items()
+        )
+        text += f" Not called, the top set inseparable from others (its family): {named}."
+    return text
+
+
+def _survival_line(s: pd.DataFrame, tests: dict[str, int]) -> str:
+    sig = s[s["p"] < 0.05]
+    rg = sig[sig["kind"] == "radiogenomic trait"]
+    kept = int(sig["q < 0.05"].sum()) if "q < 0.05" in sig.columns else 0
+    made = sum(tests.values())
+    per = ", ".join(f"{o} {n}" for o, n in tests.items())
+    verb = "has" if len(sig) == 1 else "have"
+    return (
+        f"{_count(len(sig), 'result')} ({_count(sig['variable'].nunique(), 'variable')}) {verb} "
+        f"an uncorrected univariate Cox p below 0.05 ({_count(len(rg), 'radiogenomic trait')}), "
+        f"of {_count(made, 'univariate test')} ({per}); {kept} of them keep a BH q below 0.05 "
+        f"within their outcome; {_count(int(s['in final model'].sum()), 'row')} are in a final "
+        "multivariable model."
+    )
+
+
+def headline(found: Findings, resamples: list[int] | None = None) -> list[str]:
+    """One sentence per kind of finding, from the tables (no numbers typed by hand).
+
+    ``resamples``: the bootstrap resamples behind the intervals, said with them.
+    """
     lines = []
-    p = found.performance
-    if p is not None and len(p):
-        best = p.sort_values("CV AUC", ascending=False).iloc[0]
-        text = (
-            f"The network predicts {len(p)} trait(s) with CV AUC from {p['CV AUC'].min():.2f} "
-            f"to {p['CV AUC'].max():.2f} (best: {best['trait']}, {best['CV AUC']:.2f})."
-        )
-        if "95% CI low" in p.columns and p["95% CI low"].notna().any():
-            ahead = int((p["95% CI low"] > 0).sum())
-            behind = int((p["95% CI high"] < 0).sum())
-            text += (
-                f" Against the best baseline, the bootstrap interval of the AUC difference is "
-                f"above zero for {ahead}, below zero for {behind} and spans zero for "
-                f"{int(p['95% CI low'].notna().sum()) - ahead - behind}."
-            )
-        lines.append(text)
-    d = found.drivers
-    if d is not None and len(d):
-        firsts = d[d["rank"] == 1]
-        where = firsts["trait"].astype(str)
-        if "collection" in d.columns and d["collection"].nunique() > 1:  # a top set per collection
-            where = where + " [" + firsts["collection"].astype(str) + "]"
-        named = [f"{t}: {s}" for t, s in zip(where, firsts["set"], strict=True)]
-        how = d["source"].iloc[0]
-        if "programme shift (SD)" in d.columns:  # a set can drive a class by being low in it
-            how += "; its programme score higher or lower in the class, in SDs"
-            named = [
-                f"{n} ({_shift_words(v)})"
-                for n, v in zip(named, firsts["programme shift (SD)"], strict=True)
-            ]
-        text = f"Top driver set per trait ({how}): {'; '.join(named)}."
-        if "called" in d.columns and d["called"].notna().any():
-            called = d[d["called"].astype(bool)]
-            pairs = [f"{t}: {s}" for t, s in zip(called["trait"], called["set"], strict=True)]
-            text += f" Called drivers ({len(pairs)}): {'; '.join(pairs) or 'none'}."
-        if "family of" in d.columns and d["family of"].notna().any():
-            fam = d[d["family of"].notna()].groupby(["trait", "family of"], sort=False).size()
-            # a family of one: no single other set ties the top one in enough resamples, yet
-            # together they keep it from first place
-            named = "; ".join(
-                f"{t}: {top} ({n} sets)"
-                if n > 1
-                else f"{t}: {top} (no one set; the others together)"
-                for (t, top), n in fam.items()
-            )
-            text += f" Not called, the top set inseparable from others (its family): {named}."
-        lines.append(text)
-    s = found.survival
-    if s is not None and len(s):
-        sig = s[s["p"] < 0.05]
-        rg = sig[sig["kind"] == "radiogenomic trait"]
-        lines.append(
-            f"{len(sig)} variable(s) have a univariate Cox p below 0.05 "
-            f"({len(rg)} radiogenomic trait(s)); "
-            f"{int(s['in final model'].sum())} row(s) are in a final multivariable model."
-        )
+    if found.performance is not None and len(found.performance):
+        lines.append(_performance_line(found.performance, resamples or []))
+    if found.drivers is not None and len(found.drivers):
+        lines.append(_drivers_line(found.drivers))
+    if found.survival is not None and len(found.survival):
+        lines.append(_survival_line(found.survival, found.survival_tests))
     return lines
+
+
+def _intro(spec: SectionSpec, resamples: list[int]) -> str:
+    """A section's intro; the bootstrap's says how many resamples its intervals come from."""
+    if spec.id == "bootstrap" and resamples:
+        return f"{spec.intro.rstrip('.')} {_over(resamples)}."
+    return spec.intro
 
 
 def build_report(
@@ -585,10 +813,11 @@ def build_report(
     manifests = {s: folder.manifest(s) for s in STAGES}
     cfg = folder.config()
     found = read_findings(folder)
+    resamples = bootstrap_resamples(folder)
     sections = []
     n_figures = 0
     for spec in SECTIONS:
-        sec = _Section(spec.id, spec.title, spec.intro)
+        sec = _Section(spec.id, spec.title, _intro(spec, resamples))
         if spec.stages == ("report",):  # written by the report stage itself, just before
             blocks = [_render_table(own, t, "report") for t in spec.tables]
             sec.blocks = [b for b in blocks if b is not None]
@@ -644,10 +873,14 @@ def build_report(
         run_dir=str(run_dir),
         built=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         assets=assets_html(with_figures=n_figures > 0),
-        findings=_findings_blocks(found, ids),
+        findings=_findings_blocks(found, ids, resamples),
         stages=_stage_rows(folder, manifests),
         sections=sections,
-        methods=methods_text(cfg, manifests) if cfg else [],
+        methods=(
+            methods_text(cfg, manifests, folder.table_if_done("load", "tasks"), resamples)
+            if cfg
+            else []
+        ),
         versions=versions,
         config_toml=config_toml,
     )

@@ -3,12 +3,14 @@
 Three tables, each row naming the section of the report that holds its evidence:
 
 * :func:`performance_findings`: per trait, the network's CV AUC, the best baseline's, and the
-  bootstrap difference (network minus that baseline) with its 95% interval (paper Fig. 4).
+  bootstrap difference (network minus that baseline) with its 95% interval and the number of
+  resamples it comes from (paper Fig. 4).
 * :func:`driver_findings`: per task (and class), the top driver sets of the drivers stage's
   ranking (its read-out's rank, q and calls, masking AUC/AP) with the naive correlation peer's
   rank and NES of the same set; without that stage, the top sets of gene-set masking.
 * :func:`survival_findings`: the traits whose univariate Cox p is below ``alpha`` (paper
-  Table 2) and every variable of the final multivariable model (Table 3), per outcome.
+  Table 2) and every variable of the final multivariable model (Table 3), per outcome, with
+  the BH q over the outcome's univariate tests (:func:`survival_tests` counts them).
 
 Every reader tolerates a disabled stage or a missing table: it returns ``None`` and the report
 says what is missing. Tables written by newer stages (``drivers/tables/drivers``, the
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from radiogenomics.runfolder import RunFolder
+from radiogenomics.utils.stats import benjamini_hochberg
 
 COVARIATES = ("gender_male", "race_white", "age_over_median")
 NAIVE_RANKING = "correlation"  # the naive peer's ranking in enrichment/tables/gsea
@@ -60,6 +63,8 @@ class Findings:
     drivers: pd.DataFrame | None = None
     survival: pd.DataFrame | None = None
     missing: list[str] = field(default_factory=list)  # what could not be summarised, and why
+    # outcome (upper case) -> univariate Cox tests made: the multiple-testing context of p
+    survival_tests: dict[str, int] = field(default_factory=dict)
 
 
 def _table(folder: RunFolder, stage: str, name: str) -> pd.DataFrame | None:
@@ -68,20 +73,38 @@ def _table(folder: RunFolder, stage: str, name: str) -> pd.DataFrame | None:
 
 # ------------------------------------------------------------------------------- performance
 def _bootstrap_differences(folder: RunFolder) -> pd.DataFrame | None:
-    """trait, model, diff_mean, diff_ci_low, diff_ci_high (network minus model)."""
+    """trait, model, diff_mean, diff_ci_low, diff_ci_high (network minus model), n_reps (the
+    resamples behind the interval: a 95% interval over a handful of them means little)."""
     summary = _table(folder, "bootstrap", "bootstrap_summary")
+    diffs = _table(folder, "bootstrap", "bootstrap_differences")
+    counts = None
+    if diffs is not None and not diffs.empty:
+        g = diffs.groupby(["trait", "model"], sort=False)["difference"]
+        counts = g.count().rename("n_reps")
     cols = ["trait", "model", "diff_mean", "diff_ci_low", "diff_ci_high"]
     if summary is not None and set(cols) <= set(summary.columns):
-        return summary.dropna(subset=["diff_mean"])[cols]
-    diffs = _table(folder, "bootstrap", "bootstrap_differences")
-    if diffs is None or diffs.empty:
+        out = summary.dropna(subset=["diff_mean"])
+        if "n_reps" not in out.columns:
+            keys = pd.MultiIndex.from_frame(out[["trait", "model"]])
+            reps = counts.reindex(keys).to_numpy() if counts is not None else np.nan
+            out = out.assign(n_reps=reps)
+        return out[[*cols, "n_reps"]]
+    if counts is None:
         return None
-    g = diffs.groupby(["trait", "model"], sort=False)["difference"]
     return g.agg(
         diff_mean="mean",
         diff_ci_low=lambda d: np.percentile(d, 2.5),
         diff_ci_high=lambda d: np.percentile(d, 97.5),
+        n_reps="count",
     ).reset_index()
+
+
+def bootstrap_resamples(folder: RunFolder) -> list[int]:
+    """The distinct numbers of bootstrap resamples behind the run's AUC-difference intervals."""
+    diffs = _bootstrap_differences(folder)
+    if diffs is None:
+        return []
+    return sorted({int(n) for n in diffs["n_reps"] if np.isfinite(n)})
 
 
 def performance_findings(folder: RunFolder) -> pd.DataFrame | None:
@@ -120,6 +143,7 @@ def performance_findings(folder: RunFolder) -> pd.DataFrame | None:
         out["AUC difference"] = d.get("diff_mean")
         out["95% CI low"] = d.get("diff_ci_low")
         out["95% CI high"] = d.get("diff_ci_high")
+        out["resamples"] = d.get("n_reps")
     out["evidence"] = [
         f"#{anchor('roc', t)}" if folder.done("classifiers") else "#classifiers"
         for t in out["trait"]
@@ -259,16 +283,31 @@ def variable_kind(variable: str, imaging: set[str]) -> str:
     return "radiogenomic trait"
 
 
+def survival_tests(folder: RunFolder) -> dict[str, int]:
+    """Outcome (upper case) -> univariate Cox tests made (those with a p-value)."""
+    return {
+        o.upper(): int(np.isfinite(folder.table("survival", f"{o}_cox_univariate")["p"]).sum())
+        for o in _outcomes(folder)
+    }
+
+
 def survival_findings(folder: RunFolder, alpha: float = 0.05) -> pd.DataFrame | None:
-    """Per outcome: traits with univariate p < ``alpha`` and the final model's variables."""
+    """Per outcome: traits with univariate p < ``alpha`` and the final model's variables.
+
+    ``q``: Benjamini-Hochberg over every univariate test of the outcome (the p < ``alpha``
+    listing is uncorrected: with many traits, decoys reach it by chance); ``q < alpha`` marks
+    the results that survive the correction.
+    """
     outcomes = _outcomes(folder)
     if not outcomes:
         return None
     tasks = _table(folder, "load", "tasks")
     imaging = set(tasks["task"].astype(str)) if tasks is not None else set()
+    survives = f"q < {alpha:g}"
     rows = []
     for outcome in outcomes:
         uni = folder.table("survival", f"{outcome}_cox_univariate")
+        uni = uni.assign(q=benjamini_hochberg(uni["p"].to_numpy(dtype=float)))
         final = _final_model(folder, outcome)
         final_vars = set(final.index) if final is not None else set()
         keep = uni[(uni["p"] < alpha) | uni["variable"].isin(final_vars)]
@@ -284,6 +323,8 @@ def survival_findings(folder: RunFolder, alpha: float = 0.05) -> pd.DataFrame | 
                 "CI low": r["ci_low"],
                 "CI high": r["ci_high"],
                 "p": r["p"],
+                "q": r["q"],
+                survives: bool(r["q"] < alpha),
                 "in final model": var in final_vars,
             }
             if final is not None and var in final_vars:
@@ -329,6 +370,7 @@ def _final_model(folder: RunFolder, outcome: str) -> pd.DataFrame | None:
 
 def read_findings(folder: RunFolder) -> Findings:
     f = Findings(performance_findings(folder), driver_findings(folder), survival_findings(folder))
+    f.survival_tests = survival_tests(folder)
     for what, table, stage in (
         ("trait performance", f.performance, "classifiers"),
         ("driver sets", f.drivers, "drivers or masking"),

@@ -140,17 +140,35 @@ def figure_html(fig_id: str, title: str, spec: dict, caption: str = "") -> str:
     )
 
 
+MISSING = ""  # how every table shows a missing value (None, NaN, NA): an empty cell
+
+
+def _missing(v: Any) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    return isinstance(v, (float, np.floating)) and not math.isfinite(float(v))
+
+
 def _cell(v: Any) -> Any:
     if isinstance(v, (list, tuple, np.ndarray)):
         items = [str(x) for x in list(v)]
         return ", ".join(items[:8]) + (" ..." if len(items) > 8 else "")
     if isinstance(v, dict):
         return json.dumps(v)
+    if _missing(v):
+        return MISSING
     return _round(v)
 
 
+def _number_text(v: Any) -> str:
+    """A float cell as text, so a missing one can be empty (itables writes "NaN" for it and
+    "None" for a column left all missing): 4 significant digits."""
+    return MISSING if _missing(v) else repr(_round(v))
+
+
 def display_frame(df: pd.DataFrame, links: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A copy fit for display: numbers rounded, lists joined, ``links`` columns as anchors."""
+    """A copy fit for display: numbers rounded, lists joined, ``links`` columns as anchors,
+    missing values as :data:`MISSING` in every column."""
     out = df.reset_index(drop=True).copy()
     for c in out.columns:
         if c in links:
@@ -161,8 +179,13 @@ def display_frame(df: pd.DataFrame, links: tuple[str, ...] = ()) -> pd.DataFrame
         elif out[c].dtype == object:
             out[c] = [html.escape(str(x)) if isinstance(x, str) else _cell(x) for x in out[c]]
         elif pd.api.types.is_float_dtype(out[c]):
-            out[c] = [_round(x) for x in out[c]]
+            out[c] = pd.Series([_number_text(x) for x in out[c]], index=out.index, dtype=object)
     return out
+
+
+def _numeric_columns(df: pd.DataFrame) -> list[int]:
+    """Positions of the float columns, which :func:`display_frame` turns into text."""
+    return [i for i, c in enumerate(df.columns) if pd.api.types.is_float_dtype(df[c])]
 
 
 def table_html(
@@ -176,9 +199,12 @@ def table_html(
     from itables import to_html_datatable
 
     shown = df.head(MAX_TABLE_ROWS)
-    extra = {}
+    extra: dict[str, Any] = {}
     if order is not None:
         extra["order"] = order
+    numeric = _numeric_columns(shown)
+    if numeric:  # shown as text (empty when missing), still sorted as numbers
+        extra["columnDefs"] = [{"targets": numeric, "type": "num"}]
     out = to_html_datatable(
         display_frame(shown, links),
         connected=False,

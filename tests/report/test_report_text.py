@@ -1,0 +1,254 @@
+"""What the page says matches the study: its traits, sample sizes, resamples, columns, tests."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiogenomics.report import build_report
+from radiogenomics.runfolder import RunFolder
+from radiogenomics.utils.io import read_json, write_json, write_table
+from radiogenomics.utils.stats import benjamini_hochberg
+
+
+def _text(page: str) -> str:
+    """The page as a reader sees it: no scripts, no tags, entities decoded, spaces collapsed."""
+    page = re.sub(r"<script.*?</script>|<style.*?</style>", " ", page, flags=re.S)
+    page = re.sub(r'<div id="[^"]*_fallback">.*?</table></div>', " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def _findings(page: str) -> str:
+    text = _text(page)
+    start = text.index(" Findings The ")
+    return text[start : text.index(" Cohort Patients and genes", start)]
+
+
+def _rows(page: str, table_id: str) -> list[dict]:
+    """The rows an interactive table shows, as {header: cell}."""
+    block = page[page.index(f'id="{table_id}"') :]
+    head = json.loads('"' + re.search(r'"table_html": "(.*?)",\n', block).group(1) + '"')
+    data = json.loads(json.loads('"' + re.search(r'"data_json": "(.*?)",\n', block).group(1) + '"'))
+    return [dict(zip(re.findall(r"<th>(.*?)</th>", head), row, strict=True)) for row in data]
+
+
+def _set_config(run, **sections) -> None:
+    cfg = read_json(run / "config.json")
+    for name, values in sections.items():
+        cfg[name].update(values)
+    write_json(run / "config.json", cfg)
+
+
+def _done(run, stage) -> None:
+    write_json(run / stage / "manifest.json", {"status": "done", "seconds": 1.0})
+
+
+# 1 --------------------------------------------------------------------------------- traits
+def test_methods_name_the_traits_the_study_modelled(planted_run):
+    text = _text(build_report(planted_run).read_text())
+    assert "modelled against 2 binary VASARI MRI traits (edema, ncet);" in text
+    assert "six" not in text
+    folder = RunFolder(planted_run)
+    tasks = folder.table("load", "tasks").assign(kept=[True, False])
+    write_table(tasks, folder.stage_dir("load") / "tables" / "tasks")
+    text = _text(build_report(planted_run).read_text())
+    assert "modelled against 1 binary VASARI MRI trait (edema);" in text
+    assert "in a class were left out (left out: ncet)." in text
+
+
+def test_methods_name_the_classes_of_a_subtype_study(planted_run):
+    folder = RunFolder(planted_run)
+    tasks = pd.DataFrame(
+        {"task": ["subtype"], "classes": ["Classical: 39 | Neural: 26"], "positive": [None]}
+    )
+    write_table(tasks.assign(kept=True), folder.stage_dir("load") / "tables" / "tasks")
+    _set_config(planted_run, data={"task": "subtype"})
+    text = _text(build_report(planted_run).read_text())
+    assert "modelled against the molecular subtype (2 classes: Classical, Neural);" in text
+
+
+# 2 ----------------------------------------------------------------------------- Cox tables
+def test_each_univariate_cox_result_says_on_which_patients_it_was_fitted(planted_run):
+    """The findings' univariate models use every patient with the variable (40); the Cox table
+    refits them on the multivariable model's complete cases (36)."""
+    folder = RunFolder(planted_run)
+    tables = folder.stage_dir("survival") / "tables"
+    write_table(
+        pd.DataFrame(
+            {
+                "outcome": ["OS", "OS"],
+                "variable": ["age_over_median", "edema+SET_A"],
+                "role": ["forced", "selected"],
+                "hr_univariate": [1.6, 3.1],
+                "p_univariate": [0.15, 0.001],
+                "hr_adjusted": [1.4, 2.7],
+                "p_adjusted": [0.3, 0.008],
+            }
+        ),
+        tables / "cox_table",
+    )
+    write_table(pd.DataFrame({"outcome": ["OS"], "n": [36], "events": [27]}), tables / "lrt")
+    page = build_report(planted_run).read_text()
+    cox = _rows(page, "table-survival-cox-table")
+    assert [r["patients (complete cases)"] for r in cox] == [36, 36]
+    assert [r["events"] for r in cox] == [27, 27]
+    text = _text(page)
+    assert "univariate ones (hr_univariate, p_univariate) included, is fitted on the complete " in (
+        text
+    )
+    assert "each fitted on every patient with the variable and the outcome (patients" in text
+    findings = {r["variable"]: r for r in _rows(page, "findings-survival")}
+    assert findings["edema+SET_A"]["patients"] == 38
+
+
+# 3 ------------------------------------------------------------------------------ bootstrap
+def test_every_bootstrap_interval_says_how_many_resamples_it_comes_from(planted_run):
+    folder = RunFolder(planted_run)
+    diffs = folder.table("bootstrap", "bootstrap_differences")
+    write_table(
+        diffs[diffs["rep"] < 2], folder.stage_dir("bootstrap") / "tables" / "bootstrap_differences"
+    )
+    _set_config(planted_run, bootstrap={"repetitions": 2})
+    page = build_report(planted_run).read_text()
+    text = _text(page)
+    assert "the 95% percentile interval of the AUC difference (over 2 resamples) is above" in text
+    assert "with its 95% percentile interval over 2 resamples (column resamples)" in text
+    assert "interval of each difference over 2 resamples." in text  # the section's intro
+    assert "reported with its 95% percentile interval over 2 resamples." in text  # methods
+    assert text.count("95% percentile interval") == 4
+    assert {r["resamples"] for r in _rows(page, "findings-performance")} == {2}
+
+
+# 4, 5 ---------------------------------------------------------------------------- grammar
+def test_a_single_fold_split_and_a_single_auc_read_as_such(planted_run):
+    folder = RunFolder(planted_run)
+    chosen = folder.table("classifiers", "chosen").assign(auc_mean=0.92)
+    write_table(chosen, folder.stage_dir("classifiers") / "tables" / "chosen")
+    _set_config(planted_run, drivers={"repeats": 1})
+    text = _text(build_report(planted_run).read_text())
+    assert "The network predicts 2 traits with CV AUC 0.92 (best: edema, 0.92)." in text
+    assert "from 0.92 to 0.92" not in text
+    assert "Each trait's cross-validation was run on one fold split (not repeated), and" in text
+    assert "1 fold splits" not in text
+
+
+# 6 ------------------------------------------------------------------------------- saliency
+def test_saliency_methods_say_what_was_differentiated_for_a_multi_class_task(planted_run):
+    _done(planted_run, "saliency")
+    text = _text(build_report(planted_run).read_text())
+    assert "the absolute gradient of the network's logit (the log-odds of the positive class)" in (
+        text
+    )
+    folder = RunFolder(planted_run)
+    tasks = pd.DataFrame(
+        {"task": ["subtype"], "classes": ["A: 9 | B: 8 | C: 7"], "positive": [None], "kept": True}
+    )
+    write_table(tasks, folder.stage_dir("load") / "tables" / "tasks")
+    text = _text(build_report(planted_run).read_text())
+    assert "absolute gradient of each class's logit (its pre-softmax output; one saliency" in text
+    assert "positive class" not in text
+    _set_config(planted_run, saliency={"target": "log_odds"})
+    text = _text(build_report(planted_run).read_text())
+    assert "gradient of each class's log-odds against the other classes (its logit minus" in text
+
+
+# 7 -------------------------------------------------------------------------- drivers text
+def _caption_columns(text: str) -> list[str]:
+    caption = text[text.index("The top sets of each trait; ") :]
+    caption = caption[len("The top sets of each trait; ") : caption.index(". ")]
+    return [part.split(":", 1)[0] for part in caption.split("; ")]
+
+
+@pytest.mark.parametrize("drivers", [True, False], ids=["driver ranking", "masking"])
+def test_the_driver_caption_describes_the_columns_shown_and_no_others(planted_factory, drivers):
+    page = build_report(planted_factory(drivers=drivers)).read_text()
+    described = _caption_columns(_text(page))
+    shown = set(_rows(page, "findings-drivers")[0])
+    assert set(described) <= shown, set(described) - shown
+    assert {"rank", "q", "masking AUC"} <= set(described)
+    assert ("NES" in described) == ("NES" in shown) == (not drivers)
+    assert ("GSEA NES" in _findings(page)) == (not drivers)  # the NES column, when shown
+
+
+# 8 ------------------------------------------------------------------------- bootstrap off
+def test_the_performance_title_names_only_what_the_table_shows(planted_run):
+    text = _text(build_report(planted_run).read_text())
+    assert "Trait prediction: network, best baseline and the bootstrap difference" in text
+    write_json(planted_run / "bootstrap" / "manifest.json", {"status": "disabled"})
+    findings = _findings(build_report(planted_run).read_text())
+    assert "Trait prediction: network and best baseline " in findings
+    assert "bootstrap" not in findings.lower()
+
+
+# 9 ------------------------------------------------------------------------- called drivers
+def test_called_drivers_name_their_collection_when_there_are_several(planted_run):
+    folder = RunFolder(planted_run)
+    drivers = folder.table("drivers", "drivers")
+    other = drivers.assign(collection="hallmark", set="HALLMARK_" + drivers["set"])
+    write_table(pd.concat([drivers, other]), folder.stage_dir("drivers") / "tables" / "drivers")
+    findings = _findings(build_report(planted_run).read_text())
+    assert (
+        "Called drivers (8): edema [hallmark]: HALLMARK_SET_A; edema [hallmark]: HALLMARK_SET_D; "
+        "edema [programmes]: SET_A; edema [programmes]: SET_D; ncet [hallmark]: HALLMARK_SET_A;"
+    ) in findings
+
+
+# 10 ---------------------------------------------------------------------- multiple testing
+def test_survival_findings_give_the_tests_made_and_bh_q_beside_p(planted_run):
+    """PFS: edema at p 0.04 among 10 decoys does not survive BH; OS's two hits do."""
+    p = [0.04, *np.linspace(0.3, 0.9, 10)]
+    write_table(
+        pd.DataFrame(
+            {
+                "variable": ["edema", *[f"decoy{i}" for i in range(10)]],
+                "n": 40,
+                "events": 20,
+                "hr": 1.5,
+                "ci_low": 1.0,
+                "ci_high": 2.2,
+                "p": p,
+            }
+        ),
+        planted_run / "survival" / "tables" / "pfs_cox_univariate",
+    )
+    page = build_report(planted_run).read_text()
+    findings = _findings(page)
+    assert (
+        "3 results (2 variables) have an uncorrected univariate Cox p below 0.05 (1 radiogenomic "
+        "trait), of 15 univariate tests (OS 4, PFS 11); 2 of them keep a BH q below 0.05 within "
+        "their outcome;"
+    ) in findings
+    assert "tests made per outcome (OS 4, PFS 11): q is their Benjamini-Hochberg q" in findings
+    rows = {(r["outcome"], r["variable"]): r for r in _rows(page, "findings-survival")}
+    pfs = rows[("PFS", "edema")]
+    assert float(pfs["q"]) == round(float(benjamini_hochberg(np.array(p))[0]), 4)
+    assert pfs["q < 0.05"] is False and rows[("OS", "edema+SET_A")]["q < 0.05"] is True
+    assert float(rows[("OS", "edema")]["q"]) == 0.02  # 0.01 x 4 tests / rank 2
+
+
+# 11 ------------------------------------------------------------------------ missing values
+def test_missing_values_are_empty_cells_in_every_table(planted_run):
+    folder = RunFolder(planted_run)
+    genes = pd.DataFrame(
+        {
+            "task": ["edema", "edema"],
+            "set": ["G000", "G001"],
+            "auc": [0.7, np.nan],
+            "p_ap": [np.nan, np.nan],  # single genes have no null: a column left all missing
+            "note": [None, "x"],
+        }
+    )
+    write_table(genes, folder.stage_dir("masking") / "tables" / "top_genes")
+    page = build_report(planted_run).read_text()
+    shown = _rows(page, "table-masking-top-genes")
+    assert [(r["auc"], r["p_ap"], r["note"]) for r in shown] == [("0.7", "", ""), ("", "", "x")]
+    findings = _rows(page, "findings-survival")  # NaN adjusted HR of a non-final variable
+    assert {r["adjusted HR"] for r in findings if not r["in final model"]} == {""}
+    tables = ("findings-performance", "findings-drivers", "table-masking-top-sets")
+    cells = {str(v) for t in tables for r in _rows(page, t) for v in r.values()}
+    assert not {"None", "NaN", "nan"} & cells
