@@ -20,7 +20,9 @@ from radiogenomics.config import StudyConfig, load_config
 from radiogenomics.pipeline.contract import (
     ALL,
     AMBIENT,
+    LOAD_PARTS,
     ConfigView,
+    StageContext,
     UndeclaredSettingError,
     declared_settings,
 )
@@ -203,6 +205,66 @@ def test_a_stage_whose_method_changed_reruns_in_folders_made_before(tmp_path, mo
     assert {s for s, a in actions.items() if a == "run"} == {"drivers"}
     assert {s for s, a in actions.items() if a != "skip"} <= _downstream({"drivers"})
     assert STAGE_TABLE["drivers"].revision >= 2  # the consensus changed in revision 2
+
+
+def _load_outputs(**changed: str) -> dict[str, str]:
+    """The load stage's output hashes, the files of the ``changed`` parts hashed anew."""
+    return {
+        f: f"{changed.get(part, 'h')}-{f}" for part, files in LOAD_PARTS.items() for f in files
+    } | {"tables/cohort_summary.parquet": changed.get("summary", "h")}
+
+
+@pytest.mark.parametrize("part", [*LOAD_PARTS, "summary"])
+def test_a_changed_load_output_reruns_only_the_stages_that_read_it(tmp_path, monkeypatch, part):
+    """A clinical fix reruns survival, not the networks; a new collection retrains nothing."""
+    table = {k: replace(v, inputs=None) for k, v in STAGE_TABLE.items()}
+    monkeypatch.setattr("radiogenomics.pipeline.runner.STAGE_TABLE", table)
+    cfg = load_config(data=_study(tmp_path), check_files=False)
+    pipe = Pipeline(cfg)
+
+    def finish(name: str, outputs: dict[str, str]) -> None:
+        fp = pipe.fingerprint(name)
+        pipe.folder.write_manifest(
+            name,
+            {"status": "done", "fingerprint": {"hash": fp["hash"]}, "settings": fp["settings"],
+             "outputs": outputs, "output_hash": RunFolder.output_hash(outputs)},
+        )  # fmt: skip
+
+    for rel in _load_outputs():  # a finished stage's outputs are on disk
+        (pipe.folder.stage_dir("load") / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pipe.folder.stage_dir("load") / rel).write_text("x")
+    finish("load", _load_outputs())
+    for name in list(pipe.stages)[1:]:
+        finish(name, {})
+    assert {p.action for p in Pipeline(cfg).plan()} == {"skip"}
+    # the load stage reran (say, on a corrected clinical file) and only this part changed
+    finish("load", _load_outputs(**{part: "new"}))
+    actions = {p.stage: p.action for p in Pipeline(cfg).plan()}
+    readers = {n for n, st in table.items() if st.load_parts is not None and part in st.load_parts}
+    assert {s for s, a in actions.items() if a == "run"} - {"report"} == readers
+    assert actions["report"] in ("run", "after upstream")  # it reads every load output
+    later = {s for s, a in actions.items() if a == "after upstream"} - {"report"}
+    assert later <= _downstream(readers) - readers
+    if part == "clinical":
+        assert readers == {"survival"}
+    if part == "gene_sets":
+        assert not readers & {"autoencoder", "classifiers", "baselines", "bootstrap", "saliency"}
+    if part == "summary":  # the cohort summary feeds the report alone
+        assert readers == set() and actions["report"] == "run"
+
+
+def test_a_stage_may_read_only_the_load_outputs_it_declares(tmp_path):
+    folder = RunFolder(tmp_path / "run")
+    ctx = StageContext("classifiers", None, folder, None, load_parts=("cohort",))
+    assert ctx.load_file("expression.parquet") == folder.stage_dir("load") / "expression.parquet"
+    assert ctx.reads_load("cohort") and not ctx.reads_load("clinical")
+    with pytest.raises(UndeclaredSettingError, match="'tables/clinical.parquet'.*'cohort'"):
+        ctx.read("load", "clinical")
+    with pytest.raises(UndeclaredSettingError, match="gene_sets"):
+        ctx.has_table("load", "gene_sets")
+    everything = StageContext("report", None, folder, None, load_parts=None)
+    assert everything.reads_load("clinical")
+    assert everything.load_file("tables/clinical.parquet").name == "clinical.parquet"
 
 
 def test_settings_outside_a_stage_are_refused_when_it_reads_them(tmp_path):

@@ -43,7 +43,23 @@ class StageSkipped(Exception):
 
 
 class UndeclaredSettingError(RuntimeError):
-    """A stage read a setting it does not declare (a bug in the stage, not in the study)."""
+    """A stage read a setting, or a part of the load outputs, it does not declare (a bug in
+    the stage, not in the study)."""
+
+
+#: The load stage's outputs by what they hold. A stage declares the parts it reads
+#: (``Stage.load_parts``); its fingerprint takes only their hashes, so a changed clinical file
+#: reruns survival, not the networks, and a new gene-set collection does not retrain them.
+LOAD_PARTS: dict[str, tuple[str, ...]] = {
+    "cohort": (
+        "expression.parquet",
+        "study.json",
+        "tables/targets.parquet",
+        "tables/tasks.parquet",
+    ),
+    "gene_sets": ("tables/gene_sets.parquet",),
+    "clinical": ("tables/clinical.parquet",),
+}
 
 
 def _covers(declared: str, path: str) -> bool:
@@ -122,7 +138,9 @@ class Stage:
     ``inputs``: the data files it reads (hashed into its fingerprint); ``revision``: raised
     when the stage's method changes what it computes from the same settings and inputs, so
     that run folders made before recompute it (1, the first, is not fingerprinted: folders
-    from before revisions existed stay valid).
+    from before revisions existed stay valid); ``load_parts``: the parts of the load stage's
+    outputs it reads (:data:`LOAD_PARTS`; its fingerprint hashes only those, and reading any
+    other fails), None for all of them.
     """
 
     name: str
@@ -133,6 +151,7 @@ class Stage:
     inputs: Callable[[StudyConfig], dict[str, Path]] | None = None
     description: str = ""
     revision: int = 1
+    load_parts: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -148,6 +167,7 @@ class StageContext:
     files: dict[str, Path] = field(default_factory=dict)  # input files (load stage)
     quiet: bool = False
     notes: list[str] = field(default_factory=list)
+    load_parts: tuple[str, ...] | None = None  # the load outputs it may read (None: all)
 
     @cached_property
     def cfg(self) -> ConfigView:
@@ -228,11 +248,31 @@ class StageContext:
     def stage_dir(self, stage: str) -> Path:
         return self.dir if stage == self.stage else self.folder.stage_dir(stage)
 
+    def reads_load(self, part: str) -> bool:
+        """Whether this stage declared that part of the load outputs (:data:`LOAD_PARTS`)."""
+        return self.load_parts is None or part in self.load_parts
+
+    def load_file(self, rel: str) -> Path:
+        """A load output by its path in the stage folder; one the stage did not declare (and
+        so does not fingerprint) is refused."""
+        if self.stage != "load" and self.load_parts is not None:
+            allowed = {f for part in self.load_parts for f in LOAD_PARTS[part]}
+            if rel not in allowed:
+                raise UndeclaredSettingError(
+                    f"stage {self.stage!r} reads the load output {rel!r}, which is not in its"
+                    f" declared load_parts {self.load_parts} (add the part to its Stage)"
+                )
+        return self.stage_dir("load") / rel
+
     def has_table(self, stage: str, name: str) -> bool:
+        if stage == "load":
+            self.load_file(f"tables/{name}.parquet")
         return self.folder.has_table(stage, name, staging=stage == self.stage)
 
     def read(self, stage: str, name: str, index: str | None = None) -> pd.DataFrame:
         """A table of a stage (this stage's own: from its staging folder)."""
+        if stage == "load":
+            self.load_file(f"tables/{name}.parquet")
         return self.folder.table(stage, name, index=index, staging=stage == self.stage)
 
     # units -----------------------------------------------------------------------------------

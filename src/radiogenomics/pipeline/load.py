@@ -342,18 +342,20 @@ def study_data(ctx) -> StudyData:
     """Read the load stage's outputs (for any later stage)."""
     from radiogenomics.data import GeneSets
 
-    d = ctx.stage_dir("load")
-    expr = pd.read_parquet(d / "expression.parquet")
+    # only the parts the stage declared (Stage.load_parts): the others are not in its
+    # fingerprint, so it must not see them (clinical None, no collection)
+    expr = pd.read_parquet(ctx.load_file("expression.parquet"))
     targets = ctx.read("load", "targets", index="patient")
     tasks = ctx.read("load", "tasks")
     tasks = tasks[tasks["kept"]].reset_index(drop=True)
-    clinical = (
-        ctx.read("load", "clinical", index="patient") if ctx.has_table("load", "clinical") else None
-    )
-    sets = ctx.read("load", "gene_sets")
+    clinical = None
+    if ctx.reads_load("clinical") and ctx.has_table("load", "clinical"):
+        clinical = ctx.read("load", "clinical", index="patient")
     collections = {}
-    for cname, g in sets.groupby("collection", sort=False):
-        members = {s: tuple(gg["gene"]) for s, gg in g.groupby("set", sort=False)}
-        collections[str(cname)] = GeneSets(members, collection=str(cname))
-    kind = read_json(d / "study.json")["kind"]
+    if ctx.reads_load("gene_sets"):
+        sets = ctx.read("load", "gene_sets")
+        for cname, g in sets.groupby("collection", sort=False):
+            members = {s: tuple(gg["gene"]) for s, gg in g.groupby("set", sort=False)}
+            collections[str(cname)] = GeneSets(members, collection=str(cname))
+    kind = read_json(ctx.load_file("study.json"))["kind"]
     return StudyData(expr, targets, tasks, clinical, collections, kind)

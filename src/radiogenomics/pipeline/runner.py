@@ -20,6 +20,7 @@ from radiogenomics import __version__
 from radiogenomics.config import STAGES, StudyConfig, to_toml
 from radiogenomics.errors import InputError
 from radiogenomics.pipeline.contract import (
+    LOAD_PARTS,
     Stage,
     StageContext,
     StageSkipped,
@@ -140,6 +141,8 @@ class Pipeline:
             m = self.folder.manifest(u)
             if m is None or m.get("status") not in ("done", "disabled", "not-run"):
                 upstream[u] = "missing"
+            elif u == "load" and st.load_parts is not None:
+                upstream[u] = _load_parts_hash(m, st.load_parts)
             else:
                 upstream[u] = m.get("output_hash") or m["status"]
         body = {
@@ -366,6 +369,7 @@ class Pipeline:
             reads=st.reads,
             files=st.inputs(self.cfg) if st.inputs else {},
             quiet=quiet,
+            load_parts=st.load_parts,
         )
         t0 = time.perf_counter()
         c0 = _cpu_seconds()
@@ -440,6 +444,14 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _load_parts_hash(manifest: dict[str, Any], parts: tuple[str, ...]) -> str:
+    """The hash of the load outputs a stage reads (an absent one, e.g. no clinical table,
+    counts as absent)."""
+    outputs = manifest.get("outputs") or {}
+    files = sorted(f for part in parts for f in LOAD_PARTS[part])
+    return sha256_json({f: outputs.get(f, "absent") for f in files})
 
 
 def _describe(err: BaseException) -> str:

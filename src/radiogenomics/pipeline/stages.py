@@ -28,6 +28,11 @@ def _lazy(module: str, name: str):
     return call
 
 
+# The parts of the load outputs each stage reads (contract.LOAD_PARTS; the report reads all).
+COHORT = ("cohort",)
+WITH_SETS = ("cohort", "gene_sets")
+WITH_CLINICAL = ("cohort", "clinical")
+
 # ``reads`` lists every setting a stage's adapter reads (its ConfigView refuses any other), so
 # the fingerprint is exactly what the stage depends on. Settings of where work runs (device,
 # executor, threads, quiet) are readable by all and rerun nothing (contract.AMBIENT).
@@ -42,6 +47,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "autoencoder": Stage(
         "autoencoder",
         _lazy("models_stage", "run_autoencoder"),
+        load_parts=COHORT,
         requires=("load",),
         reads=("autoencoder",),
         description="transcriptomic autoencoder: CV R^2 and the retrained model",
@@ -49,6 +55,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "classifiers": Stage(
         "classifiers",
         _lazy("models_stage", "run_classifiers"),
+        load_parts=COHORT,
         requires=("load",),
         uses=("autoencoder",),
         # fold models are kept only when out-of-fold masking or the driver ranking reads them
@@ -58,6 +65,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "baselines": Stage(
         "baselines",
         _lazy("comparison_stage", "run_baselines_stage"),
+        load_parts=COHORT,
         requires=("load",),
         uses=("classifiers",),
         reads=("baselines", "classifiers.folds"),
@@ -66,6 +74,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "bootstrap": Stage(
         "bootstrap",
         _lazy("comparison_stage", "run_bootstrap_stage"),
+        load_parts=COHORT,
         requires=("load", "classifiers", "baselines"),
         uses=("autoencoder",),
         reads=("bootstrap", "baselines.models", "classifiers.folds"),
@@ -74,6 +83,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "masking": Stage(
         "masking",
         _lazy("interpret_stage", "run_masking"),
+        load_parts=WITH_SETS,
         requires=("load", "classifiers"),
         reads=("masking",),
         description="gene masking (single genes and gene sets, null q-values, out of fold)",
@@ -81,6 +91,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "saliency": Stage(
         "saliency",
         _lazy("interpret_stage", "run_saliency"),
+        load_parts=COHORT,
         requires=("load", "classifiers"),
         reads=("saliency", "masking.top"),
         description="per-patient gene saliency",
@@ -88,6 +99,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "enrichment": Stage(
         "enrichment",
         _lazy("enrichment_stage", "run_enrichment"),
+        load_parts=WITH_SETS,
         requires=("load", "masking"),
         reads=("enrichment", "masking.readout"),
         description="preranked GSEA of the masking rankings",
@@ -95,6 +107,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "drivers": Stage(
         "drivers",
         _lazy("drivers_stage", "run_drivers"),
+        load_parts=WITH_SETS,
         requires=("load", "classifiers"),
         uses=("autoencoder",),  # transferred layers: the extra CV repeats need it
         reads=("drivers",),
@@ -106,6 +119,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "radiogenomic_traits": Stage(
         "radiogenomic_traits",
         _lazy("enrichment_stage", "run_radiogenomic_traits"),
+        load_parts=WITH_SETS,
         requires=("load", "saliency"),
         reads=("radiogenomic_traits",),
         description="patient-level radiogenomic traits from saliency GSEA",
@@ -114,6 +128,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "survival": Stage(
         "survival",
         _lazy("survival_stage", "run_survival"),
+        load_parts=WITH_CLINICAL,
         requires=("load",),
         uses=("radiogenomic_traits",),
         reads=("survival",),
