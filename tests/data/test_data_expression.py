@@ -234,9 +234,22 @@ def test_inf_refused_nan_gene_dropped(tmp_path):
         read_expression(tmp_path / "i.tsv", scale="counts")
     m.iloc[1, 0] = np.nan
     m.to_csv(tmp_path / "n.tsv", sep="\t")
-    with pytest.warns(UserWarning, match="1 genes have missing values"):
+    # the row is named as the file has it: another row may carry the same symbol
+    with pytest.warns(UserWarning, match=r"1 gene rows have missing .*\(first: row G1\|101,"):
         df, rep = read_expression(tmp_path / "n.tsv", scale="log2", report=True)
     assert "G1" not in df.columns and rep.nonfinite_genes_dropped == 1
+
+
+def test_counts_declared_as_log2_are_read_with_a_warning(tmp_path):
+    _matrix().to_csv(tmp_path / "c.tsv", sep="\t")  # counts up to ~1000
+    with pytest.warns(UserWarning, match=r"given as log2 but values reach .* as counts would"):
+        df = read_expression(tmp_path / "c.tsv", scale="log2")
+    assert df.to_numpy().max() > 100  # read as told: the values are not transformed
+    log2 = np.log2(_matrix() + 1)
+    log2.to_csv(tmp_path / "l.tsv", sep="\t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # real log2 values: no warning
+        read_expression(tmp_path / "l.tsv", scale="log2")
 
 
 def test_negative_counts_refused(tmp_path):

@@ -639,6 +639,13 @@ def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataF
         )
     if scale == "auto":
         scale, rep.scale_detected = _detect_scale(values), True
+    elif scale == "log2" and _detect_scale(values) != "log2":
+        # log2 expression stays below ~25; values this large are counts or TPM read as log2
+        warnings.warn(
+            f"{p}: the scale is given as log2 but values reach {np.nanmax(values):.4g}, as"
+            f" {_detect_scale(values)} would (expression_scale: auto detects it)",
+            stacklevel=3,
+        )
     rep.scale = scale
     if scale in ("counts", "tpm"):
         neg = np.nan_to_num(values, nan=0.0) < 0
@@ -677,7 +684,7 @@ def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataF
     unknown = symbols.isin(["?", "", "nan", "NA"])
     rep.unknown_dropped = int(unknown.sum())
     keep = ~np.asarray(unknown)
-    values, symbols = values[keep], symbols[keep]
+    values, symbols, rows = values[keep], symbols[keep], ids[keep]
 
     # Genes with missing values are dropped (a warning names them).
     nan_rows = np.isnan(values).any(axis=1)
@@ -686,8 +693,8 @@ def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataF
         r = int(np.argmax(nan_rows))
         c = int(np.argmax(np.isnan(values[r])))
         warnings.warn(
-            f"{p}: {int(nan_rows.sum())} genes have missing values and are dropped "
-            f"(first: gene {symbols[r]}, sample {raw.columns[c]})",
+            f"{p}: {int(nan_rows.sum())} gene rows have missing values and are dropped "
+            f"(first: row {rows[r]}, sample {raw.columns[c]})",
             stacklevel=3,
         )
         values, symbols = values[~nan_rows], symbols[~nan_rows]
