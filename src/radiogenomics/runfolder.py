@@ -171,6 +171,24 @@ class RunFolder:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
 
+    def in_use(self) -> dict[str, Any] | None:
+        """The holder of the lock when a run seems to hold the folder now: a live process on
+        this host, or any holder on another host (whose processes cannot be seen from here).
+        None when free, or when the holder was a process here that died (the next run takes
+        the lock over). Reads only: taking the lock to test it could refuse a starting run."""
+        holder = self.lock_holder()
+        if not holder:
+            return None
+        if holder.get("host") != socket.gethostname():
+            return holder
+        try:
+            os.kill(int(holder.get("pid", -1)), 0)
+        except ProcessLookupError:
+            return None
+        except (PermissionError, ValueError, TypeError):
+            return holder  # a live process of another user, or a lock file we cannot read
+        return holder
+
     def lock_holder(self) -> dict[str, Any] | None:
         """What the lock file says about its last holder (None when empty or absent)."""
         try:

@@ -87,6 +87,7 @@ def test_a_second_run_on_a_folder_in_use_refuses_naming_the_holder(tmp_path):
     first = _spawn(tmp_path, {"TOY_SLEEP": "30"})
     try:
         holder = _wait_for_lock(tmp_path / "runs/toy", first)
+        assert RunFolder(tmp_path / "runs/toy").in_use()["pid"] == first.pid  # what check says
         t0 = time.perf_counter()
         with pytest.raises(RunFolderBusy, match=rf"in use by process {first.pid} on host") as err:
             _toy(tmp_path).run()
@@ -102,7 +103,14 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
     _wait_for_lock(tmp_path / "runs/toy", first)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    assert RunFolder(tmp_path / "runs/toy").lock_holder()["pid"] == first.pid  # left behind
+    folder = RunFolder(tmp_path / "runs/toy")
+    assert folder.lock_holder()["pid"] == first.pid  # left behind ...
+    assert folder.in_use() is None  # ... by a process that is gone: the folder is free
+    left = (folder.root / ".lock").read_text()
+    elsewhere = {**folder.lock_holder(), "host": "another-host"}
+    (folder.root / ".lock").write_text(json.dumps(elsewhere))
+    assert folder.in_use() == elsewhere  # a holder on a host we cannot see is taken as live
+    (folder.root / ".lock").write_text(left)
     out = _toy(tmp_path).run()
     assert {o.status for o in out} >= {"done"}
     log = (tmp_path / "runs/toy/run.log").read_text()

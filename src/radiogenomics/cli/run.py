@@ -149,6 +149,15 @@ def check_command(
         show(res.collections, "gene-set collections")
     for note in res.loaded.notes:
         console.print(f"note: {note}")
+    from radiogenomics.runfolder import RunFolder
+
+    holder = RunFolder(cfg.run_dir).in_use()
+    if holder:
+        console.print(
+            f"note: the run folder is in use by process {holder.get('pid', '?')} on host"
+            f" {holder.get('host', '?')} ({holder.get('command', '?')}); `run` refuses until it"
+            " ends, and the plan below is what it would find now"
+        )
     plan = Table(title=f"what `radiogenomics run` would do now ({cfg.run_dir})")
     for c in ("stage", "action", "why"):
         plan.add_column(c)
