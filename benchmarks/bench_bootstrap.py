@@ -1,8 +1,9 @@
 """Cost of one bootstrap repetition on the demo cohort, per model type, serial vs all cores.
 
 The bootstrap (METHOD.md 3) is the study's most expensive stage: B repetitions x K folds x
-model types x traits. This script generates the synthetic demo cohort (about 350 patients with
-imaging traits x 3000 genes, 6 traits), then
+model types x traits. This script generates a synthetic cohort like the demo's (about 350
+patients with imaging traits, but 3000 genes and K=10 where the demo has 2000 and K=5; 6
+traits), then
 
 1. times one repetition of each model type alone, in this process (one core), which gives the
    cost per repetition of each model type over all traits;

@@ -5,7 +5,8 @@
     .venv/bin/python scripts/make_results.py --only doc     # re-render the doc from the cache
 
 Parts (``--only`` takes a comma list): ``subtypes`` (the paper's validation on RNA-seq),
-``autoencoder`` (CV R^2), ``planted`` (hallmark-programme traits planted in the RNA-seq), ``doc``
+``autoencoder`` (CV R^2), ``planted`` (hallmark-programme traits planted in the RNA-seq),
+``study`` (configs/tcga_gbm_subtype.toml through the pipeline), ``doc``
 (the generated block of docs/results.md). Each computing part caches its numbers as JSON under
 ``--out`` (default runs/results) and writes its figures to docs/figures/results/; ``doc``
 renders only from that cache, so it never retrains anything. The generated block of

@@ -465,7 +465,7 @@ class SurvivalConfig(Section):
     )
     forced: list[Literal["gender", "race", "age"]] = ["gender", "race", "age"]
     direction: Literal["both", "forward", "backward"] = "both"
-    criterion: Literal["aic"] = "aic"
+    criterion: Literal["aic", "bic"] = "aic"
     min_patients: int = Field(5, ge=1)
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
 

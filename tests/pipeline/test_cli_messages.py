@@ -26,3 +26,27 @@ def test_warnings_print_as_one_line_without_the_source():
 
     text = _one_line_warning(UserWarning("x.tsv: 1 genes dropped"), UserWarning, "/a/b.py", 185)
     assert text == "warning: x.tsv: 1 genes dropped\n"
+
+
+def test_help_prints_the_config_key_of_each_option():
+    from typer.testing import CliRunner
+
+    from radiogenomics.cli import app
+
+    for command in ("run", "check"):
+        text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
+        assert "[config: out]" in text and "[config: seed]" in text, text
+
+
+def test_check_shows_no_folds_for_a_disabled_stage(tmp_path):
+    from radiogenomics.config import load_config
+    from radiogenomics.pipeline.check import check_study
+    from study_configs import synthetic_study
+
+    study = synthetic_study(
+        tmp_path / "runs", name="c", seed=1, n_patients=60, n_genes=300,
+        executor={"kind": "local"}, bootstrap={"enabled": False},
+    )  # fmt: skip
+    folds = check_study(load_config(data=study)).folds
+    assert set(folds["bootstrap folds"]) == {"-"}
+    assert all(str(k).isdigit() for k in folds["classifiers folds"])

@@ -252,3 +252,11 @@ def test_missing_values_are_empty_cells_in_every_table(planted_run):
     tables = ("findings-performance", "findings-drivers", "table-masking-top-sets")
     cells = {str(v) for t in tables for r in _rows(page, t) for v in r.values()}
     assert not {"None", "NaN", "nan"} & cells
+
+
+def test_methods_name_the_stepwise_criterion_the_study_used(planted_run):
+    _done(planted_run, "survival")
+    _set_config(planted_run, survival={"criterion": "bic", "outcomes": ["os"]})
+    text = _text(build_report(planted_run).read_text())
+    assert "a multivariable Cox model chosen by stepwise BIC (direction" in text
+    assert "stepwise AIC (direction" not in text

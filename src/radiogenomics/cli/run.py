@@ -105,6 +105,7 @@ def check_command(
     config: Path = typer.Argument(..., help="the study's TOML file"),
     out: Path | None = typer.Option(None, "--out", help="parent of the run folder [config: out]"),
     name: str | None = typer.Option(None, "--name", help="run folder name [config: name]"),
+    seed: int | None = typer.Option(None, "--seed", help="[config: seed] (in every fingerprint)"),
     orientation: str | None = typer.Option(
         None, "--orientation", help=_ORIENTATION_HELP + " [config: data.orientation]"
     ),
@@ -122,6 +123,7 @@ def check_command(
         {
             "out": None if out is None else str(out),
             "name": name,
+            "seed": seed,
             "data.orientation": orientation,
         },
     )

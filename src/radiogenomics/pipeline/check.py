@@ -59,6 +59,9 @@ def _folds_table(cfg: StudyConfig, ld: LoadedStudy) -> pd.DataFrame:
             "bootstrap": cfg.bootstrap.folds or cfg.classifiers.folds,
         }
         for stage, k in asked.items():
+            if not cfg.stage_enabled(stage):  # the plan below says it is disabled
+                row[f"{stage} folds"] = "-"
+                continue
             used = folds_used(y.rename(task), k)
             row[f"{stage} folds"] = f"{used}" if used == k else f"{used} (of {k} asked)"
         rows.append(row)

@@ -209,7 +209,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Survival",
         ("survival",),
         "Kaplan-Meier curves with log-rank tests, univariate Cox models and the multivariable "
-        "Cox model chosen by stepwise AIC with the covariates forced in.",
+        "Cox model chosen by stepwise AIC or BIC (the methods say which) with the covariates "
+        "forced in.",
         (
             TableSpec(
                 "cox_table",
@@ -514,7 +515,8 @@ def methods_text(
         out.append(
             f"Survival ({', '.join(o.upper() for o in s['outcomes'])}) was analysed with "
             f"Kaplan-Meier curves and log-rank tests per binary variable, univariate Cox models, "
-            f"and a multivariable Cox model chosen by stepwise AIC (direction {s['direction']}) "
+            f"and a multivariable Cox model chosen by stepwise "
+            f"{s.get('criterion', 'aic').upper()} (direction {s['direction']}) "
             f"with {', '.join(s['forced'])} always kept."
         )
     out.append(f"The study seed was {cfg['seed']}; every work unit derives its own seed from it.")
