@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from radiogenomics.config import STAGES
 from radiogenomics.errors import InputError
 from radiogenomics.runfolder import RunFolder
 
@@ -144,12 +145,10 @@ def summarise_study(run_dir: str | os.PathLike) -> dict[str, Any]:
             field="run folder",
             expected="a folder written by `radiogenomics run` through the enrichment stage",
         )
-    stages = ["load", "autoencoder", "classifiers", "baselines", "bootstrap", "masking"]
-    stages += ["saliency", "enrichment", "radiogenomic_traits", "survival", "report"]
     return {
         "run_dir": str(folder.root),
         "config": folder.config(),
-        "stages": stage_times(folder, stages),
+        "stages": stage_times(folder, list(STAGES)),  # every stage, the drivers included
         "classifiers": classifier_summary(folder),
         "own_set_masking": own_set_masking(folder),
         "gsea": gsea_summary(folder),
