@@ -180,6 +180,10 @@ def test_the_results_summary_reads_what_the_run_folder_holds(run):
 
     cfg, folder = run
     summary = summarise_study(cfg.run_dir)
+    # the run time it quotes covers every stage that finished, the drivers included
+    finished = [s for s in folder.root.iterdir() if (s / "manifest.json").is_file()]
+    done = {s.name for s in finished if folder.manifest(s.name).get("status") == "done"}
+    assert {r["stage"] for r in summary["stages"]} == done and "drivers" in done
     chosen = folder.table("classifiers", "chosen")
     assert [c["pooled_auc"] for c in summary["classifiers"]["chosen"]] == pytest.approx(
         list(chosen["pooled_auc"])
