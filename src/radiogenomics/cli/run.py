@@ -51,25 +51,25 @@ def run_command(
     stage: str | None = typer.Option(None, "--stage", help=f"run only this stage ({_STAGE_HELP})"),
     until: str | None = typer.Option(None, "--until", help="run the stages up to this one"),
     force: bool = typer.Option(False, "--force", help="recompute the selected stages"),
-    out: Path | None = typer.Option(None, "--out", help="parent of the run folder [config: out]"),
-    name: str | None = typer.Option(None, "--name", help="run folder name [config: name]"),
-    seed: int | None = typer.Option(None, "--seed", help="[config: seed]"),
-    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda [config: device]"),
+    out: Path | None = typer.Option(None, "--out", help="parent of the run folder \\[config: out]"),
+    name: str | None = typer.Option(None, "--name", help="run folder name \\[config: name]"),
+    seed: int | None = typer.Option(None, "--seed", help="\\[config: seed]"),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda \\[config: device]"),
     executor: str | None = typer.Option(
-        None, "--executor", help="local or ray [config: executor.kind]"
+        None, "--executor", help="local or ray \\[config: executor.kind]"
     ),
     address: str | None = typer.Option(
-        None, "--address", help="Ray address, e.g. auto [config: executor.address]"
+        None, "--address", help="Ray address, e.g. auto \\[config: executor.address]"
     ),
     workers: int | None = typer.Option(
-        None, "--workers", help="local worker processes [config: executor.workers]"
+        None, "--workers", help="local worker processes \\[config: executor.workers]"
     ),
-    threads: int | None = typer.Option(None, "--threads", help="torch threads [config: threads]"),
+    threads: int | None = typer.Option(None, "--threads", help="torch threads \\[config: threads]"),
     quiet: bool | None = typer.Option(
-        None, "--quiet/--no-quiet", help="no progress or log on the terminal [config: quiet]"
+        None, "--quiet/--no-quiet", help="no progress or log on the terminal \\[config: quiet]"
     ),
     orientation: str | None = typer.Option(
-        None, "--orientation", help=_ORIENTATION_HELP + " [config: data.orientation]"
+        None, "--orientation", help=_ORIENTATION_HELP + " \\[config: data.orientation]"
     ),
 ) -> None:
     """Run (or resume) the study described by CONFIG; finished, unchanged stages are skipped.
@@ -103,11 +103,11 @@ def run_command(
 @app.command("check")
 def check_command(
     config: Path = typer.Argument(..., help="the study's TOML file"),
-    out: Path | None = typer.Option(None, "--out", help="parent of the run folder [config: out]"),
-    name: str | None = typer.Option(None, "--name", help="run folder name [config: name]"),
-    seed: int | None = typer.Option(None, "--seed", help="[config: seed] (in every fingerprint)"),
+    out: Path | None = typer.Option(None, "--out", help="parent of the run folder \\[config: out]"),
+    name: str | None = typer.Option(None, "--name", help="run folder name \\[config: name]"),
+    seed: int | None = typer.Option(None, "--seed", help="\\[config: seed] (in every fingerprint)"),
     orientation: str | None = typer.Option(
-        None, "--orientation", help=_ORIENTATION_HELP + " [config: data.orientation]"
+        None, "--orientation", help=_ORIENTATION_HELP + " \\[config: data.orientation]"
     ),
 ) -> None:
     """Validate CONFIG and read every input (shapes, overlaps, class balance, folds) without
