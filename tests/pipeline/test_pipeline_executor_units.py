@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from radiogenomics.enrichment import radiogenomic_traits
+from radiogenomics.enrichment.traits import wide_traits
 from radiogenomics.execution.local import LocalExecutor
-from radiogenomics.pipeline.enrichment_stage import _trait_chunk, _wide_traits
+from radiogenomics.pipeline.enrichment_stage import _trait_chunk
 
 
 def _cohort(n_genes: int = 400, n_patients: int = 23, seed: int = 3):
@@ -40,7 +41,7 @@ def test_trait_chunks_equal_whole_matrix():
     assert set(long["ranking"]) == {"saliency"} and set(long["collection"]) == {"c"}
     long = long.drop(columns=["ranking", "collection"])
     pd.testing.assert_frame_equal(long, whole_long)
-    traits = _wide_traits(long, list(sal.columns))
+    traits = wide_traits(long, list(sal.columns))
     pd.testing.assert_frame_equal(traits, whole_traits)
     # the planted set is found in the planted patients only
     assert traits["m + s0"].iloc[::2].sum() >= 10

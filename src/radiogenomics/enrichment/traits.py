@@ -65,6 +65,28 @@ def trait_name(model_name: str | None, set_name: str) -> str:
     return set_name if not model_name else f"{model_name} + {set_name}"
 
 
+def wide_traits(table: pd.DataFrame, patients: Sequence[str]) -> pd.DataFrame:
+    """Patients x traits 0/1 from the long table (``patient``, ``trait``, ``enriched``), traits
+    in the table's order, every patient of ``patients`` (0 where it has no row)."""
+    order = list(dict.fromkeys(table["trait"]))
+    wide = (
+        table.pivot_table(index="patient", columns="trait", values="enriched", aggfunc="max")
+        .reindex(index=list(patients), columns=order)
+        .fillna(False)
+        .astype(int)
+    )
+    wide.index.name = "patient"
+    wide.columns.name = None
+    return wide
+
+
+def uncontrasted(wide: pd.DataFrame, min_patients: int) -> tuple[pd.Series, pd.Series]:
+    """(rare, universal): the traits of fewer than ``min_patients`` patients, and those absent
+    in fewer; either way no two groups to compare, so neither is kept."""
+    present = wide.sum(axis=0)
+    return present < min_patients, len(wide) - present < min_patients
+
+
 def radiogenomic_traits(
     saliency: pd.DataFrame,
     gene_sets: Mapping[str, Sequence[str]],
@@ -94,18 +116,9 @@ def radiogenomic_traits(
     table = result.table.rename(columns={"ranking": "patient"})
     table["trait"] = [trait_name(model_name, s) for s in table["set"]]
     table["enriched"] = (table["padj"] < alpha) & (table["nes"] > 0)
-    patients = [str(c) for c in saliency.columns]
-    order = list(dict.fromkeys(table["trait"]))
-    wide = (
-        table.pivot_table(index="patient", columns="trait", values="enriched", aggfunc="max")
-        .reindex(index=patients, columns=order)
-        .fillna(False)
-        .astype(int)
-    )
-    present = wide.sum(axis=0)
-    wide = wide.loc[:, (present >= min_patients) & (len(wide) - present >= min_patients)]
-    wide.index.name = "patient"
-    wide.columns.name = None
+    wide = wide_traits(table, [str(c) for c in saliency.columns])
+    rare, universal = uncontrasted(wide, min_patients)
+    wide = wide.loc[:, ~rare & ~universal]
     return RadiogenomicTraits(
         traits=wide,
         table=table.reset_index(drop=True),

@@ -169,21 +169,9 @@ def _threads_per_worker(ctx) -> int:
     return max(1, cores // (ex.workers or cores))
 
 
-def _wide_traits(long: pd.DataFrame, patients: list[str]) -> pd.DataFrame:
-    """Patients x traits 0/1 from the long table, as ``radiogenomic_traits`` builds it."""
-    order = list(dict.fromkeys(long["trait"]))
-    wide = (
-        long.pivot_table(index="patient", columns="trait", values="enriched", aggfunc="max")
-        .reindex(index=patients, columns=order)
-        .fillna(False)
-        .astype(int)
-    )
-    wide.index.name = "patient"
-    wide.columns.name = None
-    return wide
-
-
 def run_radiogenomic_traits(ctx) -> dict:
+    from radiogenomics.enrichment.traits import uncontrasted, wide_traits
+
     r = ctx.cfg.radiogenomic_traits
     sd = study_data(ctx)
     collections = _collections(sd, r.collections)
@@ -232,7 +220,7 @@ def run_radiogenomic_traits(ctx) -> dict:
                 return
             long = pd.concat([parts[key][j] for j in sorted(parts[key])], ignore_index=True)
             patients = [str(c) for c in saliency[key].columns]
-            traits = _wide_traits(long, patients)
+            traits = wide_traits(long, patients)
             long = long.drop(columns=["leading_edge"], errors="ignore")
             long.insert(0, "model", label)
             ctx.table(traits.astype(float), f"units/{key}_traits", index=True)
@@ -249,8 +237,7 @@ def run_radiogenomic_traits(ctx) -> dict:
         longs.append(ctx.read("radiogenomic_traits", f"units/{key}_gsea"))
     traits = pd.concat(tables, axis=1) if tables else pd.DataFrame()
     counts = traits.sum(axis=0) if len(traits.columns) else pd.Series(dtype=float)
-    # a trait needs min_patients on each side: one in (nearly) every patient compares no groups
-    rare, universal = counts < r.min_patients, len(traits) - counts < r.min_patients
+    rare, universal = uncontrasted(traits, r.min_patients)
     kept = counts[~rare & ~universal].index
     for mask, where in ((rare, "in"), (universal & ~rare, "absent in")):
         if mask.any():
