@@ -50,3 +50,15 @@ def test_check_shows_no_folds_for_a_disabled_stage(tmp_path):
     folds = check_study(load_config(data=study)).folds
     assert set(folds["bootstrap folds"]) == {"-"}
     assert all(str(k).isdigit() for k in folds["classifiers folds"])
+
+
+def test_command_help_has_no_hard_line_breaks_inside_a_paragraph():
+    """The help renderer keeps single newlines, so a docstring paragraph wrapped in the source
+    would print cut short in `radiogenomics --help`; each paragraph must be one line."""
+    from radiogenomics.cli import app
+
+    for command in app.registered_commands:
+        doc = command.callback.__doc__
+        paragraphs = [p.strip() for p in doc.split("\n\n")]
+        wrapped = [p for p in paragraphs if "\n" in p]
+        assert not wrapped, f"{command.callback.__name__}: {wrapped}"

@@ -126,8 +126,9 @@ def gsea_command(
     top: int = typer.Option(5, "--top", help="enrichment plots for this many top sets"),
     quiet: bool = typer.Option(False, "--quiet", help="print nothing but errors"),
 ) -> None:
-    """Preranked GSEA (fgsea semantics): writes gsea.parquet/.csv, enrichment plots of the top
-    sets and, for several rankings, a clustered NES heatmap."""
+    """Preranked GSEA of one or more gene rankings (fgsea semantics).
+
+    Writes gsea.parquet/.csv, plots of the top sets and, for several rankings, an NES heatmap."""
     import warnings
 
     import pandas as pd

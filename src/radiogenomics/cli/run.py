@@ -110,8 +110,9 @@ def check_command(
         None, "--orientation", help=_ORIENTATION_HELP + " \\[config: data.orientation]"
     ),
 ) -> None:
-    """Validate CONFIG and read every input (shapes, overlaps, class balance, folds) without
-    training anything; say what `run` would do with each stage now."""
+    """Validate CONFIG, read every input and say what `run` would do; trains nothing.
+
+    Shows shapes, overlaps, class balance, folds, and whether each stage would run, and why."""
     from rich.console import Console
     from rich.table import Table
 

@@ -69,8 +69,11 @@ def survival_command(
     time_label: str = typer.Option("days", "--time-label", help="x-axis label of KM plots"),
     quiet: bool = typer.Option(False, "--quiet", help="print nothing but errors"),
 ) -> None:
-    """KM curves + log-rank and univariate Cox for every variable, then a stepwise Cox model
-    (R's step semantics) that always keeps the forced covariates. All variables must be 0/1."""
+    """Kaplan-Meier, log-rank and Cox models for 0/1 variables, with stepwise selection.
+
+    KM curves, log-rank and univariate Cox per variable, then stepwise Cox (R's step semantics).
+
+    The forced covariates are always kept; every variable must be 0/1."""
     import warnings
 
     from radiogenomics.errors import InputError
