@@ -64,7 +64,9 @@ def test_accessors():
     cov = c.covariates()
     # Median age of the transcriptome cohort (30..80) is 55.
     assert cov["age_over_median"].tolist() == [0, 0, 0, 1, 1, 1]
-    assert cov["male"].iloc[:3].tolist() == [1, 0, 1] and np.isnan(cov["male"].iloc[3])
+    assert cov["gender_male"].iloc[:3].tolist() == [1, 0, 1] and np.isnan(
+        cov["gender_male"].iloc[3]
+    )
     assert list(c.subset(["P0", "P2", "ZZ"]).patients) == ["P0", "P2"]
     with pytest.raises(InputError, match="unknown trait 'size'"):
         c.labels("size")

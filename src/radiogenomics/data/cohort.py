@@ -194,13 +194,14 @@ class Cohort:
         return c.dropna()
 
     def covariates(self) -> pd.DataFrame:
-        """Binary covariates of METHOD.md 1 for the patients with expression: male, race_white
-        and age over the median age of the transcriptome cohort."""
+        """Binary covariates of METHOD.md 1 for the patients with expression: gender_male,
+        race_white and age_over_median (the median age of the transcriptome cohort), named as
+        in the survival analysis."""
         if self.clinical is None:
             raise InputError("the cohort has no clinical table", field="clinical")
         c = self.clinical.reindex(self.patients)
         out = pd.DataFrame(index=self.patients)
-        out["male"] = (c["gender"] == "male").astype(float).where(c["gender"].notna())
+        out["gender_male"] = (c["gender"] == "male").astype(float).where(c["gender"].notna())
         out["race_white"] = c["race_white"].astype(float)
         out["age_over_median"] = age_group(c["age"], c["age"])
         return out
