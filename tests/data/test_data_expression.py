@@ -256,8 +256,14 @@ def test_negative_counts_refused(tmp_path):
     m = _matrix()
     m.iloc[0, 0] = -3
     m.to_csv(tmp_path / "x.tsv", sep="\t")
-    with pytest.raises(InputError, match="negative counts"):
+    with pytest.raises(InputError, match="negative value -3.0 at gene .* in counts data"):
         read_expression(tmp_path / "x.tsv", scale="counts")
+    # detected, not given: one negative cell among counts does not make the matrix log2
+    with pytest.raises(InputError, match=r"in counts data \(detected: values reach"):
+        read_expression(tmp_path / "x.tsv")
+    m.iloc[:, :] = np.log2(_matrix() + 1) - 4.0  # centred log values keep their negatives
+    m.to_csv(tmp_path / "l.tsv", sep="\t")
+    assert read_expression(tmp_path / "l.tsv", report=True)[1].scale == "log2"
 
 
 def test_bad_scale_and_empty(tmp_path):

@@ -572,8 +572,10 @@ def _detect_scale(values: np.ndarray) -> str:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return "log2"
-    if finite.min() < 0 or finite.max() <= 50:
+    if finite.max() <= 50:  # log2 expression (or centred log values) stays far below 50
         return "log2"
+    # Larger values are counts or TPM, whatever the sign: a negative cell among them is refused
+    # as such by the caller rather than turning the whole matrix into "log2".
     # TPM sums to 1e6 per sample (a little less when some genes were left out of the file).
     sums = np.nansum(values, axis=0)
     if 0.7e6 <= np.median(sums) <= 1.05e6 and sums.max() <= 1.1e6:
@@ -651,9 +653,12 @@ def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataF
         neg = np.nan_to_num(values, nan=0.0) < 0
         if neg.any():
             r, c = np.argwhere(neg)[0]
+            seen = (
+                f" (detected: values reach {np.nanmax(values):.4g})" if rep.scale_detected else ""
+            )
             raise InputError(
-                f"negative {scale} value {values[r, c]} at gene {raw.index[r]}, "
-                f"sample {raw.columns[c]}",
+                f"negative value {values[r, c]} at gene {raw.index[r]}, sample"
+                f" {raw.columns[c]}, in {scale} data{seen}",
                 file=p,
                 field=str(raw.columns[c]),
                 expected=f"non-negative {scale} (or scale='log2' for log-scale data)",
