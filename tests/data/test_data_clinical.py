@@ -138,6 +138,88 @@ def test_bad_clinical(tmp_path):
         read_clinical(tmp_path / "x.txt")
 
 
+def _follow_up(path, ids, nte):
+    pd.DataFrame(
+        {
+            "bcr_patient_barcode": ids,
+            "vital_status": ["dead"] * len(ids),
+            "days_to_death": ["500"] * len(ids),
+            "days_to_new_tumor_event_after_initial_treatment": nte,
+        }
+    ).to_csv(path, sep="\t", index=False)
+
+
+def test_follow_up_of_patients_without_tcga_barcodes(tmp_path):
+    pat, fu = tmp_path / "patient.txt", tmp_path / "fu.tsv"
+    _write_patient(pat, [["u1", "P0001", "MALE", "WHITE", "Alive", 100, "", 50]])
+    _follow_up(fu, ["P0001", "P0001"], ["300", ""])
+    row = read_clinical(pat, fu).loc["P0001"]  # the forms were dropped as "not barcodes"
+    assert row[["os_days", "os_event", "pfs_days", "pfs_event"]].tolist() == [500, 1, 300, 1]
+
+
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("2010-05-03", "non-numeric value '2010-05-03' for patient TCGA-AA-0001"),
+        ("soon", "non-numeric value 'soon'"),
+        ("-30", "negative number of days '-30'"),
+        ("120|x", "non-numeric value 'x'"),
+    ],
+)
+def test_new_tumour_event_days_must_be_day_counts(tmp_path, cell, message):
+    """A date or a word used to be read as the digits it holds (PFS -5 days) or as no event."""
+    pat, fu = tmp_path / "patient.txt", tmp_path / "fu.tsv"
+    _write_patient(pat, [["u1", "TCGA-AA-0001", "MALE", "WHITE", "Alive", 100, "", 50]])
+    _follow_up(fu, ["TCGA-AA-0001"], [cell])
+    with pytest.raises(InputError, match=message) as e:
+        read_clinical(pat, fu)
+    assert "days_to_new_tumor_event_after_initial_treatment" in str(e.value)
+    assert "fu.tsv" in str(e.value)
+
+
+def test_gender_race_and_age_codes(tmp_path):
+    pat = tmp_path / "patient.txt"
+    _write_patient(
+        pat,
+        [
+            ["u1", "TCGA-AA-0001", "M", "Caucasian", "Alive", 100, "", 50],
+            ["u2", "TCGA-AA-0002", "f", "Black or African American", "Alive", 100, "", 60],
+            ["u3", "TCGA-AA-0003", "Female", "[Not Evaluated]", "Alive", 100, "", 70],
+        ],
+    )
+    cl = read_clinical(pat)
+    assert cl["gender"].tolist() == ["male", "female", "female"]  # M/F used to be "not male"
+    assert cl["race_white"].iloc[:2].tolist() == [1, 0] and np.isnan(cl["race_white"].iloc[2])
+    for column, value, expected in [
+        (2, "unknown-ish", "male / female"),
+        (3, "Martian", "white / Caucasian"),
+        (7, "-5", "age at diagnosis in years, 0-130"),
+        (7, "550", "age at diagnosis in years"),
+    ]:
+        row = ["u1", "TCGA-AA-0001", "MALE", "WHITE", "Alive", 100, "", 50]
+        row[column] = value
+        _write_patient(pat, [row])
+        with pytest.raises(InputError, match=expected) as e:
+            read_clinical(pat)
+        assert value in str(e.value) and "TCGA-AA-0001" in str(e.value)
+
+
+def test_a_death_without_a_day_is_said(tmp_path):
+    pat = tmp_path / "patient.txt"
+    _write_patient(
+        pat,
+        [
+            ["u1", "TCGA-AA-0001", "MALE", "WHITE", "Dead", 100, "", 50],
+            ["u2", "TCGA-AA-0002", "MALE", "WHITE", "Dead", 100, 80, 50],
+        ],
+    )
+    with pytest.warns(
+        UserWarning, match=r"1 patients are dead with no day of death .*TCGA-AA-0001"
+    ):
+        cl = read_clinical(pat)
+    assert np.isnan(cl.loc["TCGA-AA-0001", "os_days"]) and cl.loc["TCGA-AA-0002", "os_days"] == 80
+
+
 def test_age_group():
     ages = pd.Series([40.0, 50, 60, np.nan, 70], index=list("abcde"))
     ref = pd.Series([30.0, 55, 80])

@@ -20,7 +20,6 @@ import pandas as pd
 from radiogenomics.data._common import (
     PathLike,
     check_file,
-    is_barcode,
     is_placeholder,
     patient_id,
     read_delimited,
@@ -80,19 +79,19 @@ def _days(series: pd.Series, p: Path, column: str, signed: bool = False) -> pd.S
     """Days as floats; a time since diagnosis (not ``signed``) is never negative."""
     num = pd.to_numeric(series, errors="coerce")
     bad = num.isna() & series.notna()
-    if bad.any():
-        i = series.index[np.argmax(bad.to_numpy())]
+    if bad.any():  # by position: the follow-up forms repeat a patient's id
+        k = int(np.argmax(bad.to_numpy()))
         raise InputError(
-            f"non-numeric value {series[i]!r} for patient {i}",
+            f"non-numeric value {series.iloc[k]!r} for patient {series.index[k]}",
             file=p,
             field=column,
             expected="a number of days or a [Not Available]-style placeholder",
         )
     negative = num < 0
     if not signed and negative.any():
-        i = series.index[np.argmax(negative.to_numpy())]
+        k = int(np.argmax(negative.to_numpy()))
         raise InputError(
-            f"negative number of days {series[i]!r} for patient {i} "
+            f"negative number of days {series.iloc[k]!r} for patient {series.index[k]} "
             f"({int(negative.sum())} patients in all)",
             file=p,
             field=column,
@@ -102,6 +101,58 @@ def _days(series: pd.Series, p: Path, column: str, signed: bool = False) -> pd.S
 
 
 _VITAL = {"dead": 1.0, "deceased": 1.0, "alive": 0.0, "living": 0.0}
+_GENDER = {"male": "male", "m": "male", "man": "male", "female": "female", "f": "female",
+           "woman": "female"}  # fmt: skip
+_RACE_EXPECTED = (
+    "white / Caucasian, or a non-white category (black or African American, Asian, American"
+    " Indian or Alaska native, native Hawaiian or other Pacific islander, other)"
+)
+_NON_WHITE = re.compile(  # whole words: "caucasian" holds "asian"
+    r"\b(non-?white|black|african|asian|indian|alaska|native|hawaiian|pacific|islander|other"
+    r"|multi\w*|mixed|more than one)\b"
+)
+
+
+def _race_code(value: str) -> float | None:
+    """1.0 white, 0.0 non-white, None for a spelling this reader does not know."""
+    if _NON_WHITE.search(value):
+        return 0.0
+    if re.search(r"\b(white|caucasian|european)\b", value):
+        return 1.0
+    return None
+
+
+def _coded(series: pd.Series, p: Path, column: str, codes, expected: str) -> pd.Series:
+    """Map lower-cased codes (a dict or a function returning None when unknown); an unknown
+    spelling is refused, naming its rows, rather than read as the other group."""
+    lower = series.str.lower().str.strip()
+    mapped = lower.dropna().map(codes).reindex(lower.index)
+    unknown = lower.notna() & mapped.isna()
+    if unknown.any():
+        values = sorted(set(series[unknown]))
+        raise InputError(
+            f"unknown values {values[:6]} ({int(unknown.sum())} patients, e.g."
+            f" {series.index[unknown][0]})",
+            file=p,
+            field=column,
+            expected=expected + ", or a [Not Available]-style placeholder",
+        )
+    return mapped
+
+
+def _age(series: pd.Series, p: Path, column: str) -> pd.Series:
+    """Age at diagnosis in years, 0-130."""
+    num = pd.to_numeric(series, errors="coerce")
+    bad = (num.isna() & series.notna()) | (num < 0) | (num > 130)
+    if bad.any():
+        i = series.index[np.argmax(bad.to_numpy())]
+        raise InputError(
+            f"age {series[i]!r} for patient {i} ({int(bad.sum())} patients in all)",
+            file=p,
+            field=column,
+            expected="age at diagnosis in years, 0-130",
+        )
+    return num.astype(float)
 
 
 def _vital(series: pd.Series, p: Path, column: str) -> pd.Series:
@@ -118,22 +169,21 @@ def _vital(series: pd.Series, p: Path, column: str) -> pd.Series:
     return lower.map(_VITAL)
 
 
-def _read_patient_file(p: Path) -> pd.DataFrame:
-    df = read_delimited(p, "clinical patient", dtype=str, keep_default_na=False)
+def _read_rows(p: Path, what: str) -> pd.DataFrame:
+    """The file's data rows indexed by patient id, placeholders as NaN. The BCR layout repeats
+    the header in two extra rows (the names again, then ``CDE_ID:...``); they are dropped, as
+    are rows without a patient id. Ids need not be TCGA barcodes."""
+    df = read_delimited(p, what, dtype=str, keep_default_na=False)
     pcol = _col(df, "patient")
     if pcol is None:
         raise InputError(
             "no patient barcode column",
             file=p,
             field="header",
-            expected="a bcr_patient_barcode column",
+            expected="a bcr_patient_barcode column (or patient, case_id, submitter_id)",
         )
-    # The BCR layout has two extra header rows (names again, then CDE_ID:...): drop rows whose
-    # barcode cell is not a barcode-like id.
     ids = df[pcol].astype(str).str.strip()
-    extra = ids.str.lower().isin({"bcr_patient_barcode", "cde_id:2673794"}) | ids.str.startswith(
-        "CDE_ID"
-    )
+    extra = (ids.str.lower() == str(pcol).strip().lower()) | ids.str.startswith("CDE_ID")
     df = df[~extra & (ids != "")].copy()
     df.index = [patient_id(s) for s in df[pcol].astype(str).str.strip()]
     return _clean(df)
@@ -145,7 +195,7 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
     at diagnosis). Missing values are NaN; PFS is NaN without a follow-up source of new tumour
     events. Patients that only the follow-up file lists are kept, with missing covariates."""
     p = check_file(patient_file, "clinical patient")
-    pat = _read_patient_file(p)
+    pat = _read_rows(p, "clinical patient")
     if pat.index.duplicated().any():
         dups = pat.index[pat.index.duplicated()].unique()
         raise InputError(
@@ -167,22 +217,11 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
     nte = None
     ncol = _col(pat, "nte")
     if ncol is not None:
-        nte = pat[ncol].map(_earliest_day)
+        nte = _earliest_days(pat[ncol], p, ncol)
 
     if follow_up_file is not None:
         f = check_file(follow_up_file, "clinical follow-up")
-        fu = read_delimited(f, "clinical follow-up", dtype=str, keep_default_na=False)
-        fpcol = _col(fu, "patient")
-        if fpcol is None:
-            raise InputError(
-                "no patient barcode column",
-                file=f,
-                field="header",
-                expected="a bcr_patient_barcode column",
-            )
-        fu = fu[fu[fpcol].map(is_barcode)].copy()
-        fu.index = [patient_id(s) for s in fu[fpcol]]
-        fu = _clean(fu)
+        fu = _read_rows(f, "clinical follow-up")
         # Patients with follow-up forms only are kept (outcomes known, covariates missing).
         extra = fu.index.unique().difference(out.index)
         out = pd.DataFrame(index=pd.Index([*out.index, *extra], name="patient"))
@@ -202,7 +241,7 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
         if _col(fu, "last"):
             last = _merge(last, _days(fu[_col(fu, "last")], f, _col(fu, "last")), "max")
         if _col(fu, "nte"):
-            fn = fu[_col(fu, "nte")].map(_earliest_day).astype(float)
+            fn = _earliest_days(fu[_col(fu, "nte")], f, _col(fu, "nte"))
             if nte is None:
                 nte = fn.groupby(level=0).min().reindex(out.index)
             else:
@@ -214,6 +253,14 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
     dead = dead.where(dead.notna(), np.where(last.notna(), 0.0, np.nan))
     os_days = pd.Series(np.where(dead == 1, death, last), index=out.index, dtype=float)
     out["os_days"] = os_days
+    undated = (dead == 1) & death.isna()
+    if undated.any():
+        warnings.warn(
+            f"{follow_up_file or patient_file}: {int(undated.sum())} patients are dead with no day"
+            f" of death in any form ({shown(out.index[undated])}); their OS is unknown and they"
+            " are left out of the survival analysis",
+            stacklevel=2,
+        )
     out["os_event"] = dead.where(os_days.notna())
     if nte is not None:
         nte = nte.astype(float)
@@ -235,16 +282,17 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
 
     gcol = _col(pat, "gender")
     pat = pat.reindex(out.index)
-    out["gender"] = pat[gcol].str.lower() if gcol else np.nan
+    out["gender"] = (
+        _coded(pat[gcol], p, gcol, _GENDER, "male / female (or M / F)") if gcol else np.nan
+    )
     rcol = _col(pat, "race")
     if rcol:
-        race = pat[rcol].str.lower()
-        out["race_white"] = np.where(race.isna(), np.nan, (race == "white").astype(float))
+        out["race_white"] = _coded(pat[rcol], p, rcol, _race_code, _RACE_EXPECTED).astype(float)
     else:
         out["race_white"] = np.nan
     acol = _col(pat, "age")
     if acol:
-        out["age"] = _days(pat[acol], p, acol)
+        out["age"] = _age(pat[acol], p, acol)
     elif _col(pat, "birth"):
         out["age"] = -_days(pat[_col(pat, "birth")], p, _col(pat, "birth"), signed=True) / 365.25
     else:
@@ -252,15 +300,14 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
     return out[list(CLINICAL_COLUMNS)]
 
 
-_NUM = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def _earliest_day(value: object) -> float:
-    """The earliest day in a cell such as ``'256|256'``; NaN when there is none."""
-    if not isinstance(value, str):
-        return np.nan
-    days = [float(m) for m in _NUM.findall(value)]
-    return min(days) if days else np.nan
+def _earliest_days(series: pd.Series, p: Path, column: str) -> pd.Series:
+    """The earliest day of each cell, where a cell may hold several ``|``-separated days
+    (``'256|301'``); NaN when it holds none. Every part must be a day count, 0 or more: a date
+    or a word is refused, naming the patient, not read as the digits it contains."""
+    parts = series.dropna().astype(str).str.split("|").explode().str.strip()
+    parts = parts[(parts != "") & ~parts.map(is_placeholder) & ~parts.str.lower().isin(_MISSING)]
+    days = _days(parts, p, column)
+    return days.groupby(level=0, sort=False).min().reindex(series.index.unique())
 
 
 def age_group(ages: pd.Series, reference_ages: pd.Series | None = None) -> pd.Series:
