@@ -326,11 +326,25 @@ def test_repeated_and_empty_samples(tmp_path):
 
 
 def test_corrupt_gzip_and_unreadable(tmp_path):
+    import gzip
+
     bad = tmp_path / "x.tsv.gz"
-    bad.write_bytes(b"not gzip at all")
+    bad.write_bytes(gzip.compress(_matrix().to_csv(sep="\t").encode())[:25])  # truncated
     with pytest.raises(InputError, match="cannot read file") as e:
         read_expression(bad)
     assert "x.tsv.gz" in str(e.value)
     (tmp_path / "folder.tsv").mkdir()
     with pytest.raises(InputError, match="GDC sample sheet file not found"):
         read_expression(tmp_path / "folder.tsv")
+
+
+def test_compression_is_read_from_the_content_not_the_name(tmp_path):
+    import gzip
+
+    m = _matrix()
+    text = m.to_csv(sep="\t").encode()
+    (tmp_path / "zipped.tsv").write_bytes(gzip.compress(text))  # gzipped, named .tsv
+    (tmp_path / "plain.tsv.gz").write_bytes(text)  # plain, named .gz
+    for name in ("zipped.tsv", "plain.tsv.gz"):
+        df = read_expression(tmp_path / name, scale="log2")
+        assert df.shape == (2, 6) and df.loc["TCGA-AA-0001", "G0"] == m.iloc[0, 0]

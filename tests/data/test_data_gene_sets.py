@@ -108,3 +108,17 @@ def test_bad_gene_set_files(tmp_path):
         read_gene_sets(dup)
     with pytest.raises(InputError, match="not found"):
         read_gene_sets(tmp_path / "none.gmt")
+
+
+def test_gmt_with_a_byte_order_mark_compression_or_an_empty_name(tmp_path):
+    import gzip
+
+    text = "SET_A\tdesc\tG1\tG2\nSET_B\tdesc\tG2\tG3\n"
+    (tmp_path / "bom.gmt").write_text("\ufeff" + text, encoding="utf-8")
+    assert list(read_gene_sets(tmp_path / "bom.gmt")) == ["SET_A", "SET_B"]  # not "\ufeffSET_A"
+    (tmp_path / "h.gmt.gz").write_bytes(gzip.compress(text.encode()))
+    assert read_gene_sets(tmp_path / "h.gmt.gz")["SET_B"] == ("G2", "G3")
+    (tmp_path / "e.gmt").write_text(text + "\tdesc\tG4\tG5\n")
+    with pytest.raises(InputError, match="line 3 has no set name") as e:
+        read_gene_sets(tmp_path / "e.gmt")
+    assert "e.gmt" in str(e.value)

@@ -46,11 +46,22 @@ def check_file(path: PathLike, what: str) -> Path:
     return p
 
 
+def is_gzip(path: Path) -> bool:
+    """Whether the file is gzip-compressed, by its first bytes rather than its name (a ``.tsv``
+    may be gzipped and a ``.gz`` plain)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
 def open_text(path: Path):
-    """Open a text file, transparently gunzipping ``.gz``."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+    """Open a text file, gunzipping it when it is compressed; a UTF-8 byte-order mark is
+    dropped (spreadsheet exports start with one)."""
+    if is_gzip(path):
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace")
+    return open(path, encoding="utf-8-sig", errors="replace")
 
 
 def first_lines(path: Path, n: int = 5) -> list[str]:
@@ -88,6 +99,8 @@ def sniff_delimiter(path: Path, candidates: str = "\t,;") -> str:
 def read_delimited(path: Path, what: str, **kwargs) -> pd.DataFrame:
     """pandas.read_csv with the delimiter sniffed and parser errors turned into InputError."""
     sep = kwargs.pop("sep", None) or sniff_delimiter(path)
+    kwargs.setdefault("compression", "gzip" if is_gzip(path) else None)
+    kwargs.setdefault("encoding", "utf-8-sig")
     try:
         return pd.read_csv(path, sep=sep, **kwargs)
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as err:

@@ -29,6 +29,7 @@ from radiogenomics.data._common import (
     check_file,
     first_lines,
     is_barcode,
+    is_gzip,
     patient_id,
     read_delimited,
     shown,
@@ -357,7 +358,7 @@ def _read_matrix(p: Path, orientation: str, rep: LoadReport) -> pd.DataFrame:
         df = df.drop(columns=desc)
         orientation = "genes_x_samples"
     else:
-        rep.format = "delimited text" + (" (gzip)" if suf and suf[-1] == ".gz" else "")
+        rep.format = "delimited text" + (" (gzip)" if is_gzip(p) else "")
         df = read_delimited(p, "expression", index_col=0, low_memory=False)
     if df.shape[0] == 0 or df.shape[1] == 0:
         raise InputError(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from radiogenomics.data._common import PathLike, check_file, read_delimited, shown
+from radiogenomics.data._common import PathLike, check_file, open_text, read_delimited, shown
 from radiogenomics.errors import InputError
 
 _FILLER = {"", "na", "n/a", "nan", "none", "null"}
@@ -196,7 +196,7 @@ def read_gene_sets(path: PathLike, name: str | None = None, layout: str = "auto"
 def _read_gmt(p: Path, name: str) -> GeneSets:
     sets: dict[str, list[str]] = {}
     descr: dict[str, str] = {}
-    with open(p, encoding="utf-8", errors="replace") as fh:
+    with open_text(p) as fh:
         for line_no, line in enumerate(fh, start=1):
             line = line.rstrip("\r\n")
             if not line.strip() or line.startswith("#"):
@@ -210,6 +210,13 @@ def _read_gmt(p: Path, name: str) -> GeneSets:
                     expected="NAME<TAB>DESCRIPTION<TAB>GENE... (GMT)",
                 )
             set_name = parts[0].strip()
+            if not set_name:
+                raise InputError(
+                    f"line {line_no} has no set name",
+                    file=p,
+                    field=f"line {line_no}",
+                    expected="NAME<TAB>DESCRIPTION<TAB>GENE... (GMT), NAME not empty",
+                )
             genes = [g.strip() for g in parts[2:] if g.strip().lower() not in _FILLER]
             if set_name in sets:
                 raise InputError(
