@@ -94,6 +94,10 @@ def test_missing_column_and_wrong_delimiter(tmp_path):
     g.write_text("patient|f5.proportion.enhancing\nTCGA-AA-0001|Minimal\n")
     with pytest.raises(InputError, match="delimiter"):
         read_vasari(g)
+    h = tmp_path / "h.csv"
+    h.write_text("patient,scan.type," + ",".join(TRAIT_COLUMNS.values()) + "\n")
+    with pytest.raises(InputError, match="h.csv: the table has a header but no data rows"):
+        read_vasari(h)  # said "no pre-operative scan in the table"
 
 
 def test_duplicates(tmp_path):

@@ -175,6 +175,10 @@ def read_vasari(
             field="header",
             expected="the columns " + ", ".join(TRAIT_COLUMNS.values()),
         )
+    if df.empty:
+        raise InputError(
+            "the table has a header but no data rows", file=p, expected="a row per scan"
+        )
     pcol = next((lower[c] for c in _PATIENT_COLS if c in lower), df.columns[0])
     ids = df[pcol].astype(str).str.strip()
     if (ids == "").any():
