@@ -17,6 +17,7 @@ def test_synthetic_then_cohort(tmp_path):
     assert res.exit_code == 0, res.output
     assert "60 patients with expression x 700 genes" in res.output
     assert "'?' / empty symbols dropped: 3" in res.output
+    assert "VASARI traits loaded from" in res.output  # e.g. post-operative rows dropped
     res = runner.invoke(
         app,
         [

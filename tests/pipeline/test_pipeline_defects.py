@@ -268,3 +268,22 @@ def test_check_reads_every_input_and_plans_without_training(tmp_path):
     assert "(of 12 asked)" in out  # a class smaller than 12: the folds every stage will use
     assert "never finished" in out  # the plan: nothing ran yet
     assert not (tmp_path / "runs" / "checked").exists()  # check writes nothing
+
+
+def test_labelled_patients_without_expression_are_counted_and_named(cohort, tmp_path):
+    c = _copy(cohort, tmp_path)
+    vasari = pd.read_csv(c / "vasari.csv", dtype=str, keep_default_na=False)
+    extra = vasari.head(2).copy()
+    extra.iloc[:, 0] = ["TCGA-ZZ-0001", "TCGA-ZZ-0002"]  # imaged, never sequenced
+    pd.concat([vasari, extra]).to_csv(c / "vasari.csv", index=False)
+    cfg = _study(c)
+    loaded = read_study(cfg.data, cfg.data_files(), cfg.source)
+    assert any(
+        "2 patients with imaging labels have no expression" in n and "TCGA-ZZ-0001" in n
+        for n in loaded.notes
+    ), loaded.notes
+    from radiogenomics.pipeline.load import _summary
+
+    table = _summary(loaded.expression, loaded.targets, None, {}, "imaging")
+    counts = dict(zip(table["item"], table["value"], strict=True))
+    assert counts["patients with imaging labels and no expression"] == "2"

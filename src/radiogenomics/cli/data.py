@@ -60,7 +60,7 @@ def cohort_command(
     synthetic: Path | None = typer.Option(
         None, "--synthetic", help="a folder written by `radiogenomics synthetic` (all files)"
     ),
-    quiet_report: bool = typer.Option(False, "--no-report", help="omit the expression report"),
+    quiet_report: bool = typer.Option(False, "--no-report", help="omit the expression and VASARI reports"),
 ) -> None:
     """Load the files through the readers and print the cohort summary."""
     import warnings
@@ -89,7 +89,9 @@ def cohort_command(
             )
     for w in caught:
         typer.secho(f"warning: {w.message}", err=True, fg=typer.colors.YELLOW)
-    if not quiet_report and cohort.expression_report is not None:
-        typer.echo(str(cohort.expression_report))
-        typer.echo("")
+    if not quiet_report:
+        for report in (cohort.expression_report, cohort.traits_report):
+            if report is not None:
+                typer.echo(str(report))
+                typer.echo("")
     typer.echo(cohort.summary())

@@ -162,6 +162,12 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
     shared = targets.index.intersection(expr.index)
     if len(shared) == 0:
         raise _overlap_error(targets.index, expr.index, src, d.task)
+    unmatched = targets.index[targets.notna().any(axis=1)].difference(expr.index)
+    if len(unmatched):
+        notes.append(
+            f"{len(unmatched)} patients with {d.task} labels have no expression and are left out"
+            f" ({', '.join(map(str, unmatched[:5]))}{' ...' if len(unmatched) > 5 else ''})"
+        )
 
     rows = []
     kept = []
@@ -325,6 +331,10 @@ def _summary(expr, targets, clinical, collections, kind) -> pd.DataFrame:
         ("genes", expr.shape[1]),
         (f"patients with {kind} labels and expression", len(labelled_any)),
         ("patients with expression and no labels", len(expr.index.difference(labelled_any))),
+        (
+            f"patients with {kind} labels and no expression",
+            len(targets.index[targets.notna().any(axis=1)].difference(expr.index)),
+        ),
         ("tasks", len(targets.columns)),
     ]
     if clinical is not None:
