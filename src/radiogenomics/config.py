@@ -587,6 +587,13 @@ class StudyConfig(Section):
                     field=key,
                     expected=f"an existing file (relative paths are read from {self.data_root()})",
                 )
+            if path.is_dir() and key != "data.expression":  # expression may be a GDC folder
+                raise InputError(
+                    f"{key} = {path}: a folder, not a file (an empty path names the data root)",
+                    file=where,
+                    field=key,
+                    expected="the path of a file, or the key left out",
+                )
 
     def stage_enabled(self, stage: str) -> bool:
         if stage == "load":
@@ -670,11 +677,13 @@ def load_config(
         if path is None:
             raise ValueError("either path or data must be given")
         p = Path(path)
+        if p.is_dir():
+            raise InputError("a folder, not a file", file=source, expected="a TOML study file")
         if not p.is_file():
             raise InputError("config file not found", file=source, expected="a TOML study file")
         try:
-            with p.open("rb") as fh:
-                data = tomllib.load(fh)
+            # utf-8-sig: an editor's byte-order mark is not a TOML error at line 1, column 1
+            data = tomllib.loads(p.read_bytes().decode("utf-8-sig"))
         except tomllib.TOMLDecodeError as err:
             raise InputError(f"not valid TOML: {err}", file=source) from None
         except UnicodeDecodeError:

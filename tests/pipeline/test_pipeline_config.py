@@ -73,6 +73,17 @@ def test_missing_required_key_and_missing_file(tmp_path):
     bad.write_text("name = \n")
     with pytest.raises(InputError, match="not valid TOML"):
         load_config(bad)
+    with pytest.raises(InputError, match="a folder, not a file"):
+        load_config(tmp_path)
+    p = _write(tmp_path, MINIMAL + 'follow_up = ""\n')
+    with pytest.raises(InputError, match=r"\[data.follow_up\].*a folder, not a file"):
+        load_config(p)
+
+
+def test_a_byte_order_mark_is_not_a_toml_error(tmp_path):
+    p = _write(tmp_path, MINIMAL)
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
+    assert load_config(p).name == load_config(_write(tmp_path, MINIMAL)).name
 
 
 def test_overrides_apply_like_cli_options(tmp_path):
