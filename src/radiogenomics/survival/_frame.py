@@ -1,5 +1,6 @@
-"""Input checks shared by every survival analysis: columns exist, durations are non-negative
-numbers, events are 0/1, and patients with a missing value are removed per analysis and counted."""
+"""Input checks shared by every survival analysis: columns exist, one row per patient, durations
+are finite non-negative numbers, events are 0/1, and patients with a missing value are removed
+per analysis and counted."""
 
 from __future__ import annotations
 
@@ -53,24 +54,40 @@ def check_table(df: pd.DataFrame, duration: str, event: str, variables: Sequence
     for col in (duration, event):
         if col in variables:
             raise InputError("the outcome column is also listed as a variable", field=str(col))
-    dur = pd.to_numeric(df[duration], errors="coerce")
+    if df.index.has_duplicates:
+        dup = df.index[df.index.duplicated()][0]
+        positions = np.flatnonzero(df.index == dup).tolist()
+        raise InputError(
+            f"patient {show(dup)} appears {len(positions)} times "
+            f"(rows at 0-based positions {positions})",
+            field=str(df.index.name or "index"),
+            expected="one row per patient",
+        )
+    dur = pd.to_numeric(df[duration], errors="coerce").astype(float)
     bad = df[duration].notna() & dur.isna()
     if bad.any():
         raise InputError(
-            f"non-numeric duration {show(df[duration][bad].iloc[0])} (row {df.index[bad][0]})",
+            f"non-numeric duration {show(df[duration][bad].iloc[0])} for "
+            f"{row_name(df, df.index[bad][0])}",
             field=duration,
             expected="a number of days (or any time unit) >= 0",
         )
-    if (dur < 0).any():
-        row = df.index[(dur < 0).to_numpy()][0]
+    bad = (dur < 0) | np.isinf(dur)
+    if bad.any():
+        row = df.index[bad.to_numpy()][0]
+        value = dur[bad].iloc[0]
+        what = "infinite" if np.isinf(value) else "negative"
         raise InputError(
-            f"negative duration {dur[row]} for row {row}", field=duration, expected=">= 0"
+            f"{what} duration {show(value)} for {row_name(df, row)}",
+            field=duration,
+            expected="a finite number >= 0",
         )
     ev = df[event]
-    ok = ev.isna() | ev.isin([0, 1, True, False])
+    # as numbers: a text cell read from a file makes every event a string ("1", "Dead")
+    ok = ev.isna() | pd.to_numeric(ev, errors="coerce").isin([0, 1])
     if not ok.all():
         raise InputError(
-            f"event value {show(ev[~ok].iloc[0])} (row {ev.index[~ok][0]})",
+            f"event value {show(ev[~ok].iloc[0])} for {row_name(df, ev.index[~ok][0])}",
             field=event,
             expected="1 (event observed) or 0 (censored)",
         )
@@ -78,14 +95,28 @@ def check_table(df: pd.DataFrame, duration: str, event: str, variables: Sequence
         values = df[col]
         if values.dtype == bool:
             continue
-        num = pd.to_numeric(values, errors="coerce")
-        if (values.notna() & num.isna()).any():
-            first = values[values.notna() & num.isna()].iloc[0]
+        num = pd.to_numeric(values, errors="coerce").astype(float)
+        bad = (values.notna() & num.isna()) | np.isinf(num)
+        if bad.any():
+            first = values[bad].iloc[0]
+            what = "non-numeric" if pd.isna(num[bad].iloc[0]) else "infinite"
             raise InputError(
-                f"non-numeric value {show(first)}",
+                f"{what} value {show(first)} for {row_name(df, values.index[bad][0])}",
                 field=str(col),
-                expected="numbers (0/1 for traits)",
+                expected="finite numbers (0/1 for traits)",
             )
+
+
+def row_name(df: pd.DataFrame, label: object) -> str:
+    """How an error names one row: the patient when the table is indexed by patient, the
+    line or row when the index says so (``index.name`` "line"/"row", as the CLI sets it), else
+    the row's position (a default 0..n-1 index)."""
+    name = df.index.name
+    if name in ("line", "row"):
+        return f"{name} {label}"
+    if isinstance(df.index, pd.RangeIndex) and name is None:
+        return f"the row at position {df.index.get_loc(label)} (0-based)"
+    return f"patient {show(label)}"
 
 
 def show(value: object) -> str:
@@ -107,7 +138,7 @@ def require_binary(df: pd.DataFrame, variable: str) -> None:
         bad = pd.to_numeric(df[variable], errors="coerce").dropna()
         bad = bad[~bad.isin([0, 1])]
         raise InputError(
-            f"value {show(bad.iloc[0])} is not binary (row {bad.index[0]})",
+            f"value {show(bad.iloc[0])} is not binary for {row_name(df, bad.index[0])}",
             field=variable,
             expected="0/1 (or true/false) values for a Kaplan-Meier grouping",
         )
