@@ -28,6 +28,12 @@ def read_rankings(path: Path, column: str | None = None):
             raise InputError(f"cannot read the table: {err}", file=p) from None
     else:
         df = read_delimited(p, "ranking")
+    if len(df) == 0:
+        raise InputError(
+            f"no data rows (a header of {df.shape[1]} column(s) and no genes)",
+            file=p,
+            expected="a header row and one row per gene: gene, score(s)",
+        )
     if df.shape[1] < 2:
         raise InputError(
             f"{df.shape[1]} column(s)", file=p, expected="a gene column and a score column"
@@ -87,7 +93,54 @@ def read_rankings(path: Path, column: str | None = None):
             err=True,
             fg=typer.colors.YELLOW,
         )
+    if len(numeric) < 2:
+        raise InputError(
+            f"{len(numeric)} gene(s) with a score in every column",
+            file=p,
+            expected="at least 2 scored genes (pick one score column with --column)",
+        )
+    for c in numeric.columns:  # ranking by name alone: the ES, NES and p would be artefacts
+        if numeric[c].nunique() == 1:
+            raise InputError(
+                f"all {len(numeric)} scores in column {str(c)!r} are equal "
+                f"({numeric[c].iloc[0]:g}); a constant ranking orders the genes by name only",
+                file=p,
+                field=str(c),
+                expected="scores that differ between genes",
+            )
     return numeric
+
+
+def _examples(ids, n: int = 3) -> str:
+    ids = sorted(map(str, ids))
+    return ", ".join(ids[:n]) + (", ..." if len(ids) > n else "")
+
+
+def _nothing_tested(ranking: Path, genes, path: Path, sets, min_size: int, max_size: int) -> str:
+    """Why no set of the collection at ``path`` was tested: the genes it shares with the
+    ranking (none: ids of another kind), the largest set among them, examples of each file's ids."""
+    ranked = set(map(str, genes))
+    members = set(map(str, sets.genes)) if hasattr(sets, "genes") else set()
+    if not members:
+        members = {str(g) for v in sets.values() for g in v}
+    shared = ranked & members
+    if shared:
+        largest = max(len(ranked.intersection(map(str, v))) for v in sets.values())
+        why = (
+            f"the files share {len(shared)} gene(s) and the largest set has {largest} of them"
+            if largest < min_size
+            else f"every set has fewer than {min_size} or more than {max_size} of them"
+        )
+    else:
+        why = "the files share no gene"
+        folded = {g.upper() for g in ranked} & {g.upper() for g in members}
+        if folded:
+            why += f" ({len(folded)} match when upper and lower case are not told apart)"
+    return (
+        f"no set of {path} ({len(sets)} sets, {len(members)} genes) has {min_size}..{max_size}"
+        f" genes among the {len(ranked)} genes ranked in {ranking}: {why}"
+        f" (ids in {ranking.name}: {_examples(ranked)}; in {path.name}: {_examples(members)})"
+    )
 
 
 def _named_collections(collections: list) -> dict:
@@ -135,16 +188,20 @@ def gsea_command(
 
     from radiogenomics.data.gene_sets import read_gene_sets
     from radiogenomics.enrichment import gsea_many, plot_enrichment, plot_nes_heatmap
+    from radiogenomics.enrichment.gsea import NoSetTestedWarning
     from radiogenomics.errors import InputError
+    from radiogenomics.utils.device import check_device
     from radiogenomics.utils.io import write_json, write_table
 
+    check_device(device, field="--device")  # before any reading or computing
     rankings = read_rankings(ranking, column)
     collections = _named_collections([read_gene_sets(p) for p in gene_sets])
-    parts = []
+    files = dict(zip(collections, gene_sets, strict=True))
+    parts, results, messages, empty = [], {}, {}, {}
     for name, sets in collections.items():  # BH within each collection, as the pipeline does
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            part = gsea_many(
+            result = gsea_many(
                 rankings,
                 sets,
                 nperm=nperm,
@@ -155,19 +212,32 @@ def gsea_command(
                 small_p="multilevel" if small_p else None,
                 device=None if device == "auto" else device,
                 progress=not quiet,
-            ).table
+            )
+        results[name] = result
         for w in caught:
-            typer.secho(f"warning: {name}: {w.message}", err=True, fg=typer.colors.YELLOW)
-        parts.append(part.assign(collection=name))
+            if issubclass(w.category, NoSetTestedWarning):  # said below, naming both files
+                empty[name] = _nothing_tested(
+                    ranking, rankings.index, files[name], sets, min_size, max_size
+                )
+            else:
+                messages.setdefault(str(w.message), []).append(name)
+        parts.append(result.table.assign(collection=name))
     res = pd.concat(parts, ignore_index=True)
     if not len(res):
         raise InputError(
-            f"no gene set has {min_size}..{max_size} genes among the {len(rankings)} ranked"
-            " genes; nothing was tested",
-            file=ranking,
-            expected="gene ids of the same kind as the gene sets' (e.g. symbols)",
+            "nothing was tested: " + "; ".join(empty.values()),
+            file=", ".join(str(files[n]) for n in empty),
+            field="--gene-sets",
+            expected="gene ids of the same kind in the ranking and the gene sets (e.g. symbols,"
+            " in the same case), or --min-size/--max-size that fit the sets",
         )
+    for text in empty.values():  # each message once; a collection's own ones say which
+        typer.secho(f"warning: {text}", err=True, fg=typer.colors.YELLOW)
+    for text, names in messages.items():
+        where = "" if len(names) == len(collections) else f"{', '.join(names)}: "
+        typer.secho(f"warning: {where}{text}", err=True, fg=typer.colors.YELLOW)
     res.insert(1, "collection", res.pop("collection"))
+    tested, first = list(results.values()), next(iter(results.values()))
     out.mkdir(parents=True, exist_ok=True)
     table = res.assign(leading_edge=[" ".join(le) for le in res["leading_edge"]])
     write_table(table, out / "gsea")
@@ -178,9 +248,20 @@ def gsea_command(
             "gene_sets": [str(p) for p in gene_sets],
             "rankings": list(rankings.columns.astype(str)),
             "genes": int(len(rankings)),
-            "sets_tested": int(res["set"].nunique()),
-            "sets_dropped_by_size": int(res.attrs.get("n_sets_dropped", 0)),
-            "tied_scores": res.attrs.get("n_tied", {}),
+            # sets of all collections (a set in two collections counts twice: two tests)
+            "sets_tested": int(sum(len(r.table) // max(1, len(r.rankings)) for r in tested)),
+            "sets_dropped_by_size": int(sum(r.n_sets_dropped for r in tested)),
+            "tests": int(len(res)),  # rankings x sets tested
+            "tied_scores": {k: int(v) for k, v in first.n_tied.items()},
+            "collections": {
+                name: {
+                    "file": str(files[name]),
+                    "sets": len(collections[name]),
+                    "sets_tested": int(len(r.table) // max(1, len(r.rankings))),
+                    "sets_dropped_by_size": int(r.n_sets_dropped),
+                }
+                for name, r in results.items()
+            },
             "nperm": nperm,
             "seed": seed,
             "significant_padj_0.05": int((res["padj"] < 0.05).sum()),
@@ -198,7 +279,8 @@ def gsea_command(
         plot_nes_heatmap(res, figures / "nes_heatmap")
     if not quiet:
         sig = res[res["padj"] < 0.05]
+        n_sets = len(res.drop_duplicates(["collection", "set"]))
         typer.echo(
-            f"{res['set'].nunique()} sets x {rankings.shape[1]} ranking(s): "
+            f"{n_sets} sets x {rankings.shape[1]} ranking(s): "
             f"{len(sig)} with padj < 0.05; results in {out}"
         )

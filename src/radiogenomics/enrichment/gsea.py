@@ -116,13 +116,18 @@ class GseaResult(ResultMixin):
         return ax
 
 
+class NoSetTestedWarning(UserWarning):
+    """No gene set has ``min_size..max_size`` genes among the ranked genes: nothing tested."""
+
+
 @dataclass
 class RankedGenes:
     """Rankings over one gene universe, each in its own rank order.
 
     genes: the universe (``N``); order: ``(R, N)`` gene index at each rank (0 = top);
     weights: ``(R, N)`` ``|score|^weight`` in rank order; scores: ``(R, N)`` scores in rank order;
-    n_tied: per ranking, how many genes share their (non-zero) score with a gene ranked above.
+    n_tied: per ranking, how many genes share their score with a gene ranked above (zeros
+    included).
     """
 
     names: list[str]
@@ -178,6 +183,17 @@ def rank_genes(rankings: pd.DataFrame, weight: float = 1.0) -> RankedGenes:
             field=f"ranking {col!r}",
             expected="a finite score for every gene (drop genes without one)",
         )
+    constant = np.flatnonzero((values == values[:1]).all(axis=0))
+    if constant.size:
+        j = int(constant[0])
+        more = f" (and {constant.size - 1} more rankings)" if constant.size > 1 else ""
+        raise InputError(
+            f"all {values.shape[0]} scores of ranking {str(rankings.columns[j])!r} are equal "
+            f"({values[0, j]:g}){more}: a constant ranking orders the genes by name alone, so "
+            "its ES, NES and p-values would be artefacts of the gene names",
+            field=f"ranking {str(rankings.columns[j])!r}",
+            expected="scores that differ between genes",
+        )
     if not np.isfinite(weight) or weight < 0:
         raise InputError(f"weight {weight}", field="weight", expected="a finite number >= 0")
     gene_arr = np.asarray(genes, dtype=object)
@@ -189,7 +205,7 @@ def rank_genes(rankings: pd.DataFrame, weight: float = 1.0) -> RankedGenes:
         order[j] = np.lexsort((name_rank, -values[:, j]))
     scores = np.take_along_axis(values.T, order, axis=1)
     weights = np.abs(scores) ** weight if weight != 1.0 else np.abs(scores)
-    tied = (scores[:, 1:] == scores[:, :-1]) & (scores[:, 1:] != 0)
+    tied = scores[:, 1:] == scores[:, :-1]  # zeros too: they are ordered by name like any tie
     return RankedGenes(
         names=[str(c) for c in rankings.columns],
         genes=gene_arr,
@@ -369,6 +385,7 @@ def gsea_many(
         raise InputError(
             f"small_p={small_p!r}", field="small_p", expected="'multilevel', 'none' or None"
         )
+    dev = _resolve_device(device)  # a bad device fails before any work
     ranked = rank_genes(rankings, weight)
     sets = prepare_sets(gene_sets, ranked.genes, min_size, max_size)
     settings = dict(
@@ -391,6 +408,7 @@ def gsea_many(
         warnings.warn(
             f"no gene set has {min_size}..{max_size} genes among the {len(ranked.genes)} "
             "ranked genes; nothing tested",
+            NoSetTestedWarning,
             stacklevel=2,
         )
         out = pd.DataFrame({c: [] for c in ["ranking", *RESULT_COLUMNS]})
@@ -398,7 +416,6 @@ def gsea_many(
         return _result(out, ranked.names, n_tied, sets.n_dropped, settings)
 
     obs, edges = _observed(ranked, sets)
-    dev = _resolve_device(device)
     engine = _resolve_engine(engine, dev)
     r_count = len(ranked.names)
     n_blocks = -(-nperm // PERM_BLOCK)
