@@ -7,7 +7,9 @@ correlation with the trait (``ranking`` = ``masking_ap``/``masking_auc`` or ``co
 "task + set" when the set is enriched (BH p < alpha, NES > 0) (METHOD.md 5).
 
 Both test each gene-set collection on its own, as the paper's per-collection panels do: ``padj``
-is Benjamini-Hochberg within (task or patient, ranking, collection).
+is Benjamini-Hochberg within (task or patient, ranking, collection). In the ``enrichment``
+tables ``task`` is the plain task name and ``class`` the class whose ranking it is (a binary
+task's positive class, as the networks score it), the same for both rankings.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ def _label(task: str, cls: str) -> str:
     return task if task == cls else f"{task}: {cls}"
 
 
-def _masking_rankings(ctx, metric: str) -> pd.DataFrame:
-    """Genes x "task[: class]": the single-gene masking metric of the study's readout."""
+def _masking_rankings(ctx, metric: str) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+    """Genes x "task[: class]": the single-gene masking metric of the study's readout, and
+    each column's (task, class)."""
     table = ctx.read("masking", "masking")
     readout = ctx.cfg.masking.readout
     single = table[(table["collection"] == SINGLE) & (table["mode"] == readout)]
@@ -43,17 +46,19 @@ def _masking_rankings(ctx, metric: str) -> pd.DataFrame:
         raise StageSkipped(
             f"no single-gene masking ({readout}) to rank genes by (masking.single_genes)"
         )
-    labels = [_label(t, c) for t, c in zip(single["task"], single["class"], strict=True)]
-    single = single.assign(label=labels)
-    return single.pivot_table(index="set", columns="label", values=metric).dropna(how="any")
+    pairs = [(str(t), str(c)) for t, c in zip(single["task"], single["class"], strict=True)]
+    single = single.assign(label=[_label(t, c) for t, c in pairs])
+    wide = single.pivot_table(index="set", columns="label", values=metric).dropna(how="any")
+    return wide, {_label(t, c): (t, c) for t, c in pairs}
 
 
-def _correlation_rankings(sd: StudyData) -> pd.DataFrame:
+def _correlation_rankings(sd: StudyData) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
     """Genes x "task[: class]": each gene's Pearson correlation with the class indicator over
-    the labelled patients (binary tasks: the positive class, as the networks score it)."""
+    the labelled patients (binary tasks: the positive class, as the networks score it), and
+    each column's (task, class)."""
     from radiogenomics.interpret.correlation import correlation_ranking
 
-    parts = []
+    parts, keys = [], {}
     for task in sd.task_names:
         y = sd.labels(task).astype(str).rename(task)
         pos = sd.positive(task)
@@ -61,9 +66,11 @@ def _correlation_rankings(sd: StudyData) -> pd.DataFrame:
         if pos is not None:
             classes = [next(c for c in classes if c != pos), pos]
         r = correlation_ranking(sd.expression, y, classes)
-        names = [task] if pos is not None else [_label(task, str(c)) for c in r.columns]
+        classes = [str(pos)] if pos is not None else [str(c) for c in r.columns]
+        names = [task] if pos is not None else [_label(task, c) for c in classes]
+        keys.update({n: (task, c) for n, c in zip(names, classes, strict=True)})
         parts.append(r.set_axis(names, axis=1))
-    return pd.concat(parts, axis=1).dropna(how="any")
+    return pd.concat(parts, axis=1).dropna(how="any"), keys
 
 
 def run_enrichment(ctx) -> dict:
@@ -78,7 +85,7 @@ def run_enrichment(ctx) -> dict:
         CORRELATION: _correlation_rankings(sd),
     }
     parts = []
-    for kind, rankings in kinds.items():
+    for kind, (rankings, keys) in kinds.items():
         ctx.log.info(
             "enrichment: %s, %d rankings x %d genes, %d collections",
             kind,
@@ -90,15 +97,17 @@ def run_enrichment(ctx) -> dict:
             res = gsea_many(
                 rankings, sets, seed=ctx.seed("gsea"), device=device, **e.gsea_kwargs()
             ).table
-            res = res.rename(columns={"ranking": "task"})
-            res.insert(1, "ranking", kind)
-            res.insert(2, "collection", name)
+            task_class = [keys[str(r)] for r in res.pop("ranking")]
+            res.insert(0, "task", [t for t, _ in task_class])
+            res.insert(1, "class", [c for _, c in task_class])
+            res.insert(2, "ranking", kind)
+            res.insert(3, "collection", name)
             parts.append(res)
     res = pd.concat(parts, ignore_index=True)
     ctx.table(res, "gsea")
-    keys = ["task", "ranking", "collection"]
+    keys = ["task", "class", "ranking", "collection"]
     top = (
-        res.sort_values([*keys, "padj", "nes"], ascending=[True] * 3 + [True, False], kind="stable")
+        res.sort_values([*keys, "padj", "nes"], ascending=[True] * 4 + [True, False], kind="stable")
         .groupby(keys, sort=False)
         .head(20)
     )
@@ -106,8 +115,9 @@ def run_enrichment(ctx) -> dict:
     ctx.table(top[cols].reset_index(drop=True), "gsea_top")
     _nes_heatmap(ctx, res)
     masking = res[res["ranking"] != CORRELATION]
-    best = masking.sort_values(["padj", "nes"], ascending=[True, False]).groupby("task").head(1)
-    return {r["task"]: r["set"] for r in best.to_dict("records")}
+    best = masking.sort_values(["padj", "nes"], ascending=[True, False])
+    best = best.groupby(["task", "class"], sort=False).head(1)
+    return {_label(r["task"], r["class"]): r["set"] for r in best.to_dict("records")}
 
 
 def _nes_heatmap(ctx, res: pd.DataFrame) -> None:
@@ -116,7 +126,10 @@ def _nes_heatmap(ctx, res: pd.DataFrame) -> None:
 
     if res.empty:
         return
-    shown = res.assign(column=res["task"] + " (" + res["ranking"] + ")")
+    labels = [_label(t, c) for t, c in zip(res["task"], res["class"], strict=True)]
+    shown = res.assign(
+        column=[f"{lab} ({r})" for lab, r in zip(labels, res["ranking"], strict=True)]
+    )
     plot_nes_heatmap(shown, ctx.dir / "figures" / "gsea_nes_heatmap", ranking_col="column")
 
 

@@ -1,0 +1,70 @@
+"""The enrichment stage's tables name the plain task in ``task`` and the class in ``class``, for
+the masking and the correlation rankings alike, so filtering on the task keeps both."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+
+def test_enrichment_stage_writes_plain_task_and_class(tmp_path, monkeypatch):
+    from radiogenomics.pipeline import enrichment_stage as stage
+
+    rng = np.random.default_rng(11)
+    genes = [f"G{i:03d}" for i in range(120)]
+    patients = [f"P{j:02d}" for j in range(40)]
+    expression = pd.DataFrame(rng.normal(size=(40, 120)), index=patients, columns=genes)
+    labels = {
+        "edema": pd.Series(rng.choice(["<1/3", ">=1/3"], 40), index=patients),
+        "subtype": pd.Series(rng.choice(["A", "B", "C"], 40), index=patients),
+    }
+    positive = {"edema": ">=1/3", "subtype": None}
+    collection = {f"S{j}": list(rng.choice(genes, 20, replace=False)) for j in range(3)}
+    sd = SimpleNamespace(
+        task_names=list(labels),
+        expression=expression,
+        labels=lambda t: labels[t],
+        positive=lambda t: positive[t],
+        pick=lambda names: {"programmes": collection},
+    )
+    masking = pd.DataFrame(
+        [
+            (t, c, "delta", stage.SINGLE, g, rng.normal())
+            for t, c in (("edema", ">=1/3"), ("subtype", "A"), ("subtype", "B"), ("subtype", "C"))
+            for g in genes
+        ],
+        columns=["task", "class", "mode", "collection", "set", "ap"],
+    )
+    tables = {}
+    ctx = SimpleNamespace(
+        cfg=SimpleNamespace(
+            enrichment=SimpleNamespace(
+                ranking="ap",
+                collections=["programmes"],
+                gsea_kwargs=lambda: {"nperm": 50, "min_size": 5, "max_size": 100},
+            ),
+            masking=SimpleNamespace(readout="delta"),
+        ),
+        device="cpu",
+        seed=lambda name: 1,
+        read=lambda stage_name, table: masking,
+        table=lambda df, name: tables.__setitem__(name, df),
+        log=SimpleNamespace(info=lambda *a: None),
+        dir=tmp_path,
+    )
+    monkeypatch.setattr(stage, "study_data", lambda ctx: sd)
+    best = stage.run_enrichment(ctx)
+    res = tables["gsea"]
+    assert list(res.columns[:4]) == ["task", "class", "ranking", "collection"]
+    assert set(res["task"]) == {"edema", "subtype"}  # never "edema: >=1/3"
+    for kind in ("masking_ap", "correlation"):
+        rows = res[res["ranking"] == kind]
+        pairs = set(zip(rows["task"], rows["class"], strict=True))
+        assert pairs == {("edema", ">=1/3"), ("subtype", "A"), ("subtype", "B"), ("subtype", "C")}
+    edema = res[res["task"] == "edema"]  # filtering on the task keeps both rankings
+    assert set(edema["ranking"]) == {"masking_ap", "correlation"} and len(edema) == 6
+    top = tables["gsea_top"]
+    assert {"task", "class"} <= set(top.columns) and set(top["task"]) == {"edema", "subtype"}
+    assert set(best) == {"edema: >=1/3", "subtype: A", "subtype: B", "subtype: C"}
