@@ -286,9 +286,19 @@ class RunFolder:
         keep = {k: v for k, v in outputs.items() if Path(k).suffix in _HASHED_FOR_DOWNSTREAM}
         return sha256_json(keep)
 
-    def outputs_intact(self, stage: str, manifest: dict[str, Any]) -> bool:
+    def damaged_outputs(self, stage: str, manifest: dict[str, Any]) -> dict[str, str]:
+        """The outputs a stage's manifest records that are no longer as it wrote them:
+        ``{relative path: "missing" | "changed"}`` (each file's SHA-256 against the manifest's,
+        so a table edited, truncated or replaced in place is found, not used)."""
         d = self.stage_dir(stage)
-        return all((d / rel).is_file() for rel in manifest.get("outputs", {}))
+        damaged = {}
+        for rel, digest in (manifest.get("outputs") or {}).items():
+            f = d / rel
+            if not f.is_file():
+                damaged[rel] = "missing"
+            elif sha256_file(f) != digest:
+                damaged[rel] = "changed"
+        return damaged
 
     # staging and publishing ---------------------------------------------------------------------
     def open_staging(self, stage: str, key: str) -> bool:

@@ -213,7 +213,33 @@ def test_unwritable_run_folder_is_a_clear_error(tmp_path, study):
 def test_missing_output_file_makes_the_stage_rerun(study, tmp_path):
     study().run()
     (tmp_path / "runs/toy/autoencoder/tables/powers.csv").unlink()
+    plan = {p.stage: p for p in study().plan()}
+    assert plan["autoencoder"].reason == "outputs missing since written: tables/powers.csv"
     CALLS.clear()
     study().run()
     assert CALLS[0] == "autoencoder"
     assert np.isfinite(read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"]).all()
+
+
+def test_an_output_changed_in_place_is_recomputed_not_used(study, tmp_path):
+    """The manifest's SHA-256 of each output is checked: a table edited or truncated after the
+    stage wrote it reruns the stage instead of feeding the stages after it."""
+    study().run()
+    total = tmp_path / "runs/toy/classifiers/tables/total.parquet"
+    good = read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"].iloc[0]
+    powers = tmp_path / "runs/toy/autoencoder/tables/powers.parquet"
+    edited = pd.read_parquet(powers).assign(v=0.999)
+    edited.to_parquet(powers, index=False)
+    plan = {p.stage: p for p in study().plan()}
+    assert plan["autoencoder"].action == "run"
+    assert plan["autoencoder"].reason == "outputs changed since written: tables/powers.parquet"
+    CALLS.clear()
+    study().run()
+    assert CALLS[0] == "autoencoder" and "classifiers" not in CALLS  # same values once redone
+    assert read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"].iloc[0] == good
+    with open(total, "r+b") as fh:  # truncated: rerun, not an Arrow traceback downstream
+        fh.truncate(50)
+    CALLS.clear()
+    study().run()
+    assert CALLS == ["classifiers"]
+    assert read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"].iloc[0] == good

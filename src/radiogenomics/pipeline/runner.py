@@ -18,6 +18,7 @@ from typing import Any
 
 from radiogenomics import __version__
 from radiogenomics.config import STAGES, StudyConfig, to_toml
+from radiogenomics.data._common import shown
 from radiogenomics.errors import InputError
 from radiogenomics.pipeline.contract import (
     LOAD_PARTS,
@@ -170,7 +171,7 @@ class Pipeline:
             bool(old)
             and old.get("status") == "done"
             and old.get("fingerprint", {}).get("hash") == fp["hash"]
-            and self.folder.outputs_intact(name, old)
+            and not self.folder.damaged_outputs(name, old)
         )
 
     def plan(self, stage: str | None = None, until: str | None = None) -> list[StagePlan]:
@@ -205,8 +206,20 @@ class Pipeline:
             elif not old or old.get("status") != "done":
                 out.append(StagePlan(name, "run", "never finished"))
             else:
-                out.append(StagePlan(name, "run", _what_changed(old, fp)))
+                out.append(StagePlan(name, "run", self._why_rerun(name, old, fp)))
         return out
+
+    def _why_rerun(self, name: str, old: dict[str, Any], fp: dict[str, Any]) -> str:
+        """Why a finished stage is not up to date: what changed in its fingerprint, or which
+        of its outputs are missing or no longer as written."""
+        if old.get("fingerprint", {}).get("hash") != fp["hash"]:
+            return _what_changed(old, fp)
+        damaged = self.folder.damaged_outputs(name, old)
+        return "; ".join(
+            f"outputs {kind} since written: {shown([f for f, k in damaged.items() if k == kind])}"
+            for kind in ("missing", "changed")
+            if kind in damaged.values()
+        )
 
     def _upstream_problem(self, name: str) -> tuple[str, str] | None:
         """('not-run', reason) when a required stage is disabled; raises when one is missing."""
@@ -375,7 +388,13 @@ class Pipeline:
         c0 = _cpu_seconds()
         try:  # from here on, whatever stops the stage is recorded in its attempt's manifest
             self.folder.write_manifest(name, manifest, staging=True)
-            log.info("stage %s: running", name)
+            old = self._reusable(name)
+            why = (
+                ""
+                if force or not old or old.get("status") != "done"
+                else self._why_rerun(name, old, fp)
+            )
+            log.info("stage %s: running%s", name, f" ({why})" if why else "")
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 summary = st.run(ctx) or {}
@@ -491,7 +510,15 @@ def _what_changed(old: dict[str, Any], fp: dict[str, Any]) -> str:
         diff = sorted(k for k in set(was) | set(fp[key]) if was.get(k) != fp[key].get(k))
         if diff:
             parts.append(f"{key} changed: " + ", ".join(diff))
-    return "; ".join(parts) or "version or seed changed"
+    if not parts:
+        was_version = (old.get("versions") or {}).get("radiogenomics")
+        if old.get("seed") is not None and old.get("seed") != fp["seed"]:
+            parts.append(f"seed changed ({old.get('seed')} -> {fp['seed']})")
+        elif was_version is not None and was_version != fp["version"]:
+            parts.append(f"finished by version {was_version} (now {fp['version']})")
+        else:
+            parts.append("the stage's method was revised")
+    return "; ".join(parts)
 
 
 def run_study(
