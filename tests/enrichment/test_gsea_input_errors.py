@@ -56,12 +56,14 @@ def test_a_constant_ranking_is_refused_naming_it(ranking, sets):
         gsea_many(frame, sets, nperm=50)
 
 
-def test_zero_scores_count_as_ties(ranking):
+def test_zero_scores_are_not_counted_as_ties(ranking):
+    """A run of zeros only steps the running sum down (weight > 0), so its order cannot change
+    the ES; equal non-zero scores can, and are counted."""
     r = ranking.copy()
-    r.iloc[:10] = 0.0  # 10 zeros: 9 of them tie with the gene ranked above
-    assert int(rank_genes(r.to_frame()).n_tied[0]) == 9
-    r.iloc[10:13] = 2.0  # and 2 more among three equal non-zero scores
-    assert int(rank_genes(r.to_frame()).n_tied[0]) == 11
+    r.iloc[:10] = 0.0
+    assert int(rank_genes(r.to_frame()).n_tied[0]) == 0
+    r.iloc[10:13] = 2.0  # three equal non-zero scores: 2 tie with the gene ranked above
+    assert int(rank_genes(r.to_frame()).n_tied[0]) == 2
 
 
 def test_cli_refuses_a_constant_column_naming_file_and_column(tmp_path, ranking, sets):
@@ -100,7 +102,7 @@ def test_cli_summary_adds_up_every_collection(tmp_path, ranking, sets):
 
 def test_cli_summary_reports_ties_once_per_ranking(tmp_path, ranking, sets):
     r = ranking.copy()
-    r.iloc[:6] = 0.0  # 5 ties
+    r.iloc[:6] = 1.5  # 5 ties (equal non-zero scores)
     f = tmp_path / "ties.csv"
     r.rename_axis("gene").to_frame().to_csv(f)
     gmts = [_gmt(tmp_path / "a.gmt", sets), _gmt(tmp_path / "b.gmt", sets)]

@@ -126,8 +126,7 @@ class RankedGenes:
 
     genes: the universe (``N``); order: ``(R, N)`` gene index at each rank (0 = top);
     weights: ``(R, N)`` ``|score|^weight`` in rank order; scores: ``(R, N)`` scores in rank order;
-    n_tied: per ranking, how many genes share their score with a gene ranked above (zeros
-    included).
+    n_tied: per ranking, how many genes share their (non-zero) score with a gene ranked above.
     """
 
     names: list[str]
@@ -205,7 +204,9 @@ def rank_genes(rankings: pd.DataFrame, weight: float = 1.0) -> RankedGenes:
         order[j] = np.lexsort((name_rank, -values[:, j]))
     scores = np.take_along_axis(values.T, order, axis=1)
     weights = np.abs(scores) ** weight if weight != 1.0 else np.abs(scores)
-    tied = scores[:, 1:] == scores[:, :-1]  # zeros too: they are ordered by name like any tie
+    # Zeros are left out: with weight > 0 a run of zero scores only steps the sum down, so its
+    # extremes (and the ES) do not depend on how the run is ordered.
+    tied = (scores[:, 1:] == scores[:, :-1]) & (scores[:, 1:] != 0)
     return RankedGenes(
         names=[str(c) for c in rankings.columns],
         genes=gene_arr,
