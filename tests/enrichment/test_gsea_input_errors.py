@@ -64,6 +64,7 @@ def test_zero_scores_are_not_counted_as_ties(ranking):
     assert int(rank_genes(r.to_frame()).n_tied[0]) == 0
     r.iloc[10:13] = 2.0  # three equal non-zero scores: 2 tie with the gene ranked above
     assert int(rank_genes(r.to_frame()).n_tied[0]) == 2
+    assert int(rank_genes(r.to_frame(), weight=0.0).n_tied[0]) == 11  # unweighted: hits step up
 
 
 def test_cli_refuses_a_constant_column_naming_file_and_column(tmp_path, ranking, sets):

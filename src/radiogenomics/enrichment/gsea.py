@@ -204,9 +204,9 @@ def rank_genes(rankings: pd.DataFrame, weight: float = 1.0) -> RankedGenes:
         order[j] = np.lexsort((name_rank, -values[:, j]))
     scores = np.take_along_axis(values.T, order, axis=1)
     weights = np.abs(scores) ** weight if weight != 1.0 else np.abs(scores)
-    # Zeros are left out: with weight > 0 a run of zero scores only steps the sum down, so its
-    # extremes (and the ES) do not depend on how the run is ordered.
-    tied = (scores[:, 1:] == scores[:, :-1]) & (scores[:, 1:] != 0)
+    # Zeros are left out when weight > 0: a run of zero scores then only steps the sum down, so
+    # its extremes (and the ES) do not depend on how the run is ordered.
+    tied = (scores[:, 1:] == scores[:, :-1]) & ((scores[:, 1:] != 0) | (weight == 0))
     return RankedGenes(
         names=[str(c) for c in rankings.columns],
         genes=gene_arr,
