@@ -208,7 +208,7 @@ def test_a_stage_whose_method_changed_reruns_in_folders_made_before(tmp_path, mo
 
 
 def _load_outputs(**changed: str) -> dict[str, str]:
-    """The load stage's output hashes, the files of the ``changed`` parts hashed anew."""
+    """The load stage's output files' contents, those of the ``changed`` parts new."""
     return {
         f: f"{changed.get(part, 'h')}-{f}" for part, files in LOAD_PARTS.items() for f in files
     } | {"tables/cohort_summary.parquet": changed.get("summary", "h")}
@@ -222,7 +222,11 @@ def test_a_changed_load_output_reruns_only_the_stages_that_read_it(tmp_path, mon
     cfg = load_config(data=_study(tmp_path), check_files=False)
     pipe = Pipeline(cfg)
 
-    def finish(name: str, outputs: dict[str, str]) -> None:
+    def finish(name: str, contents: dict[str, str]) -> None:
+        for rel, text in contents.items():  # a finished stage's outputs are on disk
+            (pipe.folder.stage_dir(name) / rel).parent.mkdir(parents=True, exist_ok=True)
+            (pipe.folder.stage_dir(name) / rel).write_text(text)
+        outputs = pipe.folder.outputs(name)
         fp = pipe.fingerprint(name)
         pipe.folder.write_manifest(
             name,
@@ -230,9 +234,6 @@ def test_a_changed_load_output_reruns_only_the_stages_that_read_it(tmp_path, mon
              "outputs": outputs, "output_hash": RunFolder.output_hash(outputs)},
         )  # fmt: skip
 
-    for rel in _load_outputs():  # a finished stage's outputs are on disk
-        (pipe.folder.stage_dir("load") / rel).parent.mkdir(parents=True, exist_ok=True)
-        (pipe.folder.stage_dir("load") / rel).write_text("x")
     finish("load", _load_outputs())
     for name in list(pipe.stages)[1:]:
         finish(name, {})

@@ -214,7 +214,11 @@ def test_gsea_command_names_the_ranking_file_for_repeated_genes_and_bad_scores(t
         ("dup.csv", "gene,score\nG1,1\nG1,2\nG2,3\n", r"dup.csv \[gene\]: 1 genes appear more"),
         ("inf.csv", "gene,score\nG1,1\nG2,inf\nG3,3\n", r"inf.csv \[score\]: infinite scores"),
         ("txt.csv", "gene,score\nG1,1\nG2,abc\nG3,3\n", r"txt.csv \[score\]: 1 non-numeric"),
-        ("few.csv", "gene,score\nG1,1\nG2,\nG3,3\n", r"few.csv: no gene set has 15..500 genes"),
+        (
+            "few.csv",
+            "gene,score\nG1,1\nG2,\nG3,3\n",
+            r"s.gmt \[--gene-sets\]: nothing was tested: .* 15..500 genes among the 2 genes ranked in .*few.csv",
+        ),
     ]:
         (tmp_path / name).write_text(body)
         res = subprocess.run(

@@ -243,3 +243,25 @@ def test_an_output_changed_in_place_is_recomputed_not_used(study, tmp_path):
     study().run()
     assert CALLS == ["classifiers"]
     assert read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"].iloc[0] == good
+
+
+def test_one_stage_alone_refuses_stale_upstream_results(study, tmp_path):
+    """`--stage classifiers` after an autoencoder setting changed would read results trained
+    with the old setting and present them as the new config's (and the report would say so)."""
+    study().run()
+    config_before = (tmp_path / "runs/toy/config.json").read_bytes()
+    CALLS.clear()
+    with pytest.raises(InputError) as err:
+        study(autoencoder={"max_epochs": 3}).run(stage="classifiers", force=True)
+    text = str(err.value)
+    assert "stage 'classifiers' would read results the config no longer describes" in text
+    assert "autoencoder (settings changed: autoencoder.max_epochs)" in text
+    assert "--until classifiers" in text
+    assert CALLS == [] and (tmp_path / "runs/toy/config.json").read_bytes() == config_before
+    out = study(autoencoder={"max_epochs": 3}).run(until="classifiers")  # the advice works
+    assert _statuses(out)["classifiers"] == "done"
+    total = read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"][0]
+    assert total == pytest.approx(1**3 + 2**3 + 3**3)
+    CALLS.clear()
+    out = study(autoencoder={"max_epochs": 3}).run(stage="classifiers", force=True)
+    assert CALLS == ["classifiers"]  # upstream current: one stage alone is fine

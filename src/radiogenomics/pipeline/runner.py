@@ -276,7 +276,41 @@ class Pipeline:
         selected = self.select(stage, until)
         self.folder.ensure_writable()
         with self.folder.lock() as previous, _terminate_as_interrupt():
+            if stage is not None:
+                self._refuse_stale_upstream(stage)
             return self._run_locked(selected, force, previous)
+
+    def _ancestors(self, name: str) -> list[str]:
+        """Every stage whose outputs ``name`` reads, directly or through others, in run order."""
+        found: set[str] = set()
+        todo = [name]
+        while todo:
+            st = self.stages[todo.pop()]
+            for u in (*st.requires, *st.uses):
+                if u not in found:
+                    found.add(u)
+                    todo.append(u)
+        return [s for s in self.stages if s in found]
+
+    def _refuse_stale_upstream(self, name: str) -> None:
+        """``--stage NAME`` alone must not read upstream results that the config no longer
+        describes (e.g. classifiers trained with other settings): the stage and the report
+        would present them as this config's. Raises naming each stale stage and why."""
+        stale = []
+        for u in self._ancestors(name):
+            old = self._reusable(u)
+            if not self.cfg.stage_enabled(u) or not old or old.get("status") != "done":
+                continue  # disabled or never finished: _upstream_problem words those
+            fp = self.fingerprint(u)
+            if not self._up_to_date(u, fp):
+                stale.append(f"{u} ({self._why_rerun(u, old, fp)})")
+        if stale:
+            raise InputError(
+                f"stage {name!r} would read results the config no longer describes: "
+                + "; ".join(stale),
+                field="--stage",
+                expected=f"those stages rerun first: radiogenomics run CONFIG --until {name}",
+            )
 
     def _run_locked(
         self, selected: list[str], force: bool, previous: dict[str, Any]
@@ -493,14 +527,27 @@ def _notes_from_warnings(ctx: StageContext, caught: list, log: logging.Logger) -
             log.info("%s: %s", ctx.stage, text)
 
 
+def _changed_keys(before: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
+    """The dotted keys whose values differ, down to the setting (``autoencoder.max_epochs``,
+    not the whole section)."""
+    out = []
+    for k in sorted(set(before) | set(now)):
+        a, b = before.get(k), now.get(k)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _changed_keys(a, b, f"{prefix}{k}.")
+        else:
+            out.append(f"{prefix}{k}")
+    return out
+
+
 def _what_changed(old: dict[str, Any], fp: dict[str, Any]) -> str:
     """Why a finished stage's fingerprint differs: the settings, inputs or upstream changed."""
     parts = []
     before = old.get("settings")
     if isinstance(before, dict):
-        changed = sorted(
-            k for k in set(before) | set(fp["settings"]) if before.get(k) != fp["settings"].get(k)
-        )
+        changed = sorted(_changed_keys(before, fp["settings"]))
         if changed:
             parts.append("settings changed: " + ", ".join(changed))
     elif before is None:
