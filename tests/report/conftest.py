@@ -135,21 +135,24 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
     _table(run, "masking", "top_sets", top.reset_index(drop=True))
     _done(run, "enrichment")
     gsea = pd.DataFrame(
-        [
-            (f"{t}: >=1/3", s, r, nes, p)  # the enrichment stage's ranking names
+        [  # the enrichment stage's layout: the plain task, the class (a binary task's positive
+            # class) in its own column, for the masking and the correlation ranking alike
+            (t, ">=1/3", r, "programmes", s, nes, p)
             for t in TRAITS
             for (s, r, nes, p) in (
-                ("SET_A", "masking", 2.1, 0.001),
-                ("SET_B", "masking", -1.0, 0.5),
-                ("SET_C", "masking", 0.5, 0.9),
+                ("SET_A", "masking_ap", 2.1, 0.001),
+                ("SET_B", "masking_ap", -1.0, 0.5),
+                ("SET_C", "masking_ap", 0.5, 0.9),
                 ("SET_A", "correlation", 1.0, 0.2),
                 ("SET_B", "correlation", 0.2, 0.8),
                 ("SET_C", "correlation", 1.9, 0.002),
             )
         ],
-        columns=["task", "set", "ranking", "nes", "padj"],
+        columns=["task", "class", "ranking", "collection", "set", "nes", "padj"],
     )
     _table(run, "enrichment", "gsea", gsea)
+    keys = ["task", "class", "ranking", "collection"]
+    _table(run, "enrichment", "gsea_top", gsea.sort_values([*keys, "padj"], kind="stable"))
     if drivers:
         # the drivers stage's table: SET_D (rank 4) is called though outside the top 3
         _done(run, "drivers")

@@ -46,7 +46,9 @@ class TableSpec:
     sort: tuple[str, ...] = ()
     ascending: bool = True
     columns: tuple[str, ...] = ()
-    group_top: str | None = None  # show the top rows per value of this column
+    # show the top rows per value of this column (or per combination of these columns; those
+    # the table lacks are left out)
+    group_top: str | tuple[str, ...] | None = None
     # adds what the reader needs from the stage's other tables: (table, stage folder) -> table
     prepare: Callable[[pd.DataFrame, Path], pd.DataFrame] | None = None
 
@@ -64,6 +66,9 @@ def _cox_table_patients(table: pd.DataFrame, stage_dir: Path) -> pd.DataFrame:
     out.insert(at, "patients (complete cases)", out["outcome"].map(lrt["n"]))
     out.insert(at + 1, "events", out["outcome"].map(lrt["events"]))
     return out
+
+
+TASK_CLASS = ("task", "class")  # a multi-class task's classes each get their top rows
 
 
 @dataclass(frozen=True)
@@ -163,8 +168,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Gene sets (and single genes) scored by the AUC/AP of the network's predictions when "
         "only their genes are kept.",
         (
-            TableSpec("top_sets", "Top gene sets per task", group_top="task", top=20),
-            TableSpec("top_genes", "Top genes per task", group_top="task", top=20),
+            TableSpec("top_sets", "Top gene sets per task and class", group_top=TASK_CLASS, top=20),
+            TableSpec("top_genes", "Top genes per task and class", group_top=TASK_CLASS, top=20),
         ),
     ),
     SectionSpec(
@@ -172,14 +177,31 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Gene saliency",
         ("saliency",),
         "Per-patient gradients of the network's output with respect to each gene.",
-        (TableSpec("top_salient_genes", "Most salient genes per task", group_top="task", top=20),),
+        (
+            TableSpec(
+                "top_salient_genes",
+                "Most salient genes per task and class",
+                group_top=TASK_CLASS,
+                top=20,
+            ),
+        ),
     ),
     SectionSpec(
         "enrichment",
         "Gene-set enrichment of masking rankings",
         ("enrichment",),
-        "Preranked GSEA of the single-gene masking ranking of each task.",
-        (TableSpec("gsea_top", "Top enriched sets per task", group_top="task", top=20),),
+        "Preranked GSEA of the single-gene masking ranking of each task and class (ranking "
+        "masking_*) and, beside it, of each gene's correlation with the class (ranking "
+        "correlation, the naive peer). class: the class ranked (for a binary task the "
+        "one the network scores); padj: BH within task, class, ranking and collection.",
+        (
+            TableSpec(
+                "gsea_top",
+                "Top enriched sets per task, class, ranking and collection",
+                group_top=("task", "class", "ranking", "collection"),
+                top=20,
+            ),
+        ),
     ),
     SectionSpec(
         "drivers",
@@ -255,8 +277,10 @@ def _select(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     sort = [c for c in spec.sort if c in df.columns]
     if sort:
         df = df.sort_values(sort, ascending=spec.ascending, kind="stable")
-    if spec.group_top and spec.group_top in df.columns:
-        return df.groupby(spec.group_top, sort=False, group_keys=False).head(spec.top)
+    groups = (spec.group_top,) if isinstance(spec.group_top, str) else spec.group_top or ()
+    groups = [c for c in groups if c in df.columns]
+    if groups:
+        return df.groupby(groups, sort=False, group_keys=False).head(spec.top)
     return df.head(spec.top)
 
 
@@ -497,8 +521,10 @@ def methods_text(
         e = cfg["enrichment"]
         out.append(
             f"Preranked GSEA (weighted running sum, exponent 1, sets of {e['min_size']}-"
-            f"{e['max_size']} genes, {e['nperm']} permutations, BH adjustment) was applied to the "
-            f"single-gene masking ranking ({e['ranking'].upper()})."
+            f"{e['max_size']} genes, {e['nperm']} permutations) was applied to the single-gene "
+            f"masking ranking ({e['ranking'].upper()}) of each task and class and, as the naive "
+            "peer, to each gene's Pearson correlation with the class; p was BH-adjusted within "
+            "each task, class, ranking and gene-set collection."
         )
     if on("drivers"):
         out.append(_drivers_method(cfg["drivers"]))

@@ -152,6 +152,23 @@ def performance_findings(folder: RunFolder) -> pd.DataFrame | None:
 
 
 # ----------------------------------------------------------------------------------- drivers
+def gsea_by_class(gsea: pd.DataFrame | None, pos: dict[str, str]) -> pd.DataFrame | None:
+    """The enrichment stage's GSEA table with the plain task in ``task`` and the class in
+    ``class`` (a binary task's positive class), as the stage writes it; a run folder from
+    before it did (task "edema: >=1/3" for masking, "edema" for correlation, no class) is
+    read into that layout."""
+    if gsea is None or "class" in gsea.columns:
+        return gsea
+    split = gsea["task"].astype(str).str.split(": ", n=1)
+    task = split.str[0]
+    cls = [
+        parts[1] if len(parts) > 1 else pos.get(t, t) for parts, t in zip(split, task, strict=True)
+    ]
+    out = gsea.assign(task=task)
+    out.insert(list(out.columns).index("task") + 1, "class", cls)
+    return out
+
+
 def _gsea_lookup(gsea: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The network's GSEA rows and the naive peer's (``ranking == correlation``), if any."""
     if gsea is None or gsea.empty:
@@ -164,8 +181,9 @@ def _gsea_lookup(gsea: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.Dat
 
 
 def _with_ranks(gsea: pd.DataFrame) -> pd.DataFrame:
-    """GSEA rows with the rank of each set within its task (and collection), best NES first."""
-    keys = ["task"] + (["collection"] if "collection" in gsea.columns else [])
+    """GSEA rows with the rank of each set within its task and class (and collection), best
+    NES first: a multi-class task's classes are ranked apart."""
+    keys = ["task", "class"] + (["collection"] if "collection" in gsea.columns else [])
     if "ranking" in gsea.columns:
         keys.append("ranking")
     g = gsea.sort_values(["padj", "nes"], ascending=[True, False], kind="stable")
@@ -217,7 +235,7 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
     the NES of the masking ranking's GSEA and the correlation peer's rank.
     """
     drivers = _table(folder, "drivers", "drivers")
-    gsea = _table(folder, "enrichment", "gsea")
+    gsea = gsea_by_class(_table(folder, "enrichment", "gsea"), positive_classes(folder))
     own, naive = _gsea_lookup(gsea)
     if drivers is not None and not drivers.empty:
         out = _ranked_drivers(drivers, top, positive_classes(folder))
@@ -242,11 +260,9 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
                 "q": d.get("q_ap"),
             }
         )
-        # the enrichment stage names a ranking "task" or "task: class" (class != task)
-        keys = [
-            (t if t == c else f"{t}: {c}", s)
-            for t, c, s in zip(d["task"], d["class"].astype(str), d["set"], strict=True)
-        ]
+        # the enrichment stage's rows are keyed by task, class (a binary task's positive
+        # class, as masking names it) and set, for both rankings
+        keys = list(zip(d["task"].astype(str), d["class"].astype(str), d["set"], strict=True))
         out["NES"] = _lookup(own, keys, "nes")
         out["naive peer rank"] = _lookup(naive, keys, "rank")
         out["source"] = "gene-set masking"
@@ -258,12 +274,12 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
     return out
 
 
-def _lookup(gsea: pd.DataFrame | None, keys: list[tuple[str, str]], column: str) -> np.ndarray:
-    """``column`` of the GSEA row of each (ranking, set) key (NaN where there is none)."""
+def _lookup(gsea: pd.DataFrame | None, keys: list[tuple[str, str, str]], column: str) -> np.ndarray:
+    """``column`` of the GSEA row of each (task, class, set) key (NaN where there is none)."""
     if gsea is None or gsea.empty:
         return np.full(len(keys), np.nan)
-    g = _with_ranks(gsea)
-    g = g.drop_duplicates(["task", "set"]).set_index(["task", "set"])[column]
+    g = _with_ranks(gsea).astype({"task": str, "class": str})
+    g = g.drop_duplicates(["task", "class", "set"]).set_index(["task", "class", "set"])[column]
     return np.array([g.get(k, np.nan) for k in keys], dtype=float)
 
 

@@ -29,8 +29,18 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _class_of(task: str) -> str:
-    """``"subtype: Classical"`` -> ``"Classical"``; a binary task has no class part."""
+    """A run folder from before the enrichment tables had a ``class`` column: ``"subtype:
+    Classical"`` -> ``"Classical"``; a binary task has no class part."""
     return task.split(": ", 1)[1] if ": " in task else ""
+
+
+def _gsea_by_class(g: pd.DataFrame) -> pd.DataFrame:
+    """The enrichment stage's GSEA table with the plain task in ``task`` and the class in
+    ``class`` (as the stage writes it; older run folders named the ranking "task: class")."""
+    if "class" in g.columns:
+        return g
+    task = g["task"].astype(str)
+    return g.assign(task=task.str.split(": ", n=1).str[0], **{"class": task.map(_class_of)})
 
 
 def stage_times(folder: RunFolder, stages: list[str]) -> list[dict[str, Any]]:
@@ -86,11 +96,13 @@ def own_set_masking(folder: RunFolder) -> list[dict[str, Any]]:
 
 def gsea_summary(folder: RunFolder) -> dict[str, list[dict[str, Any]]]:
     """Per ranking (masking AP, correlation): each class's own set in the validation collection
-    (NES, padj within the collection, rank), and the top set of every collection."""
-    g = folder.table("enrichment", "gsea")
-    g = g.assign(**{"class": g["task"].map(_class_of)})
+    (NES, padj within the collection, rank), and the top set of every collection, per task and
+    class (a binary task's class is its positive class)."""
+    g = _gsea_by_class(folder.table("enrichment", "gsea"))
     own_rows, top_rows = [], []
-    for (ranking, collection, task), sub in g.groupby(["ranking", "collection", "task"]):
+    for (ranking, collection, task, _), sub in g.groupby(
+        ["ranking", "collection", "task", "class"]
+    ):
         sub = sub.sort_values("nes", ascending=False)
         top = sub.iloc[0]
         top_rows.append(
