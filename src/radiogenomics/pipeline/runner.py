@@ -276,9 +276,7 @@ class Pipeline:
         selected = self.select(stage, until)
         self.folder.ensure_writable()
         with self.folder.lock() as previous, _terminate_as_interrupt():
-            if stage is not None:
-                self._refuse_stale_upstream(stage)
-            return self._run_locked(selected, force, previous)
+            return self._run_locked(selected, force, previous, alone=stage)
 
     def _ancestors(self, name: str) -> list[str]:
         """Every stage whose outputs ``name`` reads, directly or through others, in run order."""
@@ -313,7 +311,7 @@ class Pipeline:
             )
 
     def _run_locked(
-        self, selected: list[str], force: bool, previous: dict[str, Any]
+        self, selected: list[str], force: bool, previous: dict[str, Any], alone: str | None
     ) -> list[StageOutcome]:
         import matplotlib
 
@@ -335,7 +333,9 @@ class Pipeline:
             before = self.write_effective_config()
             log.info("study %s -> %s", self.cfg.name, self.folder.root)
             try:
-                prepare_synthetic(self.cfg, self.folder, log)
+                prepare_synthetic(self.cfg, self.folder, log)  # data.root may point there now
+                if alone is not None:
+                    self._refuse_stale_upstream(alone)
                 for name in self.stages:
                     if name not in selected:
                         continue
