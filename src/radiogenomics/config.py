@@ -534,6 +534,7 @@ class StudyConfig(Section):
                     f"unknown gene-set collections {unknown}; the study has {known or 'none'} "
                     "(the names of [[data.gene_sets]])",
                 )
+        self._grid_has_a_network()
         s = self.survival
         if s.outcomes is None:
             s.outcomes = ["os", "pfs"] if self.data.follow_up is not None else ["os"]
@@ -543,6 +544,31 @@ class StudyConfig(Section):
                 "'pfs' needs the follow-up file that dates progression (data.follow_up)",
             )
         return self
+
+    def _grid_has_a_network(self) -> None:
+        """Some combination of the classifiers' grid must be trainable: transferring
+        ``ae_layers`` layers needs an autoencoder whose encoder starts with those hidden sizes
+        (the classifiers stage leaves the other combinations out)."""
+        if not self.classifiers.enabled:
+            return
+        a, g = self.autoencoder, self.classifiers.grid
+        encoders = [tuple(h) for h in (a.grid.hidden or [a.hidden])] if a.enabled else []
+        if any(
+            n == 0 or any(tuple(h)[:n] == e[:n] and n <= min(len(h), len(e)) for e in encoders)
+            for h in g.hidden
+            for n in g.ae_layers
+        ):
+            return
+        why = (
+            "the autoencoder is disabled"
+            if not a.enabled
+            else f"no hidden sizes of the grid start with the autoencoder's encoder {encoders}"
+        )
+        raise SettingError(
+            "classifiers.grid",
+            f"no trainable network: ae_layers = {list(g.ae_layers)} transfer autoencoder layers"
+            f" but {why}; add 0 to ae_layers, or hidden sizes that start with the encoder's",
+        )
 
     @field_validator("name")
     @classmethod

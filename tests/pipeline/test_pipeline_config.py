@@ -130,3 +130,21 @@ def test_reading_a_study_file_does_not_load_torch():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-1500:]
+
+
+def test_a_grid_with_no_trainable_network_is_refused_before_any_stage(tmp_path):
+    p = _write(
+        tmp_path,
+        MINIMAL + "\n[autoencoder]\nenabled = false\n[classifiers.grid]\nae_layers = [1]\n",
+    )
+    with pytest.raises(InputError, match=r"\[classifiers\] grid: no trainable network.*disabled"):
+        load_config(p)
+    p = _write(
+        tmp_path,
+        MINIMAL + "\n[autoencoder]\nhidden = [64, 32]\n[classifiers.grid]\n"
+        "ae_layers = [2]\nhidden = [[32, 16], [64, 16]]\n",
+    )
+    with pytest.raises(InputError, match=r"start with the autoencoder's encoder \[\(64, 32\)\]"):
+        load_config(p)
+    p.write_text(p.read_text().replace("hidden = [[32, 16], [64, 16]]", "hidden = [[64, 32, 8]]"))
+    assert load_config(p).classifiers.grid.ae_layers == [2]
