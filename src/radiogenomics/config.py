@@ -581,6 +581,14 @@ class StudyConfig(Section):
     def run_dir(self) -> Path:
         return Path(self.out) / self.name
 
+    @property
+    def keep_fold_models(self) -> bool:
+        """Whether the classifiers keep each fold's model: out-of-fold masking and the driver
+        ranking read them. Derived from three settings; the classifiers declare this, not them,
+        so switching the drivers off when out-of-fold masking keeps the models anyway retrains
+        nothing."""
+        return (self.masking.enabled and self.masking.out_of_fold) or self.drivers.enabled
+
     def data_root(self) -> Path:
         if self.data.root is not None:
             return Path(self.data.root)

@@ -68,9 +68,13 @@ VOCABULARY = {
     "baselines.grids": [{"logreg_l2": {"C": [0.1]}}],
     "masking.driver_groups": [{"ecm": ["SYN_EMT"]}],
 }
-# Valid only together with another change (readout 'out_of_fold' needs it): covered end to end
-# by test_pipeline_checks.py instead.
-NOT_ALONE = {"masking.out_of_fold"}
+# Valid only together with another change (readout 'out_of_fold' needs it; the classifiers'
+# grid transfers the autoencoder's encoder, so it must exist and keep its sizes): covered end to
+# end by test_pipeline_checks.py and the toy runner tests instead.
+NOT_ALONE = {"masking.out_of_fold", "autoencoder.enabled", "autoencoder.grid.hidden"}
+# Properties of the config that stages declare instead of the settings they are made of: a
+# setting reruns such a stage exactly when the derived value changes.
+DERIVED = {"keep_fold_models": ("masking.enabled", "masking.out_of_fold", "drivers.enabled")}
 
 
 def _alternatives(annotation: Any, value: Any) -> list[Any]:
@@ -135,11 +139,18 @@ def _finished_folder(cfg: StudyConfig) -> Pipeline:
     return pipe
 
 
-def _readers(key: str) -> set[str]:
+def _readers(key: str, before: StudyConfig | None = None, after: StudyConfig | None = None):
+    """The stages whose declared settings hold ``key`` (through a derived one, when its value
+    differs between ``before`` and ``after``)."""
+    keys = {key} | {
+        d
+        for d, parts in DERIVED.items()
+        if key in parts and before is not None and getattr(before, d) != getattr(after, d)
+    }
     return {
         name
         for name, st in STAGE_TABLE.items()
-        if any(r == ALL or key == r or key.startswith(r + ".") for r in st.reads)
+        if any(r == ALL or k == r or k.startswith(r + ".") for r in st.reads for k in keys)
     }
 
 
@@ -174,7 +185,7 @@ def test_every_setting_reruns_exactly_the_stages_that_read_it(tmp_path, monkeypa
             skipped.append(key)
             continue
         actions = {p.stage: p.action for p in Pipeline(variant).plan()}
-        readers = set(STAGE_TABLE) if key == "seed" else _readers(key)
+        readers = set(STAGE_TABLE) if key == "seed" else _readers(key, cfg, variant)
         if key.endswith(".enabled"):  # switching a stage off sets it aside, nothing else
             readers.discard(key.split(".")[0])
         rerun = {s for s, a in actions.items() if a == "run"}
@@ -186,6 +197,28 @@ def test_every_setting_reruns_exactly_the_stages_that_read_it(tmp_path, monkeypa
         walked += 1
     assert walked > 60, (walked, skipped)
     assert set(skipped) <= NOT_ALONE, skipped
+
+
+def test_switching_the_drivers_off_retrains_no_classifier_while_masking_keeps_fold_models(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(
+        "radiogenomics.pipeline.runner.STAGE_TABLE",
+        {k: replace(v, inputs=None) for k, v in STAGE_TABLE.items()},
+    )
+    base = _study(tmp_path)
+    base["masking"] = {**base.get("masking", {}), "out_of_fold": True, "readout": "retrained"}
+    cfg = load_config(data=base, check_files=False)
+    assert cfg.keep_fold_models
+    _finished_folder(cfg)
+    off = _variant(base, "drivers.enabled", False)
+    assert off.keep_fold_models  # out-of-fold masking still keeps them
+    actions = {p.stage: p.action for p in Pipeline(off).plan()}
+    assert actions["classifiers"] == "skip" and actions["drivers"] == "disabled"
+    base["masking"]["out_of_fold"] = False
+    neither = _variant(base, "drivers.enabled", False)
+    assert not neither.keep_fold_models
+    assert {p.stage: p.action for p in Pipeline(neither).plan()}["classifiers"] == "run"
 
 
 def test_a_stage_whose_method_changed_reruns_in_folders_made_before(tmp_path, monkeypatch):

@@ -245,8 +245,7 @@ def run_classifiers(ctx) -> dict:
     X = sd.expression
     ae = load_autoencoder(ctx)
     configs = network_configs(ctx, ae)
-    # fold models are kept for out-of-fold masking and for the driver ranking
-    keep = (ctx.cfg.masking.enabled and ctx.cfg.masking.out_of_fold) or ctx.cfg.drivers.enabled
+    keep = ctx.cfg.keep_fold_models  # for out-of-fold masking and the driver ranking
     for task in sd.task_names:
         if ctx.unit_done(task):
             continue

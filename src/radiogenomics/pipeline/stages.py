@@ -59,7 +59,8 @@ STAGE_TABLE: dict[str, Stage] = {
         requires=("load",),
         uses=("autoencoder",),
         # fold models are kept only when out-of-fold masking or the driver ranking reads them
-        reads=("classifiers", "masking.enabled", "masking.out_of_fold", "drivers.enabled"),
+        # (a derived setting: what matters is whether they are kept, not which stage wants them)
+        reads=("classifiers", "keep_fold_models"),
         description="trait classifiers: grid search in CV, retraining, fold models",
     ),
     "baselines": Stage(
