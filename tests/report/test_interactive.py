@@ -67,3 +67,26 @@ def test_each_library_is_embedded_once_and_from_the_wheels():
     assert page.count(bundle) == 1  # DataTables as the itables wheel ships it, inline
     assert not re.search(r"<script[^>]+src=|<link|from\s*['\"]https?:", page)
     assert 'id="plotly-src"' not in assets_html(with_figures=False)
+
+
+def test_counts_and_ranks_read_back_as_floats_show_as_integers():
+    df = pd.DataFrame(
+        {
+            "resamples": [2.0, np.nan],
+            "naive peer rank": [15.0, 3.0],
+            "n_reps": [40.0, 40.0],
+            "patients (complete cases)": [125.0, 125.0],
+            "mean rank": [1.5, 2.0],  # not whole: stays a float
+            "AUC": [1.0, 0.5],
+            "q": [1.0, 1.0],  # whole, but not a count
+        }
+    )
+    shown = display_frame(df)
+    assert shown["resamples"].tolist() == ["2", ""]
+    assert shown["naive peer rank"].tolist() == ["15", "3"]
+    assert shown["n_reps"].tolist() == ["40", "40"]
+    assert shown["patients (complete cases)"].tolist() == ["125", "125"]
+    assert shown["mean rank"].tolist() == ["1.5", "2.0"]
+    assert shown["AUC"].tolist() == ["1.0", "0.5"] and shown["q"].tolist() == ["1.0", "1.0"]
+    page = table_html(df, "t-counts")
+    assert '[[\\"2\\", \\"15\\"' in page and "15.0" not in page

@@ -14,6 +14,7 @@ import gzip
 import html
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -169,7 +170,7 @@ def _number_text(v: Any) -> str:
 def display_frame(df: pd.DataFrame, links: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy fit for display: numbers rounded, lists joined, ``links`` columns as anchors,
     missing values as :data:`MISSING` in every column."""
-    out = df.reset_index(drop=True).copy()
+    out = whole_numbers(df.reset_index(drop=True))
     for c in out.columns:
         if c in links:
             out[c] = [
@@ -180,12 +181,48 @@ def display_frame(df: pd.DataFrame, links: tuple[str, ...] = ()) -> pd.DataFrame
             out[c] = [html.escape(str(x)) if isinstance(x, str) else _cell(x) for x in out[c]]
         elif pd.api.types.is_float_dtype(out[c]):
             out[c] = pd.Series([_number_text(x) for x in out[c]], index=out.index, dtype=object)
+        elif _nullable_int(out[c]):  # counts and ranks with gaps: "2", never "2.0"
+            text = [MISSING if _missing(x) else str(int(x)) for x in out[c]]
+            out[c] = pd.Series(text, index=out.index, dtype=object)
+    return out
+
+
+def _nullable_int(col: pd.Series) -> bool:
+    return pd.api.types.is_extension_array_dtype(col) and pd.api.types.is_integer_dtype(col)
+
+
+COUNT_WORDS = ("rank", "order", "patients", "events", "resamples", "size", "folds", "rep")
+
+
+def count_column(name: object) -> bool:
+    """Whether a column's name says it holds counts or ranks ("n", "n_reps", "naive peer
+    rank", "masking_rank", "patients (complete cases)", "events")."""
+    words = re.split(r"[^a-z0-9]+", str(name).lower())
+    return words[0] == "n" or any(w in COUNT_WORDS for w in words)
+
+
+def whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with each float column that holds counts or ranks (:func:`count_column`) as
+    integers when every value is a whole number (read back as float, "2.0" would show),
+    missing values kept (``Int64``)."""
+    out = df.copy()
+    for c in out.columns:
+        if not (pd.api.types.is_float_dtype(out[c]) and count_column(c)):
+            continue
+        v = out[c].astype(float)
+        finite = v[np.isfinite(v)]
+        if len(finite) and (finite == np.round(finite)).all():
+            out[c] = v.where(np.isfinite(v)).round().astype("Int64")
     return out
 
 
 def _numeric_columns(df: pd.DataFrame) -> list[int]:
-    """Positions of the float columns, which :func:`display_frame` turns into text."""
-    return [i for i, c in enumerate(df.columns) if pd.api.types.is_float_dtype(df[c])]
+    """Positions of the number columns :func:`display_frame` turns into text."""
+    return [
+        i
+        for i, c in enumerate(df.columns)
+        if pd.api.types.is_float_dtype(df[c]) or _nullable_int(df[c])
+    ]
 
 
 def table_html(
@@ -198,7 +235,7 @@ def table_html(
     """A sortable, searchable, paginated table (DataTables via itables), HTML-escaped text."""
     from itables import to_html_datatable
 
-    shown = df.head(MAX_TABLE_ROWS)
+    shown = whole_numbers(df.head(MAX_TABLE_ROWS))
     extra: dict[str, Any] = {}
     if order is not None:
         extra["order"] = order
