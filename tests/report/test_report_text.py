@@ -101,7 +101,9 @@ def test_each_univariate_cox_result_says_on_which_patients_it_was_fitted(planted
     assert "univariate ones (hr_univariate, p_univariate) included, is fitted on the complete " in (
         text
     )
-    assert "each fitted on every patient with the variable and the outcome (patients" in text
+    assert "each fitted on every analysed patient with the variable and the outcome (patients" in (
+        text
+    )
     findings = {r["variable"]: r for r in _rows(page, "findings-survival")}
     assert findings["edema+SET_A"]["patients"] == 38
 
@@ -121,7 +123,46 @@ def test_every_bootstrap_interval_says_how_many_resamples_it_comes_from(planted_
     assert "interval of each difference over 2 resamples." in text  # the section's intro
     assert "reported with its 95% percentile interval over 2 resamples." in text  # methods
     assert text.count("95% percentile interval") == 4
-    assert {r["resamples"] for r in _rows(page, "findings-performance")} == {2}
+    assert {str(r["resamples"]) for r in _rows(page, "findings-performance")} == {"2"}
+    # so few resamples: the headline, the caption, the section and the methods say so
+    rough = "With only 2 resamples these intervals are rough"
+    assert text.count(rough) == 4 and rough in _findings(page).split(" Trait prediction")[0]
+
+
+def test_counts_read_back_as_floats_show_as_integers(planted_run):
+    """The bootstrap summary's n_reps and a driver table's ranks come back as floats."""
+    write_table(
+        pd.DataFrame(
+            {
+                "trait": ["edema"],
+                "model": ["logreg_l2"],
+                "diff_mean": [0.05],
+                "diff_ci_low": [0.01],
+                "diff_ci_high": [0.09],
+                "n_reps": [40.0],
+            }
+        ),
+        planted_run / "bootstrap" / "tables" / "bootstrap_summary",
+    )
+    folder = RunFolder(planted_run)
+    drivers = folder.table("drivers", "drivers")
+    drivers["correlation_rank"] = drivers["correlation_rank"].astype(float)
+    drivers.loc[0, "correlation_rank"] = np.nan
+    write_table(drivers, planted_run / "drivers" / "tables" / "drivers")
+    page = build_report(planted_run).read_text()
+    perf = _rows(page, "findings-performance")
+    assert [r["resamples"] for r in perf] == ["40", ""]
+    ranks = [r["naive peer rank"] for r in _rows(page, "findings-drivers")]
+    assert ranks[0] == "" and set(ranks[1:]) <= {"0", "1", "2", "3"}
+
+
+def test_the_rough_interval_caveat_holds_below_100_resamples(planted_run):
+    text = _text(build_report(planted_run).read_text())  # 40 resamples: still rough
+    assert "With only 40 resamples these intervals are rough" in text
+    from radiogenomics.report.builder import rough_intervals
+
+    assert rough_intervals([100, 500]) == "" and rough_intervals([]) == ""
+    assert rough_intervals([20, 99]).startswith("With only 20-99 resamples")
 
 
 # 4, 5 ---------------------------------------------------------------------------- grammar
@@ -221,7 +262,7 @@ def test_survival_findings_give_the_tests_made_and_bh_q_beside_p(planted_run):
     assert (
         "3 results (2 variables) have an uncorrected univariate Cox p below 0.05 (1 radiogenomic "
         "trait), of 15 univariate tests (OS 4, PFS 11); 2 of them keep a BH q below 0.05 within "
-        "their outcome;"
+        "their outcome."
     ) in findings
     assert "tests made per outcome (OS 4, PFS 11): q is their Benjamini-Hochberg q" in findings
     rows = {(r["outcome"], r["variable"]): r for r in _rows(page, "findings-survival")}
@@ -260,3 +301,78 @@ def test_methods_name_the_stepwise_criterion_the_study_used(planted_run):
     text = _text(build_report(planted_run).read_text())
     assert "a multivariable Cox model chosen by stepwise BIC (direction" in text
     assert "stepwise AIC (direction" not in text
+
+
+# user review of a small study's report --------------------------------------------------
+def test_driver_score_and_bootstrap_columns_and_margin_are_explained(planted_run):
+    folder = RunFolder(planted_run)
+    drivers = folder.table("drivers", "drivers_top").assign(score=-1.0)
+    write_table(drivers, planted_run / "drivers" / "tables" / "drivers_top")
+    write_table(
+        pd.DataFrame(
+            {"trait": ["edema"], "model": ["logreg_l2"], "n_reps": [40.0], "diff_not_ahead": [0.1]}
+        ),
+        planted_run / "bootstrap" / "tables" / "bootstrap_summary",
+    )
+    page = build_report(planted_run).read_text()
+    text = _text(page)
+    assert "score: the number the read-out sorts the sets by, higher first" in text
+    assert "minus the set's place in the programme network's forward order" in text
+    assert "diff_not_ahead: the share of repetitions in which the network was not ahead" in text
+    assert "The dotted line at +0.10 marks the margin by which the paper found" in text
+    spec = re.search(
+        r'<figure id="bootstrap-differences">.*?class="figure-spec">(.*?)</script>', page, re.S
+    ).group(1)
+    lines = json.loads(spec)["layout"]["shapes"]
+    assert [(s["y0"], s["line"]["dash"]) for s in lines] == [(0.0, "dash"), (0.1, "dot")]
+
+
+def test_survival_says_which_patients_and_names_the_final_models(planted_run):
+    tables = planted_run / "survival" / "tables"
+    variables = pd.DataFrame({"patient": [f"P{i}" for i in range(40)], "edema": 1.0})
+    write_table(variables.set_index("patient"), tables / "variables")
+    write_table(
+        pd.DataFrame(
+            {
+                "item": ["patients with expression", "patients with overall survival"],
+                "value": ["60", "58"],
+            }
+        ),
+        planted_run / "load" / "tables" / "cohort_summary",
+    )
+    page = build_report(planted_run).read_text()
+    text = _text(page)
+    findings = _findings(page)
+    assert "Table 2" not in findings  # the paper's Table 2 is the masking's driver-set table
+    who = (
+        "Survival is analysed in the 40 patients with imaging labels and expression "
+        "(survival/tables/variables), not in every patient with an outcome (the cohort has 58 "
+        "with OS)"
+    )
+    assert who in findings  # the caption
+    assert text.count(who) == 3  # the caption, the survival section and the methods
+    assert (
+        "The final multivariable Cox models (stepwise selection, covariates forced in) keep 2 "
+        "variables for OS (edema+SET_A, age_over_median)."
+    ) in findings
+    assert "rows are in a final" not in text
+
+
+@pytest.mark.parametrize(
+    ("report", "said"),
+    [
+        (
+            {"scale": "counts", "transform": "log2(CPM + 1), library size over all input genes"},
+            "Expression read counts were transformed to log2(CPM + 1) (library size over all "
+            "input genes) and modelled against",
+        ),
+        ({"scale": "tpm", "transform": "log2(TPM + 1)"}, "Expression TPM values were "),
+        ({"scale": "log2", "transform": "none (already log2)"}, "Expression was read as log2"),
+        (None, "Expression was brought to a log2 scale (its scale detected on loading)"),
+    ],
+)
+def test_methods_say_how_expression_was_transformed(planted_run, report, said):
+    if report is not None:
+        write_json(planted_run / "load" / "load_report.json", {"expression": report})
+    text = _text(build_report(planted_run).read_text())
+    assert said in text and "input scale" not in text

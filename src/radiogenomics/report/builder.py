@@ -11,6 +11,7 @@ are embedded as PNG; every PNG/SVG stays in the run folder for papers.
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from radiogenomics.config import STAGES
 from radiogenomics.report import evidence
 from radiogenomics.report.findings import (
     Findings,
+    SurvivalCohort,
     anchor,
     bootstrap_resamples,
     read_findings,
@@ -157,8 +159,22 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "Neural network minus baseline AUC over bootstrap repetitions, with the 95% percentile "
         "interval of each difference.",
         (
-            TableSpec("bootstrap_differences", "AUC differences (network minus other)"),
-            TableSpec("bootstrap_summary", "AUC per model"),
+            TableSpec(
+                "bootstrap_differences",
+                "AUC differences (network minus other)",
+                "difference: the network's AUC minus the model's in one repetition (the same "
+                "resamples for both); the trait 'all traits' is the mean over the traits.",
+            ),
+            TableSpec(
+                "bootstrap_summary",
+                "AUC per model",
+                "auc_mean, auc_ci_low, auc_ci_high: the model's AUC over the n_reps repetitions "
+                "(mean and 95% percentile interval); diff_mean, diff_ci_low, diff_ci_high: the "
+                "network's AUC minus this model's (mean and 95% percentile interval; empty on "
+                "the network's own row); diff_not_ahead: the share of repetitions in which the "
+                "network was not ahead of this model (difference at or below zero: 0 = ahead in "
+                "every repetition, 1 = in none).",
+            ),
         ),
     ),
     SectionSpec(
@@ -216,7 +232,23 @@ SECTIONS: tuple[SectionSpec, ...] = (
         "patient resamples keep it first; programme_shift: the set's programme score in the "
         "class minus in the other patients, in SDs (the ranking uses either direction: a set "
         "can mark a class by being low in it).",
-        (TableSpec("drivers_top", "Top driver sets per task, class and collection"),),
+        (
+            TableSpec(
+                "drivers_top",
+                "Top driver sets per task, class and collection",
+                "score: the number the read-out sorts the sets by, higher first (rank gives the "
+                "same order; the number has no unit of its own). Consensus read-out: minus the "
+                "set's place in the programme network's forward order (-1 for its first set, "
+                "-2 for the next), and for the sets outside that order minus (the order's "
+                "length + the mean of the set's programme-network and programme-score ranks), "
+                "e.g. -12.5 for a mean rank of 9.5 after an order of 3 sets; without the programme network, minus the "
+                "mean of the masking and correlation ranks. Masking read-out: the masking "
+                "z-score. Correlation read-out: the correlation NES. The evidence is in the "
+                "other columns: masking_* (the gene network with only the set's genes kept), "
+                "correlation_* (the naive peer's GSEA), programme_* (the programme network and "
+                "the set's programme score), p and q.",
+            ),
+        ),
     ),
     SectionSpec(
         "radiogenomic_traits",
@@ -416,6 +448,22 @@ def _over(resamples: list[int]) -> str:
     return f"over {_count(lo, 'resample') if lo == hi else f'{lo}-{hi} resamples'}"
 
 
+ROUGH_RESAMPLES = 100  # below this many resamples a 95% percentile interval is rough
+
+
+def rough_intervals(resamples: list[int]) -> str:
+    """A caveat sentence when the bootstrap intervals rest on few resamples ("" otherwise)."""
+    if not resamples or min(resamples) >= ROUGH_RESAMPLES:
+        return ""
+    lo, hi = min(resamples), max(resamples)
+    n = _count(lo, "resample") if lo == hi else f"{lo}-{hi} resamples"
+    return (
+        f"With only {n} these intervals are rough (percentile intervals need hundreds of "
+        "resamples to settle; bootstrap.repetitions): read them as a first look, not as a "
+        "test."
+    )
+
+
 def interval_words(resamples: list[int]) -> str:
     """``95% percentile interval over 2 resamples``: the count says how far to trust it."""
     return " ".join(["95% percentile interval", *([_over(resamples)] if resamples else [])])
@@ -426,11 +474,15 @@ def methods_text(
     manifests: dict[str, dict | None],
     tasks: pd.DataFrame | None = None,
     resamples: list[int] | None = None,
+    expression: dict[str, Any] | None = None,
+    survival: SurvivalCohort | None = None,
 ) -> list[str]:
     """A methods paragraph per analysis, written from the effective config.
 
     ``tasks``: the load stage's task table (the traits actually modelled, binary or not);
-    ``resamples``: the bootstrap resamples behind the intervals (default: the config's count).
+    ``resamples``: the bootstrap resamples behind the intervals (default: the config's count);
+    ``expression``: the load stage's report on the expression file (its input scale and the
+    transform applied); ``survival``: the patients the survival stage analysed.
     """
 
     def on(stage: str) -> bool:
@@ -440,7 +492,7 @@ def methods_text(
     d = cfg["data"]
     out = []
     out.append(
-        f"Expression was read as log2 values (input scale: {d['expression_scale']}) and modelled "
+        f"{_expression_words(d, expression)} and modelled "
         f"against {_modelled(d, tasks)}; tasks with fewer than {d['min_patients_per_class']} "
         f"patients in a class were left out{_left_out(tasks)}. Genes were z-scored on the "
         f"training patients of every fold."
@@ -483,6 +535,8 @@ def methods_text(
             f"replacement; the network-minus-baseline AUC difference is reported with its "
             f"{interval_words(resamples or [b['repetitions']])}."
         )
+        if rough_intervals(resamples or [b["repetitions"]]):
+            out[-1] += " " + rough_intervals(resamples or [b["repetitions"]])
     if on("masking"):
         m = cfg["masking"]
         out.append(
@@ -545,8 +599,31 @@ def methods_text(
             f"{s.get('criterion', 'aic').upper()} (direction {s['direction']}) "
             f"with {', '.join(s['forced'])} always kept."
         )
+        if survival is not None:
+            out[-1] += " " + survival_patients(survival)
     out.append(f"The study seed was {cfg['seed']}; every work unit derives its own seed from it.")
     return out
+
+
+TRANSFORMS = {  # the load stage's transform of each input scale (data.expression)
+    "counts": "log2(CPM + 1), library size over all input genes",
+    "tpm": "log2(TPM + 1)",
+}
+
+
+def _expression_words(d: dict[str, Any], expression: dict[str, Any] | None) -> str:
+    """How expression was brought to the log2 scale, from the load stage's report (the scale it
+    read, detected or configured, and the transform applied), else from the config."""
+    rep = expression or {}
+    scale = str(rep.get("scale") or d.get("expression_scale") or "")
+    transform = str(rep.get("transform") or TRANSFORMS.get(scale, ""))
+    if scale == "auto":  # no load report to say what was detected
+        return "Expression was brought to a log2 scale (its scale detected on loading)"
+    if not transform or transform.startswith("none") or scale == "log2":
+        return "Expression was read as log2 values"
+    what = {"counts": "read counts", "tpm": "TPM values"}.get(scale, f"{scale} values")
+    main, _, rest = transform.partition(", ")
+    return f"Expression {what} were transformed to {main}" + (f" ({rest})" if rest else "")
 
 
 def _shift_words(shift: float) -> str:
@@ -680,7 +757,10 @@ def _performance_text(df: pd.DataFrame, resamples: list[int]) -> tuple[str, str]
             "the bootstrap AUC difference (network minus that baseline, or the closest baseline "
             f"the bootstrap compared) with its {interval_words(resamples)} (column resamples)"
         )
-    return f"Trait prediction: {_words(shown)}", "; ".join(caption) + "."
+    text = "; ".join(caption) + "."
+    if "AUC difference" in df.columns and rough_intervals(resamples):
+        text += " " + rough_intervals(resamples)
+    return f"Trait prediction: {_words(shown)}", text
 
 
 def _drivers_caption(df: pd.DataFrame) -> str:
@@ -692,12 +772,32 @@ def _drivers_caption(df: pd.DataFrame) -> str:
     )
 
 
-def _survival_caption(tests: dict[str, int]) -> str:
-    counted = ", ".join(f"{o} {n}" for o, n in tests.items())
+def survival_patients(cohort: SurvivalCohort | None) -> str:
+    """Which patients the survival analysis used, and why ("" when the run does not say)."""
+    if cohort is None:
+        return ""
+    whole = ", ".join(f"{n} with {o}" for o, n in cohort.with_outcome.items())
     return (
-        "Univariate Cox models with p < 0.05 (Table 2), each fitted on every patient with the "
-        "variable and the outcome (patients, events), and every variable of the final "
-        "multivariable model with its adjusted hazard ratio (Table 3). p is not corrected for "
+        f"Survival is analysed in the {cohort.patients} patients with {cohort.labelled_by} and "
+        "expression (survival/tables/variables), not in every patient with an outcome"
+        + (f" (the cohort has {whole})" if whole else "")
+        + ": the imaging traits, and the radiogenomic traits found in the networks' saliency, "
+        "are known only for the labelled patients, so every variable is tested on them alone; "
+        "a model leaves out those of them missing one of its variables."
+    )
+
+
+def _survival_caption(tests: dict[str, int], cohort: SurvivalCohort | None = None) -> str:
+    counted = ", ".join(f"{o} {n}" for o, n in tests.items())
+    who = survival_patients(cohort)
+    return (
+        (f"{who} " if who else "")
+        + "Per outcome, the variables whose univariate Cox model has p < 0.05, each fitted on "
+        "every analysed patient with the variable and the outcome (patients, events), and every "
+        "variable of the final multivariable Cox model (the stepwise selection, with the "
+        "covariates forced in) with its adjusted hazard ratio (in final model; adjusted HR, "
+        "CI and p): the Survival section's Cox model table lists that model in the paper's "
+        "Table 3 layout. p is not corrected for "
         f"the univariate tests made per outcome ({counted}): q is their Benjamini-Hochberg "
         'q within the outcome and "q < 0.05" marks the results that survive it. The Cox model '
         "table of the Survival section refits the univariate models on the multivariable "
@@ -716,7 +816,7 @@ def _findings_blocks(found: Findings, ids: set[str], resamples: list[int]) -> di
     out: dict[str, Any] = {
         "missing": found.missing,
         "headline": headline(found, resamples),
-        "survival_caption": _survival_caption(found.survival_tests),
+        "survival_caption": _survival_caption(found.survival_tests, found.survival_cohort),
     }
     for key, df in (("performance", perf), ("drivers", drivers), ("survival", surv)):
         if df is not None and len(df):
@@ -748,6 +848,8 @@ def _performance_line(p: pd.DataFrame, resamples: list[int]) -> str:
             + f" is above zero for {ahead}, below zero for {behind} and spans zero for "
             f"{int(p['95% CI low'].notna().sum()) - ahead - behind}."
         )
+        if rough_intervals(resamples):
+            text += " " + rough_intervals(resamples)
     return text
 
 
@@ -796,8 +898,22 @@ def _survival_line(s: pd.DataFrame, tests: dict[str, int]) -> str:
         f"{_count(len(sig), 'result')} ({_count(sig['variable'].nunique(), 'variable')}) {verb} "
         f"an uncorrected univariate Cox p below 0.05 ({_count(len(rg), 'radiogenomic trait')}), "
         f"of {_count(made, 'univariate test')} ({per}); {kept} of them keep a BH q below 0.05 "
-        f"within their outcome; {_count(int(s['in final model'].sum()), 'row')} are in a final "
-        "multivariable model."
+        f"within their outcome. {_final_models_words(s)}"
+    )
+
+
+def _final_models_words(s: pd.DataFrame) -> str:
+    """What each outcome's final multivariable model kept, by name."""
+    final = s[s["in final model"].astype(bool)]
+    if final.empty:
+        return "No variable is in a final multivariable model."
+    kept = [
+        f"{_count(len(g), 'variable')} for {o} ({', '.join(map(str, g['variable']))})"
+        for o, g in final.groupby("outcome", sort=False)
+    ]
+    return (
+        "The final multivariable Cox models (stepwise selection, covariates forced in) keep "
+        f"{_words(kept)}."
     )
 
 
@@ -816,11 +932,31 @@ def headline(found: Findings, resamples: list[int] | None = None) -> list[str]:
     return lines
 
 
-def _intro(spec: SectionSpec, resamples: list[int]) -> str:
-    """A section's intro; the bootstrap's says how many resamples its intervals come from."""
+def _intro(spec: SectionSpec, resamples: list[int], found: Findings | None = None) -> str:
+    """A section's intro; the bootstrap's says how many resamples its intervals come from, the
+    survival's which patients it analysed."""
+    if spec.id == "survival" and found is not None and found.survival_cohort is not None:
+        return f"{spec.intro} {survival_patients(found.survival_cohort)}"
     if spec.id == "bootstrap" and resamples:
-        return f"{spec.intro.rstrip('.')} {_over(resamples)}."
+        return " ".join(
+            t
+            for t in (f"{spec.intro.rstrip('.')} {_over(resamples)}.", rough_intervals(resamples))
+            if t
+        )
     return spec.intro
+
+
+def _load_report(folder: RunFolder) -> dict[str, Any] | None:
+    """The load stage's report on the expression file (scale, transform), if it finished."""
+    path = folder.stage_dir("load") / "load_report.json"
+    if not folder.done("load") or not path.is_file():
+        return None
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    expression = report.get("expression") if isinstance(report, dict) else None
+    return expression if isinstance(expression, dict) else None
 
 
 def build_report(
@@ -845,7 +981,7 @@ def build_report(
     sections = []
     n_figures = 0
     for spec in SECTIONS:
-        sec = _Section(spec.id, spec.title, _intro(spec, resamples))
+        sec = _Section(spec.id, spec.title, _intro(spec, resamples, found))
         if spec.stages == ("report",):  # written by the report stage itself, just before
             blocks = [_render_table(own, t, "report") for t in spec.tables]
             sec.blocks = [b for b in blocks if b is not None]
@@ -905,7 +1041,14 @@ def build_report(
         stages=_stage_rows(folder, manifests),
         sections=sections,
         methods=(
-            methods_text(cfg, manifests, folder.table_if_done("load", "tasks"), resamples)
+            methods_text(
+                cfg,
+                manifests,
+                folder.table_if_done("load", "tasks"),
+                resamples,
+                expression=_load_report(folder),
+                survival=found.survival_cohort,
+            )
             if cfg
             else []
         ),

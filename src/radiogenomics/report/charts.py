@@ -97,8 +97,13 @@ def roc_spec(oof: pd.DataFrame, task: str, classes: list[str]) -> dict | None:
 
 
 # ------------------------------------------------------------------------------- bootstrap
+PAPER_MARGIN = 0.10  # the AUC by which the paper found the networks ahead of the baselines
+
+
 def bootstrap_spec(differences: pd.DataFrame) -> dict | None:
-    """Network minus baseline AUC per repetition: a box with every repetition's point."""
+    """Network minus baseline AUC per repetition: a box with every repetition's point, a
+    dashed line at no difference and a dotted one at the paper's margin (+0.10), as the
+    figure for papers draws them."""
     if differences is None or differences.empty:
         return None
     traces = []
@@ -124,7 +129,19 @@ def bootstrap_spec(differences: pd.DataFrame) -> dict | None:
             title={"text": "Bootstrap AUC difference (network minus baseline)"},
             boxmode="group",
             xaxis=_axis("trait"),
-            yaxis=_axis("AUC difference", zeroline=True, zerolinecolor="#888"),
+            yaxis=_axis("AUC difference", zeroline=False),
+            shapes=[
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": y,
+                    "y1": y,
+                    "line": {"color": "#888", "width": 1, "dash": dash},
+                }
+                for y, dash in ((0.0, "dash"), (PAPER_MARGIN, "dot"))
+            ],
             height=420,
         ),
     }

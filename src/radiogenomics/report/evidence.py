@@ -81,7 +81,10 @@ def bootstrap_figures(folder: RunFolder) -> list[Figure]:
             "bootstrap-differences",
             "Bootstrap AUC differences",
             spec,
-            "One point per bootstrap repetition; above zero the network did better.",
+            "One point per bootstrap repetition; above zero (dashed line) the network did "
+            f"better. The dotted line at +{charts.PAPER_MARGIN:.2f} marks the margin by which the "
+            "paper found its networks ahead of the baselines, a difference to compare with; the "
+            "figure for papers (bootstrap_differences.png) draws both lines.",
         )
     ]
 

@@ -8,9 +8,10 @@ Three tables, each row naming the section of the report that holds its evidence:
 * :func:`driver_findings`: per task (and class), the top driver sets of the drivers stage's
   ranking (its read-out's rank, q and calls, masking AUC/AP) with the naive correlation peer's
   rank and NES of the same set; without that stage, the top sets of gene-set masking.
-* :func:`survival_findings`: the traits whose univariate Cox p is below ``alpha`` (paper
-  Table 2) and every variable of the final multivariable model (Table 3), per outcome, with
-  the BH q over the outcome's univariate tests (:func:`survival_tests` counts them).
+* :func:`survival_findings`: the traits whose univariate Cox p is below ``alpha`` and every
+  variable of the final multivariable model (the paper's Table 3 layout), per outcome, with
+  the BH q over the outcome's univariate tests (:func:`survival_tests` counts them);
+  :func:`survival_cohort` says which patients the survival analysis used.
 
 Every reader tolerates a disabled stage or a missing table: it returns ``None`` and the report
 says what is missing. Tables written by newer stages (``drivers/tables/drivers``, the
@@ -65,6 +66,19 @@ class Findings:
     missing: list[str] = field(default_factory=list)  # what could not be summarised, and why
     # outcome (upper case) -> univariate Cox tests made: the multiple-testing context of p
     survival_tests: dict[str, int] = field(default_factory=dict)
+    survival_cohort: SurvivalCohort | None = None
+
+
+@dataclass
+class SurvivalCohort:
+    """The patients the survival stage analysed: ``patients`` (its variables table: the
+    labelled patients with expression), ``labelled_by`` (what labels them: "imaging labels" or
+    "a subtype label") and, from the load stage's cohort summary, ``with_outcome`` (outcome ->
+    patients of the whole cohort with it, labelled or not)."""
+
+    patients: int
+    labelled_by: str
+    with_outcome: dict[str, int] = field(default_factory=dict)
 
 
 def _table(folder: RunFolder, stage: str, name: str) -> pd.DataFrame | None:
@@ -307,6 +321,32 @@ def survival_tests(folder: RunFolder) -> dict[str, int]:
     }
 
 
+OUTCOME_ROWS = {
+    "OS": "patients with overall survival",
+    "PFS": "patients with progression-free survival",
+}
+
+
+def survival_cohort(folder: RunFolder) -> SurvivalCohort | None:
+    """Which patients the survival analysis used (the survival stage's ``variables`` table:
+    one row per patient), beside the whole cohort's patients with each outcome."""
+    variables = _table(folder, "survival", "variables")
+    if variables is None:
+        return None
+    kind = (folder.config().get("data") or {}).get("task", "imaging")
+    cohort = SurvivalCohort(
+        len(variables), "imaging labels" if kind == "imaging" else f"a {kind} label"
+    )
+    summary = _table(folder, "load", "cohort_summary")
+    if summary is not None and {"item", "value"} <= set(summary.columns):
+        items = dict(zip(summary["item"].astype(str), summary["value"], strict=True))
+        for outcome, item in OUTCOME_ROWS.items():
+            n = pd.to_numeric(pd.Series([items.get(item)]), errors="coerce").iloc[0]
+            if np.isfinite(n):
+                cohort.with_outcome[outcome] = int(n)
+    return cohort
+
+
 def survival_findings(folder: RunFolder, alpha: float = 0.05) -> pd.DataFrame | None:
     """Per outcome: traits with univariate p < ``alpha`` and the final model's variables.
 
@@ -387,6 +427,7 @@ def _final_model(folder: RunFolder, outcome: str) -> pd.DataFrame | None:
 def read_findings(folder: RunFolder) -> Findings:
     f = Findings(performance_findings(folder), driver_findings(folder), survival_findings(folder))
     f.survival_tests = survival_tests(folder)
+    f.survival_cohort = survival_cohort(folder)
     for what, table, stage in (
         ("trait performance", f.performance, "classifiers"),
         ("driver sets", f.drivers, "drivers or masking"),
