@@ -249,16 +249,19 @@ def run_saliency(ctx) -> dict:
 
         for cls in json.loads(meta)["classes"]:
             names.append((task, cls))
-    rows = []
+    rows, titles = [], {}
     for task, cls in names:
         frame = ctx.read("saliency", saliency_name(task, cls), index="gene")
         # signed attributions cancel across patients who sit on either side of the mean
         mean = frame.abs().mean(axis=1).sort_values(ascending=False)
+        # a binary network's one saliency is of its logit, the positive class's log-odds
+        shown = str(cls) if cls is not None else str(sd.positive(task) or task)
+        titles[(task, shown)] = task if cls is None else f"{task}: {cls}"
         for rank, (gene, v) in enumerate(mean.head(ctx.cfg.masking.top).items(), start=1):
             rows.append(
                 {
                     "task": task,
-                    "class": cls or task,
+                    "class": shown,
                     "rank": rank,
                     "gene": gene,
                     "mean_abs_saliency": float(v),
@@ -281,7 +284,7 @@ def run_saliency(ctx) -> dict:
             g = g.head(10)
             ax.barh(range(len(g))[::-1], g["mean_abs_saliency"], color="#3c5a82")
             ax.set_yticks(range(len(g))[::-1], g["gene"], fontsize=7)
-            ax.set_title(task if task == cls else f"{task}: {cls}", fontsize=8)
+            ax.set_title(titles[(task, cls)], fontsize=8)
             ax.set_xlabel("mean |saliency|", fontsize=7)
         fig.tight_layout()
         ctx.figure(fig, "top_salient_genes")
