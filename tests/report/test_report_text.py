@@ -376,3 +376,21 @@ def test_methods_say_how_expression_was_transformed(planted_run, report, said):
         write_json(planted_run / "load" / "load_report.json", {"expression": report})
     text = _text(build_report(planted_run).read_text())
     assert said in text and "input scale" not in text
+
+
+def test_km_figures_name_the_groups(planted_run):
+    folder = RunFolder(planted_run)
+    tasks = folder.table("load", "tasks").assign(classes=["<1/3: 30 | >=1/3: 10"] * 2)
+    write_table(tasks, planted_run / "load" / "tables" / "tasks")
+    page = build_report(planted_run).read_text()
+    names = {}
+    for fig_id, payload in re.findall(
+        r'<figure id="(km-[^"]+)">.*?class="figure-spec">(.*?)</script>', page, re.S
+    ):
+        names[fig_id] = [t["name"] for t in json.loads(payload)["data"]]
+    assert names["km-os-edema"] == ["edema: <1/3", "edema: >=1/3"]
+    assert names["km-os-edema-set-a"] == ["edema+SET_A: absent", "edema+SET_A: present"]
+    assert names["km-os-age-over-median"] == [
+        "age_over_median: age <= median",
+        "age_over_median: age > median",
+    ]

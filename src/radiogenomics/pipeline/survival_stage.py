@@ -20,9 +20,22 @@ from radiogenomics.pipeline.load import study_data
 FORCED = {"gender": "gender_male", "race": "race_white", "age": "age_over_median"}
 
 
+def imaging_classes(sd, traits: list[str]) -> dict[str, tuple[str, str]]:
+    """Each binary imaging trait's (other class, positive class): its groups 0 and 1."""
+    out = {}
+    for task in traits:
+        pos = sd.positive(task)
+        if pos is None:
+            continue
+        others = sorted({str(c) for c in sd.targets[task].dropna()} - {str(pos)})
+        out[task] = (others[0] if len(others) == 1 else f"not {pos}", str(pos))
+    return out
+
+
 def run_survival(ctx) -> dict:
     from radiogenomics.survival import run_survival as analyse
     from radiogenomics.survival import survival_variables, write_survival
+    from radiogenomics.survival.plots import group_labels
 
     s = ctx.cfg.survival
     sd = study_data(ctx)
@@ -52,6 +65,8 @@ def run_survival(ctx) -> dict:
     table.index.name = "patient"
     ctx.table(table, "variables", index=True)
     forced = [FORCED[f] for f in s.forced if FORCED[f] in sv.covariates]
+    # the KM legends name the groups: the trait's classes, absent/present, female/male
+    labels = group_labels(sv.covariates, imaging_classes(sd, sv.imaging), sv.radiogenomic)
     cox, logrank, lrt, comparisons = [], [], [], []
     for outcome in s.outcomes:
         duration, event = f"{outcome}_days", f"{outcome}_event"
@@ -77,7 +92,7 @@ def run_survival(ctx) -> dict:
         )
         for n in analysis.notes:
             ctx.log.info("survival %s: %s", outcome, n)
-        write_survival(analysis, ctx.dir / "tables", prefix=f"{outcome}_")
+        write_survival(analysis, ctx.dir / "tables", prefix=f"{outcome}_", labels=labels)
         t3 = analysis.stepwise.summary.copy()
         t3.insert(0, "outcome", outcome.upper())
         cox.append(t3)

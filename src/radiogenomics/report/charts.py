@@ -277,8 +277,15 @@ def gsea_spec(curve: pd.DataFrame, title: str, ranking_name: str) -> dict:
 
 
 # -------------------------------------------------------------------------------- survival
-def km_spec(curves: pd.DataFrame, variable: str, outcome: str, p: float | None) -> dict | None:
-    """Kaplan-Meier curves of one binary variable (one line per group), hover: at risk."""
+def km_spec(
+    curves: pd.DataFrame,
+    variable: str,
+    outcome: str,
+    p: float | None,
+    groups: tuple[str, str] | None = None,
+) -> dict | None:
+    """Kaplan-Meier curves of one binary variable (one line per group), hover: at risk.
+    ``groups``: the names of groups 0 and 1 (a trait's classes, absent/present)."""
     c = curves[curves["variable"] == variable]
     if c.empty or "group" not in c.columns:
         return None
@@ -295,7 +302,7 @@ def km_spec(curves: pd.DataFrame, variable: str, outcome: str, p: float | None) 
                 "x": x,
                 "y": y,
                 "customdata": at_risk,
-                "name": f"{variable} = {group}",
+                "name": _group_name(variable, group, groups),
                 "line": {"shape": "hv", "width": 2},
                 "hovertemplate": "day %{x:.0f}<br>survival %{y:.3f}<br>at risk %{customdata}"
                 "<extra>%{fullData.name}</extra>",
@@ -312,6 +319,16 @@ def km_spec(curves: pd.DataFrame, variable: str, outcome: str, p: float | None) 
             height=320,
         ),
     }
+
+
+def _group_name(variable: str, group: object, groups: tuple[str, str] | None) -> str:
+    try:
+        g = int(float(group))
+    except (TypeError, ValueError):
+        g = -1
+    if groups is not None and g in (0, 1):
+        return f"{variable}: {groups[g]}"
+    return f"{variable} = {group}"
 
 
 def forest_spec(model: pd.DataFrame, outcome: str) -> dict | None:

@@ -171,6 +171,28 @@ def gsea_figures(folder: RunFolder, drivers: pd.DataFrame | None) -> list[Figure
     return out
 
 
+def km_groups(folder: RunFolder, variables: list[str]) -> dict[str, tuple[str, str]]:
+    """Variable -> the names of its Kaplan-Meier groups 0 and 1: an imaging trait's classes
+    (load stage's task table: the positive class and the other), absent/present for a
+    radiogenomic trait, female/male and the like for the covariates."""
+    from radiogenomics.report.findings import variable_kind
+    from radiogenomics.survival.plots import COVARIATE_GROUPS, group_labels
+
+    tasks = folder.table_if_done("load", "tasks")
+    imaging = {}
+    if tasks is not None and "task" in tasks.columns:
+        for r in tasks.to_dict("records"):
+            pos = r.get("positive")
+            if not isinstance(pos, str) or not pos:
+                continue
+            cells = r.get("classes") if isinstance(r.get("classes"), str) else ""
+            names = [c.rsplit(":", 1)[0].strip() for c in cells.split("|") if c.strip()]
+            others = [c for c in names if c != pos]
+            imaging[str(r["task"])] = (others[0] if len(others) == 1 else f"not {pos}", pos)
+    radiogenomic = [v for v in variables if variable_kind(v, set(imaging)) == "radiogenomic trait"]
+    return group_labels(COVARIATE_GROUPS, imaging, radiogenomic)
+
+
 def survival_figures(folder: RunFolder, findings: pd.DataFrame | None) -> list[Figure]:
     """A forest plot of each outcome's final model and KM curves of the findings' variables."""
     if not folder.done("survival"):
@@ -202,11 +224,12 @@ def survival_figures(folder: RunFolder, findings: pd.DataFrame | None) -> list[F
             else pd.DataFrame()
         )
         rows = findings[findings["outcome"].str.lower() == outcome]
+        groups = km_groups(folder, [str(v) for v in rows["variable"]])
         for var in dict.fromkeys(rows["variable"]):
             if drawn >= MAX_KM:
                 break
             p = float(logrank.loc[var, "p"]) if var in logrank.index and "p" in logrank else None
-            spec = charts.km_spec(curves, var, outcome, p)
+            spec = charts.km_spec(curves, var, outcome, p, groups.get(str(var)))
             if spec is None:
                 continue
             drawn += 1

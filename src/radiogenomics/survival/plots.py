@@ -4,7 +4,7 @@ paper's Fig. 9) and a forest plot of a Cox model's hazard ratios."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,6 +15,28 @@ from matplotlib.transforms import blended_transform_factory
 from radiogenomics.survival.km import KaplanMeierResult
 
 COLORS = ("#1f77b4", "#d62728")
+# what groups 0 and 1 of each covariate are (survival.variables codes them)
+COVARIATE_GROUPS = {
+    "gender_male": ("female", "male"),
+    "race_white": ("not white", "white"),
+    "age_over_median": ("age <= median", "age > median"),
+}
+RADIOGENOMIC_GROUPS = ("absent", "present")
+
+
+def group_labels(
+    covariates: Iterable[str] = (),
+    imaging: Mapping[str, tuple[str, str]] | None = None,
+    radiogenomic: Iterable[str] = (),
+) -> dict[str, tuple[str, str]]:
+    """Variable -> the names of its groups 0 and 1 for the Kaplan-Meier legends: the
+    covariates' (female/male, ...), each imaging trait's classes (``imaging``: trait ->
+    (other class, positive class), e.g. ("<1/3", ">=1/3")) and absent/present for the
+    radiogenomic traits."""
+    out = {c: COVARIATE_GROUPS[c] for c in covariates if c in COVARIATE_GROUPS}
+    out.update({str(t): (str(a), str(b)) for t, (a, b) in (imaging or {}).items()})
+    out.update({str(r): RADIOGENOMIC_GROUPS for r in radiogenomic})
+    return out
 
 
 def at_risk(curves: pd.DataFrame, times: Sequence[float]) -> list[int]:
