@@ -38,6 +38,7 @@ from radiogenomics.runfolder import (
 from radiogenomics.utils.io import atomic_write, write_json
 
 LOGGER_NAME = "radiogenomics.pipeline"
+_SET_ASIDE = ("disabled", "not-run")
 MAX_NOTES = 8  # warnings shown per stage in the report (all of them go to run.log)
 #: The run folder's effective configuration, as the last run that finished a stage wrote it.
 _CONFIG_FILES = ("config.toml", "config.json")
@@ -56,7 +57,7 @@ class StagePlan:
     """What a run would do with one stage, and why (``radiogenomics check`` prints it)."""
 
     stage: str
-    action: str  # "skip" (up to date), "run", "resume", "disabled", "after upstream"
+    action: str  # "skip" (up to date), "run", "resume", "disabled", "not run", "after upstream"
     reason: str = ""
 
 
@@ -131,15 +132,18 @@ class Pipeline:
         return names
 
     # fingerprints -------------------------------------------------------------------------------
-    def fingerprint(self, name: str) -> dict[str, Any]:
+    def fingerprint(
+        self, name: str, assumed: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """What a stage's results are a function of: the settings it reads, its input files,
-        its upstream stages' outputs, the seed, the package version and the stage's revision."""
+        its upstream stages' outputs, the seed, the package version and the stage's revision.
+        ``assumed``: upstream manifests as a run would leave them (for :meth:`plan`)."""
         st = self.stages[name]
         files = st.inputs(self.cfg) if st.inputs else {}
         inputs = {k: sha256_path(p) if p.exists() else "missing" for k, p in files.items()}
         upstream = {}
         for u in (*st.requires, *st.uses):
-            m = self.folder.manifest(u)
+            m = (assumed or {}).get(u) or self.folder.manifest(u)
             if m is None or m.get("status") not in ("done", "disabled", "not-run"):
                 upstream[u] = "missing"
             elif u == "load" and st.load_parts is not None:
@@ -183,15 +187,27 @@ class Pipeline:
         selected = self.select(stage, until)
         out: list[StagePlan] = []
         pending: set[str] = set()
+        # the manifests the run will leave, as far as known before running: a stage set aside
+        # is "disabled" / "not-run", a skipped one is its reusable results (set-aside ones too)
+        assumed: dict[str, dict[str, Any]] = {}
         for name in self.stages:
             if name not in selected:
                 continue
             st = self.stages[name]
             if not self.cfg.stage_enabled(name):
+                assumed[name] = {"status": "disabled"}
                 out.append(StagePlan(name, "disabled", "disabled in the config"))
                 continue
-            fp = self.fingerprint(name)
+            off = [u for u in st.requires if assumed.get(u, {}).get("status") in _SET_ASIDE]
+            if off:
+                assumed[name] = {"status": "not-run"}
+                out.append(
+                    StagePlan(name, "not run", f"needs stage {off[0]!r}, which will not run")
+                )
+                continue
+            fp = self.fingerprint(name, assumed)
             if self._up_to_date(name, fp):
+                assumed[name] = self._reusable(name)
                 waits = [u for u in (*st.requires, *st.uses) if u in pending]
                 if waits:  # reruns if what it reads from them changes
                     pending.add(name)
@@ -202,7 +218,9 @@ class Pipeline:
             pending.add(name)
             old = self._reusable(name)
             if self.folder.open_staging_key(name) == fp["hash"]:
-                out.append(StagePlan(name, "resume", "an interrupted run left finished units"))
+                n = len(self.folder.units(name))
+                why = f"{n} finished units kept" if n else "no unit had finished"
+                out.append(StagePlan(name, "resume", f"an interrupted attempt: {why}"))
             elif not old or old.get("status") != "done":
                 out.append(StagePlan(name, "run", "never finished"))
             else:
