@@ -49,11 +49,15 @@ def _report_line(run_dir: Path, outcomes) -> str | None:
 def run_command(
     config: Path = typer.Argument(..., help="the study's TOML file"),
     stage: str | None = typer.Option(None, "--stage", help=f"run only this stage ({_STAGE_HELP})"),
-    until: str | None = typer.Option(None, "--until", help="run the stages up to this one"),
+    until: str | None = typer.Option(
+        None, "--until", help="run every stage up to and including this one (same names as --stage)"
+    ),
     force: bool = typer.Option(False, "--force", help="recompute the selected stages"),
     out: Path | None = typer.Option(None, "--out", help="parent of the run folder \\[config: out]"),
     name: str | None = typer.Option(None, "--name", help="run folder name \\[config: name]"),
-    seed: int | None = typer.Option(None, "--seed", help="\\[config: seed]"),
+    seed: int | None = typer.Option(
+        None, "--seed", help="seed of every random step; a new one reruns all \\[config: seed]"
+    ),
     device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda \\[config: device]"),
     executor: str | None = typer.Option(
         None, "--executor", help="local or ray \\[config: executor.kind]"
@@ -105,7 +109,9 @@ def check_command(
     config: Path = typer.Argument(..., help="the study's TOML file"),
     out: Path | None = typer.Option(None, "--out", help="parent of the run folder \\[config: out]"),
     name: str | None = typer.Option(None, "--name", help="run folder name \\[config: name]"),
-    seed: int | None = typer.Option(None, "--seed", help="\\[config: seed] (in every fingerprint)"),
+    seed: int | None = typer.Option(
+        None, "--seed", help="seed of every random step; a new one reruns all \\[config: seed]"
+    ),
     orientation: str | None = typer.Option(
         None, "--orientation", help=_ORIENTATION_HELP + " \\[config: data.orientation]"
     ),
@@ -178,7 +184,9 @@ def demo_command(
         None, "--config", help="a study TOML to use instead of the packaged demo.toml"
     ),
     stage: str | None = typer.Option(None, "--stage", help=f"run only this stage ({_STAGE_HELP})"),
-    until: str | None = typer.Option(None, "--until", help="run the stages up to this one"),
+    until: str | None = typer.Option(
+        None, "--until", help="run every stage up to and including this one (same names as --stage)"
+    ),
     force: bool = typer.Option(False, "--force", help="recompute the selected stages"),
     executor: str | None = typer.Option(None, "--executor", help="local or ray"),
     address: str | None = typer.Option(None, "--address", help="Ray address"),
