@@ -68,3 +68,22 @@ def test_enrichment_stage_writes_plain_task_and_class(tmp_path, monkeypatch):
     top = tables["gsea_top"]
     assert {"task", "class"} <= set(top.columns) and set(top["task"]) == {"edema", "subtype"}
     assert set(best) == {"edema: >=1/3", "subtype: A", "subtype: B", "subtype: C"}
+
+
+def test_a_permutation_floor_that_no_patient_can_pass_is_said():
+    """nperm = 200 and 51 sets: a lone enriched set reaches q = 51/201 at best, so no patient
+    can have a trait at q < 0.05; the stage says why and what to change."""
+    from radiogenomics.pipeline.enrichment_stage import _permutation_floor_note
+
+    rows = [
+        {"model": "edema", "patient": p, "collection": "h", "set": f"S{i}", "padj": 0.06 + i / 1e3,
+         "enriched": False}
+        for p in ("P1", "P2") for i in range(51)
+    ]  # fmt: skip
+    table = pd.DataFrame(rows)
+    note = _permutation_floor_note(table, 200, 0.05, "none")
+    assert "q = 0.25 at best" in note and "nperm above 1020" in note and "0.06" in note
+    assert _permutation_floor_note(table, 5000, 0.05, "none") is None  # floor 0.01: possible
+    assert _permutation_floor_note(table, 200, 0.05, "multilevel") is None
+    table.loc[0, "enriched"] = True
+    assert _permutation_floor_note(table, 200, 0.05, "none") is None

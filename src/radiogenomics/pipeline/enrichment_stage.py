@@ -182,6 +182,24 @@ def _threads_per_worker(ctx) -> int:
     return max(1, cores // (ex.workers or cores))
 
 
+def _permutation_floor_note(patient_gsea: pd.DataFrame, nperm: int, alpha: float, small_p: str):
+    """Why no patient has a trait, when the permutations cannot resolve one: with permutation p
+    alone, a set's p is at least 1/(nperm+1), so a set enriched on its own among m tested in a
+    collection reaches q = m/(nperm+1) at best."""
+    if small_p != "none" or patient_gsea.empty or bool(patient_gsea["enriched"].any()):
+        return None
+    tested = int(patient_gsea.groupby(["model", "patient", "collection"]).size().max())
+    best = tested / (nperm + 1)
+    if best < alpha:
+        return None
+    return (
+        f"no patient has a radiogenomic trait: with nperm = {nperm} and up to {tested} sets"
+        f" per patient and collection, a set enriched on its own reaches q = {best:.2g} at best"
+        f" (smallest q here {patient_gsea['padj'].min():.2g}, alpha {alpha}); raise"
+        f" radiogenomic_traits.nperm above {int(tested / alpha)} or set small_p = 'multilevel'"
+    )
+
+
 def run_radiogenomic_traits(ctx) -> dict:
     from radiogenomics.enrichment.traits import uncontrasted, wide_traits
 
@@ -260,7 +278,11 @@ def run_radiogenomic_traits(ctx) -> dict:
             )
     traits = traits[kept]
     ctx.table(traits, "traits", index=True)
-    ctx.table(pd.concat(longs, ignore_index=True), "patient_gsea")
+    patient_gsea = pd.concat(longs, ignore_index=True)
+    ctx.table(patient_gsea, "patient_gsea")
+    floor = _permutation_floor_note(patient_gsea, r.nperm, r.alpha, r.small_p)
+    if floor:
+        ctx.note(floor)
     prevalence = pd.DataFrame(
         {
             "trait": counts.index,
