@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -108,20 +107,3 @@ def test_enrichment_top_table_shows_the_top_sets_of_each_class_and_ranking():
     shown = _select(top, spec)
     assert shown.groupby(["class", "ranking"]).size().eq(spec.top).all()
     assert len(shown) == 4 * spec.top  # not the first rows of the task alone
-
-
-def test_old_layout_gsea_is_still_read(binary_and_multiclass):
-    """A run folder from before the class column: "task: class" for masking, the bare task for
-    a binary task's correlation ranking."""
-    run = binary_and_multiclass
-    gsea = RunFolder(run).table("enrichment", "gsea")
-    label = np.where(
-        (gsea["ranking"] == "correlation") & (gsea["class"] == ">=1/3"),
-        gsea["task"],
-        gsea["task"] + ": " + gsea["class"],
-    )
-    old = gsea.drop(columns="class").assign(task=label)
-    write_table(old, run / "enrichment" / "tables" / "gsea")
-    d = driver_findings(RunFolder(run), top=1).set_index(["trait", "set"])
-    assert d.loc[("edema", "SET_A"), "naive peer rank"] == 2
-    assert d.loc[("subtype: B", "SET_B"), "NES"] == pytest.approx(2.4)

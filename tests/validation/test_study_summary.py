@@ -13,7 +13,7 @@ from radiogenomics.validation.study_summary import OWN_SET_COLLECTION, gsea_summ
 CLASSES = ("Classical", "Mesenchymal")
 
 
-def _gsea(layout: str) -> pd.DataFrame:
+def _gsea() -> pd.DataFrame:
     rows = []
     for ranking in ("masking_ap", "correlation"):
         for k, cls in enumerate(CLASSES):
@@ -22,17 +22,13 @@ def _gsea(layout: str) -> pd.DataFrame:
                 rows.append(("subtype", cls, ranking, OWN_SET_COLLECTION, s, nes, 0.01))
         rows.append(("edema", ">=1/3", ranking, "hallmark", "HYPOXIA", 1.5, 0.02))
         rows.append(("edema", ">=1/3", ranking, "hallmark", "EMT", 0.5, 0.4))
-    g = pd.DataFrame(rows, columns=["task", "class", "ranking", "collection", "set", "nes", "padj"])
-    if layout == "old":  # before the class column: "task: class" (the binary correlation: task)
-        binary_corr = (g["task"] == "edema") & (g["ranking"] == "correlation")
-        g["task"] = g["task"].where(binary_corr, g["task"] + ": " + g["class"])
-        g = g.drop(columns="class")
-    return g
+    return pd.DataFrame(
+        rows, columns=["task", "class", "ranking", "collection", "set", "nes", "padj"]
+    )
 
 
-@pytest.mark.parametrize("layout", ["new", "old"])
-def test_gsea_summary_keeps_the_classes_of_a_task_apart(tmp_path, layout):
-    write_table(_gsea(layout), tmp_path / "enrichment" / "tables" / "gsea")
+def test_gsea_summary_keeps_the_classes_of_a_task_apart(tmp_path):
+    write_table(_gsea(), tmp_path / "enrichment" / "tables" / "gsea")
     write_json(tmp_path / "enrichment" / "manifest.json", {"status": "done"})
     out = gsea_summary(RunFolder(tmp_path))
     own = {(r["ranking"], r["class"]): r for r in out["own_set"]}
@@ -42,5 +38,5 @@ def test_gsea_summary_keeps_the_classes_of_a_task_apart(tmp_path, layout):
     assert all(r["rank"] == 1 and r["n_sets"] == 2 and r["task"] == "subtype" for r in own.values())
     top = {(r["ranking"], r["task"], r["class"]): r for r in out["top"]}
     assert len(top) == 6 and top[("masking_ap", "subtype", "Classical")]["set"] == "Classical"
-    edema = top[("correlation", "edema", ">=1/3" if layout == "new" else "")]
+    edema = top[("correlation", "edema", ">=1/3")]
     assert edema["set"] == "HYPOXIA" and edema["n_sets"] == 2 and edema["n_significant"] == 1

@@ -104,6 +104,7 @@ STAGE_TABLE: dict[str, Stage] = {
         requires=("load", "masking"),
         reads=("enrichment", "masking.readout"),
         description="preranked GSEA of the masking rankings",
+        revision=2,  # 2: task is the plain task name, the class in its own column
     ),
     "drivers": Stage(
         "drivers",

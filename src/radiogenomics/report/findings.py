@@ -166,23 +166,6 @@ def performance_findings(folder: RunFolder) -> pd.DataFrame | None:
 
 
 # ----------------------------------------------------------------------------------- drivers
-def gsea_by_class(gsea: pd.DataFrame | None, pos: dict[str, str]) -> pd.DataFrame | None:
-    """The enrichment stage's GSEA table with the plain task in ``task`` and the class in
-    ``class`` (a binary task's positive class), as the stage writes it; a run folder from
-    before it did (task "edema: >=1/3" for masking, "edema" for correlation, no class) is
-    read into that layout."""
-    if gsea is None or "class" in gsea.columns:
-        return gsea
-    split = gsea["task"].astype(str).str.split(": ", n=1)
-    task = split.str[0]
-    cls = [
-        parts[1] if len(parts) > 1 else pos.get(t, t) for parts, t in zip(split, task, strict=True)
-    ]
-    out = gsea.assign(task=task)
-    out.insert(list(out.columns).index("task") + 1, "class", cls)
-    return out
-
-
 def _gsea_lookup(gsea: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The network's GSEA rows and the naive peer's (``ranking == correlation``), if any."""
     if gsea is None or gsea.empty:
@@ -249,7 +232,7 @@ def driver_findings(folder: RunFolder, top: int = 3) -> pd.DataFrame | None:
     the NES of the masking ranking's GSEA and the correlation peer's rank.
     """
     drivers = _table(folder, "drivers", "drivers")
-    gsea = gsea_by_class(_table(folder, "enrichment", "gsea"), positive_classes(folder))
+    gsea = _table(folder, "enrichment", "gsea")
     own, naive = _gsea_lookup(gsea)
     if drivers is not None and not drivers.empty:
         out = _ranked_drivers(drivers, top, positive_classes(folder))

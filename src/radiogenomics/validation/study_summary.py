@@ -28,21 +28,6 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(df.to_json(orient="records"))
 
 
-def _class_of(task: str) -> str:
-    """A run folder from before the enrichment tables had a ``class`` column: ``"subtype:
-    Classical"`` -> ``"Classical"``; a binary task has no class part."""
-    return task.split(": ", 1)[1] if ": " in task else ""
-
-
-def _gsea_by_class(g: pd.DataFrame) -> pd.DataFrame:
-    """The enrichment stage's GSEA table with the plain task in ``task`` and the class in
-    ``class`` (as the stage writes it; older run folders named the ranking "task: class")."""
-    if "class" in g.columns:
-        return g
-    task = g["task"].astype(str)
-    return g.assign(task=task.str.split(": ", n=1).str[0], **{"class": task.map(_class_of)})
-
-
 def stage_times(folder: RunFolder, stages: list[str]) -> list[dict[str, Any]]:
     """Wall and CPU seconds of each finished stage, from its manifest."""
     rows = []
@@ -98,7 +83,7 @@ def gsea_summary(folder: RunFolder) -> dict[str, list[dict[str, Any]]]:
     """Per ranking (masking AP, correlation): each class's own set in the validation collection
     (NES, padj within the collection, rank), and the top set of every collection, per task and
     class (a binary task's class is its positive class)."""
-    g = _gsea_by_class(folder.table("enrichment", "gsea"))
+    g = folder.table("enrichment", "gsea")
     own_rows, top_rows = [], []
     for (ranking, collection, task, _), sub in g.groupby(
         ["ranking", "collection", "task", "class"]
