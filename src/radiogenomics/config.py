@@ -508,19 +508,12 @@ class StudyConfig(Section):
     @field_validator("device")
     @classmethod
     def _device_exists(cls, v: str) -> str:
-        import re
+        from radiogenomics.utils.device import check_device  # torch: only when validating
 
-        if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", v):
-            raise ValueError("expected 'auto', 'cpu', 'cuda' or 'cuda:N'")
-        if v.startswith("cuda"):
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ValueError("CUDA is not available on this machine; use 'auto' or 'cpu'")
-            index = int(v.split(":")[1]) if ":" in v else 0
-            if index >= torch.cuda.device_count():
-                raise ValueError(f"this machine has {torch.cuda.device_count()} CUDA devices")
-        return v
+        try:
+            return check_device(v)
+        except InputError as err:  # reworded below with the file and the key path
+            raise ValueError(str(err).removeprefix("[device]: ")) from None
 
     @model_validator(mode="after")
     def _consistent(self) -> StudyConfig:

@@ -148,3 +148,13 @@ def test_a_grid_with_no_trainable_network_is_refused_before_any_stage(tmp_path):
         load_config(p)
     p.write_text(p.read_text().replace("hidden = [[32, 16], [64, 16]]", "hidden = [[64, 32, 8]]"))
     assert load_config(p).classifiers.grid.ae_layers == [2]
+
+
+def test_the_device_is_checked_as_the_gsea_command_checks_it(tmp_path):
+    import torch
+
+    with pytest.raises(InputError, match=r"device = 'tpu': unknown device 'tpu' \(expected auto"):
+        load_config(_write(tmp_path, 'device = "tpu"\n' + MINIMAL))
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="CUDA is not available on this machine"):
+            load_config(_write(tmp_path, 'device = "cuda"\n' + MINIMAL))
