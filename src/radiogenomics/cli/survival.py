@@ -9,18 +9,7 @@ import typer
 
 from radiogenomics.cli import app
 
-DELIMITERS = (",", "\t", ";")  # comma, tab, semicolon
 ID_NAMES = {"patient", "patient_id", "patientid", "id", "case", "case_id", "subject", "sample"}
-
-
-def _delimiter(path: Path, default: str) -> str:
-    """The delimiter of a text table, from its header line: comma, tab or semicolon, whichever
-    it holds most of; ``default`` (from the file's extension) when it holds none."""
-    with path.open(encoding="utf-8-sig", errors="replace") as f:
-        header = f.readline()
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else default
 
 
 def read_any_table(path: Path):
@@ -31,6 +20,7 @@ def read_any_table(path: Path):
     Parquet table's by its row (1 = the first); a Parquet table's own index is kept."""
     import pandas as pd
 
+    from radiogenomics.data._common import sniff_delimiter
     from radiogenomics.errors import InputError
 
     if not path.is_file():
@@ -43,8 +33,9 @@ def read_any_table(path: Path):
                 df.index = pd.RangeIndex(1, len(df) + 1, name="row")
             return df
         if ".tsv" in suffixes or ".txt" in suffixes or ".csv" in suffixes:
-            default = "," if suffixes[-1] == ".csv" else "\t"
-            df = pd.read_csv(path, sep=_delimiter(path, default), skip_blank_lines=False)
+            df = pd.read_csv(
+                path, sep=sniff_delimiter(path), skip_blank_lines=False, encoding="utf-8-sig"
+            )
             df.index = pd.RangeIndex(2, len(df) + 2, name="line")
             return df[df.notna().any(axis=1)]  # blank lines, kept above to number the lines
     except (ValueError, OSError, UnicodeDecodeError) as err:
