@@ -122,16 +122,17 @@ def _race_code(value: str) -> float | None:
     return None
 
 
-def _coded(series: pd.Series, p: Path, column: str, codes, expected: str) -> pd.Series:
+def _coded(series: pd.Series, p: Path, column: str, codes, expected: str, what: str) -> pd.Series:
     """Map lower-cased codes (a dict or a function returning None when unknown); an unknown
     spelling is refused, naming its rows, rather than read as the other group."""
     lower = series.str.lower().str.strip()
-    mapped = lower.dropna().map(codes).reindex(lower.index)
+    code = codes if callable(codes) else codes.get
+    mapped = lower.map(lambda v: v if pd.isna(v) else code(v))  # ids may repeat (follow-up)
     unknown = lower.notna() & mapped.isna()
     if unknown.any():
         values = sorted(set(series[unknown]))
         raise InputError(
-            f"unknown values {values[:6]} ({int(unknown.sum())} patients, e.g."
+            f"unknown {what} values {values[:6]} ({int(unknown.sum())} rows, e.g. patient"
             f" {series.index[unknown][0]})",
             file=p,
             field=column,
@@ -157,16 +158,8 @@ def _age(series: pd.Series, p: Path, column: str) -> pd.Series:
 
 def _vital(series: pd.Series, p: Path, column: str) -> pd.Series:
     """1.0 dead, 0.0 alive, NaN missing; any other spelling is refused, not read as missing."""
-    lower = series.str.lower()
-    unknown = sorted(set(lower.dropna()) - set(_VITAL))
-    if unknown:
-        raise InputError(
-            f"unknown vital status values {unknown[:6]} ({int(lower.isin(unknown).sum())} rows)",
-            file=p,
-            field=column,
-            expected="Dead / Deceased or Alive / Living (or a [Not Available]-style placeholder)",
-        )
-    return lower.map(_VITAL)
+    expected = "Dead / Deceased or Alive / Living"
+    return _coded(series, p, column, _VITAL, expected, what="vital status").astype(float)
 
 
 def _read_rows(p: Path, what: str) -> pd.DataFrame:
@@ -283,11 +276,15 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
     gcol = _col(pat, "gender")
     pat = pat.reindex(out.index)
     out["gender"] = (
-        _coded(pat[gcol], p, gcol, _GENDER, "male / female (or M / F)") if gcol else np.nan
+        _coded(pat[gcol], p, gcol, _GENDER, "male / female (or M / F)", "gender")
+        if gcol
+        else np.nan
     )
     rcol = _col(pat, "race")
     if rcol:
-        out["race_white"] = _coded(pat[rcol], p, rcol, _race_code, _RACE_EXPECTED).astype(float)
+        out["race_white"] = _coded(pat[rcol], p, rcol, _race_code, _RACE_EXPECTED, "race").astype(
+            float
+        )
     else:
         out["race_white"] = np.nan
     acol = _col(pat, "age")
