@@ -552,15 +552,15 @@ class StudyConfig(Section):
             for n in g.ae_layers
         ):
             return
-        why = (
-            "the autoencoder is disabled"
-            if not a.enabled
-            else f"no hidden sizes of the grid start with the autoencoder's encoder {encoders}"
-        )
+        if not a.enabled:
+            why, fix = "the autoencoder is disabled", "enable it, or add 0 to ae_layers"
+        else:
+            why = f"no hidden sizes of the grid start with the autoencoder's encoder {encoders}"
+            fix = "add 0 to ae_layers, or hidden sizes that start with the encoder's"
         raise SettingError(
             "classifiers.grid",
             f"no trainable network: ae_layers = {list(g.ae_layers)} transfer autoencoder layers"
-            f" but {why}; add 0 to ae_layers, or hidden sizes that start with the encoder's",
+            f" but {why}; {fix}",
         )
 
     @field_validator("name")

@@ -188,3 +188,10 @@ def test_cli_header_only_ranking_has_no_data_rows(tmp_path, sets):
     assert isinstance(res.exception, InputError)
     assert str(res.exception).startswith(f"{f}: no data rows")
     assert "hold no numbers" not in str(res.exception)
+
+
+def test_cli_refuses_a_negative_top(tmp_path, ranking, sets):
+    f = tmp_path / "r.csv"
+    ranking.rename_axis("gene").to_frame().to_csv(f)
+    res = _cli(tmp_path, f, [_gmt(tmp_path / "s.gmt", sets)], "--top", "-1")
+    assert res.exit_code == 2 and "--top" in res.output  # head(-1) drew all plots but one

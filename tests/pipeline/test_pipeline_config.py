@@ -137,7 +137,9 @@ def test_a_grid_with_no_trainable_network_is_refused_before_any_stage(tmp_path):
         tmp_path,
         MINIMAL + "\n[autoencoder]\nenabled = false\n[classifiers.grid]\nae_layers = [1]\n",
     )
-    with pytest.raises(InputError, match=r"\[classifiers\] grid: no trainable network.*disabled"):
+    with pytest.raises(
+        InputError, match=r"\[classifiers\] grid: no trainable network.*disabled; enable it"
+    ):
         load_config(p)
     p = _write(
         tmp_path,

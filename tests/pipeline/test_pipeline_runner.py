@@ -270,7 +270,7 @@ def test_one_stage_alone_refuses_stale_upstream_results(study, tmp_path):
 def test_the_plan_says_what_the_run_then_does_when_a_stage_is_switched_off_and_on(study):
     """check's plan used to call a stage whose required stage was switched off "skip", and a
     stage after a re-enabled one "run", where the run set it aside and skipped it."""
-    as_outcome = {"skip": "skipped", "run": "done", "not run": "not-run", "disabled": "disabled"}
+    as_outcome = {"skip": "skipped", "run": "done", "not-run": "not-run", "disabled": "disabled"}
     study().run()
     for over in ({"autoencoder": {"enabled": False}}, {}):
         plan = {p.stage: as_outcome[p.action] for p in study(**over).plan()}

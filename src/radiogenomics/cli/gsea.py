@@ -176,7 +176,7 @@ def gsea_command(
         True, "--small-p/--no-small-p", help="multilevel p-values below 1/(nperm+1)"
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
-    top: int = typer.Option(5, "--top", help="enrichment plots for this many top sets"),
+    top: int = typer.Option(5, "--top", min=0, help="enrichment plots for this many top sets"),
     quiet: bool = typer.Option(False, "--quiet", help="print nothing but errors"),
 ) -> None:
     """Preranked GSEA of one or more gene rankings (fgsea semantics).

@@ -57,7 +57,7 @@ class StagePlan:
     """What a run would do with one stage, and why (``radiogenomics check`` prints it)."""
 
     stage: str
-    action: str  # "skip" (up to date), "run", "resume", "disabled", "not run", "after upstream"
+    action: str  # "skip" (up to date), "run", "resume", "disabled", "not-run", "after upstream"
     reason: str = ""
 
 
@@ -202,7 +202,7 @@ class Pipeline:
             if off:
                 assumed[name] = {"status": "not-run"}
                 out.append(
-                    StagePlan(name, "not run", f"needs stage {off[0]!r}, which will not run")
+                    StagePlan(name, "not-run", f"needs stage {off[0]!r}, which will not run")
                 )
                 continue
             fp = self.fingerprint(name, assumed)
