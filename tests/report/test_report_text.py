@@ -394,3 +394,16 @@ def test_km_figures_name_the_groups(planted_run):
         "age_over_median: age <= median",
         "age_over_median: age > median",
     ]
+
+
+def test_a_top_ranked_set_that_is_not_significant_is_not_called_a_driver(planted_run):
+    """With no driver significant, the headline said "Top driver set per trait: edema:
+    SYN_DECOY_09" for a set at q = 1."""
+    folder = RunFolder(planted_run)
+    drivers = folder.table("drivers", "drivers")
+    write_table(
+        drivers.assign(q=1.0, called=False), folder.stage_dir("drivers") / "tables" / "drivers"
+    )
+    findings = _findings(build_report(planted_run).read_text())
+    assert "Top-ranked set per trait, none significant at q < 0.05" in findings
+    assert "(q = 1, not significant)" in findings and "Top driver set per trait" not in findings

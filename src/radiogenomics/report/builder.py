@@ -71,6 +71,7 @@ def _cox_table_patients(table: pd.DataFrame, stage_dir: Path) -> pd.DataFrame:
 
 
 TASK_CLASS = ("task", "class")  # a multi-class task's classes each get their top rows
+SIGNIFICANT = 0.05  # the q below which the headline calls a top-ranked set a driver
 
 
 @dataclass(frozen=True)
@@ -870,7 +871,16 @@ def _drivers_line(d: pd.DataFrame) -> str:
             f"{n} ({_shift_words(v)})"
             for n, v in zip(named, firsts["programme shift (SD)"], strict=True)
         ]
-    text = f"Top driver set per trait ({how}): {'; '.join(named)}."
+    lead = "Top driver set per trait"
+    if "q" in firsts.columns:  # a first place is not a finding unless its q says so
+        q = pd.to_numeric(firsts["q"], errors="coerce").to_numpy()
+        named = [
+            f"{n} (q = {v:.2g}, not significant)" if v >= SIGNIFICANT else n
+            for n, v in zip(named, q, strict=True)
+        ]
+        if not (q < SIGNIFICANT).any():
+            lead = f"Top-ranked set per trait, none significant at q < {SIGNIFICANT}"
+    text = f"{lead} ({how}): {'; '.join(named)}."
     if "called" in d.columns and d["called"].notna().any():
         called = d[d["called"].astype(bool)]
         pairs = [f"{t}: {s}" for t, s in zip(where(called), called["set"], strict=True)]
