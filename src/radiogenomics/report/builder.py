@@ -72,6 +72,11 @@ def _cox_table_patients(table: pd.DataFrame, stage_dir: Path) -> pd.DataFrame:
 
 TASK_CLASS = ("task", "class")  # a multi-class task's classes each get their top rows
 SIGNIFICANT = 0.05  # the q below which the headline calls a top-ranked set a driver
+GROUPS_0_1 = (  # what 0 and 1 mean for every survival variable (as the Kaplan-Meier legends say)
+    "Group 1 is an imaging trait's positive class (e.g. >=1/3), a radiogenomic trait present,"
+    " male, white, or older than the median age; group 0 the rest. A hazard ratio above 1 means"
+    " a higher hazard in group 1."
+)
 
 
 @dataclass(frozen=True)
@@ -277,7 +282,13 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 top=500,
                 prepare=_cox_table_patients,
             ),
-            TableSpec("logrank", "Log-rank tests", top=500, sort=("p",)),
+            TableSpec(
+                "logrank",
+                "Log-rank tests",
+                GROUPS_0_1 + " n, events and median survival of each group (_0, _1).",
+                top=500,
+                sort=("p",),
+            ),
             TableSpec("lrt", "Likelihood-ratio test of the final models"),
         ),
     ),
@@ -803,7 +814,7 @@ def _survival_caption(tests: dict[str, int], cohort: SurvivalCohort | None = Non
         'q within the outcome and "q < 0.05" marks the results that survive it. The Cox model '
         "table of the Survival section refits the univariate models on the multivariable "
         'model\'s complete cases, so its univariate HR and p can differ. "view" opens the '
-        "Kaplan-Meier curves."
+        "Kaplan-Meier curves. " + GROUPS_0_1
     )
 
 
