@@ -291,3 +291,16 @@ def test_labelled_patients_without_expression_are_counted_and_named(cohort, tmp_
     table = _summary(loaded.expression, loaded.targets, None, {}, "imaging")
     counts = dict(zip(table["item"], table["value"], strict=True))
     assert counts["patients with imaging labels and no expression"] == "2"
+
+
+def test_a_network_no_better_than_chance_or_cut_short_is_flagged():
+    """An autoencoder at CV R^2 -0.1 was transferred without a word, and training that ended
+    at max_epochs (best epoch the last) was not said either."""
+    from radiogenomics.pipeline.models_stage import _training_warnings
+
+    said = _training_warnings("the autoencoder", -0.097, "CV R^2", 0.0, 5, 5)
+    assert len(said) == 2
+    assert "CV R^2 -0.097, no better than chance (CV R^2 0)" in said[0]
+    assert "median best epoch is the last (5 = max_epochs)" in said[1]
+    assert _training_warnings("classifier edema", 0.81, "CV AUC", 0.5, 40, 100) == []
+    assert "no better than chance" in _training_warnings("c", 0.48, "CV AUC", 0.5, 4, 100)[0]

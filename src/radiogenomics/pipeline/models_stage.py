@@ -89,6 +89,11 @@ def run_autoencoder(ctx) -> dict:
         ),
         "autoencoder_r2",
     )
+    for text in _training_warnings(
+        "the autoencoder", summary["cv_r2"], "CV R^2", 0.0, summary["median_best_epoch"],
+        config.max_epochs,
+    ):  # fmt: skip
+        ctx.note(text)
     if res.histories:
         import matplotlib.pyplot as plt
 
@@ -105,6 +110,24 @@ def run_autoencoder(ctx) -> dict:
         else:
             plt.close(fig)
     return summary
+
+
+def _training_warnings(what, score, metric, floor, best_epoch, max_epochs) -> list[str]:
+    """What a user must know before trusting a trained network: a score no better than
+    chance (R^2 <= 0: worse than each gene's mean; AUC <= 0.5), and training that stopped at
+    max_epochs (the best epoch was the last, so more epochs would likely help)."""
+    out = []
+    if score is not None and np.isfinite(score) and score <= floor:
+        out.append(
+            f"{what}: {metric} {score:.3g}, no better than chance ({metric} {floor:g}); what"
+            " it learnt, and what reads it, carries little"
+        )
+    if best_epoch is not None and best_epoch >= max_epochs:
+        out.append(
+            f"{what}: the median best epoch is the last ({max_epochs} = max_epochs):"
+            " training was cut short; raise max_epochs"
+        )
+    return out
 
 
 def _classes(sd: StudyData, task: str) -> list[str]:
@@ -362,6 +385,12 @@ def run_classifiers(ctx) -> dict:
         ctx.table(df, stem)
         out[stem] = df
     _roc_figure(ctx, out["oof"], sd)
+    for r in out["chosen"].to_dict("records"):  # from the table: resumed units included
+        for text in _training_warnings(
+            f"classifier {r['task']}", r["auc_mean"], "CV AUC", 0.5, r["median_best_epoch"],
+            c.max_epochs,
+        ):  # fmt: skip
+            ctx.note(text)
     return {r["task"]: round(float(r["auc_mean"]), 4) for r in out["chosen"].to_dict("records")}
 
 
