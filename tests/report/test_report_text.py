@@ -413,7 +413,7 @@ def test_the_survival_tables_say_what_groups_0_and_1_and_the_hazard_ratio_mean(p
     from radiogenomics.report.builder import GROUPS_0_1, SECTIONS
 
     page = html.unescape(build_report(planted_run).read_text())
-    assert "Group 1 is an imaging trait's positive class (e.g. >=1/3)" in page  # findings
+    assert "Group 1 is the trait (an imaging trait's class such as >=1/3" in page  # findings
     assert "A hazard ratio above 1 means a higher hazard in group 1." in GROUPS_0_1
     logrank = next(t for sec in SECTIONS for t in sec.tables if t.name == "logrank")
     assert logrank.caption.startswith(GROUPS_0_1)  # its n_0 / n_1 columns

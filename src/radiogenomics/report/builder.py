@@ -73,9 +73,10 @@ def _cox_table_patients(table: pd.DataFrame, stage_dir: Path) -> pd.DataFrame:
 TASK_CLASS = ("task", "class")  # a multi-class task's classes each get their top rows
 SIGNIFICANT = 0.05  # the q below which the headline calls a top-ranked set a driver
 GROUPS_0_1 = (  # what 0 and 1 mean for every survival variable (as the Kaplan-Meier legends say)
-    "Group 1 is an imaging trait's positive class (e.g. >=1/3), a radiogenomic trait present,"
-    " male, white, or older than the median age; group 0 the rest. A hazard ratio above 1 means"
-    " a higher hazard in group 1."
+    "Group 1 is the trait (an imaging trait's class such as >=1/3 or infiltrative, as the"
+    " Kaplan-Meier legends name it; a radiogenomic trait present), male, white, or older than"
+    " the median age; group 0 the rest. A hazard ratio above 1 means a higher hazard in"
+    " group 1."
 )
 
 
@@ -752,7 +753,9 @@ DRIVER_COLUMNS = {  # what each column of the findings' driver table says, in ta
     "masking AP": "its AP",
     "NES": "the set's GSEA NES in the network's single-gene masking ranking",
     "naive peer rank": "the rank the naive correlation peer gives the same set",
-    "naive peer NES": "the naive peer's NES of it",
+    "naive peer NES": "the naive peer's NES of it (from the drivers stage's own permutations:"
+    " the Enrichment section's NES of the same set differs by permutation noise, more so at a"
+    " small nperm)",
 }
 
 
