@@ -60,7 +60,9 @@ def cohort_command(
     synthetic: Path | None = typer.Option(
         None, "--synthetic", help="a folder written by `radiogenomics synthetic` (all files)"
     ),
-    quiet_report: bool = typer.Option(False, "--no-report", help="omit the expression and VASARI reports"),
+    quiet_report: bool = typer.Option(
+        False, "--no-report", help="omit the expression and VASARI reports"
+    ),
 ) -> None:
     """Load the files through the readers and print the cohort summary."""
     import warnings
