@@ -62,3 +62,17 @@ def test_command_help_has_no_hard_line_breaks_inside_a_paragraph():
         paragraphs = [p.strip() for p in doc.split("\n\n")]
         wrapped = [p for p in paragraphs if "\n" in p]
         assert not wrapped, f"{command.callback.__name__}: {wrapped}"
+
+
+def test_sigterm_ends_the_command_with_status_143_not_ctrl_c_130():
+    import pytest
+    import typer
+
+    from radiogenomics.cli.run import _exit_143_on_sigterm
+    from radiogenomics.pipeline.runner import Terminated
+
+    with pytest.raises(typer.Exit) as ended, _exit_143_on_sigterm():
+        raise Terminated("SIGTERM")
+    assert ended.value.exit_code == 143
+    with pytest.raises(KeyboardInterrupt), _exit_143_on_sigterm():  # Ctrl-C: as before
+        raise KeyboardInterrupt

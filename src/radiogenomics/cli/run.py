@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -11,6 +13,19 @@ from radiogenomics.config import STAGES
 
 _STAGE_HELP = "one of: " + ", ".join(STAGES)
 _ORIENTATION_HELP = "axes of the expression file: auto, genes_x_samples or samples_x_genes"
+
+
+@contextmanager
+def _exit_143_on_sigterm() -> Iterator[None]:
+    """SIGTERM ends a run as Ctrl-C does (recorded, resumable), with the exit status a batch
+    scheduler expects of it (128 + 15), not Ctrl-C's 130."""
+    from radiogenomics.pipeline.runner import Terminated
+
+    try:
+        yield
+    except Terminated:
+        typer.secho("interrupted (SIGTERM): the next run resumes where this one stopped", err=True)
+        raise typer.Exit(143) from None
 
 
 def _print_outcomes(outcomes, quiet: bool) -> None:
@@ -97,7 +112,8 @@ def run_command(
             "data.orientation": orientation,
         },
     )
-    outcomes = run_study(cfg, stage=stage, until=until, force=force)
+    with _exit_143_on_sigterm():
+        outcomes = run_study(cfg, stage=stage, until=until, force=force)
     _print_outcomes(outcomes, cfg.quiet)
     line = _report_line(cfg.run_dir, outcomes)
     if line and not cfg.quiet:
@@ -201,21 +217,22 @@ def demo_command(
     from radiogenomics.pipeline.recovery import recovery_table
 
     t0 = time.perf_counter()
-    cfg, outcomes = run_demo(
-        out=out,
-        seed=seed,
-        config=config,
-        stage=stage,
-        until=until,
-        force=force,
-        overrides={
-            "executor.kind": executor,
-            "executor.address": address,
-            "executor.workers": workers,
-            "threads": threads,
-            "quiet": quiet,
-        },
-    )
+    with _exit_143_on_sigterm():
+        cfg, outcomes = run_demo(
+            out=out,
+            seed=seed,
+            config=config,
+            stage=stage,
+            until=until,
+            force=force,
+            overrides={
+                "executor.kind": executor,
+                "executor.address": address,
+                "executor.workers": workers,
+                "threads": threads,
+                "quiet": quiet,
+            },
+        )
     seconds = time.perf_counter() - t0
     _print_outcomes(outcomes, quiet)
     rec = recovery_table(cfg.run_dir)
