@@ -219,6 +219,9 @@ def test_missing_output_file_makes_the_stage_rerun(study, tmp_path):
     study().run()
     assert CALLS[0] == "autoencoder"
     assert np.isfinite(read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"]).all()
+    (tmp_path / "runs/toy/load/manifest.json").write_text("{not json")
+    plan = {p.stage: p for p in study().plan()}
+    assert plan["load"].reason == "its manifest.json is unreadable"  # not "never finished"
 
 
 def test_an_output_changed_in_place_is_recomputed_not_used(study, tmp_path):

@@ -221,6 +221,8 @@ class Pipeline:
                 n = len(self.folder.units(name))
                 why = f"{n} finished units kept" if n else "no unit had finished"
                 out.append(StagePlan(name, "resume", f"an interrupted attempt: {why}"))
+            elif not old and self.folder.manifest_path(name).is_file():
+                out.append(StagePlan(name, "run", "its manifest.json is unreadable"))
             elif not old or old.get("status") != "done":
                 out.append(StagePlan(name, "run", "never finished"))
             else:
