@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn
@@ -28,9 +31,10 @@ def _exit_with_parent(parent: int, every: float = 1.0) -> None:
             os._exit(1)
 
 
-def _init_worker(shared: Any, threads: int, parent: int | None = None) -> None:
+def _init_worker(shared_file: str, threads: int, parent: int | None = None) -> None:
     global _SHARED
-    _SHARED = shared
+    with open(shared_file, "rb") as fh:
+        _SHARED = pickle.load(fh)
     if parent is not None:
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     import torch
@@ -79,19 +83,43 @@ class LocalExecutor:
             threads = max(1, cores // self.workers)
             # spawn, not fork: forking a process that has started torch threads can deadlock.
             ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=min(self.workers, len(items)),
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(shared, threads, os.getpid()),
-            ) as pool:
-                pending = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        i = pending.pop(fut)
-                        results[i] = fut.result()
-                        if on_result is not None:
-                            on_result(i, results[i])
-                        advance()
+            # The shared inputs reach the workers through a file, not the start-up pipe: a
+            # worker that dies while starting (see _broken) then breaks the pool at once,
+            # where a large pipe write would block the parent for ever.
+            with tempfile.TemporaryDirectory(prefix="radiogenomics-") as tmp:
+                shared_file = os.path.join(tmp, "shared.pickle")
+                with open(shared_file, "wb") as fh:
+                    pickle.dump(shared, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                with ProcessPoolExecutor(
+                    max_workers=min(self.workers, len(items)),
+                    mp_context=ctx,
+                    initializer=_init_worker,
+                    initargs=(shared_file, threads, os.getpid()),
+                ) as pool:
+                    pending = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
+                    while pending:
+                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            i = pending.pop(fut)
+                            try:
+                                results[i] = fut.result()
+                            except BrokenProcessPool as err:
+                                raise _broken() from err
+                            if on_result is not None:
+                                on_result(i, results[i])
+                            advance()
         return results
+
+
+def _broken() -> RuntimeError:
+    """A worker process died. The usual cause in a script: spawned workers import the script
+    again, and unguarded top-level code then runs in each of them."""
+    main = getattr(__import__("__main__"), "__file__", None)
+    hint = (
+        f" If {os.path.basename(main)} is a script, put its top-level code under"
+        ' `if __name__ == "__main__":` (worker processes import it again), or pass an'
+        " executor with workers=1."
+        if main
+        else ""
+    )
+    return RuntimeError("a worker process died (killed, out of memory, or failed to start)." + hint)

@@ -1,0 +1,41 @@
+"""A pool started from a script's unguarded top-level code: spawned workers import the script
+again and die while starting. With the shared inputs in the start-up pipe the parent blocked
+for ever; now it fails at once, saying what to do."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_an_unguarded_script_fails_with_advice_instead_of_hanging(tmp_path):
+    script = tmp_path / "analysis.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import numpy as np
+            from radiogenomics.execution.local import LocalExecutor
+
+            def double(i, shared):
+                return i * 2 + float(shared[0])
+
+            print(LocalExecutor(workers=2, quiet=True).map(double, [1, 2, 3], shared=np.zeros(200_000)))
+            """
+        )
+    )
+    res = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=180, cwd=tmp_path
+    )
+    assert res.returncode != 0
+    assert "a worker process died" in res.stderr
+    assert 'analysis.py is a script, put its top-level code under `if __name__ == "__main__":`' in (
+        res.stderr
+    )
+    guarded = script.read_text().replace("print(", 'if __name__ == "__main__":\n    print(')
+    script.write_text(guarded)
+    res = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=180, cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "[2.0, 4.0, 6.0]"
