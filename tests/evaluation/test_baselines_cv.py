@@ -150,6 +150,11 @@ def test_label_encoding_and_bad_input():
         get_baseline("lasso")
     with pytest.raises(InputError, match="non-empty list"):
         expand_grid({"C": []})
+    X0, traits0 = planted_cohort(n=20, p=10)
+    with pytest.raises(InputError, match=r"\[models\]: no baseline model to run"):
+        run_baselines(X0, traits0, models=[], n_splits=3)  # a pandas merge error before
+    with pytest.raises(InputError, match=r"\[n_splits\]: n_splits = 1"):
+        run_baselines(X0, traits0, models=["logreg_l2"], n_splits=1)  # sklearn's before
     X, traits = planted_cohort(n=20, p=10)
     with pytest.raises(InputError, match="not columns of the trait table"):
         prepare_cohort(X, traits, names=["edema"])

@@ -206,3 +206,19 @@ def test_a_transferred_network_uses_the_autoencoder(tmp_path):
     ae2 = TrainedAutoencoder(net2, scaler, scaler.genes, ae_cfg.to_dict(), best)
     assert run_bootstrap(X, traits, chosen, out_dir=tmp_path, autoencoder=ae2, **kw).n_computed == 1
     assert run_bootstrap(X, traits, chosen, out_dir=tmp_path, autoencoder=ae2, **kw).n_computed == 0
+
+
+def test_a_reference_that_is_not_run_is_refused_not_silently_dropped():
+    """reference='svm' (for svm_linear), or a chosen without the network: the summary used to
+    come back with no difference columns at all."""
+    from radiogenomics.errors import InputError
+
+    X, traits = cohort(n=30, p=10)
+    chosen = {"edema": {"nn": NN_CONFIG, "logreg_l2": {"C": 1.0}}}
+    kw = dict(n_reps=1, n_splits=3, executor=LocalExecutor(1, quiet=True))
+    with pytest.raises(InputError, match=r"\[reference\]: the reference model 'svm' is not among"):
+        run_bootstrap(X, traits, chosen, reference="svm", **kw)
+    with pytest.raises(InputError, match=r"'nn' is not among the models run for 'edema'"):
+        run_bootstrap(X, traits, {"edema": {"logreg_l2": {"C": 1.0}}}, **kw)
+    with pytest.raises(InputError, match=r"\[n_reps\]"):
+        run_bootstrap(X, traits, chosen, **{**kw, "n_reps": 0})

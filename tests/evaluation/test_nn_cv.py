@@ -129,6 +129,14 @@ def test_bad_input_is_refused_clearly():
         cross_validate(X, y, SMALL.model_copy(update={"ae_layers": 1}), n_splits=3)
     with pytest.raises(InputError, match="no autoencoder was given"):
         grid_search(X, y, {"ae_layers": [0, 1]}, base=SMALL, n_splits=3)
+    for k in (1, 0, -3):  # sklearn's ValueError before
+        with pytest.raises(InputError, match=rf"\[n_splits\]: n_splits = {k} \(expected an"):
+            cross_validate(X, y, SMALL, n_splits=k)
+    with pytest.raises(InputError, match="expected a Series of labels"):  # AttributeError
+        cross_validate(X, y.to_numpy(), SMALL, n_splits=3)
+    for e in (0, -2):  # an untrained network was returned
+        with pytest.raises(InputError, match=rf"\[epochs\]: epochs = {e}"):
+            retrain(X, y, SMALL, epochs=e)
 
 
 def test_missing_labels_are_dropped_and_unknown_patients_warned():

@@ -285,6 +285,8 @@ def grid_search_baselines(
     fewer patients than folds (as the networks' option does). Ties go to the earlier grid
     point.
     """
+    if not models:
+        raise InputError("no baseline model to run", field="models", expected="one or more")
     executor = executor or LocalExecutor()
     grids = dict(grids or {})
     unknown = [m for m in grids if m not in models]

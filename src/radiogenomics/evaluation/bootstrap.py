@@ -394,7 +394,17 @@ def run_bootstrap(
     numbers.
     """
     if n_reps < 1:
-        raise InputError(f"n_reps={n_reps}", field="repetitions", expected="at least 1")
+        raise InputError(f"n_reps={n_reps}", field="n_reps", expected="at least 1")
+    # the comparison is against the reference: without it every difference would be dropped
+    for trait, by_model in chosen.items():
+        run = list(by_model) if models is None else list(models)
+        if reference not in run:
+            raise InputError(
+                f"the reference model {reference!r} is not among the models run for {trait!r}"
+                f" ({', '.join(run) or 'none'})",
+                field="reference",
+                expected="one of the models run (models, else those of chosen)",
+            )
     data = prepare_cohort(X, traits, names=list(chosen))
     inputs = None if autoencoder is None else NetworkInputs.from_autoencoder(autoencoder, X)
     digest = None if inputs is None else inputs.digest()

@@ -66,6 +66,13 @@ def check_expression(X: pd.DataFrame, source: str = "expression") -> pd.DataFram
     return X
 
 
+def _task_name(y: object, task: str | None) -> str:
+    """``task``, else the labels' Series name, else "trait" (labels that are not a Series are
+    refused by :func:`encode_labels`, naming the task)."""
+    name = getattr(y, "name", None)
+    return task or (str(name) if name is not None else "trait")
+
+
 def encode_labels(
     y: pd.Series, classes: Sequence[str] | None = None, task: str = "trait"
 ) -> tuple[pd.Series, list[str], np.ndarray]:
@@ -259,7 +266,7 @@ def cross_validate(
     ``executor.map`` when given, each fold a unit declaring ``network_gpus``, a GPU fraction);
     results are the same.
     """
-    task = task or (str(y.name) if y.name is not None else "trait")
+    task = _task_name(y, task)
     X = check_expression(X)
     y_lab, classes, codes = encode_labels(y, classes, task)
     X_lab, y_lab = align(X, y_lab, task)
@@ -477,7 +484,7 @@ def grid_search(
             "the grid transfers autoencoder layers (ae_layers > 0) but no autoencoder was given",
             field="grid.ae_layers",
         )
-    task = task or (str(y.name) if y.name is not None else "trait")
+    task = _task_name(y, task)
     check_expression(X)
     _, classes_used, _ = encode_labels(y, classes, task)
     shared = {
@@ -546,12 +553,18 @@ def retrain(
     """
     if epochs is None:
         if cv_result is None:
-            raise ValueError("give cv_result (for its median best epoch) or epochs")
+            raise InputError(
+                "no epoch count",
+                field="epochs",
+                expected="cv_result (its median best epoch) or epochs",
+            )
         epochs = cv_result.median_best_epoch
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise InputError(f"epochs = {epochs!r}", field="epochs", expected="an integer >= 1")
     if cv_result is not None:
         classes = cv_result.classes if classes is None else classes
         task = task or cv_result.task
-    task = task or (str(y.name) if y.name is not None else "trait")
+    task = _task_name(y, task)
     X = check_expression(X)
     y_lab, classes, _ = encode_labels(y, classes, task)
     X_lab, y_lab = align(X, y_lab, task)

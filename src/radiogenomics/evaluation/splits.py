@@ -15,6 +15,8 @@ def check_classes(y: np.ndarray, n_splits: int, task: str = "trait", adjust: boo
 
     With ``adjust`` a class smaller than K lowers K (with a warning) instead of failing.
     """
+    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
+        raise InputError(f"n_splits = {n_splits!r}", field="n_splits", expected="an integer >= 2")
     y = np.asarray(y)
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
