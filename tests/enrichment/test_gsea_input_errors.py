@@ -195,3 +195,11 @@ def test_cli_refuses_a_negative_top(tmp_path, ranking, sets):
     ranking.rename_axis("gene").to_frame().to_csv(f)
     res = _cli(tmp_path, f, [_gmt(tmp_path / "s.gmt", sets)], "--top", "-1")
     assert res.exit_code == 2 and "--top" in res.output  # head(-1) drew all plots but one
+
+
+def test_two_rankings_with_one_name_are_refused_not_merged(ranking, sets):
+    frame = pd.concat([ranking.rename("a"), ranking.rename("b"), (-ranking).rename("a")], axis=1)
+    with pytest.raises(
+        InputError, match=r"\[rankings columns\]: ranking names used twice: \['a'\]"
+    ):
+        gsea_many(frame, sets, nperm=50)

@@ -78,3 +78,11 @@ def test_radiogenomic_traits_need_min_patients_and_imaging_is_binary(clinical):
         survival_variables(clinical, imaging, clash, reference_ages=[60], min_patients=2)
     with pytest.raises(InputError, match="no clinical"):
         survival_variables()
+
+
+def test_a_trait_table_of_other_patients_is_refused(clinical):
+    """It used to build the union of both tables and fail later, in the stepwise Cox model,
+    with "no patient left ... after removing missing values"."""
+    traits = pd.DataFrame({"rg": [1, 0, 1, 0]}, index=["Q0", "Q1", "Q2", "Q3"])
+    with pytest.raises(InputError, match=r"\[radiogenomic index\]: none of the 4 patients"):
+        survival_variables(clinical, radiogenomic=traits)

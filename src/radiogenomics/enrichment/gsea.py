@@ -159,6 +159,13 @@ def rank_genes(rankings: pd.DataFrame, weight: float = 1.0) -> RankedGenes:
             field="rankings",
             expected="at least 2 genes (rows) and 1 ranking (column)",
         )
+    names = rankings.columns.astype(str)
+    if names.has_duplicates:  # results are keyed by ranking name: two would be merged
+        raise InputError(
+            f"ranking names used twice: {sorted(set(names[names.duplicated()]))}",
+            field="rankings columns",
+            expected="one name per ranking",
+        )
     genes = rankings.index.astype(str)
     dup = genes[genes.duplicated()]
     if len(dup):

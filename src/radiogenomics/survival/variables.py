@@ -112,6 +112,15 @@ def survival_variables(
         if t is not None and t.index.has_duplicates:
             dup = t.index[t.index.duplicated()][0]
             raise InputError(f"patient {dup!r} appears twice", field=f"{name} index")
+    if clinical is not None:  # a table of other patients would only add rows without outcomes
+        for name, t in (("imaging", imaging), ("radiogenomic", radiogenomic)):
+            if t is not None and len(t) and not t.index.isin(clinical.index).any():
+                raise InputError(
+                    f"none of the {len(t)} patients of the {name} table is in the clinical table"
+                    f" (e.g. {t.index[0]!r} against {clinical.index[0]!r})",
+                    field=f"{name} index",
+                    expected="the clinical table's patient ids",
+                )
     if patients is None:
         index = tables[0].index
         for t in tables[1:]:
