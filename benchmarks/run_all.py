@@ -11,8 +11,17 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
-    if len(sys.argv) > 1:  # `python benchmarks/run_all.py gsea masking` runs a subset
-        scripts = [s for s in scripts if any(k in s.stem for k in sys.argv[1:])]
+    names = [s.stem.removeprefix("bench_") for s in scripts]
+    wanted = sys.argv[1:]
+    if any(w in ("-h", "--help") for w in wanted):
+        print(f"usage: python benchmarks/run_all.py [NAME ...]   (names: {', '.join(names)})")
+        return 0
+    unknown = [w for w in wanted if not any(w in n for n in names)]
+    if unknown:  # a typo used to run nothing and exit 0
+        print(f"error: no benchmark matches {unknown} (names: {', '.join(names)})", file=sys.stderr)
+        return 2
+    if wanted:  # `python benchmarks/run_all.py gsea masking` runs a subset
+        scripts = [s for s in scripts if any(w in s.stem for w in wanted)]
     failed = 0
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)
