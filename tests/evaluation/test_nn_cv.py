@@ -134,6 +134,10 @@ def test_bad_input_is_refused_clearly():
             cross_validate(X, y, SMALL, n_splits=k)
     with pytest.raises(InputError, match="expected a Series of labels"):  # AttributeError
         cross_validate(X, y.to_numpy(), SMALL, n_splits=3)
+    with pytest.raises(InputError, match=r"\[grid\]: grid values of \['dropout'\] are not lists"):
+        expand_grid({"dropout": 0.4}, base=SMALL)  # "'float' object is not iterable" before
+    with pytest.raises(InputError, match=r"\[grid\]: grid point \{'dropout': 1.5\}"):
+        expand_grid({"dropout": [0.0, 1.5]}, base=SMALL)  # a bare pydantic error before
     for e in (0, -2):  # an untrained network was returned
         with pytest.raises(InputError, match=rf"\[epochs\]: epochs = {e}"):
             retrain(X, y, SMALL, epochs=e)

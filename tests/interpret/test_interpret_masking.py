@@ -87,6 +87,8 @@ def test_fast_masking_equals_masking_by_hand(n_out, activation):
     assert "absent" not in set(res.table["set"]) and any("absent" in n for n in res.notes)
     n_classes = 1 if n_out == 1 else n_out
     assert len(res.table) == (40 + 3) * n_classes
+    with pytest.raises(InputError, match=r"\[class_\]: unknown class 'Nope'"):
+        res.probability_matrix("Nope")  # "'Nope' is not in list" before
 
 
 class OtherMLP(MLP):

@@ -386,6 +386,12 @@ def cross_validate(
 # ----------------------------------------------------------------------------- grid search
 
 
+def _is_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) or (
+        isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+    )
+
+
 def expand_grid(
     grid: Mapping[str, Sequence[Any]] | Sequence[NetworkConfig],
     base: NetworkConfig | None = None,
@@ -406,12 +412,27 @@ def expand_grid(
                 expected=f"fields of the network config: {sorted(NetworkConfig.model_fields)}",
             )
         keys = list(grid)
+        scalar = [k for k in keys if isinstance(grid[k], (str, bytes)) or not _is_list(grid[k])]
+        if scalar:
+            raise InputError(
+                f"grid values of {scalar} are not lists (e.g. {scalar[0]} = {grid[scalar[0]]!r})",
+                field="grid",
+                expected="a list of values per field, e.g. {'dropout': [0.4]}",
+            )
         configs = []
         for values in itertools.product(*(list(grid[k]) for k in keys)):
             d = {**base.model_dump(), **dict(zip(keys, values, strict=True))}
             if d.get("ae_layers", 0) == 0:
                 d["frozen"] = False
-            configs.append(NetworkConfig(**d))
+            try:
+                configs.append(NetworkConfig(**d))
+            except ValueError as err:  # pydantic's error, reworded with the grid point
+                point = dict(zip(keys, values, strict=True))
+                raise InputError(
+                    f"grid point {point}: {err.errors()[0]['msg'] if hasattr(err, 'errors') else err}",
+                    field="grid",
+                    expected="values within the network config's bounds",
+                ) from None
     seen, out = set(), []
     for c in configs:
         key = c.model_dump_json()

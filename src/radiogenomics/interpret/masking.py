@@ -154,6 +154,10 @@ class MaskingResult(ResultMixin):
     def probability_matrix(self, class_: str) -> pd.DataFrame:
         """(collection, set) x patients probabilities of one class."""
         probs = self._need_probabilities()
+        if str(class_) not in list(self.classes):
+            raise InputError(
+                f"unknown class {class_!r}", field="class_", expected=f"one of {list(self.classes)}"
+            )
         j = list(self.classes).index(str(class_))
         index = pd.MultiIndex.from_frame(self.units[["collection", "set"]])
         return pd.DataFrame(probs[:, :, j], index=index, columns=list(self.patients))
