@@ -165,6 +165,11 @@ def cox_stepwise(
         raise InputError(f"unknown direction {direction!r}", expected=" or ".join(DIRECTIONS))
     if criterion not in CRITERIA:
         raise InputError(f"unknown criterion {criterion!r}", expected=" or ".join(CRITERIA))
+    for name, names in (("candidates", candidates), ("forced", forced)):
+        if isinstance(names, str):  # list("edema") would be five one-letter columns
+            raise InputError(
+                f"{name} = {names!r} is one string", field=name, expected=f"a list: [{names!r}]"
+            )
     forced, candidates = list(forced), list(candidates)
     both_lists = sorted(set(forced) & set(candidates))
     if both_lists:
