@@ -233,3 +233,17 @@ def test_autoencoder_transfer_frozen_and_fine_tuned():
     wrong = SMALL.model_copy(update={"hidden": (10, 4), "ae_layers": 1})
     with pytest.raises(InputError, match="encoder layer 1 has shape"):
         cross_validate(X, y, wrong, n_splits=3, autoencoder=ae.model)
+
+
+def test_numeric_0_1_labels_keep_1_positive_as_the_baselines_do():
+    """With 1 the majority, the network made 0 positive ('1.0' / '0.0') and the baselines 1:
+    their APs scored different classes."""
+    from radiogenomics.evaluation.baselines_cv import binary_labels
+    from radiogenomics.evaluation.nn_cv import encode_labels
+
+    y = pd.Series([1.0, 1.0, 1.0, 0.0, np.nan], index=list("abcde"))
+    labels, classes, codes = encode_labels(y, task="t")
+    assert classes == ["0", "1"] and codes.tolist() == [1, 1, 1, 0]
+    assert binary_labels(y, "t")[1:] == ("0", "1")
+    words = pd.Series(["x", "x", "x", "y"], index=list("abcd"))
+    assert encode_labels(words, task="t")[1] == ["x", "y"]  # labels: least frequent positive

@@ -79,12 +79,17 @@ def encode_labels(
     """Labelled patients, class names and class codes.
 
     Missing labels (NaN) are dropped. Binary: ``[negative, positive]`` with the least frequent
-    label positive (METHOD.md), unless ``classes`` fixes the order; multi-class: sorted names.
+    label positive (METHOD.md), unless ``classes`` fixes the order; numeric 0/1 (or boolean)
+    labels are "0" / "1" with 1 positive, as the baselines read them (so both score AP on the
+    same class); multi-class: sorted names.
     """
     if not isinstance(y, pd.Series):
         raise InputError("expected a Series of labels indexed by patient", field=task)
     y = y.dropna()
-    y = y.astype(str)
+    zero_one = pd.api.types.is_bool_dtype(y) or (
+        pd.api.types.is_numeric_dtype(y) and set(np.unique(y.to_numpy())) <= {0, 1}
+    )
+    y = y.astype(np.int64).astype(str) if zero_one else y.astype(str)
     if y.index.has_duplicates:
         raise InputError("duplicate patients in the labels", field=task)
     present = sorted(y.unique().tolist())
@@ -93,6 +98,8 @@ def encode_labels(
         unknown = sorted(set(present) - set(classes))
         if unknown:
             raise InputError(f"labels {unknown} are not among {classes}", field=task)
+    elif len(present) == 2 and zero_one:
+        classes = ["0", "1"]
     elif len(present) == 2:
         counts = y.value_counts()
         a, b = present
