@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -40,7 +41,7 @@ from radiogenomics.evaluation.baselines_cv import (
 )
 from radiogenomics.evaluation.splits import stratified_folds
 from radiogenomics.execution import Executor, LocalExecutor
-from radiogenomics.models.baselines import class_scores, fit_baseline, get_baseline
+from radiogenomics.models.baselines import BASELINES, class_scores, fit_baseline, get_baseline
 from radiogenomics.utils.io import read_json, write_json, write_table
 from radiogenomics.utils.seeding import derive_seed, rng
 
@@ -395,15 +396,20 @@ def run_bootstrap(
     """
     if n_reps < 1:
         raise InputError(f"n_reps={n_reps}", field="n_reps", expected="at least 1")
-    # the comparison is against the reference: without it every difference would be dropped
+    # the differences are against the reference: a misspelt one dropped them all, silently
+    if reference != NN and reference not in BASELINES:
+        raise InputError(
+            f"unknown reference model {reference!r}",
+            field="reference",
+            expected=f"{NN!r} or one of {', '.join(BASELINES)}",
+        )
     for trait, by_model in chosen.items():
         run = list(by_model) if models is None else list(models)
-        if reference not in run:
-            raise InputError(
-                f"the reference model {reference!r} is not among the models run for {trait!r}"
-                f" ({', '.join(run) or 'none'})",
-                field="reference",
-                expected="one of the models run (models, else those of chosen)",
+        if reference not in run:  # AUCs alone (e.g. baselines only): allowed, but said
+            warnings.warn(
+                f"{trait}: the reference model {reference!r} is not run ({', '.join(run)}):"
+                " no differences are computed",
+                stacklevel=2,
             )
     data = prepare_cohort(X, traits, names=list(chosen))
     inputs = None if autoencoder is None else NetworkInputs.from_autoencoder(autoencoder, X)
