@@ -122,3 +122,9 @@ def test_gmt_with_a_byte_order_mark_compression_or_an_empty_name(tmp_path):
     with pytest.raises(InputError, match="line 3 has no set name") as e:
         read_gene_sets(tmp_path / "e.gmt")
     assert "e.gmt" in str(e.value)
+
+
+def test_filter_refuses_size_bounds_that_keep_nothing():
+    gs = GeneSets({"A": ["G1", "G2"]}, "c")
+    with pytest.raises(InputError, match=r"\[max_size\]: min_size 50 > max_size 10"):
+        gs.filter(min_size=50, max_size=10)  # an empty collection, silently, before

@@ -203,3 +203,9 @@ def test_two_rankings_with_one_name_are_refused_not_merged(ranking, sets):
         InputError, match=r"\[rankings columns\]: ranking names used twice: \['a'\]"
     ):
         gsea_many(frame, sets, nperm=50)
+
+
+def test_a_chunk_size_below_one_is_refused(ranking, sets):
+    for bad in (0, -1):
+        with pytest.raises(InputError, match=rf"\[chunk_size\]: chunk_size={bad}"):
+            gsea_many(ranking.to_frame(), sets, nperm=50, chunk_size=bad)

@@ -195,3 +195,5 @@ def test_bad_forced_covariate_and_bad_arguments():
         cox_stepwise(df.assign(e=0), "t", "e", ["a"])
     with pytest.raises(InputError, match=r"\[candidates\]: candidates = 'a' is one string"):
         cox_stepwise(df, "t", "e", "a")  # read as its letters before
+    with pytest.raises(InputError, match=r"\[max_steps\]: max_steps=-1"):
+        cox_stepwise(df, "t", "e", ["a"], max_steps=-1)  # only a warning before

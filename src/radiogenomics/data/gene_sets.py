@@ -90,6 +90,12 @@ class GeneSets(Mapping[str, tuple[str, ...]]):
         """Sets whose size lies in [min_size, max_size] and whose coverage of ``universe`` is at
         least ``min_coverage``. With a universe and ``restrict`` the genes are restricted to it
         first and the size is counted after restriction (fgsea's semantics)."""
+        if max_size is not None and max_size < min_size:  # would keep no set, silently
+            raise InputError(
+                f"min_size {min_size} > max_size {max_size}",
+                field="max_size",
+                expected="max_size >= min_size",
+            )
         uni = None if universe is None else set(map(str, universe))
         out: dict[str, tuple[str, ...]] = {}
         for name, genes in self._sets.items():

@@ -387,6 +387,10 @@ def gsea_many(
 
     if not isinstance(nperm, int | np.integer) or nperm < 1:
         raise InputError(f"nperm={nperm}", field="nperm", expected="an integer >= 1")
+    if chunk_size is not None and (not isinstance(chunk_size, int | np.integer) or chunk_size < 1):
+        raise InputError(
+            f"chunk_size={chunk_size!r}", field="chunk_size", expected="None or an integer >= 1"
+        )
     if small_p == "none":  # the config spelling
         small_p = None
     if small_p not in ("multilevel", None):

@@ -165,6 +165,8 @@ def cox_stepwise(
         raise InputError(f"unknown direction {direction!r}", expected=" or ".join(DIRECTIONS))
     if criterion not in CRITERIA:
         raise InputError(f"unknown criterion {criterion!r}", expected=" or ".join(CRITERIA))
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int | np.integer) or max_steps < 1:
+        raise InputError(f"max_steps={max_steps!r}", field="max_steps", expected="an integer >= 1")
     for name, names in (("candidates", candidates), ("forced", forced)):
         if isinstance(names, str):  # list("edema") would be five one-letter columns
             raise InputError(
