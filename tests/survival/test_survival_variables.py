@@ -86,3 +86,14 @@ def test_a_trait_table_of_other_patients_is_refused(clinical):
     traits = pd.DataFrame({"rg": [1, 0, 1, 0]}, index=["Q0", "Q1", "Q2", "Q3"])
     with pytest.raises(InputError, match=r"\[radiogenomic index\]: none of the 4 patients"):
         survival_variables(clinical, radiogenomic=traits)
+
+
+def test_race_and_gender_are_coded_as_the_clinical_reader_codes_them(clinical):
+    """survival_variables had its own parser: "Caucasian" was non-white there, "woman" unknown."""
+    raw = clinical.assign(race=["Caucasian", "Asian", None, "white", "[Not Available]", "Black"])
+    raw = raw.assign(gender=["M", "woman", "F", None, "male", "Female"])
+    sv = survival_variables(raw, reference_ages=[60])
+    assert sv.table["race_white"].tolist()[:2] == [1.0, 0.0] and np.isnan(sv.table["race_white"][2])
+    assert sv.table["gender_male"].iloc[[0, 1, 2, 4, 5]].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0]
+    with pytest.raises(InputError, match=r"\[race\]: unknown race values \['Martian'\]"):
+        survival_variables(raw.assign(race="Martian"), reference_ages=[60])

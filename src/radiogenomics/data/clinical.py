@@ -122,10 +122,25 @@ def _race_code(value: str) -> float | None:
     return None
 
 
-def _coded(series: pd.Series, p: Path, column: str, codes, expected: str, what: str) -> pd.Series:
+def code_gender(series: pd.Series, column: str = "gender", file: PathLike | None = None):
+    """``male`` / ``female`` from male/female, M/F (any case); placeholders NaN; any other
+    spelling is an InputError naming the values and a patient."""
+    return _coded(series, file, column, _GENDER, "male / female (or M / F)", "gender")
+
+
+def code_race_white(series: pd.Series, column: str = "race", file: PathLike | None = None):
+    """1.0 white (or Caucasian), 0.0 a non-white category, NaN unknown; any other spelling is
+    an InputError naming the values and a patient."""
+    return _coded(series, file, column, _race_code, _RACE_EXPECTED, "race").astype(float)
+
+
+def _coded(series: pd.Series, p, column: str, codes, expected: str, what: str) -> pd.Series:
     """Map lower-cased codes (a dict or a function returning None when unknown); an unknown
-    spelling is refused, naming its rows, rather than read as the other group."""
-    lower = series.str.lower().str.strip()
+    spelling is refused, naming its rows, rather than read as the other group. Placeholders
+    (``[Not Available]``, ``unknown``, empty) are missing."""
+    lower = series.astype("string").str.lower().str.strip()
+    lower = lower.where(~(lower.isin(_MISSING) | lower.map(is_placeholder, na_action="ignore")))
+    lower = lower.astype(object).where(lower.notna(), np.nan)
     code = codes if callable(codes) else codes.get
     mapped = lower.map(lambda v: v if pd.isna(v) else code(v))  # ids may repeat (follow-up)
     unknown = lower.notna() & mapped.isna()
@@ -275,18 +290,9 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
 
     gcol = _col(pat, "gender")
     pat = pat.reindex(out.index)
-    out["gender"] = (
-        _coded(pat[gcol], p, gcol, _GENDER, "male / female (or M / F)", "gender")
-        if gcol
-        else np.nan
-    )
+    out["gender"] = code_gender(pat[gcol], gcol, p) if gcol else np.nan
     rcol = _col(pat, "race")
-    if rcol:
-        out["race_white"] = _coded(pat[rcol], p, rcol, _race_code, _RACE_EXPECTED, "race").astype(
-            float
-        )
-    else:
-        out["race_white"] = np.nan
+    out["race_white"] = code_race_white(pat[rcol], rcol, p) if rcol else np.nan
     acol = _col(pat, "age")
     if acol:
         out["age"] = _age(pat[acol], p, acol)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from radiogenomics.data.clinical import code_gender, code_race_white
 from radiogenomics.errors import InputError
 from radiogenomics.survival._frame import show, warn
 
@@ -69,19 +70,14 @@ def _gender(values: pd.Series) -> pd.Series:
     num = pd.to_numeric(values, errors="coerce")
     if values.notna().any() and num.notna().sum() == values.notna().sum():
         return _binary_frame(values.to_frame("gender_male"), "gender")["gender_male"]
-    low = values.astype("string").str.strip().str.lower()
-    mapped = low.map({"male": 1.0, "m": 1.0, "female": 0.0, "f": 0.0})
-    return mapped.astype(float)
+    gender = code_gender(values)  # the clinical reader's coding, not a second one
+    return (gender == "male").astype(float).where(gender.notna())
 
 
 def _race_white(clinical: pd.DataFrame) -> pd.Series:
     if "race_white" in clinical.columns:
         return _binary_frame(clinical[["race_white"]], "race")["race_white"]
-    low = clinical["race"].astype("string").str.strip().str.lower()
-    unknown = low.isna() | low.str.contains(
-        r"not available|not reported|not evaluated|unknown|^\[|^$|^n/?a$", regex=True
-    )
-    return (low == "white").astype(float).where(~unknown.fillna(True))
+    return code_race_white(clinical["race"])  # the clinical reader's coding, not a second one
 
 
 def survival_variables(
