@@ -283,3 +283,56 @@ def test_the_plan_says_what_the_run_then_does_when_a_stage_is_switched_off_and_o
             k: v for k, v in ran.items() if k != "baselines"
         }, over
     assert plan["autoencoder"] == plan["classifiers"] == "skipped"  # earlier results reused
+
+
+def test_a_stage_the_config_rules_out_is_planned_and_recorded_as_not_run(study, tmp_path):
+    """A stage that could only find out while running that it cannot run (no clinical data, no
+    gene sets) was planned "run" by check; with ``skips`` the plan says why, and the run sets
+    it aside without calling it."""
+    as_outcome = {"skip": "skipped", "run": "done", "not-run": "not-run", "disabled": "disabled"}
+    stages = _stages()
+    stages["baselines"] = Stage(
+        "baselines",
+        _never,
+        requires=("classifiers",),
+        skips=lambda cfg: None if cfg.data.clinical else "no clinical data in the config",
+    )
+    pipe = study()
+    pipe.stages = stages
+    plan = pipe.plan()
+    assert [(p.action, p.reason) for p in plan if p.stage == "baselines"] == [
+        ("not-run", "no clinical data in the config")
+    ]
+    ran = _statuses(pipe.run())
+    assert {p.stage: as_outcome[p.action] for p in plan} == ran
+    manifest = json.loads((tmp_path / "runs/toy/baselines/manifest.json").read_text())
+    assert manifest["reason"] == "no clinical data in the config"
+    assert {p.stage: p.action for p in pipe.plan()}["baselines"] == "not-run"
+
+
+def test_the_study_stages_rule_out_survival_and_gene_set_stages_from_the_config(tmp_path):
+    from radiogenomics.pipeline.stages import STAGE_TABLE
+
+    (tmp_path / "x.csv").write_text("x\n1\n")
+    bare = load_config(data={"name": "s", "data": {"expression": str(tmp_path / "x.csv")}})
+    why = {n: st.skip_reason(bare) for n, st in STAGE_TABLE.items()}
+    assert why["survival"] == "no clinical data in the config (data.clinical)"
+    for name in ("enrichment", "drivers", "radiogenomic_traits"):
+        assert why[name] == "no gene-set collection in the config (data.gene_sets)"
+    assert {n for n, w in why.items() if w} == {
+        "survival",
+        "enrichment",
+        "drivers",
+        "radiogenomic_traits",
+    }
+    full = load_config(
+        data={
+            "name": "s",
+            "data": {
+                "expression": str(tmp_path / "x.csv"),
+                "clinical": str(tmp_path / "x.csv"),
+                "gene_sets": [{"name": "h", "path": str(tmp_path / "x.csv")}],
+            },
+        }
+    )
+    assert not any(st.skip_reason(full) for st in STAGE_TABLE.values())

@@ -140,7 +140,9 @@ class Stage:
     that run folders made before recompute it (1, the first, is not fingerprinted: folders
     from before revisions existed stay valid); ``load_parts``: the parts of the load stage's
     outputs it reads (:data:`LOAD_PARTS`; its fingerprint hashes only those, and reading any
-    other fails), None for all of them.
+    other fails), None for all of them; ``skips``: why the stage cannot run on a study, when
+    the config alone tells (None: it can), so that ``check`` plans what ``run`` will do; a
+    stage that finds out only from the data raises :class:`StageSkipped`.
     """
 
     name: str
@@ -152,6 +154,10 @@ class Stage:
     description: str = ""
     revision: int = 1
     load_parts: tuple[str, ...] | None = None
+    skips: Callable[[StudyConfig], str | None] | None = None
+
+    def skip_reason(self, cfg: StudyConfig) -> str | None:
+        return self.skips(cfg) if self.skips else None
 
 
 @dataclass

@@ -205,6 +205,11 @@ class Pipeline:
                     StagePlan(name, "not-run", f"needs stage {off[0]!r}, which will not run")
                 )
                 continue
+            reason = st.skip_reason(self.cfg)
+            if reason:
+                assumed[name] = {"status": "not-run"}
+                out.append(StagePlan(name, "not-run", reason))
+                continue
             fp = self.fingerprint(name, assumed)
             if self._up_to_date(name, fp):
                 assumed[name] = self._reusable(name)
@@ -402,6 +407,11 @@ class Pipeline:
             self._set_aside(name, status, reason)
             log.info("stage %s: not run, %s", name, reason)
             return StageOutcome(name, status, reason=reason)
+        reason = st.skip_reason(self.cfg)
+        if reason:
+            self._set_aside(name, "not-run", reason)
+            log.info("stage %s: not run, %s", name, reason)
+            return StageOutcome(name, "not-run", reason=reason)
         fp = self.fingerprint(name)
         if not force and self._up_to_date(name, fp):
             # an attempt at other work (e.g. a failed run on a broken input since fixed) is

@@ -33,6 +33,19 @@ COHORT = ("cohort",)
 WITH_SETS = ("cohort", "gene_sets")
 WITH_CLINICAL = ("cohort", "clinical")
 
+
+def _no_gene_sets(cfg: StudyConfig) -> str | None:
+    if cfg.data.gene_sets or cfg.data.subtype_signatures is not None:
+        return None
+    return "no gene-set collection in the config (data.gene_sets)"
+
+
+def _no_clinical(cfg: StudyConfig) -> str | None:
+    return (
+        None if cfg.data.clinical is not None else "no clinical data in the config (data.clinical)"
+    )
+
+
 # ``reads`` lists every setting a stage's adapter reads (its ConfigView refuses any other), so
 # the fingerprint is exactly what the stage depends on. Settings of where work runs (device,
 # executor, threads, quiet) are readable by all and rerun nothing (contract.AMBIENT).
@@ -100,6 +113,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "enrichment": Stage(
         "enrichment",
         _lazy("enrichment_stage", "run_enrichment"),
+        skips=_no_gene_sets,
         load_parts=WITH_SETS,
         requires=("load", "masking"),
         reads=("enrichment", "masking.readout"),
@@ -109,6 +123,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "drivers": Stage(
         "drivers",
         _lazy("drivers_stage", "run_drivers"),
+        skips=_no_gene_sets,
         load_parts=WITH_SETS,
         requires=("load", "classifiers"),
         uses=("autoencoder",),  # transferred layers: the extra CV repeats need it
@@ -121,6 +136,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "radiogenomic_traits": Stage(
         "radiogenomic_traits",
         _lazy("enrichment_stage", "run_radiogenomic_traits"),
+        skips=_no_gene_sets,
         load_parts=WITH_SETS,
         requires=("load", "saliency"),
         reads=("radiogenomic_traits",),
@@ -130,6 +146,7 @@ STAGE_TABLE: dict[str, Stage] = {
     "survival": Stage(
         "survival",
         _lazy("survival_stage", "run_survival"),
+        skips=_no_clinical,
         load_parts=WITH_CLINICAL,
         requires=("load",),
         uses=("radiogenomic_traits",),
