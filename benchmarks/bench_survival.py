@@ -39,6 +39,10 @@ def cohort(n: int, k: int, seed: int = 0) -> tuple[pd.DataFrame, list[str], list
     return df, forced, [f"trait{i}" for i in range(k)]
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """--help: the module docstring as written, then every option with its default."""
+
+
 def at_least(minimum: int):
     """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
     traceback later)."""
@@ -56,9 +60,7 @@ def at_least(minimum: int):
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     ap.add_argument(
         "--patients", type=at_least(20), default=127, help="patients of the synthetic cohort"
     )

@@ -58,3 +58,10 @@ def test_survival_help_and_bounds(capsys):
     assert "--candidates" in err and ">= 3" in err  # was a KeyError on 'trait2'
     err = usage_error("survival", ["--patients", "0"], capsys)
     assert "--patients" in err
+
+
+def test_saliency_help_and_bounds(capsys):
+    assert undocumented(help_text("saliency", capsys)) == []
+    for option in ("--patients", "--hidden", "--sample-patients", "--ig-patients", "--ig-steps"):
+        err = usage_error("saliency", [option, "0"], capsys)
+        assert f"argument {option}" in err  # tracebacks (InputError, ValueError) before
