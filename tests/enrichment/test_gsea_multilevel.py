@@ -39,6 +39,22 @@ def test_multilevel_agrees_with_long_permutation_run():
     assert abs(log_diff) < 3 * err + 0.2, (ests.pval, tail_perm)
 
 
+def test_multilevel_p_replaces_the_floor_not_the_smaller_of_the_two():
+    # A set whose p (about 0.009 in 40,000 permutations) is four times the floor of a
+    # 1000-permutation run; seed 52 happens to draw no null ES as extreme. The reported p must
+    # be the multilevel estimate (fgseaMultilevel's rule), not min(estimate, floor): the floor
+    # was reported before, 4.5x too small.
+    r = _ranking()
+    sets = {"moderate": _mixed_set(r, 17, 40, 300, seed=1)}
+    long = gsea(r, sets, nperm=40000, seed=3, small_p=None).table.iloc[0]
+    short = gsea(r, sets, nperm=1000, seed=52, small_p=None).table.iloc[0]
+    assert short["n_more_extreme"] == 0 and long["pval"] > 4 * short["pval"]
+    res = gsea(r, sets, nperm=1000, seed=52).table.iloc[0]
+    assert res["pval_method"] == "multilevel"
+    err = np.sqrt(res["log2err"] ** 2 + long["log2err"] ** 2)
+    assert abs(np.log2(res["pval"]) - np.log2(long["pval"])) < 3 * err, (res["pval"], long["pval"])
+
+
 def test_negative_es_uses_lower_tail():
     r = _ranking(seed=4)
     neg = _mixed_set(-r, 20, 40, 300, seed=2)  # enriched at the bottom

@@ -478,8 +478,9 @@ def gsea_many(
                     sample_size=ml_sample_size,
                     eps=eps,
                 )
-            p_ml = np.minimum(1.0, np.maximum(ml.pval / denom, eps))
-            pval[todo[:, 0], todo[:, 1]] = np.minimum(p_ml, pval[todo[:, 0], todo[:, 1]])
+            # the estimate replaces the floor, as in fgseaMultilevel: the smaller of the two
+            # would bias p down wherever no null ES was as extreme by chance alone
+            pval[todo[:, 0], todo[:, 1]] = np.minimum(1.0, np.maximum(ml.pval / denom, eps))
             log2err[todo[:, 0], todo[:, 1]] = ml.log2err
             method[todo[:, 0], todo[:, 1]] = np.where(ml.hit_eps, "multilevel<eps", "multilevel")
 
