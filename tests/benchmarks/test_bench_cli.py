@@ -65,3 +65,22 @@ def test_saliency_help_and_bounds(capsys):
     for option in ("--patients", "--hidden", "--sample-patients", "--ig-patients", "--ig-steps"):
         err = usage_error("saliency", [option, "0"], capsys)
         assert f"argument {option}" in err  # tracebacks (InputError, ValueError) before
+
+
+def test_masking_help_bounds_and_paths(capsys, tmp_path):
+    assert undocumented(help_text("masking", capsys)) == []
+    err = usage_error("masking", ["--gmt", str(tmp_path / "missing.gmt")], capsys)
+    assert "--gmt" in err and "missing.gmt" in err  # the gene-set section was silently skipped
+    for option in ("--repeat", "--sample-genes", "--genes", "--budget-mb"):
+        assert f"argument {option}" in usage_error("masking", [option, "0"], capsys)
+
+
+def test_masking_fewer_interpolated_than_exact_genes(capsys, tmp_path):
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_text(
+        "".join(f"S{k}\tna\t" + "\t".join(f"g{k}_{i}" for i in range(30)) + "\n" for k in range(3))
+    )
+    argv = ["--genes", "40", "--hidden", "8", "--patients", "10", "--repeat", "1"]
+    argv += ["--train-steps", "0", "--gmt", str(gmt), "--only", "interpolated"]
+    load("masking").main([*argv, "--sample-genes", "20", "--sample-interp", "5"])  # ValueError
+    assert "agreement on the 5 genes" in capsys.readouterr().out
