@@ -84,3 +84,13 @@ def test_masking_fewer_interpolated_than_exact_genes(capsys, tmp_path):
     argv += ["--train-steps", "0", "--gmt", str(gmt), "--only", "interpolated"]
     load("masking").main([*argv, "--sample-genes", "20", "--sample-interp", "5"])  # ValueError
     assert "agreement on the 5 genes" in capsys.readouterr().out
+
+
+def test_gsea_help_and_bounds(capsys):
+    text = help_text("gsea", capsys)
+    assert undocumented(text) == [] and "peer's time / ours" in text
+    err = usage_error("gsea", ["--cases", "5"], capsys)
+    assert "--cases" in err  # ran no case and exited 0
+    for option in ("--threads", "--nperm", "--rankings", "--fgsea-subset"):
+        assert f"argument {option}" in usage_error("gsea", [option, "0"], capsys)
+    assert "--device" in usage_error("gsea", ["--device", "tpu"], capsys)
