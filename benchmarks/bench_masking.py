@@ -237,6 +237,11 @@ def peak_rss_gib() -> float:
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """--help: the module docstring as written, then every option with its default."""
 
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:  # no default worth printing
+            return action.help
+        return super()._get_help_string(action)
+
 
 def at_least(minimum: int):
     """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a

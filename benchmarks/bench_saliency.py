@@ -53,6 +53,11 @@ def loop(net: torch.nn.Module, Z: torch.Tensor, weights_too: bool) -> np.ndarray
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """--help: the module docstring as written, then every option with its default."""
 
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:  # no default worth printing
+            return action.help
+        return super()._get_help_string(action)
+
 
 def at_least(minimum: int):
     """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a

@@ -42,6 +42,11 @@ def cohort(n: int, k: int, seed: int = 0) -> tuple[pd.DataFrame, list[str], list
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """--help: the module docstring as written, then every option with its default."""
 
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:  # no default worth printing
+            return action.help
+        return super()._get_help_string(action)
+
 
 def at_least(minimum: int):
     """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a

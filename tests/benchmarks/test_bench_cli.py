@@ -94,3 +94,8 @@ def test_gsea_help_and_bounds(capsys):
     for option in ("--threads", "--nperm", "--rankings", "--fgsea-subset"):
         assert f"argument {option}" in usage_error("gsea", [option, "0"], capsys)
     assert "--device" in usage_error("gsea", ["--device", "tpu"], capsys)
+
+
+@pytest.mark.parametrize("name", ["masking", "gsea"])
+def test_help_prints_no_empty_defaults(name, capsys):
+    assert "(default: None)" not in help_text(name, capsys)
