@@ -87,3 +87,27 @@ def test_a_permutation_floor_that_no_patient_can_pass_is_said():
     assert _permutation_floor_note(table, 200, 0.05, "multilevel") is None
     table.loc[0, "enriched"] = True
     assert _permutation_floor_note(table, 200, 0.05, "none") is None
+
+
+def test_the_floor_note_uses_the_real_permutation_floor():
+    """The permutation p of a set with no null ES as extreme is 1/(1 + null ES >= 0), about
+    2/nperm, not 1/(nperm+1): 20 sets at nperm = 600 reach q = 20/(1 + ~300) > 0.05 at best,
+    so no patient can have a trait and the stage must say so (it did not: 20/601 < 0.05)."""
+    from radiogenomics.enrichment import gsea_many
+    from radiogenomics.pipeline.enrichment_stage import _permutation_floor_note
+
+    rng = np.random.default_rng(0)
+    genes = [f"g{i}" for i in range(300)]
+    rankings = pd.DataFrame(rng.normal(size=(300, 2)), index=genes, columns=["P1", "P2"])
+    top = list(rankings["P1"].sort_values(ascending=False).index[:20])
+    sets = {"top": top} | {f"S{i}": list(rng.choice(genes, 20, replace=False)) for i in range(19)}
+    table = gsea_many(rankings, sets, nperm=600, seed=1).table
+    table = table.rename(columns={"ranking": "patient"}).assign(model="m", collection="h")
+    table["enriched"] = (table["padj"] < 0.05) & (table["nes"] > 0)
+    lone = table[(table["patient"] == "P1") & (table["set"] == "top")].iloc[0]
+    assert lone["n_more_extreme"] == 0 and not table["enriched"].any()
+    assert 20 * lone["pval"] > 0.05 > 20 / 601  # the real floor, not 1/(nperm + 1)
+    note = _permutation_floor_note(table, 600, 0.05, "none")
+    assert note is not None and "at best" in note  # was None: 20/601 < 0.05
+    best = float(note.split("reaches q = ")[1].split(" at best")[0])
+    assert 0.05 <= best <= 20 * lone["pval"] + 1e-3  # the most favourable floor of any row

@@ -184,19 +184,26 @@ def _threads_per_worker(ctx) -> int:
 
 def _permutation_floor_note(patient_gsea: pd.DataFrame, nperm: int, alpha: float, small_p: str):
     """Why no patient has a trait, when the permutations cannot resolve one: with permutation p
-    alone, a set's p is at least 1/(nperm+1), so a set enriched on its own among m tested in a
-    collection reaches q = m/(nperm+1) at best."""
+    alone, a set's p is at least 1/(1 + null ES >= 0), about 2/nperm (1/(nperm+1) without the
+    table's counts), so a set enriched on its own among m tested in a collection reaches
+    q = m x that floor at best."""
     if small_p != "none" or patient_gsea.empty or bool(patient_gsea["enriched"].any()):
         return None
     tested = int(patient_gsea.groupby(["model", "patient", "collection"]).size().max())
-    best = tested / (nperm + 1)
+    floor = 1 / (nperm + 1)
+    if {"pval", "n_more_extreme", "nes"} <= set(patient_gsea.columns):
+        up = patient_gsea[patient_gsea["nes"] > 0]
+        if len(up):  # p = (1 + n_more_extreme) / (1 + null ES >= 0)
+            floor = float((up["pval"] / (1 + up["n_more_extreme"])).min())
+    best = tested * floor
     if best < alpha:
         return None
     return (
         f"no patient has a radiogenomic trait: with nperm = {nperm} and up to {tested} sets"
         f" per patient and collection, a set enriched on its own reaches q = {best:.2g} at best"
         f" (smallest q here {patient_gsea['padj'].min():.2g}, alpha {alpha}); raise"
-        f" radiogenomic_traits.nperm above {int(tested / alpha)} or set small_p = 'multilevel'"
+        f" radiogenomic_traits.nperm above {round(best / alpha * (nperm + 1))} or set small_p ="
+        " 'multilevel'"
     )
 
 
