@@ -211,9 +211,10 @@ def test_the_forward_order_places_both_programmes_of_an_and_trait_first():
     t = t.set_index("set")
     entered = t["programme_order"].dropna().sort_values()
     assert entered.tolist() == [1.0, 2.0, 3.0]
-    # the first set is the best one alone; A and B both enter the order
-    assert entered.index[0] == t["programme_ap"].idxmax()
-    assert {"A", "B"} <= set(entered.index)
+    # the half-and-half set is the best one alone, but once A and B have entered it adds
+    # nothing: the floating order drops it, and the two programmes come first
+    assert t["programme_ap"].idxmax() == "half_A_half_B"
+    assert set(entered.index[:2]) == {"A", "B"}
     assert t["programme_rank"].to_dict() == pytest.approx(
         {**{s: i + 1 for i, s in enumerate(entered.index)},
          **{s: 4 + i for i, s in enumerate(
@@ -296,3 +297,31 @@ def test_the_score_shift_says_which_way_each_programme_moves_with_the_class():
         assert shift[j] == pytest.approx(expected)
     assert shift[0] > 1.5 and shift[1] == pytest.approx(-shift[0])  # SD units: scale-free
     assert shift[3] == 0.0  # a constant score does not move
+
+
+def test_the_floating_order_drops_a_stand_in_the_later_sets_make_redundant(monkeypatch):
+    """S, the best set alone, carries a little of both programmes of an AND; the greedy order
+    kept it first for good. Once A and B are in, A + B without S beats every pair found
+    before, so S is dropped (and may come back later, behind them)."""
+    import radiogenomics.interpret.programmes as programmes
+
+    names = ["S", "A", "B", "N"]
+    ap = {"S": 0.80, "A": 0.70, "B": 0.65, "N": 0.30,
+          "SA": 0.85, "SB": 0.84, "SN": 0.80, "AB": 0.95, "AN": 0.70, "BN": 0.66,
+          "SAB": 0.96, "SAN": 0.86, "SBN": 0.85, "ABN": 0.94}  # fmt: skip
+    key = {frozenset(k): v for k, v in ap.items()}
+
+    def joint_ap(masker, units, positive, column):
+        return np.array([key[frozenset(names[i] for i in u)] for u in units])
+
+    monkeypatch.setattr(programmes, "_joint_ap", joint_ap)
+    masker = type("M", (), {"columns": names})()
+    single = np.array([ap[n] for n in names])
+    order = programmes.forward_order(masker, single, np.array([True]), 0, 3)
+    assert [names[i] for i in order] == ["A", "B", "S"]
+    # without a better pair the greedy order stands
+    ap.update(AB=0.83)
+    key = {frozenset(k): v for k, v in ap.items()}
+    order = programmes.forward_order(masker, single, np.array([True]), 0, 3)
+    assert [names[i] for i in order] == ["S", "A", "B"]
+    assert [names[i] for i in programmes.forward_order(masker, single, None, 0, 1)] == ["S"]

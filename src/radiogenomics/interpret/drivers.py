@@ -15,7 +15,7 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    is a sum over many genes' effects, close to normal; an empirical p would need thousands of
    draws to reach the BH thresholds of large collections).
 3. **Ranked at the programme level, tested at the gene level.** The ``consensus`` read-out
-   puts first the greedy forward order of a network trained on the collection's programme
+   puts first the floating forward order of a network trained on the collection's programme
    scores (:mod:`radiogenomics.interpret.programmes`: conditional keep-only masking), which
    tells a driver from the correlated sets that share its genes or its co-expression and
    sees thresholds, interactions and U shapes; the other sets follow by the mean of two

@@ -14,8 +14,9 @@ linear conditional expectation given it
 (:mod:`radiogenomics.interpret.programme_masking`; the paper's fill, the training mean, lets
 a correlated stand-in tie with the driver). A trait that needs two programmes together (an
 AND) is not carried by either alone, so the first :data:`FORWARD_STEPS` places go to a
-greedy forward order: the best single set, then the set that adds most to the AP of those
-already kept together; the rest follow by their own AP. The network learns programme-level
+floating forward order: the best single set, then the set that adds most to the AP of those
+already kept together, dropping an earlier set that the later ones make redundant (a
+stand-in for both programmes of an AND); the rest follow by their own AP. The network learns programme-level
 functions (thresholds, interactions, U shapes) that a correlation cannot; the masked AP needs
 no size-matched null, since every input is one score whatever the set's size; sets with
 identical scores are one input and share its evidence. This read-out ranks; it does not
@@ -38,7 +39,7 @@ from radiogenomics.interpret.metrics import auc_ap_columns
 from radiogenomics.interpret.programme_masking import ProgrammeMasker
 from radiogenomics.utils.seeding import derive_seed
 
-#: Sets the greedy forward order places before the rest (a two-programme trait's pair, and
+#: Sets the floating forward order places before the rest (a two-programme trait's pair, and
 #: one more; as many as the driver calls at most).
 FORWARD_STEPS = 3
 
@@ -84,19 +85,45 @@ def score_shift(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
     return np.divide(diff, sd, out=np.zeros_like(diff), where=sd > 0)
 
 
+def _joint_ap(
+    masker: ProgrammeMasker, units: list[list[int]], positive: np.ndarray, column: int
+) -> np.ndarray:
+    """The AP of each unit of scores kept together (``column``: the scored class)."""
+    _, ap = auc_ap_columns(masker.probabilities(units)[:, :, column], positive)
+    return ap
+
+
 def forward_order(
     masker: ProgrammeMasker, single_ap: np.ndarray, positive: np.ndarray, column: int, steps: int
 ) -> list[int]:
-    """Greedy forward selection of programme scores: first the score that alone gives the
-    best AP (``single_ap``), then, step by step, the one that adds most to the AP of the
-    scores already kept together (``column``: the scored class; ``steps`` scores in all)."""
+    """Floating forward selection of programme scores (Pudil et al. 1994): first the score
+    that alone gives the best AP (``single_ap``), then, step by step, the one that adds most
+    to the AP of the scores already kept together; after each addition, an earlier score is
+    dropped while the others without it beat the best AP yet found with as many scores
+    (``column``: the scored class; ``steps`` scores in all).
+
+    The drop is for a two-programme trait: the best single score is then often a stand-in
+    that carries a little of both programmes, and once both have entered it adds nothing.
+    """
     p = len(masker.columns)
     chosen = [int(np.nanargmax(single_ap))]
+    best = {1: float(np.nanmax(single_ap))}
     while len(chosen) < min(steps, p):
         rest = [j for j in range(p) if j not in chosen]
-        probs = masker.probabilities([chosen + [j] for j in rest])[:, :, column]
-        _, ap = auc_ap_columns(probs, positive)
-        chosen.append(rest[int(np.nanargmax(ap))])
+        ap = _joint_ap(masker, [chosen + [j] for j in rest], positive, column)
+        k = int(np.nanargmax(ap))
+        chosen.append(rest[k])
+        best[len(chosen)] = max(best.get(len(chosen), -np.inf), float(ap[k]))
+        while len(chosen) > 2:
+            without = _joint_ap(
+                masker, [[c for c in chosen if c != i] for i in chosen], positive, column
+            )
+            i = int(np.nanargmax(without))
+            # the score just added stays; each drop raises a best AP, so this ends
+            if i == len(chosen) - 1 or not without[i] > best[len(chosen) - 1]:
+                break
+            chosen.pop(i)
+            best[len(chosen)] = float(without[i])
     return chosen
 
 
@@ -127,7 +154,7 @@ def programme_network_evidence(
     forward_steps: int = FORWARD_STEPS,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Conditional keep-only masking of each set's programme score in a network of programme
-    scores, with a greedy forward order of the first ``forward_steps`` sets.
+    scores, with a floating forward order of the first ``forward_steps`` sets.
 
     ``cvs``: the gene network's CV runs (their labels, configuration, fold count and number
     give the programme network's); ``genes``: the gene network's genes (a set's score uses its
