@@ -30,7 +30,6 @@ from radiogenomics.validation.recovery import (
     holdout5_traits,
     holdout6_traits,
     holdout7_traits,
-    holdout8_traits,
     holdout_traits,
     load_collections,
     plant,
@@ -93,7 +92,7 @@ def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
     later = [holdout3_traits(), holdout4_traits(), holdout5_traits(), holdout6_traits()]
     later.append(holdout7_traits())
     assert len(held) >= 12 and len(third) >= 9 and min(map(len, later)) >= 12
-    names = ("", 2, 3, 4, 5, 6, 7, 8)
+    names = ("", 2, 3, 4, 5, 6, 7, 8, 9)
     assert set(TRAIT_LISTS) == {"benchmark", *(f"holdout{i}" for i in names)}
     lists = [bench, held, third, *later]
     for i, a in enumerate(lists):
@@ -108,11 +107,15 @@ def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
             assert not {p for t in a for p in t.programmes} & {p for t in b for p in t.programmes}
 
 
-def test_the_replanted_list_is_new_traits_of_hallmark_programmes():
-    replanted = holdout8_traits()
-    earlier = [t for name, make in TRAIT_LISTS.items() if name != "holdout8" for t in make()]
-    assert len(replanted) == 14 and {t.collection for t in replanted} == {"hallmark"}
-    assert len({t.kind for t in replanted}) == 5
+@pytest.mark.parametrize(
+    "name, collections, kinds",
+    [("holdout8", {"hallmark"}, 5), ("holdout9", {"hallmark", "kegg"}, 5)],
+)
+def test_the_replanted_lists_are_new_traits_of_programmes_planted_before(name, collections, kinds):
+    replanted = TRAIT_LISTS[name]()
+    earlier = [t for other, make in TRAIT_LISTS.items() if other != name for t in make()]
+    assert len(replanted) == 14 and {t.collection for t in replanted} == collections
+    assert len({t.kind for t in replanted}) == kinds
     programmes = [p for t in replanted for p in t.programmes]
     assert len(programmes) == len(set(programmes))  # none twice in the list
     assert not {t.name for t in replanted} & {t.name for t in earlier}
