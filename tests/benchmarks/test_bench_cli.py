@@ -99,3 +99,12 @@ def test_gsea_help_and_bounds(capsys):
 @pytest.mark.parametrize("name", ["masking", "gsea"])
 def test_help_prints_no_empty_defaults(name, capsys):
     assert "(default: None)" not in help_text(name, capsys)
+
+
+def test_bootstrap_quick_keeps_the_sizes_given(capsys):
+    bench = load("bootstrap")
+    args = bench.parse_args(["--quick", "--patients", "120", "--folds", "3"])
+    assert (args.patients, args.folds, args.genes) == (120, 3, 1000)  # --quick overrode them
+    assert bench.parse_args([]).patients == 500
+    assert undocumented(help_text("bootstrap", capsys)) == []
+    assert "argument --folds" in usage_error("bootstrap", ["--folds", "1"], capsys)
