@@ -6,6 +6,9 @@ Prints, for the demo-scale network (2,000 genes -> 128/64/32, as configs/demo.to
 - the saving from computing a frozen first layer once per fold instead of every epoch;
 and, for the paper-scale network (12,042 genes -> 4,000/2,000/1,000, 10 folds batched), the
 peak resident memory of one training run in a fresh process (target: under 24 GiB).
+Speeds are fold-epochs per second (higher is faster); "ratio" is batched / per-fold loop and
+"saving" frozen-every-step time / once-per-fold time (above 1: the batched path is faster).
+The data is synthetic (no data needed).
 
     python benchmarks/bench_training.py                 # full sizes
     python benchmarks/bench_training.py --scale 0.25    # paper-scale network shrunk 4x
@@ -21,14 +24,16 @@ import resource
 import subprocess
 import sys
 import time
+from typing import get_args
 
 import numpy as np
 import torch
 
-from radiogenomics.models.config import NetworkConfig
+from radiogenomics.errors import InputError
+from radiogenomics.models.config import NetworkConfig, Optimizer
 from radiogenomics.models.engine import FoldData, balanced_weights, train_batched, train_plain
 from radiogenomics.models.training import classifier_spec
-from radiogenomics.utils.device import default_device
+from radiogenomics.utils.device import check_device, default_device
 
 GIB = 1024**3
 
@@ -148,7 +153,7 @@ def parameter_count(n_genes: int, hidden: tuple[int, ...], n_out: int = 1) -> in
     return dense + 2 * sum(hidden) + hidden[-1] * n_out + n_out
 
 
-def memory(args: argparse.Namespace) -> None:
+def memory(args: argparse.Namespace, argv: list[str]) -> None:
     hidden = tuple(args.paper_hidden)
     n_params = parameter_count(args.paper_genes, hidden)
     print(
@@ -162,7 +167,7 @@ def memory(args: argparse.Namespace) -> None:
         f"{n_params * args.folds * 4 / GIB:.2f} GiB per copy, "
         f"~{5 * n_params * args.folds * 4 / GIB:.1f} GiB for 5 copies"
     )
-    cmd = [sys.executable, __file__, "--memory-child", *sys.argv[1:]]
+    cmd = [sys.executable, __file__, "--memory-child", *argv]  # the same options
     env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
@@ -178,26 +183,79 @@ def memory(args: argparse.Namespace) -> None:
         print(f"peak CUDA memory {r['cuda_peak'] / GIB:.2f} GiB")
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """--help: the module docstring as written, then every option with its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:  # no default worth printing
+            return action.help
+        return super()._get_help_string(action)
+
+
+def at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
+    traceback later)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def scale(text: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scale", type=float, default=1.0, help="shrink the paper-scale network")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--folds", type=int, default=10)
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=10)
-    p.add_argument("--demo-genes", type=int, default=2000)
-    p.add_argument("--demo-hidden", type=int, nargs="+", default=[128, 64, 32])
-    p.add_argument("--demo-patients", type=int, default=175)
-    p.add_argument("--paper-genes", type=int, default=12042)
-    p.add_argument("--paper-hidden", type=int, nargs="+", default=[4000, 2000, 1000])
-    p.add_argument("--paper-patients", type=int, default=175)
-    p.add_argument("--paper-epochs", type=int, default=1)
-    p.add_argument("--paper-optimizer", default="adadelta")
-    p.add_argument("--device", default=None)
-    p.add_argument("--skip-speed", action="store_true")
-    p.add_argument("--skip-memory", action="store_true")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument("--scale", type=scale, default=1.0, help="shrink the paper-scale network")
+    p.add_argument("--threads", type=at_least(1), default=2, help="torch threads")
+    p.add_argument("--folds", type=at_least(2), default=10, help="K, fold networks")
+    p.add_argument("--epochs", type=at_least(1), default=5, help="epochs of the speed runs")
+    p.add_argument("--batch-size", type=at_least(1), default=10, help="minibatch size")
+    p.add_argument("--demo-genes", type=at_least(10), default=2000, help="demo network inputs")
+    p.add_argument(
+        "--demo-hidden", type=at_least(1), nargs="+", default=[128, 64, 32], help="demo widths"
+    )
+    p.add_argument("--demo-patients", type=at_least(20), default=175, help="demo patients")
+    p.add_argument("--paper-genes", type=at_least(10), default=12042, help="paper network inputs")
+    p.add_argument(
+        "--paper-hidden",
+        type=at_least(1),
+        nargs="+",
+        default=[4000, 2000, 1000],
+        help="paper widths",
+    )
+    p.add_argument("--paper-patients", type=at_least(20), default=175, help="paper patients")
+    p.add_argument("--paper-epochs", type=at_least(1), default=1, help="epochs of the memory run")
+    p.add_argument(
+        "--paper-optimizer",
+        choices=get_args(Optimizer),
+        default="adadelta",
+        help="optimiser of the memory run",
+    )
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA if any)")
+    p.add_argument("--skip-speed", action="store_true", help="no demo-scale speed section")
+    p.add_argument("--skip-memory", action="store_true", help="no paper-scale memory section")
     p.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    try:
+        check_device(args.device, "--device")
+    except InputError as err:
+        p.error(str(err))
     if args.scale != 1.0:
         args.paper_genes = max(10, int(args.paper_genes * args.scale))
         args.paper_hidden = [max(2, int(h * args.scale)) for h in args.paper_hidden]
@@ -212,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         if device.type == "cuda":
             print("(CUDA timings: the per-fold loop and the batched model both run on the GPU)")
     if not args.skip_memory:
-        memory(args)
+        memory(args, sys.argv[1:] if argv is None else list(argv))
 
 
 if __name__ == "__main__":

@@ -108,3 +108,17 @@ def test_bootstrap_quick_keeps_the_sizes_given(capsys):
     assert bench.parse_args([]).patients == 500
     assert undocumented(help_text("bootstrap", capsys)) == []
     assert "argument --folds" in usage_error("bootstrap", ["--folds", "1"], capsys)
+
+
+def test_training_help_bounds_and_memory_child_options(capsys):
+    text = help_text("training", capsys)
+    assert undocumented(text) == [] and "fold-epochs per second" in text
+    for option, value in (("--folds", "1"), ("--scale", "0"), ("--threads", "0")):
+        assert f"argument {option}" in usage_error("training", [option, value], capsys)
+    assert "--device" in usage_error("training", ["--device", "gpu"], capsys)
+    assert "--paper-optimizer" in usage_error("training", ["--paper-optimizer", "lbfgs"], capsys)
+    # the memory run (a child process) gets the options main() was given, not this process's
+    argv = ["--skip-speed", "--scale", "0.01", "--folds", "2", "--paper-patients", "20"]
+    load("training").main(argv)
+    out = capsys.readouterr().out
+    assert "memory run failed" not in out and "peak resident memory" in out
