@@ -16,7 +16,10 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 def dry_run(*args: str) -> str:
     """The commands `make` would run (nothing is run)."""
     out = subprocess.run(
-        ["make", "-n", "-C", str(REPO), *args], capture_output=True, text=True, check=True
+        ["make", "-n", "--no-print-directory", "-C", str(REPO), *args],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout
 
