@@ -11,7 +11,8 @@ be identical in every run. Also measured: one epoch of the paper-size network (1
     python benchmarks/bench_executor.py            # demo size
     python benchmarks/bench_executor.py --quick    # a reduced size while developing
 
-On a shared machine the timings are noisy: read the ratios, not the seconds.
+Times are wall seconds; each ratio is the first executor's time / the second's (below 1: the
+first is faster). On a shared machine the timings are noisy: read the ratios, not the seconds.
 """
 
 from __future__ import annotations
@@ -181,21 +182,58 @@ def paper_unit_seconds(n_patients: int = 171, n_genes: int = 12042) -> dict[str,
     return dict(rec.stamps)
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--patients", type=int, default=500)
-    p.add_argument("--genes", type=int, default=2000)
-    p.add_argument("--reps", type=int, default=4)
-    p.add_argument("--splits", type=int, default=5)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=2, help="alternating local/ray runs")
+#: The sizes of a run and of a --quick one; an option given on the command line wins over both.
+FULL = {"patients": 500, "genes": 2000, "reps": 4}
+QUICK = {"patients": 200, "genes": 800, "reps": 2}
+
+
+def at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
+    traceback later)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+    def sizes(key: str) -> str:
+        return f"(default {FULL[key]}; --quick {QUICK[key]})"
+
+    p.add_argument("--patients", type=at_least(40), help=f"cohort size {sizes('patients')}")
+    p.add_argument("--genes", type=at_least(300), help=f"genes {sizes('genes')}")
+    p.add_argument("--reps", type=at_least(1), help=f"bootstrap repetitions {sizes('reps')}")
+    p.add_argument("--splits", type=at_least(2), default=5, help="K, folds per unit (default 5)")
+    p.add_argument(
+        "--workers", type=at_least(1), default=2, help="processes / Ray CPUs (default 2)"
+    )
+    p.add_argument(
+        "--rounds", type=at_least(1), default=2, help="alternating local/ray runs (default 2)"
+    )
     p.add_argument("--no-nn", action="store_true", help="baselines only")
-    p.add_argument("--no-paper-epoch", action="store_true")
+    p.add_argument("--no-paper-epoch", action="store_true", help="skip the paper-size unit costs")
     p.add_argument("--paper-only", action="store_true", help="only the paper-size unit costs")
-    p.add_argument("--quick", action="store_true", help="200 patients x 800 genes, 2 reps")
+    p.add_argument("--quick", action="store_true", help="a reduced size while developing")
     args = p.parse_args(argv)
-    if args.quick:
-        args.patients, args.genes, args.reps = 200, 800, 2
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:  # --quick used to override the sizes given
+            setattr(args, key, value)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     torch.set_num_threads(1)  # one thread per unit everywhere, as under the executors
     if args.paper_only:
         paper_costs(args)

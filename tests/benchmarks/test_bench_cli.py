@@ -122,3 +122,13 @@ def test_training_help_bounds_and_memory_child_options(capsys):
     load("training").main(argv)
     out = capsys.readouterr().out
     assert "memory run failed" not in out and "peak resident memory" in out
+
+
+def test_executor_quick_keeps_the_sizes_given(capsys):
+    bench = load("executor")
+    args = bench.parse_args(["--quick", "--reps", "1", "--genes", "300"])
+    assert (args.reps, args.genes, args.patients) == (1, 300, 200)  # --quick overrode them
+    assert bench.parse_args([]).reps == 4
+    assert undocumented(help_text("executor", capsys)) == []
+    for option in ("--workers", "--rounds", "--reps"):
+        assert f"argument {option}" in usage_error("executor", [option, "0"], capsys)
