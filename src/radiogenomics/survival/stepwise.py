@@ -326,10 +326,10 @@ def _table3(final: CoxFit, uni: pd.DataFrame, forced: list[str]) -> pd.DataFrame
         "univariate HR (95% CI)",
         "adjusted HR (95% CI)",
     ]
-    if final.model is None:
+    if not final.ok or not final.variables:
         return pd.DataFrame(columns=cols)
     u = uni.set_index("variable")
-    s = final.model.summary
+    s = final.summary()  # the Newton fit's, R's to 1e-9; lifelines stops near 1e-5
     rows = []
     for var in final.variables:
         ur, ar = u.loc[var], s.loc[var]
@@ -340,9 +340,9 @@ def _table3(final: CoxFit, uni: pd.DataFrame, forced: list[str]) -> pd.DataFrame
             "ci_low_univariate": float(ur["ci_low"]),
             "ci_high_univariate": float(ur["ci_high"]),
             "p_univariate": float(ur["p"]),
-            "hr_adjusted": float(ar["exp(coef)"]),
-            "ci_low_adjusted": float(ar["exp(coef) lower 95%"]),
-            "ci_high_adjusted": float(ar["exp(coef) upper 95%"]),
+            "hr_adjusted": float(ar["hr"]),
+            "ci_low_adjusted": float(ar["ci_low"]),
+            "ci_high_adjusted": float(ar["ci_high"]),
             "p_adjusted": float(ar["p"]),
         }
         row["univariate HR (95% CI)"] = format_hr(
