@@ -16,6 +16,7 @@ the network learns (mean CV AUC >= 0.75). Per-trait rows are written as they fin
     python benchmarks/bench_recovery.py --traits holdout6  # the seventh list (14 traits)
     python benchmarks/bench_recovery.py --traits holdout7  # the eighth list (14 KEGG traits)
     python benchmarks/bench_recovery.py --traits holdout8  # the ninth (14 hallmark, re-planted)
+    python benchmarks/bench_recovery.py --traits holdout9  # the tenth (14 hallmark and KEGG)
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
                                                      # recovery_readouts.rescore_trait
 """
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -48,34 +48,64 @@ DATA = ROOT.parent / "shared" / "data"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="2 traits, small settings")
-    ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
-    ap.add_argument("--out", type=Path, default=None, help="folder for per-trait rows (csv/json)")
-    ap.add_argument("--only", nargs="*", default=None, help="trait names to run")
     ap.add_argument(
-        "--traits", choices=sorted(TRAIT_LISTS), default="benchmark", help="the list of traits"
+        "--data", type=Path, default=DATA, help=f"the shared data folder (default {DATA})"
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for recovery_rows.csv, recovery_sets.csv (per trait, as they finish), "
+        "recovery_summary.csv and recovery_settings.json; created if needed, files replaced",
+    )
+    ap.add_argument("--only", nargs="+", default=None, help="trait names to run (of the list)")
+    ap.add_argument(
+        "--traits",
+        choices=sorted(TRAIT_LISTS),
+        default="benchmark",
+        help="the list of traits (default benchmark; --quick: its first 2)",
     )
     ap.add_argument(
         "--cache", type=Path, default=None, help="folder for per-trait intermediate results"
     )
     ap.add_argument(
-        "--summarise", nargs="*", type=Path, default=None, help="only print the table of rows"
+        "--summarise",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="only print the table of the rows in these --out folders (no run)",
     )
     args = ap.parse_args(argv)
     if args.summarise:
+        missing = [str(d) for d in args.summarise if not (d / "recovery_rows.csv").is_file()]
+        if missing:
+            ap.error(f"argument --summarise: no recovery_rows.csv in {', '.join(missing)}")
         rows = pd.concat([pd.read_csv(d / "recovery_rows.csv") for d in args.summarise])
         print(summarise(rows).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         return 0
+    traits = benchmark_traits(quick=True) if args.quick else TRAIT_LISTS[args.traits]()
+    if args.only:
+        unknown = sorted(set(args.only) - {t.name for t in traits})
+        if unknown:  # a traceback after loading the data, or fewer traits than asked
+            ap.error(
+                f"argument --only: {', '.join(unknown)} not in the "
+                f"{'--quick' if args.quick else args.traits} list "
+                f"({', '.join(t.name for t in traits)})"
+            )
+        traits = [t for t in traits if t.name in args.only]
     if not (args.data / "tcga_gbm").is_dir():
-        print(f"real data not found at {args.data}: nothing to benchmark", file=sys.stderr)
-        return 0
+        ap.error(
+            f"argument --data: real data not found at {args.data} "
+            "(expected the shared data folder, with tcga_gbm/ and gene_sets/)"
+        )
     torch.set_num_threads(2)
     warnings.filterwarnings("ignore", category=UserWarning)
     settings = quick_settings() if args.quick else full_settings()
-    traits = benchmark_traits(quick=True) if args.quick else TRAIT_LISTS[args.traits]()
-    if args.only:
-        traits = [t for t in traits if t.name in args.only]
     t0 = time.perf_counter()
     X = load_real_data(args.data).expression
     collections = load_collections(args.data)

@@ -132,3 +132,14 @@ def test_executor_quick_keeps_the_sizes_given(capsys):
     assert undocumented(help_text("executor", capsys)) == []
     for option in ("--workers", "--rounds", "--reps"):
         assert f"argument {option}" in usage_error("executor", [option, "0"], capsys)
+
+
+def test_recovery_wrong_names_and_folders(capsys, tmp_path):
+    err = usage_error("recovery", ["--quick", "--only", "no_such_trait"], capsys)
+    assert "--only" in err and "oxphos_step" in err  # a traceback after loading the data
+    err = usage_error("recovery", ["--data", str(tmp_path)], capsys)
+    assert "--data" in err and "tcga_gbm" in err  # 'nothing to benchmark' and exit 0
+    err = usage_error("recovery", ["--summarise", str(tmp_path)], capsys)
+    assert "--summarise" in err and "recovery_rows.csv" in err  # FileNotFoundError
+    assert "--summarise" in usage_error("recovery", ["--summarise"], capsys)  # ran everything
+    assert undocumented(help_text("recovery", capsys)) == []
