@@ -143,3 +143,24 @@ def test_recovery_wrong_names_and_folders(capsys, tmp_path):
     assert "--summarise" in err and "recovery_rows.csv" in err  # FileNotFoundError
     assert "--summarise" in usage_error("recovery", ["--summarise"], capsys)  # ran everything
     assert undocumented(help_text("recovery", capsys)) == []
+
+
+def run_all():
+    spec = importlib.util.spec_from_file_location("run_all", BENCH / "run_all.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_run_all_options_help_and_failures(capsys, tmp_path, monkeypatch):
+    module = run_all()
+    assert module.main(["--quick"]) == 2  # was 'no benchmark matches' the option
+    assert "pass options to a script directly" in capsys.readouterr().err
+    assert module.main(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "install_r_peers.sh" in text and "gseapy" in text and "survival" in text
+    (tmp_path / "bench_fine.py").write_text("print('fine')\n")
+    (tmp_path / "bench_broken.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.setattr(module, "HERE", tmp_path)
+    assert module.main([]) == 1
+    assert "failed: bench_broken" in capsys.readouterr().err  # the exit status alone before
