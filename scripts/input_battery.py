@@ -435,6 +435,7 @@ def _fingerprint(run: Path) -> dict[str, str]:
 
 def run_case(case: Case, root: Path, base_cohort: Path) -> tuple[str, str]:
     work = root / case.name.replace(" ", "_").replace("/", "-")
+    shutil.rmtree(work, ignore_errors=True)  # a rerun with --keep replaces the case's folder
     cohort = work / "cohort"
     shutil.copytree(base_cohort, cohort)
     study = _study(cohort, work / "runs")
@@ -501,21 +502,29 @@ def run_case(case: Case, root: Path, base_cohort: Path) -> tuple[str, str]:
     return ("handled", "") if ok else ("wrong", "result check failed")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--keep", type=Path, help="keep the case folders here")
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--keep", type=Path, help="keep the case folders here (a rerun replaces them)")
     ap.add_argument("-k", default="", help="only cases whose name contains this")
     ap.add_argument("--start", type=int, default=0, help="skip the first N cases")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    everything = cases()
+    selected = [case for case in everything[args.start :] if args.k in case.name]
+    if not selected:  # a typo ran no case and passed
+        ap.error(
+            f"no case selected by -k {args.k!r} --start {args.start} ({len(everything)} cases: "
+            + ", ".join(repr(case.name) for case in everything[:5])
+            + ", ...)"
+        )
     root = args.keep or Path(tempfile.mkdtemp(prefix="battery-"))
     root.mkdir(parents=True, exist_ok=True)
     base = root / "_cohort"
     if not base.exists():
         generate_cohort(base, n_patients=80, n_genes=300, seed=4)
     counts: dict[str, int] = {}
-    for case in cases()[args.start :]:
-        if args.k not in case.name:
-            continue
+    for case in selected:
         outcome, detail = run_case(case, root, base)
         counts[outcome] = counts.get(outcome, 0) + 1
         print(f"{outcome:10s} {case.name}: {detail[:160]}", flush=True)
