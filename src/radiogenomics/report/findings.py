@@ -381,12 +381,11 @@ def survival_findings(folder: RunFolder, alpha: float = 0.05) -> pd.DataFrame | 
 
 
 def final_model_name(folder: RunFolder, outcome: str) -> str | None:
-    """The table of the outcome's final multivariable model: the clinical + imaging model
-    (radiogenomic traits offered to it) when the survival stage wrote one, else Table 3."""
-    for name in (f"{outcome}_cox_clinical_imaging_final_model", f"{outcome}_cox_table3"):
-        if folder.has_table("survival", name):
-            return name
-    return None
+    """The table of the outcome's final multivariable model: Table 3, the stepwise selection
+    over every candidate, radiogenomic traits included (the paper's model). The clinical +
+    imaging model is the comparison run without the radiogenomic traits, never the final one."""
+    name = f"{outcome}_cox_table3"
+    return name if folder.has_table("survival", name) else None
 
 
 def _final_model(folder: RunFolder, outcome: str) -> pd.DataFrame | None:
