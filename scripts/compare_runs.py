@@ -7,7 +7,9 @@ Used to check that a study gives the same numbers whatever executor ran it (e.g.
 
 Prints one line per table that differs (or exists in one folder only) and a summary such as
 ``57 of 57 tables identical``; the exit status is 0 only when every table is present in both
-folders and identical (same columns, index, dtypes and values, no tolerance; NaN equals NaN).
+folders and identical (same columns, index, dtypes and values, no tolerance; NaN equals NaN),
+and there is at least one (two folders without any table are not the same run); 2 when a
+folder does not exist.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class Comparison:
 
     @property
     def ok(self) -> bool:
-        return not (self.different or self.only_a or self.only_b)
+        # no table at all is a wrong folder (e.g. one level too deep), not a match
+        return self.n_tables > 0 and not (self.different or self.only_a or self.only_b)
 
     @property
     def n_tables(self) -> int:
@@ -76,16 +79,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("a", type=Path, help="first run folder")
     parser.add_argument("b", type=Path, help="second run folder")
     args = parser.parse_args(argv)
-    res = compare_runs(args.a, args.b)
+    try:
+        res = compare_runs(args.a, args.b)
+    except FileNotFoundError as err:  # a traceback before
+        parser.error(str(err))
     for rel, diff in res.different.items():
         print(f"DIFFERS   {rel}: {diff}")
     for rel in res.only_a:
         print(f"ONLY IN A {rel}")
     for rel in res.only_b:
         print(f"ONLY IN B {rel}")
+    only = len(res.only_a) + len(res.only_b)
     print(
         f"{len(res.identical)} of {res.n_tables} tables identical"
-        + (f", {len(res.only_a) + len(res.only_b)} in one folder only" if not res.ok else "")
+        + (f", {only} in one folder only" if only else "")
+        + ("" if res.n_tables or only else ": no Parquet table in either folder")
         + f" ({args.a} vs {args.b})"
     )
     return 0 if res.ok else 1

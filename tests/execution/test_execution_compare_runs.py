@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_runs.py"
 
@@ -49,3 +50,14 @@ def test_identical_different_and_missing_tables(tmp_path, capsys):
     assert "1 of 3 tables identical" in out
     assert cr.main([str(a / "s1"), str(b / "s1")]) == 0
     assert "1 of 1 tables identical" in capsys.readouterr().out
+
+
+def test_missing_and_empty_folders(tmp_path, capsys):
+    cr = _module()
+    with pytest.raises(SystemExit) as info:  # a FileNotFoundError traceback before
+        cr.main([str(tmp_path / "nowhere"), str(tmp_path)])
+    assert info.value.code == 2 and "nowhere" in capsys.readouterr().err
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert cr.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 1  # 0: '0 of 0 identical'
+    assert "no Parquet table" in capsys.readouterr().out
