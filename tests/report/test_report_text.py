@@ -301,6 +301,8 @@ def test_methods_name_the_stepwise_criterion_the_study_used(planted_run):
     text = _text(build_report(planted_run).read_text())
     assert "a multivariable Cox model chosen by stepwise BIC (direction" in text
     assert "stepwise AIC (direction" not in text
+    # the fits are Efron's (tests/survival: R's coxph), and the methods say so
+    assert "tied times by Efron's method" in text
 
 
 # user review of a small study's report --------------------------------------------------

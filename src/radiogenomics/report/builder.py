@@ -610,7 +610,9 @@ def methods_text(
             f"Kaplan-Meier curves and log-rank tests per binary variable, univariate Cox models, "
             f"and a multivariable Cox model chosen by stepwise "
             f"{s.get('criterion', 'aic').upper()} (direction {s['direction']}) "
-            f"with {', '.join(s['forced'])} always kept."
+            f"with {', '.join(s['forced'])} always kept. Cox models handle tied times by "
+            f"Efron's method (R's coxph default; Breslow's gives other estimates); Kaplan-Meier "
+            f"intervals are Greenwood's on the log scale (R's survfit default)."
         )
         if survival is not None:
             out[-1] += " " + survival_patients(survival)
