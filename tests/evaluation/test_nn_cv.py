@@ -111,14 +111,17 @@ def test_bad_input_is_refused_clearly():
     y_small = y.copy()
     y_small[:] = "low"
     y_small.iloc[:4] = "high"
-    with pytest.raises(InputError, match="fewer than the 5 folds"):
+    with pytest.raises(InputError, match="class 'high' has 4 patients, fewer than the 5 folds"):
         cross_validate(X, y_small, SMALL, n_splits=5)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         r = cross_validate(
             X, y_small, SMALL.model_copy(update={"max_epochs": 2}), 5, adjust_folds=True
         )
-    assert r.n_splits == 4 and any("using 4 folds" in str(x.message) for x in w)
+    assert r.n_splits == 4 and any(
+        "class 'high' has 4 patients" in str(x.message) and "using 4 folds" in str(x.message)
+        for x in w
+    )
     Xn = X.copy()
     Xn.iloc[3, 2] = np.nan
     with pytest.raises(InputError, match=r"NaN.*TCGA-03-0003.*G2"):

@@ -278,7 +278,9 @@ def cross_validate(
     y_lab, classes, codes = encode_labels(y, classes, task)
     X_lab, y_lab = align(X, y_lab, task)
     codes = y_lab.map({c: i for i, c in enumerate(classes)}).to_numpy(dtype=np.int64)
-    splits = stratified_folds(codes, n_splits, seed=seed, task=task, adjust=adjust_folds)
+    splits = stratified_folds(
+        codes, n_splits, seed=seed, task=task, adjust=adjust_folds, class_names=classes
+    )
     C = len(classes)
     device_name = None if device is None else str(device)  # resolved again by each unit
     device = default_device(device) if device is None or isinstance(device, str) else device
