@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/make_results.py                # everything (about 20-30 min, 2 CPUs)
     .venv/bin/python scripts/make_results.py --quick        # a few minutes, small settings
+                                            # (its own cache and figures; the doc is left alone)
     .venv/bin/python scripts/make_results.py --only doc     # re-render the doc from the cache
 
 Parts (``--only`` takes a comma list): ``subtypes`` (the paper's validation on RNA-seq),
@@ -9,8 +10,10 @@ Parts (``--only`` takes a comma list): ``subtypes`` (the paper's validation on R
 ``study`` (configs/tcga_gbm_subtype.toml through the pipeline), ``doc``
 (the generated block of docs/results.md). Each computing part caches its numbers as JSON under
 ``--out`` (default runs/results) and writes its figures to docs/figures/results/; ``doc``
-renders only from that cache, so it never retrains anything. The generated block of
-docs/results.md sits between the GENERATED markers; text outside them is kept.
+renders only from that cache, so it never retrains anything (and refuses an empty one). The
+generated block of docs/results.md sits between the GENERATED markers; text outside them is
+kept. ``--quick`` caches under runs/results-quick, puts its figures there and renders no doc
+unless ``--doc`` is given: smoke numbers never replace the real ones.
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ QUICK_STUDY = {
     "radiogenomic_traits.nperm": 200,
 }
 BEGIN, END = "<!-- BEGIN GENERATED (scripts/make_results.py) -->", "<!-- END GENERATED -->"
+#: The parts, in the order they run by default; ``doc`` renders from the cache of the others.
+PARTS = ("study", "subtypes", "planted", "autoencoder", "doc")
+DOC = REPO / "docs" / "results.md"
+DOC_FIGURES = REPO / "docs" / "figures" / "results"
 SUBTYPES = ["Classical", "Mesenchymal", "Neural", "Proneural"]
 
 FULL = {
@@ -784,26 +791,55 @@ def write_doc(path: Path, block: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
-    ap.add_argument("--out", default=str(REPO / "runs" / "results"))
-    ap.add_argument("--doc", default=str(REPO / "docs" / "results.md"))
-    ap.add_argument("--figures", default=str(REPO / "docs" / "figures" / "results"))
-    ap.add_argument("--only", default="study,subtypes,planted,autoencoder,doc")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    data_dir = REPO.parent / "shared" / "data"
+    ap.add_argument("--data", default=str(data_dir), help=f"the shared data ({data_dir})")
+    ap.add_argument(
+        "--out", default=None, help="cache folder (runs/results; --quick: runs/results-quick)"
+    )
+    ap.add_argument("--doc", default=None, help="the doc `doc` renders (docs/results.md)")
+    ap.add_argument(
+        "--figures",
+        default=None,
+        help="figure folder (docs/figures/results; --quick: under --out)",
+    )
+    ap.add_argument(
+        "--only", default=",".join(PARTS), help=f"parts, a comma list of {', '.join(PARTS)}"
+    )
     ap.add_argument("--study", default=str(STUDY_CONFIG), help="the study file of `study`")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of every part (0)")
     ap.add_argument("--quick", action="store_true", help="small settings (a smoke run)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (2)")
     ap.add_argument("--genes", type=int, default=0, help="keep the N most expressed (smoke runs)")
     args = ap.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown or not parts:  # an unknown part failed after the data and earlier parts
+        ap.error(
+            f"argument --only: {', '.join(unknown) or repr(args.only)} "
+            f"(expected a comma list of {', '.join(PARTS)})"
+        )
+    if args.threads < 1 or args.genes < 0:
+        ap.error(f"--threads {args.threads} / --genes {args.genes}: expected >= 1 / >= 0")
+    out = Path(args.out or REPO / "runs" / ("results-quick" if args.quick else "results"))
+    fig_dir = Path(args.figures or (out / "figures" if args.quick else DOC_FIGURES))
+    if args.quick and args.doc is None and "doc" in parts:
+        parts.remove("doc")
+        print(f"--quick: {DOC} is not rendered (give --doc to render one)")
+    doc = Path(args.doc or DOC)
+    computing = [p for p in parts if p != "doc"]
+    if computing and not (Path(args.data) / "tcga_gbm").is_dir():
+        ap.error(f"argument --data: no tcga_gbm/ in {args.data} (expected the shared data)")
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)
-    parts = [p.strip() for p in args.only.split(",") if p.strip()]
     settings = QUICK if args.quick else FULL
-    out, fig_dir = Path(args.out), Path(args.figures)
     cache_path = out / "results.json"
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-    computing = [p for p in parts if p != "doc"]
+    if "doc" in parts and not computing and not set(cache) & set(PARTS):
+        # an empty cache (after a clean, or a wrong --out) replaced the doc's numbers with '?'
+        ap.error(f"no cached results in {cache_path}: run the computing parts first")
     if computing:
         t0 = time.time()
         data = load_real_data(args.data, settings["min_mean_log2tpm"])
@@ -822,8 +858,6 @@ def main(argv: list[str] | None = None) -> int:
                 cache[part] = part_study(Path(args.study), out, args.seed, args.quick)
             elif part == "planted":
                 cache[part] = part_planted(data, settings, args.seed, fig_dir)
-            else:
-                raise SystemExit(f"unknown part {part!r}")
             print(f"{part}: {time.time() - t:.0f} s", flush=True)
             cache["meta"] = {
                 "mode": "quick" if args.quick else "full",
@@ -840,12 +874,12 @@ def main(argv: list[str] | None = None) -> int:
             write_json(cache_path, cache)
     if "doc" in parts:
         meta = cache.get("meta", {})
-        fig_rel = os.path.relpath(Path(args.figures).resolve(), Path(args.doc).resolve().parent)
+        fig_rel = os.path.relpath(fig_dir.resolve(), doc.resolve().parent)
         block = render(
             cache, meta.get("settings", settings), meta.get("seed", args.seed), str(fig_rel)
         )
-        write_doc(Path(args.doc), block)
-        print(f"wrote {args.doc}")
+        write_doc(doc, block)
+        print(f"wrote {doc}")
     return 0
 
 
