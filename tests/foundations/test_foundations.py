@@ -37,6 +37,9 @@ def test_scaler_refuses_missing_genes_and_nan():
     sc = Scaler.fit(X)
     with pytest.raises(InputError, match=r"new.tsv \[genes\].*B"):
         sc.transform(X[["A"]], source="new.tsv")
+    X.iloc[3, 1] = np.inf
+    with pytest.raises(InputError, match=r"new.tsv \[expression\].*patient 3, gene 'B'"):
+        sc.transform(X, source="new.tsv")
     X.iloc[0, 0] = np.nan
     with pytest.raises(InputError, match="NaN"):
         Scaler.fit(X)

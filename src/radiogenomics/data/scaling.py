@@ -88,8 +88,16 @@ class Scaler:
                 expected="every gene the model was trained on",
             )
         sub = X.loc[:, list(self.genes)].to_numpy(dtype=np.float64)
-        if not np.isfinite(sub).all():
-            raise InputError("expression contains NaN or inf", file=source, field="expression")
+        bad = ~np.isfinite(sub)
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise InputError(
+                f"{int(bad.sum())} NaN or infinite values among the model's genes (first: "
+                f"patient {X.index[r]!r}, gene {self.genes[c]!r})",
+                file=source,
+                field="expression",
+                expected="finite values (impute or drop those genes first)",
+            )
         return ((sub - self.mean_) / self.scale_).astype(np.float32)
 
     def to_dict(self) -> dict:
