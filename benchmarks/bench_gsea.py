@@ -432,6 +432,8 @@ def main(argv: list[str] | None = None) -> None:
         print("RATIOS (fgsea serial / ours, wall time; above 1: ours is faster):")
         for name, r in ratios.items():
             print(f"    {name:58s} {r:6.1f}x")
+    elif not peer:  # the end of the output said nothing of the missing peer
+        print(f"RATIOS: none against fgsea. {PEER_HINT}")
 
 
 PERM_WARMUP = 200

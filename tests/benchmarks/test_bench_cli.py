@@ -164,3 +164,13 @@ def test_run_all_options_help_and_failures(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(module, "HERE", tmp_path)
     assert module.main([]) == 1
     assert "failed: bench_broken" in capsys.readouterr().err  # the exit status alone before
+
+
+@pytest.mark.realdata
+def test_gsea_without_fgsea_says_how_to_install_it(shared_data, capsys, monkeypatch):
+    bench = load("gsea")
+    monkeypatch.setattr(bench, "have_fgsea", lambda: False)
+    bench.main(["--quick", "--cases", "2", "--nperm", "100"])
+    out = capsys.readouterr().out
+    assert "fgsea absent" in out and "ours (+ multilevel)" in out  # our side still runs
+    assert out.rstrip().splitlines()[-1].count("../shared/peers/install_r_peers.sh") == 1
