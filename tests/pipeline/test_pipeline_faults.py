@@ -198,3 +198,16 @@ def test_disk_errors_are_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.setattr(p.folder, "publish", full)
     with pytest.raises(InputError, match="the disk is full while writing under"):
         p.run()
+
+
+def test_an_unreachable_cluster_is_not_reported_as_a_failed_write(tmp_path, monkeypatch):
+    p = _toy(tmp_path)
+
+    def unreachable(*args, **kwargs):  # what the Ray executor raises for a dead address
+        raise ConnectionError("no Ray cluster answers at '127.0.0.1:6399' (Connection refused)")
+
+    monkeypatch.setattr(p.folder, "publish", unreachable)
+    with pytest.raises(InputError) as err:
+        p.run()
+    assert str(err.value).startswith("[executor.address]: no Ray cluster answers at")
+    assert "could not write" not in str(err.value)

@@ -369,6 +369,10 @@ class Pipeline:
                 if not any(o.status == "done" for o in outcomes):
                     self.restore_config(before)
                 raise
+        except ConnectionError as err:  # the executor's cluster did not answer: no write failed
+            log.debug("%s", traceback.format_exc())
+            log.error("%s", err)
+            raise InputError(str(err), field="executor.address") from None
         except OSError as err:
             log.debug("%s", traceback.format_exc())
             log.error("%s", describe_os_error(err, self.folder.root))
