@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> None:
         peer.append(cph.log_likelihood_)
     t_peer = time.perf_counter() - t0
 
-    diff = float(np.max(np.abs(np.array(ours) - np.array(peer))))
+    ours_ll, peer_ll = np.array(ours, dtype=float), np.array(peer, dtype=float)
+    finite = np.isfinite(ours_ll) & np.isfinite(peer_ll)  # a failed fit (separation) gives NaN
+    diff = float(np.max(np.abs(ours_ll - peer_ll)[finite])) if finite.any() else float("nan")
     print(
         f"stepwise Cox, {args.patients} patients, {len(forced)} forced + {len(cands)} "
         f"candidates: {len(res.path) - 1} steps, {len(models)} models scored"
@@ -115,7 +117,13 @@ def main(argv: list[str] | None = None) -> None:
         f"lifelines {1e3 * t_peer / len(models):.2f} ms, ratio lifelines / ours "
         f"{t_peer / t_ours:.1f}x"
     )
-    print(f"  largest log-likelihood difference: {diff:.2e}")
+    failed = (
+        f" (models without a finite log-likelihood: ours {int((~np.isfinite(ours_ll)).sum())},"
+        f" lifelines {int((~np.isfinite(peer_ll)).sum())})"
+        if not finite.all()
+        else ""
+    )
+    print(f"  largest log-likelihood difference: {diff:.2e}{failed}")
     print(f"  final model: {', '.join(res.variables)}")
 
 

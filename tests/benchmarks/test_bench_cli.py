@@ -174,3 +174,10 @@ def test_gsea_without_fgsea_says_how_to_install_it(shared_data, capsys, monkeypa
     out = capsys.readouterr().out
     assert "fgsea absent" in out and "ours (+ multilevel)" in out  # our side still runs
     assert out.rstrip().splitlines()[-1].count("../shared/peers/install_r_peers.sh") == 1
+
+
+def test_survival_counts_failed_fits_instead_of_printing_nan(capsys):
+    # 20 patients, 16 candidates: a few models visited are separated (our fit gives NaN)
+    load("survival").main(["--patients", "20", "--candidates", "16"])
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "largest" in ln)
+    assert "nan" not in line and "without a finite log-likelihood" in line
