@@ -121,8 +121,22 @@ class BaselineSpec:
     weights_in_fit: bool = False
 
     def param_grid(self, grid: Mapping[str, Sequence[Any]] | None = None) -> list[Params]:
-        """Every combination of ``grid`` (default: this model's grid), in a stable order."""
-        return expand_grid(self.grid if grid is None else grid)
+        """Every combination of ``grid`` (default: this model's grid), in a stable order.
+
+        A parameter the estimator does not have is an ``InputError`` (scikit-learn would fail
+        only when the first model is built, and XGBoost would ignore it with a warning).
+        """
+        if grid is None:
+            return expand_grid(self.grid)
+        estimator = self.factory({}, 0)
+        unknown = [k for k in grid if k not in estimator.get_params()]
+        if unknown:
+            raise InputError(
+                f"{self.name}: unknown hyperparameters {unknown}",
+                field=f"grids.{self.name}",
+                expected=f"parameters of {type(estimator).__name__}, e.g. {', '.join(self.grid)}",
+            )
+        return expand_grid(grid)
 
 
 BASELINES: dict[str, BaselineSpec] = {
