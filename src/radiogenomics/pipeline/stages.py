@@ -118,7 +118,9 @@ STAGE_TABLE: dict[str, Stage] = {
         requires=("load", "masking"),
         reads=("enrichment", "masking.readout"),
         description="preranked GSEA of the masking rankings",
-        revision=2,  # 2: task is the plain task name, the class in its own column
+        # 2: task is the plain task name, the class in its own column; 3: a multilevel
+        # p-value replaces the permutation floor (small_p = "multilevel")
+        revision=3,
     ),
     "drivers": Stage(
         "drivers",
@@ -142,7 +144,9 @@ STAGE_TABLE: dict[str, Stage] = {
         requires=("load", "saliency"),
         reads=("radiogenomic_traits",),
         description="patient-level radiogenomic traits from saliency GSEA",
-        revision=2,  # 2: traits absent in fewer than min_patients patients are dropped too
+        # 2: traits absent in fewer than min_patients patients are dropped too; 3: a
+        # multilevel p-value replaces the permutation floor (small_p = "multilevel")
+        revision=3,
     ),
     "survival": Stage(
         "survival",
@@ -153,6 +157,7 @@ STAGE_TABLE: dict[str, Stage] = {
         uses=("radiogenomic_traits",),
         reads=("survival",),
         description="Kaplan-Meier, log-rank, univariate and stepwise Cox",
+        revision=2,  # 2: the final model's HR, CI and p from the package's own Cox fit
     ),
     "report": Stage(
         "report",
