@@ -123,8 +123,11 @@ def test_encode_binary():
     # Tie on a known trait: the second listed class is positive.
     enc, classes = encode_binary(pd.Series(["focal", "non-focal"]))
     assert classes == ("focal", "non-focal")
-    with pytest.raises(InputError, match="3 classes"):
+    with pytest.raises(InputError, match=r"\[t\]: 3 classes \(a, b, c\) in 't'"):
         encode_binary(pd.Series(["a", "b", "c"], name="t"))
+    with pytest.raises(InputError) as err:  # an unnamed Series: no '[None]' field
+        encode_binary(pd.Series(["a", "b", "c"]))
+    assert str(err.value).startswith("3 classes (a, b, c) in the labels")
     with pytest.raises(InputError, match="only 1 class"):
         encode_binary(pd.Series(["a", "a"], name="t"))
     with pytest.raises(InputError, match="positive class 'z'"):

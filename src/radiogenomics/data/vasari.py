@@ -273,16 +273,18 @@ def encode_binary(
     present = series.dropna()
     counts = present.astype(str).value_counts()
     classes = sorted(counts.index)
+    name = "the labels" if series.name is None else repr(series.name)
+    field = None if series.name is None else str(series.name)
     if len(classes) > 2:
         raise InputError(
-            f"{len(classes)} classes ({shown(classes)}) in {series.name!r}",
-            field=str(series.name),
+            f"{len(classes)} classes ({shown(classes)}) in {name}",
+            field=field,
             expected="two classes for a binary task",
         )
     if len(classes) < 2:
         raise InputError(
-            f"only {len(classes)} class ({shown(classes)}) in {series.name!r}",
-            field=str(series.name),
+            f"only {len(classes)} class ({shown(classes)}) in {name}",
+            field=field,
             expected="two classes for a binary task",
         )
     known = next((c for c in TRAIT_CLASSES.values() if set(c) == set(classes)), None)
@@ -292,8 +294,8 @@ def encode_binary(
         positive = a if counts[a] < counts[b] else b
     elif positive not in classes:
         raise InputError(
-            f"positive class {positive!r} is not a label of {series.name!r}",
-            field=str(series.name),
+            f"positive class {positive!r} is not a label of {name}",
+            field=field,
             expected=" or ".join(classes),
         )
     negative = next(c for c in classes if c != positive)
