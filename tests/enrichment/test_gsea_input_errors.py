@@ -190,6 +190,19 @@ def test_cli_header_only_ranking_has_no_data_rows(tmp_path, sets):
     assert "hold no numbers" not in str(res.exception)
 
 
+def test_cli_text_column_points_to_column_option(tmp_path, ranking, sets):
+    f = tmp_path / "annotated.csv"
+    table = ranking.rename_axis("gene").to_frame()
+    table.insert(0, "description", "a gene")
+    table.to_csv(f)
+    gmt = _gmt(tmp_path / "s.gmt", sets)
+    res = _cli(tmp_path, f, [gmt])
+    assert isinstance(res.exception, InputError)
+    assert "description hold no numbers" in str(res.exception)
+    assert "pick the score column with --column" in str(res.exception)
+    assert _cli(tmp_path, f, [gmt], "--column", "score").exit_code == 0
+
+
 def test_cli_refuses_a_negative_top(tmp_path, ranking, sets):
     f = tmp_path / "r.csv"
     ranking.rename_axis("gene").to_frame().to_csv(f)

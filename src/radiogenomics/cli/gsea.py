@@ -53,7 +53,10 @@ def read_rankings(path: Path, column: str | None = None):
     bad = [c for c in df.columns if numeric[c].isna().all()]
     if bad:
         raise InputError(
-            f"column(s) {', '.join(map(str, bad))} hold no numbers", file=p, expected="scores"
+            f"column(s) {', '.join(map(str, bad))} hold no numbers",
+            file=p,
+            expected="scores in every column after the genes"
+            + ("" if column is not None else " (or pick the score column with --column)"),
         )
     for c in df.columns:  # an empty cell is a gene without a score; text is a broken file
         text = numeric[c].isna() & df[c].notna() & (df[c].astype(str).str.strip() != "")
