@@ -20,6 +20,7 @@ class InputError(ValueError):
         field: str | None = None,
         expected: str | None = None,
     ):
+        self.message = message
         self.file = None if file is None else str(file)
         self.field = field
         self.expected = expected

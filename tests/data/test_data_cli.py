@@ -42,3 +42,12 @@ def test_cohort_bad_input(tmp_path):
     assert "expression file not found" in str(res.exception)
     res = CliRunner().invoke(app, ["cohort"])
     assert isinstance(res.exception, InputError) and "--synthetic" in str(res.exception)
+
+
+def test_synthetic_bad_option_is_named_as_typed(tmp_path):
+    from radiogenomics.errors import InputError
+
+    for option, value in [("--genes", "100"), ("--patients", "10"), ("--imaging-fraction", "2")]:
+        res = CliRunner().invoke(app, ["synthetic", "--out", str(tmp_path / "s"), option, value])
+        assert isinstance(res.exception, InputError), res.output
+        assert str(res.exception).startswith(f"[{option}]: "), str(res.exception)

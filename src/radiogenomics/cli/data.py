@@ -9,6 +9,14 @@ import typer
 
 from radiogenomics.cli import app
 
+# generate_cohort's arguments -> the options of `synthetic`
+_SYNTHETIC_OPTIONS = {
+    "n_patients": "--patients",
+    "n_genes": "--genes",
+    "scale": "--scale",
+    "imaging_fraction": "--imaging-fraction",
+}
+
 
 @app.command("synthetic")
 def synthetic_command(
@@ -24,15 +32,22 @@ def synthetic_command(
 ) -> None:
     """Write the synthetic cohort (expression, VASARI, clinical, subtypes, GMT, truth.json)."""
     from radiogenomics.data.synthetic import generate_cohort
+    from radiogenomics.errors import InputError
 
-    gen = generate_cohort(
-        out,
-        seed=seed,
-        n_patients=patients,
-        n_genes=genes,
-        imaging_fraction=imaging_fraction,
-        scale=scale,
-    )
+    try:
+        gen = generate_cohort(
+            out,
+            seed=seed,
+            n_patients=patients,
+            n_genes=genes,
+            imaging_fraction=imaging_fraction,
+            scale=scale,
+        )
+    except InputError as err:  # name the option the user typed, not the library's argument
+        option = _SYNTHETIC_OPTIONS.get(err.field or "")
+        if option is None:
+            raise
+        raise InputError(err.message, file=err.file, field=option, expected=err.expected) from None
     if quiet:
         return
     typer.echo(f"synthetic cohort (seed {seed}) written to {gen.out_dir}:")
