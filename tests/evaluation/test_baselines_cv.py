@@ -144,6 +144,9 @@ def test_label_encoding_and_bad_input():
     assert (neg, pos) == ("b", "a") and y.tolist() == [1, 0, 0, 0]
     y, neg, pos = binary_labels(pd.Series([1.0, 0.0, np.nan, 1.0]), "t")
     assert (neg, pos) == ("0", "1") and y.tolist() == [1, 0, 1]
+    # booleans with a missing label are objects: True stays positive though it is the majority
+    y, neg, pos = binary_labels(pd.Series([True, False, None, True]), "t")
+    assert (neg, pos) == ("0", "1") and y.tolist() == [1, 0, 1]
     with pytest.raises(InputError, match=r"\[t\].*3 classes"):
         binary_labels(pd.Series(["a", "b", "c"]), "t")
     with pytest.raises(InputError, match="unknown baseline model 'lasso'.*logreg_l1"):

@@ -248,5 +248,10 @@ def test_numeric_0_1_labels_keep_1_positive_as_the_baselines_do():
     labels, classes, codes = encode_labels(y, task="t")
     assert classes == ["0", "1"] and codes.tolist() == [1, 1, 1, 0]
     assert binary_labels(y, "t")[1:] == ("0", "1")
+    # booleans with a missing label are objects, not a bool dtype: still True positive
+    flags = pd.Series([True, True, True, False, None], index=list("abcde"))
+    labels, classes, codes = encode_labels(flags, task="t")
+    assert classes == ["0", "1"] and codes.tolist() == [1, 1, 1, 0]
+    assert binary_labels(flags, "t")[1:] == ("0", "1")
     words = pd.Series(["x", "x", "x", "y"], index=list("abcd"))
     assert encode_labels(words, task="t")[1] == ["x", "y"]  # labels: least frequent positive

@@ -261,6 +261,16 @@ def _merge_duplicates(out: pd.DataFrame, p: Path) -> pd.DataFrame:
     return res.astype(object)
 
 
+def is_zero_one(values: pd.Series) -> bool:
+    """Whether labels (missing values aside) are boolean or numeric 0/1, whose positive class
+    is 1 (True) whatever the class balance; a column with missing values holds its booleans as
+    objects, which are booleans all the same."""
+    v = values.dropna()
+    if pd.api.types.is_bool_dtype(v) or pd.api.types.infer_dtype(v, skipna=True) == "boolean":
+        return True
+    return pd.api.types.is_numeric_dtype(v) and set(np.unique(v.to_numpy())) <= {0, 1}
+
+
 def encode_binary(
     series: pd.Series, positive: str | None = None
 ) -> tuple[pd.Series, tuple[str, str]]:

@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from radiogenomics.data.scaling import Scaler
-from radiogenomics.data.vasari import encode_binary
+from radiogenomics.data.vasari import encode_binary, is_zero_one
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_metrics import micro_ap, micro_auc
 from radiogenomics.evaluation.splits import stratified_folds
@@ -97,9 +97,7 @@ def binary_labels(values: pd.Series, trait: str) -> tuple[pd.Series, str, str]:
     v = values.dropna()
     if v.empty:
         raise InputError("no labelled patients", field=trait, expected="two classes")
-    if pd.api.types.is_bool_dtype(v) or (
-        pd.api.types.is_numeric_dtype(v) and set(np.unique(v.to_numpy())) <= {0, 1}
-    ):
+    if is_zero_one(v):
         y = v.astype(np.int64)
         return y, "0", "1"
     enc, (negative, positive) = encode_binary(v.rename(trait))

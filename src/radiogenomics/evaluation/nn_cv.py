@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from radiogenomics.data.scaling import Scaler
+from radiogenomics.data.vasari import is_zero_one
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_metrics import ap_score, auc_score
 from radiogenomics.evaluation.splits import stratified_folds
@@ -86,9 +87,7 @@ def encode_labels(
     if not isinstance(y, pd.Series):
         raise InputError("expected a Series of labels indexed by patient", field=task)
     y = y.dropna()
-    zero_one = pd.api.types.is_bool_dtype(y) or (
-        pd.api.types.is_numeric_dtype(y) and set(np.unique(y.to_numpy())) <= {0, 1}
-    )
+    zero_one = is_zero_one(y)
     y = y.astype(np.int64).astype(str) if zero_one else y.astype(str)
     if y.index.has_duplicates:
         raise InputError("duplicate patients in the labels", field=task)
