@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from _cli import at_least
 from radiogenomics.evaluation.bootstrap import NN, run_bootstrap
 from radiogenomics.execution import LocalExecutor
 from radiogenomics.models.baselines import BASELINES
@@ -81,22 +82,6 @@ def timed(fn) -> tuple[float, object]:
 #: The sizes of a run and of a --quick one; an option given on the command line wins over both.
 FULL = {"patients": 500, "genes": 3000, "folds": 10, "nn_epochs": 500, "nn_patience": 200}
 QUICK = {"patients": 200, "genes": 1000, "folds": 5, "nn_epochs": 40, "nn_patience": 15}
-
-
-def at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
-    traceback later)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from _cli import at_least
 from radiogenomics.evaluation.bootstrap import run_bootstrap
 from radiogenomics.execution import LocalExecutor
 
@@ -185,22 +186,6 @@ def paper_unit_seconds(n_patients: int = 171, n_genes: int = 12042) -> dict[str,
 #: The sizes of a run and of a --quick one; an option given on the command line wins over both.
 FULL = {"patients": 500, "genes": 2000, "reps": 4}
 QUICK = {"patients": 200, "genes": 800, "reps": 2}
-
-
-def at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
-    traceback later)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

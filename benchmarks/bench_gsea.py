@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _cli import HelpFormatter, at_least
 from radiogenomics.data.gene_sets import read_gene_sets
 from radiogenomics.enrichment import gsea, gsea_many
 from radiogenomics.errors import InputError
@@ -235,31 +236,6 @@ def run_gseapy(ranking: pd.Series, sets: dict, nperm: int, threads: int) -> tupl
         tool="gseapy",
     )
     return res, secs
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """--help: the module docstring as written, then every option with its default."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False:  # no default worth printing
-            return action.help
-        return super()._get_help_string(action)
-
-
-def at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
-    traceback after the data is loaded)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
 
 
 def cases(text: str) -> str:

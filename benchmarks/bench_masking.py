@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from _cli import HelpFormatter, at_least, positive
 from radiogenomics.data import Scaler, read_gene_sets
 from radiogenomics.interpret import gene_masking
 from radiogenomics.interpret._engine import (
@@ -232,42 +233,6 @@ def whole_single_genes(model, X: pd.DataFrame, y: pd.Series, budget: float) -> N
 
 def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """--help: the module docstring as written, then every option with its default."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False:  # no default worth printing
-            return action.help
-        return super()._get_help_string(action)
-
-
-def at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
-    traceback later)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
-
-
-def positive(text: str) -> float:
-    """An argparse type: a number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from _cli import HelpFormatter, at_least
 from radiogenomics.data import Scaler
 from radiogenomics.interpret import gene_saliency
 from radiogenomics.models.network import MLP
@@ -48,31 +49,6 @@ def loop(net: torch.nn.Module, Z: torch.Tensor, weights_too: bool) -> np.ndarray
             (g,) = torch.autograd.grad(logit, z)
         out[i] = g[0].numpy()
     return out
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """--help: the module docstring as written, then every option with its default."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False:  # no default worth printing
-            return action.help
-        return super()._get_help_string(action)
-
-
-def at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
-    traceback later)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
 
 
 def main(argv: list[str] | None = None) -> None:

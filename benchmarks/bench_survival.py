@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
 
+from _cli import HelpFormatter, at_least
 from radiogenomics.survival import cox_stepwise, fit_cox
 from radiogenomics.survival._frame import prepare
 
@@ -37,31 +38,6 @@ def cohort(n: int, k: int, seed: int = 0) -> tuple[pd.DataFrame, list[str], list
     df["os_days"] = np.round(np.minimum(t, c))
     df["os_event"] = (t <= c).astype(int)
     return df, forced, [f"trait{i}" for i in range(k)]
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """--help: the module docstring as written, then every option with its default."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False:  # no default worth printing
-            return action.help
-        return super()._get_help_string(action)
-
-
-def at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
-    traceback later)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,6 +29,7 @@ from typing import get_args
 import numpy as np
 import torch
 
+from _cli import HelpFormatter, at_least
 from radiogenomics.errors import InputError
 from radiogenomics.models.config import NetworkConfig, Optimizer
 from radiogenomics.models.engine import FoldData, balanced_weights, train_batched, train_plain
@@ -181,31 +182,6 @@ def memory(args: argparse.Namespace, argv: list[str]) -> None:
     )
     if r["cuda_peak"]:
         print(f"peak CUDA memory {r['cuda_peak'] / GIB:.2f} GiB")
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """--help: the module docstring as written, then every option with its default."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False:  # no default worth printing
-            return action.help
-        return super()._get_help_string(action)
-
-
-def at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum`` (a usage error naming the option, not a
-    traceback later)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
 
 
 def scale(text: str) -> float:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCH))  # as `python benchmarks/bench_*.py` has it: their shared _cli
 
 
 def load(name: str):
