@@ -16,6 +16,22 @@ from radiogenomics.errors import InputError
 _MIN_STD = 1e-8
 
 
+def refuse_non_finite(
+    values: np.ndarray, patients: Sequence, genes: Sequence, source: str, where: str = ""
+) -> None:
+    """An InputError naming the first patient and gene of any NaN or infinite value."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InputError(
+            f"{int(bad.sum())} NaN or infinite values{where} (first: patient "
+            f"{patients[r]!r}, gene {genes[c]!r})",
+            file=source,
+            field="expression",
+            expected="finite values (impute or drop those genes first)",
+        )
+
+
 @dataclass(frozen=True)
 class Scaler:
     """Mean and scale of each kept gene, in the model's gene order."""
@@ -88,16 +104,7 @@ class Scaler:
                 expected="every gene the model was trained on",
             )
         sub = X.loc[:, list(self.genes)].to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(sub)
-        if bad.any():
-            r, c = np.argwhere(bad)[0]
-            raise InputError(
-                f"{int(bad.sum())} NaN or infinite values among the model's genes (first: "
-                f"patient {X.index[r]!r}, gene {self.genes[c]!r})",
-                file=source,
-                field="expression",
-                expected="finite values (impute or drop those genes first)",
-            )
+        refuse_non_finite(sub, X.index, self.genes, source, " among the model's genes")
         return ((sub - self.mean_) / self.scale_).astype(np.float32)
 
     def to_dict(self) -> dict:

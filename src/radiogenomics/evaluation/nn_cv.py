@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from radiogenomics.data.scaling import Scaler
+from radiogenomics.data.scaling import Scaler, refuse_non_finite
 from radiogenomics.data.vasari import is_zero_one
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_metrics import ap_score, auc_score
@@ -54,16 +54,7 @@ def check_expression(X: pd.DataFrame, source: str = "expression") -> pd.DataFram
         values = X.to_numpy(dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError("non-numeric expression values", file=source, field="expression") from None
-    bad = ~np.isfinite(values)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InputError(
-            f"{int(bad.sum())} NaN or infinite values (first: patient {X.index[r]!r}, "
-            f"gene {X.columns[c]!r})",
-            file=source,
-            field="expression",
-            expected="finite values (impute or drop those genes first)",
-        )
+    refuse_non_finite(values, X.index, X.columns, source)
     return X
 
 
