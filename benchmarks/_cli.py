@@ -42,3 +42,12 @@ def positive(text: str) -> float:
     if value is None or not value > 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value
+
+
+def fill_sizes(args: argparse.Namespace, sizes: dict) -> argparse.Namespace:
+    """The sizes not given on the command line from ``sizes`` (the --quick or the full set):
+    a size given beside --quick stays as given."""
+    for key, value in sizes.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args

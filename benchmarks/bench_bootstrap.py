@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from _cli import at_least
+from _cli import at_least, fill_sizes
 from radiogenomics.evaluation.bootstrap import NN, run_bootstrap
 from radiogenomics.execution import LocalExecutor
 from radiogenomics.models.baselines import BASELINES
@@ -105,10 +105,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--quick", action="store_true", help="a reduced size while developing")
     args = ap.parse_args(argv)
-    for key, value in (QUICK if args.quick else FULL).items():
-        if getattr(args, key) is None:  # --quick used to override the sizes given
-            setattr(args, key, value)
-    return args
+    return fill_sizes(args, QUICK if args.quick else FULL)
 
 
 def main(argv: list[str] | None = None) -> None:
