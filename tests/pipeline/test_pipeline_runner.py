@@ -336,3 +336,23 @@ def test_the_study_stages_rule_out_survival_and_gene_set_stages_from_the_config(
         }
     )
     assert not any(st.skip_reason(full) for st in STAGE_TABLE.values())
+
+
+def test_the_advice_against_stale_upstream_names_the_study_file(tmp_path):
+    """The advice read "radiogenomics run CONFIG --until ..." with a placeholder a user had to
+    replace; it names the study file now."""
+    (tmp_path / "in.csv").write_text("x\n1\n2\n")
+    study = tmp_path / "study.toml"
+
+    def write(epochs: int) -> None:
+        study.write_text(
+            f'name = "toy"\nout = "{tmp_path / "runs"}"\nquiet = true\n'
+            f'[data]\nexpression = "in.csv"\n[autoencoder]\nmax_epochs = {epochs}\n'
+        )
+
+    write(2)
+    Pipeline(load_config(study), stages=_stages()).run()
+    write(3)
+    with pytest.raises(InputError) as err:
+        Pipeline(load_config(study), stages=_stages()).run(stage="classifiers")
+    assert f"radiogenomics run {study} --until classifiers" in str(err.value)

@@ -263,9 +263,13 @@ class Pipeline:
                 f" (status: {status or 'never run'})",
                 field="--stage",
                 # --until the stage asked for: it runs every stage it needs, however many
-                expected=f"run the study up to it: radiogenomics run CONFIG --until {name}",
+                expected=f"run the study up to it: radiogenomics run {self._config_name()} --until {name}",
             )
         return None
+
+    def _config_name(self) -> str:
+        """The study file as the advice in an error should name it."""
+        return str(self.cfg.source) if self.cfg.source else "CONFIG"
 
     def write_effective_config(self) -> dict[str, bytes | None]:
         """Write ``config.toml`` / ``config.json``; returns what they held before (None: absent)
@@ -332,7 +336,7 @@ class Pipeline:
                 f"stage {name!r} would read results the config no longer describes: "
                 + "; ".join(stale),
                 field="--stage",
-                expected=f"those stages rerun first: radiogenomics run CONFIG --until {name}",
+                expected=f"those stages rerun first: radiogenomics run {self._config_name()} --until {name}",
             )
 
     def _run_locked(
