@@ -331,6 +331,15 @@ class BaselinesConfig(Section):
         empty = [f"{m}.{k}" for m, g in self.grids.items() for k, v in g.items() if not v]
         if empty:
             raise SettingError("baselines.grids", f"empty value lists: {empty}")
+        if self.grids:  # a misspelt hyperparameter fails here, not after the stages before
+            from radiogenomics.models.baselines import BASELINES
+
+            for m, grid in self.grids.items():
+                try:
+                    BASELINES[m].param_grid(grid)
+                except InputError as err:
+                    text = err.message.removeprefix(f"{m}: ")
+                    raise SettingError(f"baselines.grids.{m}", f"{text} ({err.expected})") from None
         return self
 
 

@@ -160,3 +160,18 @@ def test_the_device_is_checked_as_the_gsea_command_checks_it(tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="CUDA is not available on this machine"):
             load_config(_write(tmp_path, 'device = "cuda"\n' + MINIMAL))
+
+
+def test_a_misspelt_baseline_hyperparameter_is_refused_when_the_study_is_read(tmp_path):
+    """It passed `check` and failed in the baselines stage after the stages before it had run
+    (XGBoost would have ignored it)."""
+    grid = '\n[baselines]\nmodels = ["logreg_l2"]\ngrids = { logreg_l2 = { Cx = [0.1, 1.0] } }\n'
+    with pytest.raises(InputError) as err:
+        load_config(_write(tmp_path, MINIMAL + grid))
+    text = str(err.value)
+    assert "[baselines.grids] logreg_l2: unknown hyperparameters ['Cx']" in text
+    assert "parameters of LogisticRegression" in text
+    good = grid.replace("Cx", "C")
+    assert load_config(_write(tmp_path, MINIMAL + good)).baselines.grids == {
+        "logreg_l2": {"C": [0.1, 1.0]}
+    }
