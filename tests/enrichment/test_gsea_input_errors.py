@@ -67,6 +67,18 @@ def test_zero_scores_are_not_counted_as_ties(ranking):
     assert int(rank_genes(r.to_frame(), weight=0.0).n_tied[0]) == 11  # unweighted: hits step up
 
 
+def test_gsea_of_a_named_series_names_it_in_its_messages(ranking, sets):
+    """gsea() called its one ranking 'ranking' in warnings and errors, though the result was
+    named after the Series."""
+    r = ranking.rename("edema_ap")
+    r.iloc[50:60] = r.iloc[50]
+    with pytest.warns(UserWarning, match="most: 'edema_ap' with"):
+        res = gsea(r, sets, nperm=50)
+    assert res.rankings == ("edema_ap",) and res.n_tied["edema_ap"] == res.table.attrs["n_tied"]
+    with pytest.raises(InputError, match=r"\[ranking 'edema_ap'\]: 1 missing"):
+        gsea(r.where(r.index != r.index[3]), sets, nperm=50)
+
+
 def test_cli_refuses_a_constant_column_naming_file_and_column(tmp_path, ranking, sets):
     f = tmp_path / "flat.csv"
     pd.DataFrame({"gene": GENES, "score": 0.0, "other": ranking.to_numpy()}).to_csv(f, index=False)

@@ -556,7 +556,9 @@ def gsea(
             field="ranking",
             expected="a pandas Series of scores indexed by gene",
         )
-    frame = ranking.to_frame(name="ranking")
+    # the ranking's own name in gsea_many's messages (ties, missing scores), as in the result
+    name = str(ranking.name) if ranking.name is not None else "ranking"
+    frame = ranking.to_frame(name=name)
     res = gsea_many(
         frame,
         gene_sets,
@@ -570,8 +572,7 @@ def gsea(
         **kwargs,
     )
     out = res.table.drop(columns="ranking").reset_index(drop=True)
-    out.attrs["n_tied"] = res.n_tied.get("ranking", 0)
+    out.attrs["n_tied"] = res.n_tied.get(name, 0)
     out.attrs["nperm"] = nperm
     out.attrs["n_sets_dropped"] = res.n_sets_dropped
-    name = str(ranking.name) if ranking.name is not None else "ranking"
-    return replace(res, table=out, rankings=(name,), n_tied={name: res.n_tied.get("ranking", 0)})
+    return replace(res, table=out, rankings=(name,), n_tied={name: res.n_tied.get(name, 0)})
