@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import pydantic
 import pytest
 import torch
 from sklearn.metrics import r2_score
@@ -152,5 +151,7 @@ def test_config_validation_and_defaults():
         {"batch_size": 1},
         {"unknown": 1},
     ):
-        with pytest.raises(pydantic.ValidationError):
+        with pytest.raises(InputError, match=r"\[NetworkConfig"):  # bad input, named
             NetworkConfig(**bad)
+    with pytest.raises(InputError, match=r"\[AutoencoderConfig.batch_size\]: batch_size = 1"):
+        AutoencoderConfig(batch_size=1)

@@ -425,10 +425,10 @@ def expand_grid(
                 d["frozen"] = False
             try:
                 configs.append(NetworkConfig(**d))
-            except ValueError as err:  # pydantic's error, reworded with the grid point
+            except InputError as err:  # the config's own error, with the grid point
                 point = dict(zip(keys, values, strict=True))
                 raise InputError(
-                    f"grid point {point}: {err.errors()[0]['msg'] if hasattr(err, 'errors') else err}",
+                    f"grid point {point}: {err.message}",
                     field="grid",
                     expected="values within the network config's bounds",
                 ) from None

@@ -7,10 +7,11 @@ paper had them; see :mod:`radiogenomics.models.numerics`) unless ``learning_rate
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from radiogenomics.errors import InputError
 from radiogenomics.models.numerics import NUMERICS, NumericsName
 
 Activation = Literal["tanh", "sigmoid", "relu"]
@@ -22,6 +23,23 @@ DEFAULT_LEARNING_RATES: dict[str, float] = dict(NUMERICS["torch"].learning_rates
 
 class _TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, **data: Any) -> None:
+        # built from Python, a bad value is bad input like any other: an InputError naming the
+        # field, the value and the bound (a study file's sections are validated by its loader)
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            problems = [
+                (f"{'.'.join(map(str, e['loc']))} = {e.get('input')!r}: " if e["loc"] else "")
+                + ("unknown field" if e["type"] == "extra_forbidden" else e["msg"])
+                for e in err.errors()
+            ]
+            first = ".".join(map(str, err.errors()[0]["loc"]))
+            raise InputError(
+                "; ".join(problems).replace("Value error, ", ""),
+                field=f"{type(self).__name__}.{first}" if first else type(self).__name__,
+            ) from None
 
     hidden: tuple[int, ...] = (4000, 2000, 1000)
     activation: Activation = "tanh"
