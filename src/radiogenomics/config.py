@@ -606,9 +606,10 @@ class StudyConfig(Section):
     def data_files(self) -> dict[str, Path]:
         return {k: self.resolve(v) for k, v in self.data.files().items()}
 
-    def check_files(self) -> None:
-        """Every data file named in the config exists (fails naming the key and the file)."""
-        where = str(self.source) if self.source else "config"
+    def check_files(self, where: str | None = None) -> None:
+        """Every data file named in the config exists (fails naming the key and the file;
+        ``where``: the study file as the user named it, default its resolved path)."""
+        where = where or (str(self.source) if self.source else "config")
         for key, path in self.data_files().items():
             if not path.exists():
                 hint = (
@@ -739,7 +740,7 @@ def load_config(
     except ValidationError as err:
         raise _format_errors(err, source) from None
     if check_files and not cfg.synthetic.enabled:
-        cfg.check_files()
+        cfg.check_files(where=source)  # named as typed, as every other error of the file
     return cfg
 
 

@@ -175,3 +175,14 @@ def test_a_misspelt_baseline_hyperparameter_is_refused_when_the_study_is_read(tm
     assert load_config(_write(tmp_path, MINIMAL + good)).baselines.grids == {
         "logreg_l2": {"C": [0.1, 1.0]}
     }
+
+
+def test_a_missing_data_file_names_the_study_file_as_typed(tmp_path, monkeypatch):
+    """Every other error of a study file names it as the user typed it; a missing data file
+    named its absolute path."""
+    _write(tmp_path, MINIMAL.replace('expression = "expr.tsv"', 'expression = "nope.tsv"'))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as err:
+        load_config("study.toml")
+    assert str(err.value).startswith("study.toml [data.expression]: ")
+    assert str(tmp_path / "nope.tsv") in str(err.value)  # the data file itself: where looked
