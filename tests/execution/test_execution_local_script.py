@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+from radiogenomics.execution.local import _broken
+
 
 def test_an_unguarded_script_fails_with_advice_instead_of_hanging(tmp_path):
     script = tmp_path / "analysis.py"
@@ -39,3 +41,17 @@ def test_an_unguarded_script_fails_with_advice_instead_of_hanging(tmp_path):
     )
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == "[2.0, 4.0, 6.0]"
+
+
+def test_a_dead_worker_under_the_command_line_gets_no_script_advice(monkeypatch):
+    # `radiogenomics run` with a worker killed mid-stage said "If radiogenomics is a script,
+    # put its top-level code under if __name__ == ...", advice for Python scripts only
+    main = sys.modules["__main__"]
+    monkeypatch.setattr(main, "__file__", "/venv/bin/radiogenomics", raising=False)
+    err = str(_broken("masking enhancing"))
+    assert "a worker process died in 'masking enhancing'" in err
+    assert "__main__" not in err
+    monkeypatch.setattr(main, "__file__", "/home/me/analysis.py", raising=False)
+    assert "analysis.py is a script" in str(_broken("bootstrap"))
+    # units had finished, so the workers had started: the script's guard is not the cause
+    assert "__main__" not in str(_broken("bootstrap", started=True))

@@ -97,6 +97,7 @@ class LocalExecutor:
                     initargs=(shared_file, threads, os.getpid()),
                 ) as pool:
                     pending = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
+                    done_units = 0
                     while pending:
                         done, _ = wait(pending, return_when=FIRST_COMPLETED)
                         for fut in done:
@@ -104,22 +105,28 @@ class LocalExecutor:
                             try:
                                 results[i] = fut.result()
                             except BrokenProcessPool as err:
-                                raise _broken() from err
+                                raise _broken(desc, started=bool(done_units)) from err
+                            done_units += 1
                             if on_result is not None:
                                 on_result(i, results[i])
                             advance()
         return results
 
 
-def _broken() -> RuntimeError:
-    """A worker process died. The usual cause in a script: spawned workers import the script
-    again, and unguarded top-level code then runs in each of them."""
+def _broken(desc: str | None = None, *, started: bool = False) -> RuntimeError:
+    """A worker process died. The usual cause in a Python script: spawned workers import the
+    script again, and unguarded top-level code then runs in each of them. That hint is left
+    out when units had already finished (the workers had started) or when the main module is
+    not a Python script (the command line, a notebook)."""
     main = getattr(__import__("__main__"), "__file__", None)
     hint = (
         f" If {os.path.basename(main)} is a script, put its top-level code under"
         ' `if __name__ == "__main__":` (worker processes import it again), or pass an'
         " executor with workers=1."
-        if main
+        if main and main.endswith(".py") and not started
         else ""
     )
-    return RuntimeError("a worker process died (killed, out of memory, or failed to start)." + hint)
+    where = f" in {desc!r}" if desc else ""
+    return RuntimeError(
+        f"a worker process died{where} (killed, out of memory, or failed to start)." + hint
+    )
