@@ -7,12 +7,14 @@ import sys
 
 import pytest
 
+from radiogenomics.errors import InputError
 from radiogenomics.execution import make_executor
 from radiogenomics.execution.ray_executor import (
     ClusterShape,
     RayExecutor,
     _probe,
     plan_resources,
+    plan_tasks,
 )
 
 CPU_ONLY = ClusterShape(nodes=2, total_cpus=8, total_gpus=0, max_node_cpus=4, max_node_gpus=0)
@@ -82,3 +84,27 @@ def test_bad_options_refused_before_connecting():
         RayExecutor(max_retries=-1)
     with pytest.raises(ValueError, match="size a local cluster"):
         RayExecutor(address="127.0.0.1:1", num_cpus=2)
+
+
+def test_malformed_address_is_bad_input_before_ray_sees_it():
+    # 'localhost' (no port) went to Ray, whose ValueError came out as a traceback
+    for bad in ("localhost", "127.0.0.1:http", ":6379"):
+        with pytest.raises(InputError, match="is not 'auto', 'host:port'") as info:
+            _probe(bad, timeout_s=1)
+        assert info.value.field == "executor.address"
+    _probe("local")
+    _probe("ray://head")  # Ray Client's default port: left to Ray
+
+
+def test_infeasible_override_names_the_setting():
+    # a plain ValueError came out of the run as a traceback; now the study's setting is named
+    with pytest.raises(InputError, match="asks for 8 CPUs") as info:
+        plan_tasks([1, 2], CPU_ONLY, cpus_per_task=8)
+    assert info.value.field == "executor.cpus_per_task"
+    assert "(Python API) pass wait_for_resources=True" in str(info.value)
+    with pytest.raises(InputError, match="asks for 2 GPUs") as info:
+        plan_tasks([1], WITH_GPU, gpus_per_task=2)
+    assert info.value.field == "executor.gpus_per_task"
+    with pytest.raises(InputError, match="asks for 6 CPUs") as info:
+        plan_tasks([1], CPU_ONLY, num_cpus=6)  # the stage's own request: no setting to name
+    assert info.value.field is None

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from radiogenomics.errors import InputError
 from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn
 from radiogenomics.utils.progress import progress_bar
 
@@ -93,13 +94,16 @@ def plan_resources(
     cluster: ClusterShape,
     *,
     check: bool = True,
+    cpu_field: str | None = None,
+    gpu_field: str | None = None,
 ) -> TaskResources:
     """The resources one task declares on this cluster.
 
     A GPU request is dropped when the cluster has no GPU (the unit then trains on CPU rather
     than waiting forever). With ``check``, a request no alive node can satisfy is refused with
-    a clear message instead of leaving the tasks pending; pass ``check=False`` on an
-    autoscaling cluster that will add such nodes.
+    a clear message (an :class:`InputError` naming ``cpu_field``/``gpu_field``, the setting the
+    request came from, when given) instead of leaving the tasks pending; pass ``check=False``
+    on an autoscaling cluster that will add such nodes.
     """
     if num_cpus < 0 or num_gpus < 0:
         raise ValueError(
@@ -109,16 +113,18 @@ def plan_resources(
     cpus = float(num_cpus)
     if check:
         if cpus > cluster.max_node_cpus:
-            raise ValueError(
+            raise InputError(
                 f"each task asks for {cpus:g} CPUs but the largest of the cluster's "
                 f"{cluster.nodes} node(s) has {cluster.max_node_cpus:g}; lower the CPUs per "
-                "task, add a larger node, or pass wait_for_resources=True on an autoscaling "
-                "cluster"
+                "task, add a larger node, or (Python API) pass wait_for_resources=True on an "
+                "autoscaling cluster",
+                field=cpu_field,
             )
         if gpus > cluster.max_node_gpus:
-            raise ValueError(
+            raise InputError(
                 f"each task asks for {gpus:g} GPUs but the largest node has "
-                f"{cluster.max_node_gpus:g}; ask for a fraction of one GPU (e.g. 0.25)"
+                f"{cluster.max_node_gpus:g}; ask for a fraction of one GPU (e.g. 0.25)",
+                field=gpu_field,
             )
     return TaskResources(num_cpus=cpus, num_gpus=gpus)
 
@@ -150,7 +156,13 @@ def plan_tasks(
             gpus = gpus_per_task
         key = (float(cpus), float(gpus))
         if key not in planned:
-            planned[key] = plan_resources(*key, cluster, check=check)
+            planned[key] = plan_resources(
+                *key,
+                cluster,
+                check=check,
+                cpu_field="executor.cpus_per_task" if cpus_per_task is not None else None,
+                gpu_field="executor.gpus_per_task" if gpus_per_task is not None else None,
+            )
         out.append(planned[key])
     return out
 
@@ -373,12 +385,15 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
     a mistyped address or a stopped cluster apart at once. ``auto`` is left to Ray.
     """
     target = address.removeprefix("ray://")
-    if address == "auto" or ":" not in target:
-        return
+    if address in ("auto", "local") or (address.startswith("ray://") and ":" not in target):
+        return  # Ray's own forms (ray://host: Ray Client's default port)
     host, _, port = target.rpartition(":")
     host = host.strip("[]")
-    if not port.isdigit():
-        raise ValueError(f"Ray address {address!r} is not 'auto', 'host:port' or 'ray://host:port'")
+    if not host or not port.isdigit():
+        raise InputError(
+            f"Ray address {address!r} is not 'auto', 'host:port' or 'ray://host:port'",
+            field="executor.address",
+        )
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as err:
