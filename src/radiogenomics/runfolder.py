@@ -270,16 +270,21 @@ class RunFolder:
         return read_json(p) if p.is_file() else None
 
     # hashing outputs ----------------------------------------------------------------------------
-    def outputs(self, stage: str, staging: bool = False) -> dict[str, str]:
-        """SHA-256 of every file a stage wrote (relative to its folder), manifest and units aside."""
+    def _output_files(self, stage: str, staging: bool = False) -> dict[str, Path]:
+        """Every file a stage wrote, by its path relative to the stage folder (manifest and
+        units aside)."""
         d = self._dir(stage, staging)
         out = {}
         for f in sorted(q for q in d.rglob("*") if q.is_file()):
             rel = f.relative_to(d)
             if rel.parts[0] in (MANIFEST, UNITS) or f.name.startswith("."):
                 continue
-            out[rel.as_posix()] = sha256_file(f)
+            out[rel.as_posix()] = f
         return out
+
+    def outputs(self, stage: str, staging: bool = False) -> dict[str, str]:
+        """SHA-256 of every file a stage wrote (relative to its folder), manifest and units aside."""
+        return {rel: sha256_file(f) for rel, f in self._output_files(stage, staging).items()}
 
     @staticmethod
     def output_hash(outputs: dict[str, str]) -> str:
@@ -374,16 +379,51 @@ class RunFolder:
         return self.staging_dir(stage) / UNITS / f"{safe}.json"
 
     def unit_done(self, stage: str, key: str) -> bool:
-        return self.unit_path(stage, key).is_file()
+        """Whether a unit finished and its files are still as it wrote them (a unit whose
+        record is unreadable, or whose files were deleted or changed, is computed again)."""
+        record = _read_unit(self.unit_path(stage, key))
+        return record is not None and record["unit"] == key and self._unit_intact(stage, record)
+
+    def _unit_intact(self, stage: str, record: dict[str, Any]) -> bool:
+        d = self.staging_dir(stage)
+        return all(
+            (d / rel).is_file() and sha256_file(d / rel) == digest
+            for rel, digest in (record.get("files") or {}).items()
+        )
 
     def mark_unit(self, stage: str, key: str, info: dict[str, Any] | None = None) -> None:
-        write_json(self.unit_path(stage, key), {"unit": key, **(info or {})})
+        """Record a finished unit with the SHA-256 of the files it wrote: those in staging that
+        no other unit's record claims."""
+        path = self.unit_path(stage, key)
+        claimed: set[str] = set()
+        d = self.staging_dir(stage) / UNITS
+        for p in d.glob("*.json") if d.is_dir() else ():
+            record = _read_unit(p)
+            if record is not None and p != path:
+                claimed.update(record.get("files") or {})
+        files = {
+            rel: sha256_file(f)
+            for rel, f in self._output_files(stage, staging=True).items()
+            if rel not in claimed
+        }
+        write_json(path, {"unit": key, **(info or {}), "files": files})
 
     def units(self, stage: str) -> list[str]:
+        """The finished units of the attempt in staging whose files are intact."""
         d = self.staging_dir(stage) / UNITS
         if not d.is_dir():
             return []
-        return sorted(read_json(p)["unit"] for p in d.glob("*.json"))
+        records = (_read_unit(p) for p in d.glob("*.json"))
+        return sorted(r["unit"] for r in records if r is not None and self._unit_intact(stage, r))
+
+
+def _read_unit(path: Path) -> dict[str, Any] | None:
+    """A unit's record, or None when it is absent or unreadable (e.g. truncated)."""
+    try:
+        record = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("unit"), str) else None
 
 
 def _fault_point(name: str) -> None:

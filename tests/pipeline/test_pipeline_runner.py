@@ -191,6 +191,30 @@ def test_interrupted_stage_resumes_from_its_finished_units(study, tmp_path):
     )
 
 
+def test_a_unit_whose_files_were_lost_or_damaged_is_recomputed_not_used(study, tmp_path):
+    """A unit record is kept only with the files its unit wrote, as written: a unit table
+    deleted from the interrupted attempt, or a unit record truncated, is recomputed (the run
+    neither failed on the missing table at every rerun nor on the unreadable record)."""
+    FAIL_AT["autoencoder"] = 2
+    with pytest.raises(RuntimeError, match="killed"):
+        study().run()
+    staging = tmp_path / "runs/toy/.staging/autoencoder"
+    (staging / "tables/unit_0.parquet").unlink()
+    (staging / ".units/row-1.json").write_text('{"unit": "row')
+    FAIL_AT.clear()
+    plan = {p.stage: p for p in study().plan()}
+    assert plan["autoencoder"].action == "resume"
+    assert "no unit had finished" in plan["autoencoder"].reason
+    CALLS.clear()
+    study().run()
+    assert CALLS == ["autoencoder", "row-0", "row-1", "row-2", "classifiers"]
+    resumed = read_table(tmp_path / "runs/toy/classifiers/tables/total")
+    study().run(force=True)
+    pd.testing.assert_frame_equal(
+        resumed, read_table(tmp_path / "runs/toy/classifiers/tables/total")
+    )
+
+
 def test_disabled_stage_is_recorded_and_restored_when_reenabled(study, tmp_path):
     study().run()
     CALLS.clear()
