@@ -13,6 +13,7 @@ from radiogenomics.execution.ray_executor import (
     ClusterShape,
     RayExecutor,
     _probe,
+    _short,
     plan_resources,
     plan_tasks,
 )
@@ -108,3 +109,11 @@ def test_infeasible_override_names_the_setting():
     with pytest.raises(InputError, match="asks for 6 CPUs") as info:
         plan_tasks([1], CPU_ONLY, num_cpus=6)  # the stage's own request: no setting to name
     assert info.value.field is None
+
+
+def test_an_item_is_named_on_one_line():
+    class Model:
+        def __repr__(self):
+            return "MLP(\n  (layer): Linear(4, 2)\n)"
+
+    assert _short(("retrained", Model())) == "('retrained', MLP( (layer): Linear(4, 2) ))"

@@ -374,16 +374,21 @@ def test_crash_without_retries_fails_clearly(cluster):
                 on_result=lambda i, r: reported.append(i),
                 desc="crashy",
             )
-    assert "work unit 1 of 2 in 'crashy'" in "\n".join(getattr(info.value, "__notes__", []))
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "work unit 1 of 2 in 'crashy'" in notes
+    assert "worker process or node died on its last allowed attempt (max_retries = 0)" in notes
     assert 1 not in reported
 
 
 def test_unit_error_is_raised_not_retried(cluster):
     with tempfile.TemporaryDirectory() as d:
-        with pytest.raises(InputError, match=r"\[unit 3\]: value out of range"):
-            cluster.executor.map(_fail_on_three, range(5), shared={"dir": d})
+        with pytest.raises(InputError, match=r"\[unit 3\]: value out of range") as info:
+            cluster.executor.map(_fail_on_three, range(5), shared={"dir": d}, desc="bootstrap")
         # a deterministic error would only repeat: it ran once (retry_exceptions is off)
         assert len(list(Path(d).glob("start-3-*"))) == 1
+    # the note said "failed on Ray after at most 2 retries", as if it had been re-run
+    notes = "\n".join(info.value.__notes__)
+    assert "work unit 3 of 5 in 'bootstrap', item 3: the unit raised; not re-run" in notes
 
 
 def test_resources_gpu_request_on_cpu_cluster_and_infeasible_cpus(cluster):

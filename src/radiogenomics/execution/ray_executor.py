@@ -359,8 +359,7 @@ class RayExecutor:
                             if hasattr(err, "add_note"):
                                 err.add_note(
                                     f"(work unit {i} of {len(items)} in {label!r}, item "
-                                    f"{_short(items[i])}, failed on Ray after at most "
-                                    f"{self.max_retries} retries)"
+                                    f"{_short(items[i])}: {self._why_failed(err)})"
                                 )
                             raise
                         if on_result is not None:
@@ -376,6 +375,20 @@ class RayExecutor:
         finally:
             del shared_ref
         return results
+
+    def _why_failed(self, err: Exception) -> str:
+        """How a unit failed for good, for the note on its error."""
+        exc = self._ray.exceptions
+        if isinstance(err, (exc.WorkerCrashedError, exc.NodeDiedError, exc.OutOfMemoryError)):
+            return (
+                "its worker process or node died on its last allowed attempt "
+                f"(max_retries = {self.max_retries})"
+            )
+        if isinstance(err, exc.RayTaskError):
+            if self.retry_exceptions:
+                return f"the unit raised, after up to {self.max_retries} re-runs"
+            return "the unit raised; not re-run, since it would raise again"
+        return "failed on Ray"
 
 
 def _probe(address: str, timeout_s: float = 5.0) -> None:
@@ -405,5 +418,5 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
 
 
 def _short(item: Any, limit: int = 80) -> str:
-    text = repr(item)
+    text = " ".join(repr(item).split())  # one line, even for a model's multi-line repr
     return text if len(text) <= limit else text[: limit - 3] + "..."
