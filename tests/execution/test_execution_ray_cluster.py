@@ -391,6 +391,17 @@ def test_unit_error_is_raised_not_retried(cluster):
     assert "work unit 3 of 5 in 'bootstrap', item 3: the unit raised; not re-run" in notes
 
 
+def test_a_second_connection_elsewhere_is_refused(cluster):
+    # it used to reuse the first connection silently: a study asking for another cluster (or
+    # a private instance of another size) ran where the first executor had connected
+    with pytest.raises(InputError, match=r"already connected to Ray \(the cluster at '127"):
+        RayExecutor(address="127.0.0.1:9", quiet=True)
+    with pytest.raises(InputError, match=r"asks for a private Ray instance \(num_cpus=2\)"):
+        RayExecutor(num_cpus=2, quiet=True)
+    same = RayExecutor(address=cluster.address, max_retries=1, quiet=True)
+    assert same.map(_probe_shared, [0], shared={"x": np.ones((1, 2))}) == [(0, 2.0, False)]
+
+
 def test_resources_gpu_request_on_cpu_cluster_and_infeasible_cpus(cluster):
     # no GPU here: a unit that asks for a GPU fraction runs on CPU instead of waiting forever
     got = cluster.executor.map(_probe_shared, [0, 1], shared={"x": np.ones((2, 3))}, num_gpus=0.5)

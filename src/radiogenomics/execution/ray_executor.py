@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install radiogenomics[distributed]"
 
+# What the Ray connection this module made asked for (address, num_cpus, object_store_memory);
+# None when there is none. A later executor reuses that connection only if it asks the same.
+_CONNECTED: tuple[str | None, int | None, int | None] | None = None
+
 
 def _import_ray() -> Any:
     """Import ray or fail with the install command (Ray is an optional dependency)."""
@@ -218,6 +222,15 @@ class RayExecutor:
         self._remote: Any = None
         self.last_plan: list[TaskResources] = []  # what each task of the last map declared
         if self._ray.is_initialized():
+            asked = (address, num_cpus, object_store_memory)
+            if _CONNECTED is not None and _CONNECTED != asked:
+                raise InputError(
+                    f"this process is already connected to Ray ({_describe(_CONNECTED)}, made "
+                    f"by an earlier executor), and a process has one Ray connection: this "
+                    f"executor asks for {_describe(asked)}. Close the earlier executor (or "
+                    "call ray.shutdown()) first, or ask for the same",
+                    field="executor",
+                )
             log.info("using this process's existing Ray connection")
         else:
             self._connect(address, runtime_env, num_cpus, object_store_memory, namespace)
@@ -256,8 +269,10 @@ class RayExecutor:
             )
         if address is not None:
             _probe(address)
+        global _CONNECTED
         try:
             ray.init(**kwargs)
+            _CONNECTED = (address, num_cpus, object_store_memory)
         except (ConnectionError, ray.exceptions.AuthenticationError) as err:
             raise ConnectionError(
                 f"could not connect to the Ray cluster at {address!r}: {err}. Is it running "
@@ -273,8 +288,10 @@ class RayExecutor:
 
     def close(self) -> None:
         """Disconnect (and stop the local cluster) if this executor made the connection."""
+        global _CONNECTED
         if self._owns_connection and self._ray.is_initialized():
             self._ray.shutdown()
+            _CONNECTED = None
         self._owns_connection = False
         self._remote = None
 
@@ -415,6 +432,15 @@ def _probe(address: str, timeout_s: float = 5.0) -> None:
             "`ray start --head --port=6379` on the head node and check it with `ray status`; "
             "join it with its GCS address host:6379, or ray://host:10001 through Ray Client"
         ) from None
+
+
+def _describe(request: tuple[str | None, int | None, int | None]) -> str:
+    address, num_cpus, store = request
+    if address is not None:
+        return f"the cluster at {address!r}"
+    sizes = [f"num_cpus={num_cpus}"] if num_cpus is not None else []
+    sizes += [f"object_store_memory={store}"] if store is not None else []
+    return "a private Ray instance" + (f" ({', '.join(sizes)})" if sizes else "")
 
 
 def _short(item: Any, limit: int = 80) -> str:
