@@ -25,6 +25,7 @@ import platform
 import shutil
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,9 +113,11 @@ class RunFolder:
         """Create the run folder and prove it is writable, or fail with a clear message."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
+            # a probe of its own: two runs starting at once must not remove each other's (the
+            # second is then refused by the lock, saying who holds the folder)
+            fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=self.root)
+            os.close(fd)
+            os.unlink(probe)
         except OSError as err:
             raise InputError(
                 f"cannot write to the run folder: {err.strerror or err}",

@@ -98,6 +98,30 @@ def test_a_second_run_on_a_folder_in_use_refuses_naming_the_holder(tmp_path):
         first.wait()
 
 
+def test_runs_starting_at_once_do_not_fail_on_each_others_write_probe(tmp_path):
+    """Each start proves the folder writable before taking the lock; a probe shared by name
+    was removed under another start ('cannot write to the run folder: No such file')."""
+    import threading
+
+    errors: list[str] = []
+
+    def start() -> None:
+        folder = RunFolder(tmp_path / "runs/toy")
+        for _ in range(300):
+            try:
+                folder.ensure_writable()
+            except InputError as err:
+                errors.append(str(err))
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [p.name for p in (tmp_path / "runs/toy").iterdir()] == []
+
+
 def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
     first = _spawn(tmp_path, {"TOY_SLEEP": "30"})
     _wait_for_lock(tmp_path / "runs/toy", first)
