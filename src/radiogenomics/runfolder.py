@@ -436,9 +436,14 @@ def _fault_point(name: str) -> None:
 
 
 def describe_os_error(err: OSError, where: str | os.PathLike) -> str:
-    """A one-line explanation of a failed write that says what to do."""
+    """A one-line explanation of a failed write that says what to do (and names the file
+    when the error does)."""
+    file = f" ({err.filename})" if err.filename else ""
     if err.errno == errno.ENOSPC:
-        return f"the disk is full while writing under {where}: free space and run again to resume"
+        return (
+            f"the disk is full while writing under {where}{file}: "
+            "free space and run again to resume"
+        )
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"permission denied while writing under {where}: make the run folder writable"
-    return f"could not write under {where}: {err.strerror or err}"
+        return f"permission denied while writing under {where}{file}: make the run folder writable"
+    return f"could not write under {where}: {err.strerror or err}{file}"

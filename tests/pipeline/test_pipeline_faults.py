@@ -224,6 +224,21 @@ def test_disk_errors_are_one_clear_line(tmp_path, monkeypatch):
         p.run()
 
 
+def test_a_disk_error_names_the_file_when_it_is_known(tmp_path, monkeypatch):
+    import errno
+
+    p = _toy(tmp_path)
+    where = p.folder.staging_dir("load") / "tables/numbers.parquet"
+
+    def gone(*args, **kwargs):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(where))
+
+    monkeypatch.setattr(p.folder, "publish", gone)
+    with pytest.raises(InputError, match="No such file or directory") as err:
+        p.run()
+    assert str(where) in str(err.value)
+
+
 def test_an_unreachable_cluster_is_not_reported_as_a_failed_write(tmp_path, monkeypatch):
     p = _toy(tmp_path)
 
