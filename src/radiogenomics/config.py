@@ -93,6 +93,19 @@ class ExecutorConfig(Section):
         "is not 'cpu' (dropped on a cluster without GPUs; baseline units declare none)",
     )
 
+    @model_validator(mode="after")
+    def _fits_the_private_instance(self) -> ExecutorConfig:
+        # without an address, Ray is a private instance of `workers` CPUs: a larger request
+        # per task could never run, and was found only when the first stage's units started
+        private = self.kind == "ray" and self.address is None and self.workers is not None
+        if private and self.cpus_per_task is not None and self.cpus_per_task > self.workers:
+            raise SettingError(
+                "executor.cpus_per_task",
+                f"each task asks for {self.cpus_per_task:g} CPUs but the private Ray instance "
+                f"(no address) has workers = {self.workers}; lower cpus_per_task or raise workers",
+            )
+        return self
+
     def network_gpus(self, device: str) -> float:
         """The GPU fraction a network-training unit declares for a study on ``device``."""
         return 0.0 if device == "cpu" else float(self.gpus_per_network)

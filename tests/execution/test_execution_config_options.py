@@ -9,6 +9,7 @@ import pytest
 
 import radiogenomics.execution as execution
 from radiogenomics.config import ExecutorConfig, load_config
+from radiogenomics.errors import InputError
 from radiogenomics.pipeline.contract import StageContext
 
 
@@ -71,3 +72,16 @@ def test_defaults_and_local(monkeypatch):
 def test_bad_values_refused(bad):
     with pytest.raises(pydantic.ValidationError):
         ExecutorConfig(**bad)
+
+
+def test_a_task_larger_than_the_private_instance_is_refused_when_read():
+    # found only when the baselines stage started, after the stages before it had run
+    with pytest.raises(InputError, match=r"cpus_per_task.*8 CPUs.*workers = 1") as info:
+        load_config(data=_study({"kind": "ray", "workers": 1, "cpus_per_task": 8}))
+    assert "executor" in str(info.value)
+    for fine in (
+        {"kind": "ray", "workers": 2, "cpus_per_task": 2},
+        {"kind": "ray", "address": "auto", "workers": 1, "cpus_per_task": 8},  # a cluster's
+        {"kind": "local", "workers": 1, "cpus_per_task": 8},  # ignored by the local pool
+    ):
+        assert load_config(data=_study(fine)).executor.cpus_per_task == fine["cpus_per_task"]
