@@ -752,6 +752,14 @@ def load_config(
         cfg = StudyConfig.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as err:
         raise _format_errors(err, source) from None
+    address = (overrides or {}).get("executor.address")
+    if address is not None and cfg.executor.kind != "ray":  # it ran on this machine, silently
+        raise InputError(
+            f"--address {address!r} is a Ray cluster's, but the executor is "
+            f"{cfg.executor.kind!r}: the study would run on this machine",
+            field="executor.address",
+            expected="--executor ray with it, or kind = 'ray' in [executor]",
+        )
     if check_files and not cfg.synthetic.enabled:
         cfg.check_files(where=source)  # named as typed, as every other error of the file
     return cfg

@@ -85,3 +85,18 @@ def test_a_task_larger_than_the_private_instance_is_refused_when_read():
         {"kind": "local", "workers": 1, "cpus_per_task": 8},  # ignored by the local pool
     ):
         assert load_config(data=_study(fine)).executor.cpus_per_task == fine["cpus_per_task"]
+
+
+def test_an_address_given_without_the_ray_executor_is_refused():
+    # `run study.toml --address HOST:6379` without --executor ray ran on this machine
+    with pytest.raises(InputError, match=r"--address 'auto' is a Ray cluster's.*'local'"):
+        load_config(None, {"executor.address": "auto"}, data=_study({"kind": "local"}))
+    ray = load_config(
+        None, {"executor.kind": "ray", "executor.address": "auto"}, data=_study({"kind": "local"})
+    )
+    assert (ray.executor.kind, ray.executor.address) == ("ray", "auto")
+    # a study file that keeps its cluster's address, run locally for once with --executor local
+    local = load_config(
+        None, {"executor.kind": "local"}, data=_study({"kind": "ray", "address": "auto"})
+    )
+    assert local.executor.kind == "local"
