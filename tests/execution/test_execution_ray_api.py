@@ -117,3 +117,38 @@ def test_an_item_is_named_on_one_line():
             return "MLP(\n  (layer): Linear(4, 2)\n)"
 
     assert _short(("retrained", Model())) == "('retrained', MLP( (layer): Linear(4, 2) ))"
+
+
+class _FakeRay:
+    """Enough of ray for an executor to start: records what ray.init was asked."""
+
+    class exceptions:  # noqa: N801 - ray's own name
+        class AuthenticationError(Exception):
+            pass
+
+    def __init__(self):
+        self.init_kwargs = None
+
+    def is_initialized(self):
+        return self.init_kwargs is not None
+
+    def init(self, **kwargs):
+        self.init_kwargs = kwargs
+
+    def nodes(self):
+        return [{"Alive": True, "Resources": {"CPU": 1.0}}]
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_quiet_silences_rays_start_up_warnings(monkeypatch, quiet):
+    # `run --quiet --executor ray` printed Ray's token-authentication warning on the terminal
+    import logging
+
+    import radiogenomics.execution.ray_executor as rx
+
+    fake = _FakeRay()
+    monkeypatch.setattr(rx, "_import_ray", lambda: fake)
+    monkeypatch.setattr(rx, "_CONNECTED", None)
+    RayExecutor(num_cpus=1, quiet=quiet)
+    assert fake.init_kwargs["logging_level"] == (logging.ERROR if quiet else logging.WARNING)
+    assert fake.init_kwargs["log_to_driver"] is not quiet

@@ -257,7 +257,8 @@ class RayExecutor:
             "runtime_env": runtime_env,
             "namespace": namespace,
             "log_to_driver": not self.quiet,
-            "logging_level": logging.WARNING,
+            # quiet: not even Ray's start-up warnings (e.g. on token authentication)
+            "logging_level": logging.ERROR if self.quiet else logging.WARNING,
         }
         if address is None:  # a private local cluster: size it, no dashboard
             # "local": a new instance, never one found through RAY_ADDRESS or `ray start`
