@@ -4,11 +4,14 @@ for ever; now it fails at once, saying what to do."""
 
 from __future__ import annotations
 
+import operator
 import subprocess
 import sys
 import textwrap
 
-from radiogenomics.execution.local import _broken
+import pytest
+
+from radiogenomics.execution.local import LocalExecutor, _broken
 
 
 def test_an_unguarded_script_fails_with_advice_instead_of_hanging(tmp_path):
@@ -55,3 +58,15 @@ def test_a_dead_worker_under_the_command_line_gets_no_script_advice(monkeypatch)
     assert "analysis.py is a script" in str(_broken("bootstrap"))
     # units had finished, so the workers had started: the script's guard is not the cause
     assert "__main__" not in str(_broken("bootstrap", started=True))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_unit_that_raises_is_named(workers):
+    # the Ray executor named the unit; the local one raised the bare error
+    with pytest.raises(ZeroDivisionError) as info:
+        LocalExecutor(workers=workers, quiet=True).map(
+            operator.truediv, [3, 4], shared=0, desc="bootstrap"
+        )
+    notes = "\n".join(info.value.__notes__)
+    assert "in 'bootstrap', item " in notes and "the unit raised" in notes
+    assert ("work unit 0 of 2" in notes) or (workers == 2 and "work unit 1 of 2" in notes)

@@ -9,11 +9,11 @@ import pytest
 
 from radiogenomics.errors import InputError
 from radiogenomics.execution import make_executor
+from radiogenomics.execution.base import short_repr
 from radiogenomics.execution.ray_executor import (
     ClusterShape,
     RayExecutor,
     _probe,
-    _short,
     plan_resources,
     plan_tasks,
 )
@@ -116,7 +116,7 @@ def test_an_item_is_named_on_one_line():
         def __repr__(self):
             return "MLP(\n  (layer): Linear(4, 2)\n)"
 
-    assert _short(("retrained", Model())) == "('retrained', MLP( (layer): Linear(4, 2) ))"
+    assert short_repr(("retrained", Model())) == "('retrained', MLP( (layer): Linear(4, 2) ))"
 
 
 class _FakeRay:

@@ -37,6 +37,12 @@ class Executor(Protocol):
         ...
 
 
+def short_repr(item: Any, limit: int = 80) -> str:
+    """An item on one line, shortened: how an error names the unit that failed."""
+    text = " ".join(repr(item).split())  # one line, even for a model's multi-line repr
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def make_executor(kind: str = "local", **options: Any) -> Executor:
     """``local`` (default) or ``ray`` (needs ``pip install radiogenomics[distributed]``)."""
     if kind == "local":

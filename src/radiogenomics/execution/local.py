@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn
+from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn, short_repr
 from radiogenomics.utils.progress import progress_bar
 
 _SHARED: Any = None  # per worker process: the read-only inputs, set once by the initializer
@@ -74,7 +74,11 @@ class LocalExecutor:
         with progress_bar(desc or "working", total=len(items), quiet=self.quiet) as advance:
             if self.workers == 1 or len(items) <= 1:
                 for i, item in enumerate(items):
-                    results[i] = fn(item, shared)
+                    try:
+                        results[i] = fn(item, shared)
+                    except Exception as err:
+                        _name_the_unit(err, i, items, desc)
+                        raise
                     if on_result is not None:
                         on_result(i, results[i])
                     advance()
@@ -106,11 +110,23 @@ class LocalExecutor:
                                 results[i] = fut.result()
                             except BrokenProcessPool as err:
                                 raise _broken(desc, started=bool(done_units)) from err
+                            except Exception as err:
+                                _name_the_unit(err, i, items, desc)
+                                raise
                             done_units += 1
                             if on_result is not None:
                                 on_result(i, results[i])
                             advance()
         return results
+
+
+def _name_the_unit(err: Exception, i: int, items: Sequence[Any], desc: str | None) -> None:
+    """Add which unit raised to its error, as the Ray executor does."""
+    if hasattr(err, "add_note"):
+        err.add_note(
+            f"(work unit {i} of {len(items)} in {desc or 'working'!r}, item {short_repr(items[i])}: "
+            "the unit raised)"
+        )
 
 
 def _broken(desc: str | None = None, *, started: bool = False) -> RuntimeError:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from radiogenomics.errors import InputError
-from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn
+from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn, short_repr
 from radiogenomics.utils.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -377,7 +377,7 @@ class RayExecutor:
                             if hasattr(err, "add_note"):
                                 err.add_note(
                                     f"(work unit {i} of {len(items)} in {label!r}, item "
-                                    f"{_short(items[i])}: {self._why_failed(err)})"
+                                    f"{short_repr(items[i])}: {self._why_failed(err)})"
                                 )
                             raise
                         if on_result is not None:
@@ -442,8 +442,3 @@ def _describe(request: tuple[str | None, int | None, int | None]) -> str:
     sizes = [f"num_cpus={num_cpus}"] if num_cpus is not None else []
     sizes += [f"object_store_memory={store}"] if store is not None else []
     return "a private Ray instance" + (f" ({', '.join(sizes)})" if sizes else "")
-
-
-def _short(item: Any, limit: int = 80) -> str:
-    text = " ".join(repr(item).split())  # one line, even for a model's multi-line repr
-    return text if len(text) <= limit else text[: limit - 3] + "..."
