@@ -152,3 +152,19 @@ def test_quiet_silences_rays_start_up_warnings(monkeypatch, quiet):
     RayExecutor(num_cpus=1, quiet=quiet)
     assert fake.init_kwargs["logging_level"] == (logging.ERROR if quiet else logging.WARNING)
     assert fake.init_kwargs["log_to_driver"] is not quiet
+
+
+def test_ray_that_cannot_start_is_not_reported_as_the_run_folder(monkeypatch):
+    # Ray's session folder unusable (RAY_TMPDIR=/proc/none): the OSError reached the runner,
+    # which said "could not write under <run folder>: No such file or directory (/proc/none)"
+    import radiogenomics.execution.ray_executor as rx
+
+    class Unwritable(_FakeRay):
+        def init(self, **kwargs):
+            raise FileNotFoundError(2, "No such file or directory", "/proc/none/session")
+
+    monkeypatch.setattr(rx, "_import_ray", Unwritable)
+    with pytest.raises(InputError, match="Ray could not start on this machine") as info:
+        RayExecutor(num_cpus=1, quiet=True)
+    assert not isinstance(info.value, OSError) and "RAY_TMPDIR" in str(info.value)
+    assert info.value.field == "executor"

@@ -282,6 +282,13 @@ class RayExecutor:
                 "cluster uses token authentication, give this process its token: "
                 "RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or the file ~/.ray/auth_token)"
             ) from err
+        except OSError as err:  # Ray's own files, not the run folder (which the caller blamed)
+            raise InputError(
+                f"Ray could not start on this machine: {err}",
+                field="executor",
+                expected="a writable temporary folder for Ray's session files (RAY_TMPDIR, "
+                "default /tmp/ray) and room in /dev/shm for its object store, or --executor local",
+            ) from err
 
     def cluster(self) -> ClusterShape:
         """The alive nodes and their resources, as the cluster reports them now."""
