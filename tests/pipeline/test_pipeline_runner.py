@@ -272,6 +272,19 @@ def test_an_output_changed_in_place_is_recomputed_not_used(study, tmp_path):
     assert read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"].iloc[0] == good
 
 
+def test_the_plan_after_a_lost_manifest_waits_on_the_stage_that_reruns(study, tmp_path):
+    """A stage whose manifest was deleted reruns; the stages after it depend on whether its
+    outputs change ("after upstream"), as when its outputs were damaged, not "run"."""
+    study().run()
+    (tmp_path / "runs/toy/autoencoder/manifest.json").unlink()
+    plan = {p.stage: (p.action, p.reason) for p in study().plan()}
+    assert plan["autoencoder"] == ("run", "never finished")
+    assert plan["classifiers"] == ("after upstream", "upstream: autoencoder")
+    CALLS.clear()
+    out = study().run()
+    assert _statuses(out)["classifiers"] == "skipped" and "classifiers" not in CALLS
+
+
 def test_one_stage_alone_refuses_stale_upstream_results(study, tmp_path):
     """`--stage classifiers` after an autoencoder setting changed would read results trained
     with the old setting and present them as the new config's (and the report would say so)."""

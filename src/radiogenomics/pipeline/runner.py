@@ -169,13 +169,20 @@ class Pipeline:
             old = old["previous"]  # re-enabled: its earlier results may still be valid
         return old
 
-    def _up_to_date(self, name: str, fp: dict[str, Any]) -> bool:
+    def _up_to_date(self, name: str, fp: dict[str, Any], unknown: list[str] | None = None) -> bool:
+        """Whether the stage's finished results match ``fp``; ``unknown``: upstream stages that
+        will run first (for :meth:`plan`), taken to leave the outputs this stage was made from
+        (a rerun stage whose manifest was lost reads as "missing" until then)."""
         old = self._reusable(name)
-        return (
-            bool(old)
-            and old.get("status") == "done"
-            and old.get("fingerprint", {}).get("hash") == fp["hash"]
-            and not self.folder.damaged_outputs(name, old)
+        if not old or old.get("status") != "done":
+            return False
+        if unknown:
+            was = old.get("upstream") or {}
+            body = {k: v for k, v in fp.items() if k != "hash"}
+            body["upstream"] = {**fp["upstream"], **{u: was[u] for u in unknown if u in was}}
+            fp = {**fp, "hash": sha256_json(body)}
+        return old.get("fingerprint", {}).get("hash") == fp["hash"] and not (
+            self.folder.damaged_outputs(name, old)
         )
 
     def plan(self, stage: str | None = None, until: str | None = None) -> list[StagePlan]:
@@ -211,9 +218,9 @@ class Pipeline:
                 out.append(StagePlan(name, "not-run", reason))
                 continue
             fp = self.fingerprint(name, assumed)
-            if self._up_to_date(name, fp):
+            waits = [u for u in (*st.requires, *st.uses) if u in pending]
+            if self._up_to_date(name, fp, unknown=waits):
                 assumed[name] = self._reusable(name)
-                waits = [u for u in (*st.requires, *st.uses) if u in pending]
                 if waits:  # reruns if what it reads from them changes
                     pending.add(name)
                     out.append(StagePlan(name, "after upstream", "upstream: " + ", ".join(waits)))
