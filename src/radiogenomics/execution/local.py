@@ -102,21 +102,27 @@ class LocalExecutor:
                 ) as pool:
                     pending = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
                     done_units = 0
-                    while pending:
-                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in done:
-                            i = pending.pop(fut)
-                            try:
-                                results[i] = fut.result()
-                            except BrokenProcessPool as err:
-                                raise _broken(desc, started=bool(done_units)) from err
-                            except Exception as err:
-                                _name_the_unit(err, i, items, desc)
-                                raise
-                            done_units += 1
-                            if on_result is not None:
-                                on_result(i, results[i])
-                            advance()
+                    try:
+                        while pending:
+                            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                            for fut in done:
+                                i = pending.pop(fut)
+                                try:
+                                    results[i] = fut.result()
+                                except BrokenProcessPool as err:
+                                    raise _broken(desc, started=bool(done_units)) from err
+                                except Exception as err:
+                                    _name_the_unit(err, i, items, desc)
+                                    raise
+                                done_units += 1
+                                if on_result is not None:
+                                    on_result(i, results[i])
+                                advance()
+                    except BaseException:
+                        # a failed map stops here: the units not yet started are dropped, not
+                        # run to the end while the error waits (the pool's exit waits for them)
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        raise
         return results
 
 
