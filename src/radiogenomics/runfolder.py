@@ -108,6 +108,7 @@ class RunFolder:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self._lock_fd: int | None = None
+        self._as_recovered: dict[str, Path] = {}  # see as_recovered()
 
     def ensure_writable(self) -> None:
         """Create the run folder and prove it is writable, or fail with a clear message."""
@@ -203,7 +204,7 @@ class RunFolder:
     # layout -------------------------------------------------------------------------------------
     def stage_dir(self, stage: str) -> Path:
         """The published folder of a stage (what every reader sees)."""
-        return self.root / stage
+        return self._as_recovered.get(stage) or self.root / stage
 
     def staging_dir(self, stage: str) -> Path:
         """Where a stage at work writes; published by :meth:`publish` when it succeeded."""
@@ -329,6 +330,8 @@ class RunFolder:
     def open_staging_key(self, stage: str) -> str | None:
         """The work key of an interrupted attempt left in staging (None when there is none)."""
         stamp = self.staging_dir(stage) / ".key"
+        if stage in self._as_recovered:
+            return None  # published by the recovery
         return stamp.read_text() if stamp.is_file() else None
 
     def discard_staging(self, stage: str) -> None:
@@ -375,6 +378,22 @@ class RunFolder:
             journal.unlink()
             done.append(stage)
         return done
+
+    @contextmanager
+    def as_recovered(self) -> Iterator[None]:
+        """Read the folder as :meth:`recover` will leave it, changing nothing (for a plan): a
+        stage whose swap a killed run left half done reads from the folder it is publishing."""
+        for journal in self.root.glob(_JOURNAL.format(stage="*")):
+            try:
+                stage = read_json(journal)["stage"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if self.staging_dir(stage).is_dir():
+                self._as_recovered[stage] = self.staging_dir(stage)
+        try:
+            yield
+        finally:
+            self._as_recovered = {}
 
     # units: finished pieces of work inside a stage at work --------------------------------------
     def unit_path(self, stage: str, key: str) -> Path:

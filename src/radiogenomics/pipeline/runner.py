@@ -189,9 +189,13 @@ class Pipeline:
         """What :meth:`run` would do with each selected stage now, without running anything.
 
         A stage downstream of one that will run is "after upstream": whether it reruns depends
-        on whether the upstream outputs change.
+        on whether the upstream outputs change. The folder is read as the run will find it
+        after completing any swap of outputs a killed run left half done.
         """
-        selected = self.select(stage, until)
+        with self.folder.as_recovered():
+            return self._plan(self.select(stage, until))
+
+    def _plan(self, selected: list[str]) -> list[StagePlan]:
         out: list[StagePlan] = []
         pending: set[str] = set()
         # the manifests the run will leave, as far as known before running: a stage set aside
