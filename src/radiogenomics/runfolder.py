@@ -139,7 +139,14 @@ class RunFolder:
         """
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / LOCK
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise InputError(
+                f"cannot open the run folder's lock file: {err.strerror or err}",
+                file=path,
+                expected="a file the run can write (remove what is there; no run holds it)",
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:

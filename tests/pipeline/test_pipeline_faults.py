@@ -122,6 +122,14 @@ def test_runs_starting_at_once_do_not_fail_on_each_others_write_probe(tmp_path):
     assert [p.name for p in (tmp_path / "runs/toy").iterdir()] == []
 
 
+def test_a_lock_file_that_cannot_be_opened_is_a_clear_error(tmp_path):
+    p = _toy(tmp_path)
+    (p.folder.root / ".lock").mkdir(parents=True)  # e.g. replaced by hand
+    with pytest.raises(InputError, match="cannot open the run folder's lock file") as err:
+        p.run()
+    assert ".lock" in str(err.value)
+
+
 def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
     first = _spawn(tmp_path, {"TOY_SLEEP": "30"})
     _wait_for_lock(tmp_path / "runs/toy", first)
