@@ -18,6 +18,7 @@ from radiogenomics.utils.io import read_table
 
 CALLS: list[str] = []
 FAIL_AT: dict[str, int] = {}
+EDIT_INPUT: list[str] = []  # text the toy 'load' writes into its input before reading it
 
 
 def _numbers(ctx):
@@ -25,6 +26,8 @@ def _numbers(ctx):
     CALLS.append("load")
     time.sleep(float(os.environ.get("TOY_SLEEP", "0")))  # the lock tests hold the folder
     path = ctx.files["data.expression"]
+    if EDIT_INPUT:  # the input is edited between the fingerprint and the read
+        path.write_text(EDIT_INPUT.pop())
     df = pd.read_csv(path)
     df["y"] = df["x"] * (1 + ctx.cfg.seed)
     ctx.table(df, "numbers")
@@ -79,6 +82,7 @@ def study(tmp_path):
     (tmp_path / "in.csv").write_text("x\n1\n2\n3\n")
     CALLS.clear()
     FAIL_AT.clear()
+    EDIT_INPUT.clear()
 
     def make(**over):
         data = {
@@ -213,6 +217,21 @@ def test_a_unit_whose_files_were_lost_or_damaged_is_recomputed_not_used(study, t
     pd.testing.assert_frame_equal(
         resumed, read_table(tmp_path / "runs/toy/classifiers/tables/total")
     )
+
+
+def test_an_input_edited_while_a_stage_reads_it_is_not_recorded_as_the_earlier_one(study, tmp_path):
+    """The fingerprint hashes the inputs before the stage reads them; had the results read
+    from the edit been published under the earlier hash, restoring the earlier file would
+    have reused them as its own."""
+    original = (tmp_path / "in.csv").read_text()
+    EDIT_INPUT.append("x\n5\n")
+    with pytest.raises(InputError, match="data.expression changed while stage 'load' read it"):
+        study().run()
+    assert not (tmp_path / "runs/toy/load").exists()
+    (tmp_path / "in.csv").write_text(original)
+    study().run()
+    total = read_table(tmp_path / "runs/toy/classifiers/tables/total")["total"][0]
+    assert total == pytest.approx(1**2 + 2**2 + 3**2)
 
 
 def test_disabled_stage_is_recorded_and_restored_when_reenabled(study, tmp_path):

@@ -139,8 +139,7 @@ class Pipeline:
         its upstream stages' outputs, the seed, the package version and the stage's revision.
         ``assumed``: upstream manifests as a run would leave them (for :meth:`plan`)."""
         st = self.stages[name]
-        files = st.inputs(self.cfg) if st.inputs else {}
-        inputs = {k: sha256_path(p) if p.exists() else "missing" for k, p in files.items()}
+        inputs = self._input_hashes(name)
         upstream = {}
         for u in (*st.requires, *st.uses):
             m = (assumed or {}).get(u) or self.folder.manifest(u)
@@ -161,6 +160,11 @@ class Pipeline:
         if st.revision > 1:
             body["revision"] = st.revision
         return {**body, "hash": sha256_json(body)}
+
+    def _input_hashes(self, name: str) -> dict[str, str]:
+        st = self.stages[name]
+        files = st.inputs(self.cfg) if st.inputs else {}
+        return {k: sha256_path(p) if p.exists() else "missing" for k, p in files.items()}
 
     def _reusable(self, name: str) -> dict[str, Any] | None:
         """The finished results a stage has on disk (its manifest), set aside ones included."""
@@ -482,6 +486,16 @@ class Pipeline:
                 warnings.simplefilter("always")
                 summary = st.run(ctx) or {}
             _notes_from_warnings(ctx, caught, log)
+            # the fingerprint hashed the inputs before the stage read them: results read from
+            # an input edited meanwhile would be recorded as made from the earlier version
+            now = self._input_hashes(name)
+            edited = sorted(k for k in now if now[k] != fp["inputs"].get(k))
+            if edited:
+                raise InputError(
+                    f"{', '.join(edited)} changed while stage {name!r} read it",
+                    file=ctx.files[edited[0]],
+                    expected="inputs left as they are during a run: run again",
+                )
         except StageSkipped as why:
             self.folder.discard_staging(name)
             self._set_aside(name, "not-run", str(why))
