@@ -184,6 +184,8 @@ def prepare_synthetic(cfg: StudyConfig, folder: RunFolder, log: logging.Logger) 
     key = sha256_json(want)
     if not (stamp.is_file() and read_json(stamp).get("key") == key):
         log.info("synthetic cohort: %d patients x %d genes -> %s", s.n_patients, s.n_genes, target)
+        # a cohort half rewritten by a killed run must not pass for the one stamped before
+        stamp.unlink(missing_ok=True)
         generate_cohort(target, n_patients=s.n_patients, n_genes=s.n_genes, seed=seed)
         write_json(stamp, {"key": key, **want})
     cfg.data.root = target
