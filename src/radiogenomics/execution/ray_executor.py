@@ -328,8 +328,9 @@ class RayExecutor:
         ``cpus_per_task``/``gpus_per_task`` override them; see :func:`plan_tasks`.
         ``shared`` is put in the object store once and is read-only in the tasks. When a unit
         fails for good (an exception, or its worker died more than ``max_retries`` times),
-        the tasks not yet finished are cancelled and the error is raised here; the units
-        already finished have been handed to ``on_result``.
+        the error is raised here and the tasks not yet finished are abandoned (on an external
+        cluster they run to their end, their results dropped); the units already finished
+        have been handed to ``on_result``.
         """
         ray = self._ray
         items = list(items)
@@ -390,14 +391,10 @@ class RayExecutor:
                         if on_result is not None:
                             on_result(i, results[i])
                         advance()
-        except BaseException:
-            for ref in pending:  # do not leave the cluster busy with an abandoned map
-                try:
-                    ray.cancel(ref)
-                except Exception:  # already finished or its owner is gone: nothing to stop
-                    pass
-            raise
         finally:
+            # the tasks still pending are abandoned, not cancelled: ray.cancel racing a task's
+            # completion can abort the driver process inside Ray (seen in this project's
+            # tests with Ray 2.60), losing the error; a private instance ends with the process
             del shared_ref
         return results
 
