@@ -39,8 +39,6 @@ def run_survival(ctx) -> dict:
 
     s = ctx.cfg.survival
     sd = study_data(ctx)
-    if sd.clinical is None:
-        raise StageSkipped("no clinical data in the config (data.clinical)")
     imaging = binary_traits(sd) if sd.kind == "imaging" else None
     radiogenomic = None
     if ctx.done("radiogenomic_traits"):
