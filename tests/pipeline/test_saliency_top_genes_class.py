@@ -1,5 +1,6 @@
-"""The saliency stage's top_salient_genes table names the class whose saliency it ranks: a
-binary task's positive class (its network's logit), each class of a multi-class task."""
+"""The saliency stage's top_salient_genes table and saliency index name the class whose
+saliency they hold: a binary task's positive class (its network's logit), each class of a
+multi-class task."""
 
 from __future__ import annotations
 
@@ -64,6 +65,36 @@ def test_top_salient_genes_name_the_class_not_the_task(tmp_path, monkeypatch):
     pairs = set(zip(top["task"], top["class"], strict=True))
     assert pairs == {("enhancing", ">=1/3"), ("subtype", "A"), ("subtype", "B")}
     assert figures["top_salient_genes"] == ["enhancing", "subtype: A", "subtype: B"]
-    # the index the radiogenomic traits read keeps naming a binary task's one matrix by task
+    # the index gives the class as the other tables do: a binary task's positive class
     index = store["saliency_index"]
-    assert index.loc[index["task"] == "enhancing", "class"].tolist() == ["enhancing"]
+    assert list(zip(index["task"], index["class"], index["table"], strict=True)) == [
+        ("enhancing", ">=1/3", "saliency_enhancing"),
+        ("subtype", "A", "saliency_subtype__A"),
+        ("subtype", "B", "saliency_subtype__B"),
+    ]
+    # the radiogenomic traits still label a binary task's one matrix by the task alone
+    from radiogenomics.pipeline.enrichment_stage import saliency_models
+
+    assert [label for _, label, _ in saliency_models(index)] == [
+        "enhancing",
+        "subtype:A",
+        "subtype:B",
+    ]
+
+
+def test_trait_labels_of_an_index_written_with_the_task_as_class():
+    """Run folders whose saliency index gave a binary task's class as the task keep their
+    trait labels (and so their finished units)."""
+    from radiogenomics.pipeline.enrichment_stage import saliency_models
+
+    index = pd.DataFrame(
+        {
+            "task": ["enhancing", "subtype"],
+            "class": ["enhancing", "A"],
+            "table": ["saliency_enhancing", "saliency_subtype__A"],
+        }
+    )
+    assert saliency_models(index) == [
+        ("rg_saliency_enhancing", "enhancing", "saliency_enhancing"),
+        ("rg_saliency_subtype__A", "subtype:A", "saliency_subtype__A"),
+    ]

@@ -19,6 +19,7 @@ import warnings
 import pandas as pd
 
 from radiogenomics.pipeline.contract import StageSkipped
+from radiogenomics.pipeline.interpret_stage import saliency_name
 from radiogenomics.pipeline.load import StudyData, study_data
 
 SINGLE = "single_genes"
@@ -205,17 +206,29 @@ def _permutation_floor_note(patient_gsea: pd.DataFrame, nperm: int, alpha: float
     )
 
 
+def saliency_models(index: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(unit key, model label, saliency table) for each row of the saliency stage's index.
+
+    A task's one matrix (a binary task's logit, indexed under its positive class) is labelled
+    by the task alone, a multi-class task's matrices by task and class: the label names the
+    radiogenomic traits, so it does not depend on how the index spells a binary task's class
+    (run folders made before it gave the positive class gave the task).
+    """
+    rows = []
+    for row in index.to_dict("records"):
+        whole = row["table"] == saliency_name(row["task"], None)
+        label = row["task"] if whole else f"{row['task']}:{row['class']}"
+        rows.append((f"rg_{row['table']}", label, row["table"]))
+    return rows
+
+
 def run_radiogenomic_traits(ctx) -> dict:
     from radiogenomics.enrichment.traits import uncontrasted, wide_traits
 
     r = ctx.cfg.radiogenomic_traits
     sd = study_data(ctx)
     collections = _collections(sd, r.collections)
-    index = ctx.read("saliency", "saliency_index")
-    rows = []
-    for row in index.to_dict("records"):
-        label = row["task"] if row["task"] == row["class"] else f"{row['task']}:{row['class']}"
-        rows.append((f"rg_{row['table']}", label, row["table"]))
+    rows = saliency_models(ctx.read("saliency", "saliency_index"))
     todo = {key: (label, table) for key, label, table in rows if not ctx.unit_done(key)}
     if todo:
         saliency = {

@@ -249,19 +249,19 @@ def run_saliency(ctx) -> dict:
 
         for cls in json.loads(meta)["classes"]:
             names.append((task, cls))
+    # a binary network's one saliency is of its logit, the positive class's log-odds
+    shown = {(t, c): str(c) if c is not None else str(sd.positive(t) or t) for t, c in names}
     rows, titles = [], {}
     for task, cls in names:
         frame = ctx.read("saliency", saliency_name(task, cls), index="gene")
         # signed attributions cancel across patients who sit on either side of the mean
         mean = frame.abs().mean(axis=1).sort_values(ascending=False)
-        # a binary network's one saliency is of its logit, the positive class's log-odds
-        shown = str(cls) if cls is not None else str(sd.positive(task) or task)
-        titles[(task, shown)] = task if cls is None else f"{task}: {cls}"
+        titles[(task, shown[task, cls])] = task if cls is None else f"{task}: {cls}"
         for rank, (gene, v) in enumerate(mean.head(ctx.cfg.masking.top).items(), start=1):
             rows.append(
                 {
                     "task": task,
-                    "class": shown,
+                    "class": shown[task, cls],
                     "rank": rank,
                     "gene": gene,
                     "mean_abs_saliency": float(v),
@@ -271,7 +271,7 @@ def run_saliency(ctx) -> dict:
     ctx.table(top, "top_salient_genes")
     ctx.table(
         pd.DataFrame(
-            [{"task": t, "class": c or t, "table": saliency_name(t, c)} for t, c in names]
+            [{"task": t, "class": shown[t, c], "table": saliency_name(t, c)} for t, c in names]
         ),
         "saliency_index",
     )
