@@ -24,7 +24,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from radiogenomics import __version__
-from radiogenomics.config import STAGES
+from radiogenomics.config import STAGES, to_toml
 from radiogenomics.report import evidence
 from radiogenomics.report.findings import (
     Findings,
@@ -986,6 +986,37 @@ def _load_report(folder: RunFolder) -> dict[str, Any] | None:
     return expression if isinstance(expression, dict) else None
 
 
+def _study_dir(cfg: dict[str, Any]) -> Path | None:
+    source = cfg.get("source")
+    return Path(source).resolve().parent if isinstance(source, str) and source else None
+
+
+def shown_run_dir(run_dir: Path, cfg: dict[str, Any]) -> str:
+    """The run folder as the page names it: relative to the study file's folder when it lies
+    under it (``runs/demo``), else its name alone. The page is shared: the absolute path is
+    the machine's, not the study's, and means nothing to a reader elsewhere."""
+    study = _study_dir(cfg)
+    run = Path(os.path.abspath(run_dir))
+    if study is not None:
+        try:
+            return run.resolve().relative_to(study).as_posix()
+        except ValueError:
+            pass
+    return run.name
+
+
+def _shown_config(run_dir: Path, cfg: dict[str, Any]) -> str:
+    """The effective configuration as TOML, the study file named without its folder (the
+    file itself keeps the full path, which a rerun on this machine reads)."""
+    if not cfg:
+        p = run_dir / "config.toml"
+        return p.read_text() if p.is_file() else ""
+    shown = dict(cfg)
+    if isinstance(shown.get("source"), str) and shown["source"]:
+        shown["source"] = Path(shown["source"]).name
+    return to_toml(shown)
+
+
 def build_report(
     run_dir: str | os.PathLike,
     out: str | os.PathLike | None = None,
@@ -1048,9 +1079,7 @@ def build_report(
     versions = (manifests.get("load") or {}).get("versions") or {}
     if not versions:
         versions = package_versions()
-    config_toml = (
-        (run_dir / "config.toml").read_text() if (run_dir / "config.toml").is_file() else ""
-    )
+    config_toml = _shown_config(run_dir, cfg)
     env = Environment(
         loader=PackageLoader("radiogenomics.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -1061,7 +1090,7 @@ def build_report(
     page = env.get_template("report.html.j2").render(
         title=title,
         version=__version__,
-        run_dir=str(run_dir),
+        run_dir=shown_run_dir(run_dir, cfg),
         built=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         assets=assets_html(with_figures=n_figures > 0),
         findings=_findings_blocks(found, ids, resamples),
