@@ -465,7 +465,7 @@ def describe_os_error(err: OSError, where: str | os.PathLike) -> str:
     """A one-line explanation of a failed write that says what to do (and names the file
     when the error does)."""
     file = f" ({err.filename})" if err.filename else ""
-    if err.errno == errno.ENOSPC:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
         return (
             f"the disk is full while writing under {where}{file}: "
             "free space and run again to resume"
@@ -473,3 +473,44 @@ def describe_os_error(err: OSError, where: str | os.PathLike) -> str:
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"permission denied while writing under {where}{file}: make the run folder writable"
     return f"could not write under {where}: {err.strerror or err}{file}"
+
+
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def stage_os_error(err: OSError, where: str | os.PathLike, stage: str) -> InputError:
+    """The error to report for an OSError raised by a stage's own work (reading its inputs,
+    its units, writing its outputs), as one line that names the file.
+
+    Unlike the run's own bookkeeping, which only writes, such an error is often not a write
+    (a unit reading a file that is gone): it is worded as one only when it is (the disk full,
+    a file under the run folder not writable); otherwise it names the file and the system's
+    reason, with the work unit that raised when an executor ran it.
+    """
+    cause = err.cause if isinstance(getattr(err, "cause", None), OSError) else err  # Ray's
+    file = cause.filename
+    inside = file is None or _is_under(file, where)
+    if cause.errno in (errno.ENOSPC, errno.EDQUOT) and not inside:
+        return InputError(
+            f"stage {stage!r} failed: the disk is full while writing this file: free space"
+            " and run again to resume",
+            file=file,
+        )
+    if inside and cause.errno in _WRITE_ERRNOS:
+        return InputError(describe_os_error(cause, where), file=where)
+    reason = cause.strerror or str(cause) or type(cause).__name__
+    # the executors name the unit that raised in a note (on Ray's wrapper, not its cause)
+    notes = [n for n in getattr(err, "__notes__", ()) if isinstance(n, str)]
+    return InputError(
+        f"stage {stage!r} failed: {reason}" + "".join(f" {n}" for n in notes),
+        file=file if file is not None else where,
+    )
+
+
+def _is_under(file: Any, folder: str | os.PathLike) -> bool:
+    """Whether ``file`` (an OSError's filename) lies in ``folder``."""
+    try:
+        Path(os.fsdecode(file)).resolve().relative_to(Path(folder).resolve())
+    except (TypeError, ValueError, OSError):
+        return False
+    return True

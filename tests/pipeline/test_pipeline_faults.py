@@ -250,6 +250,81 @@ def test_a_disk_error_names_the_file_when_it_is_known(tmp_path, monkeypatch):
     assert str(where) in str(err.value)
 
 
+def _read_unit(item, shared):
+    return Path(item).read_text()
+
+
+def _stage_reading(path: Path):
+    def run(ctx):
+        ctx.executor.map(_read_unit, [str(path)], desc="reading")
+
+    return run
+
+
+def test_a_unit_that_fails_reading_a_file_names_it_not_a_write(tmp_path, monkeypatch):
+    # a unit's read of a missing file was "could not write under <run folder>: No such file"
+    from radiogenomics.pipeline import Stage
+
+    p = _toy(tmp_path)
+    gone = tmp_path / "sets" / "hallmark.gmt"
+    monkeypatch.setitem(
+        p.stages, "load", Stage("load", _stage_reading(gone), inputs=lambda c: c.data_files())
+    )
+    with pytest.raises(InputError) as err:
+        p.run(stage="load")
+    text = str(err.value)
+    assert "could not write" not in text and "while writing" not in text
+    assert err.value.file == str(gone)
+    assert "stage 'load' failed: No such file or directory" in text
+    assert "work unit 0 of 1 in 'reading'" in text  # which unit raised
+    attempt = json.loads((tmp_path / "runs/toy/.staging/load/manifest.json").read_text())
+    assert attempt["status"] == "failed" and attempt["error"] == text
+    assert text in (tmp_path / "runs/toy/run.log").read_text()
+
+
+def test_a_unit_error_from_ray_is_described_by_its_cause(tmp_path):
+    # Ray raises a wrapper that is an OSError too, without errno or filename, whose text is
+    # the remote traceback; the cause it carries has them
+    from radiogenomics.runfolder import stage_os_error
+
+    where = tmp_path / "runs/toy"
+    cause = FileNotFoundError(2, "No such file or directory", "/data/x.gmt")
+
+    class Wrapped(FileNotFoundError):
+        def __init__(self):
+            super().__init__("ray::_run_unit() (pid=1)\nTraceback (most recent call last): ...")
+            self.cause = cause
+
+    wrapped = Wrapped()
+    wrapped.add_note("(work unit 3 of 8 in 'masking', item 'x': the unit raised)")
+    err = stage_os_error(wrapped, where, "masking")
+    assert str(err) == (
+        "/data/x.gmt: stage 'masking' failed: No such file or directory"
+        " (work unit 3 of 8 in 'masking', item 'x': the unit raised)"
+    )
+
+
+def test_a_stage_error_is_worded_as_a_write_only_when_it_is_one(tmp_path):
+    import errno
+
+    from radiogenomics.runfolder import stage_os_error
+
+    where = tmp_path / "runs/toy"
+    output = where / ".staging/load/tables/t.parquet"
+    denied = PermissionError(errno.EACCES, "Permission denied", str(output))
+    assert "permission denied while writing under" in str(stage_os_error(denied, where, "load"))
+    elsewhere = PermissionError(errno.EACCES, "Permission denied", "/data/e.tsv")
+    err = stage_os_error(elsewhere, where, "load")
+    assert str(err) == "/data/e.tsv: stage 'load' failed: Permission denied"
+    full = OSError(errno.ENOSPC, "No space left on device", "/scratch/x.pickle")
+    assert "the disk is full while writing this file" in str(stage_os_error(full, where, "load"))
+    full_here = OSError(errno.ENOSPC, "No space left on device")
+    assert "the disk is full while writing under" in str(stage_os_error(full_here, where, "load"))
+    missing = FileNotFoundError(errno.ENOENT, "No such file or directory", str(output))
+    err = stage_os_error(missing, where, "load")
+    assert "could not write" not in str(err) and err.file == str(output)
+
+
 def test_an_unreachable_cluster_is_not_reported_as_a_failed_write(tmp_path, monkeypatch):
     p = _toy(tmp_path)
 

@@ -34,6 +34,7 @@ from radiogenomics.runfolder import (
     package_versions,
     sha256_json,
     sha256_path,
+    stage_os_error,
 )
 from radiogenomics.utils.io import atomic_write, write_json
 
@@ -505,8 +506,18 @@ class Pipeline:
             seconds = time.perf_counter() - t0
             interrupted = isinstance(err, KeyboardInterrupt)
             kind = "interrupted" if interrupted else "failed"
+            # the stage's own work failed on a file (an input, a unit's, an output): name it
+            # and what happened, rather than blaming a write to the run folder (ConnectionError:
+            # the executor's cluster, worded where the run catches it)
+            failure = (
+                stage_os_error(err, self.folder.root, name)
+                if isinstance(err, OSError) and not isinstance(err, ConnectionError)
+                else None
+            )
             if isinstance(err, Terminated):
                 text = "interrupted (SIGTERM)"
+            elif failure is not None:
+                text = str(failure)
             else:
                 text = "interrupted (SIGINT or Ctrl-C)" if interrupted else _describe(err)
             manifest.update(status=kind, error=text, seconds=seconds, finished=_now())
@@ -516,6 +527,9 @@ class Pipeline:
                 pass
             if isinstance(err, (InputError, KeyboardInterrupt, OSError)):
                 log.debug("stage %s %s:\n%s", name, kind, traceback.format_exc())
+                if failure is not None:
+                    log.error("%s", text)
+                    raise failure from None
                 if not isinstance(err, OSError):  # the caller words those
                     log.error("stage %s %s: %s", name, kind, text)
             else:
