@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-from radiogenomics.errors import InputError
+from radiogenomics.errors import ExecutionError, InputError
 
-__all__ = ["InputError", "__version__"]
+__all__ = ["ExecutionError", "InputError", "__version__"]

@@ -1,4 +1,5 @@
-"""One error type for bad input, with a message that names where the problem is."""
+"""The errors a user is shown as one line: bad input, with a message that names where the
+problem is, and work that could not be completed, with a message that says which and why."""
 
 from __future__ import annotations
 
@@ -34,3 +35,12 @@ class InputError(ValueError):
         if expected:
             text += f" (expected {expected})"
         super().__init__(text)
+
+
+class ExecutionError(RuntimeError):
+    """Work that could not be completed for a reason outside the study's input: a worker
+    process or node died (killed, out of memory, a lost machine) more often than allowed.
+
+    The message names the work (the stage's map, the unit) and what to do; the command line
+    prints it as one line, the traceback of the executor's own error goes to ``run.log``.
+    """

@@ -60,6 +60,26 @@ def test_a_dead_worker_under_the_command_line_gets_no_script_advice(monkeypatch)
     assert "__main__" not in str(_broken("bootstrap", started=True))
 
 
+def test_a_dead_worker_is_one_line_at_the_command_line(monkeypatch, capsys):
+    # a worker's death is not the input's fault, but the command line printed a traceback
+    import radiogenomics.cli as cli
+    from radiogenomics.errors import ExecutionError
+
+    err = _broken("masking enhancing", started=True)
+    assert isinstance(err, ExecutionError) and isinstance(err, RuntimeError)
+
+    def dies():
+        raise err
+
+    monkeypatch.setattr(cli, "app", dies)
+    with pytest.raises(SystemExit) as code:
+        cli.main()
+    assert code.value.code == 1
+    printed = capsys.readouterr().err
+    assert printed.startswith("error: a worker process died in 'masking enhancing'")
+    assert "Traceback" not in printed
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_unit_that_raises_is_named(workers):
     # the Ray executor named the unit; the local one raised the bare error

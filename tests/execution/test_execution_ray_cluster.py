@@ -31,9 +31,10 @@ _ENV_BEFORE = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")
 os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=TOKEN)
 ray = pytest.importorskip("ray")
 
-from radiogenomics.errors import InputError  # noqa: E402
+from radiogenomics.errors import ExecutionError, InputError  # noqa: E402
 from radiogenomics.execution import LocalExecutor  # noqa: E402
 from radiogenomics.execution.ray_executor import RayExecutor  # noqa: E402
+from radiogenomics.runfolder import RunFolder  # noqa: E402
 from radiogenomics.utils.seeding import derive_seed, rng, seed_torch  # noqa: E402
 from study_configs import synthetic_study  # noqa: E402
 
@@ -363,10 +364,12 @@ def test_crashed_worker_is_retried(cluster):
 
 
 def test_crash_without_retries_fails_clearly(cluster):
+    # Ray's WorkerCrashedError came out as it was ("The worker died unexpectedly ... Check
+    # python-core-worker-*.log files"), the unit in a note: a traceback at the command line
     no_retry = RayExecutor(address=cluster.address, max_retries=0, quiet=True)
     reported: list[int] = []
     with tempfile.TemporaryDirectory() as d:
-        with pytest.raises(ray.exceptions.WorkerCrashedError) as info:
+        with pytest.raises(ExecutionError) as info:
             no_retry.map(
                 _crash_once,
                 [0, 1],
@@ -374,10 +377,44 @@ def test_crash_without_retries_fails_clearly(cluster):
                 on_result=lambda i, r: reported.append(i),
                 desc="crashy",
             )
-    notes = "\n".join(getattr(info.value, "__notes__", []))
-    assert "work unit 1 of 2 in 'crashy'" in notes
-    assert "worker process or node died on its last allowed attempt (max_retries = 0)" in notes
+    text = str(info.value)
+    assert text.startswith("work unit 1 of 2 in 'crashy', item 1: its worker process died")
+    assert "on its last allowed attempt (max_retries = 0)" in text
+    assert "executor.max_retries" in text
+    assert isinstance(info.value.__cause__, ray.exceptions.WorkerCrashedError)
     assert 1 not in reported
+
+
+def _crashing_stage(ctx):
+    with tempfile.TemporaryDirectory() as d:
+        ctx.executor.map(_crash_once, [0, 1], shared={"dir": d, "crash": {1}}, desc="crashy")
+
+
+def test_crash_beyond_max_retries_is_one_line_at_the_command_line(
+    cluster, tmp_path, monkeypatch, capsys
+):
+    import radiogenomics.pipeline.runner as runner
+    from radiogenomics.cli import main
+    from radiogenomics.pipeline import Stage
+
+    (tmp_path / "e.tsv").write_text("gene\tP1\nG1\t1.0\n")
+    study = tmp_path / "study.toml"
+    study.write_text(
+        'name = "crash"\nout = "runs"\nquiet = true\n[data]\nexpression = "e.tsv"\n'
+        f'[executor]\nkind = "ray"\naddress = "{cluster.address}"\nmax_retries = 0\n'
+    )
+    stages = {"load": Stage("load", _crashing_stage, inputs=lambda c: c.data_files())}
+    monkeypatch.setattr(runner, "STAGE_TABLE", stages)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["radiogenomics", "run", str(study)])
+    with pytest.raises(SystemExit) as code:
+        main()
+    err = capsys.readouterr().err
+    assert code.value.code == 1
+    assert "Traceback" not in err
+    assert "error: work unit 1 of 2 in 'crashy', item 1: its worker process died" in err
+    attempt = RunFolder(tmp_path / "runs/crash").manifest("load", staging=True)
+    assert attempt["status"] == "failed" and "max_retries = 0" in attempt["error"]
 
 
 def test_unit_error_is_raised_not_retried(cluster):

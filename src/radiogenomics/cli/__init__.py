@@ -48,7 +48,7 @@ def main() -> None:
     """Entry point: bad input ends with its message and exit code 2, not a traceback."""
     import warnings
 
-    from radiogenomics.errors import InputError
+    from radiogenomics.errors import ExecutionError, InputError
 
     warnings.formatwarning = _one_line_warning
     try:
@@ -56,3 +56,6 @@ def main() -> None:
     except InputError as err:
         typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
         raise SystemExit(2) from None
+    except ExecutionError as err:  # not the input's fault: exit 1, as a failed command
+        typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+        raise SystemExit(1) from None

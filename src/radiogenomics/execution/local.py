@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from radiogenomics.errors import ExecutionError
 from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn, short_repr
 from radiogenomics.utils.progress import progress_bar
 
@@ -135,7 +136,7 @@ def _name_the_unit(err: Exception, i: int, items: Sequence[Any], desc: str | Non
         )
 
 
-def _broken(desc: str | None = None, *, started: bool = False) -> RuntimeError:
+def _broken(desc: str | None = None, *, started: bool = False) -> ExecutionError:
     """A worker process died. The usual cause in a Python script: spawned workers import the
     script again, and unguarded top-level code then runs in each of them. That hint is left
     out when units had already finished (the workers had started) or when the main module is
@@ -149,6 +150,6 @@ def _broken(desc: str | None = None, *, started: bool = False) -> RuntimeError:
         else ""
     )
     where = f" in {desc!r}" if desc else ""
-    return RuntimeError(
+    return ExecutionError(
         f"a worker process died{where} (killed, out of memory, or failed to start)." + hint
     )

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from radiogenomics.errors import InputError
+from radiogenomics.errors import ExecutionError, InputError
 from radiogenomics.execution.base import ResourceFn, ResultCallback, WorkFn, short_repr
 from radiogenomics.utils.progress import progress_bar
 
@@ -330,7 +330,9 @@ class RayExecutor:
         fails for good (an exception, or its worker died more than ``max_retries`` times),
         the error is raised here and the tasks not yet finished are abandoned (on an external
         cluster they run to their end, their results dropped); the units already finished
-        have been handed to ``on_result``.
+        have been handed to ``on_result``. A worker death is raised as an
+        :class:`~radiogenomics.errors.ExecutionError` naming the unit (Ray's error is its
+        cause); an exception of the unit is raised as it is, the unit named in a note.
         """
         ray = self._ray
         items = list(items)
@@ -382,11 +384,15 @@ class RayExecutor:
                         try:
                             results[i] = ray.get(ref)
                         except Exception as err:
+                            unit = (
+                                f"work unit {i} of {len(items)} in {label!r}, item "
+                                f"{short_repr(items[i])}"
+                            )
+                            died = self._death(err)
+                            if died is not None:  # Ray's error text is no help to a user
+                                raise ExecutionError(f"{unit}: {died}") from err
                             if hasattr(err, "add_note"):
-                                err.add_note(
-                                    f"(work unit {i} of {len(items)} in {label!r}, item "
-                                    f"{short_repr(items[i])}: {self._why_failed(err)})"
-                                )
+                                err.add_note(f"({unit}: {self._why_failed(err)})")
                             raise
                         if on_result is not None:
                             on_result(i, results[i])
@@ -398,14 +404,27 @@ class RayExecutor:
             del shared_ref
         return results
 
+    def _death(self, err: Exception) -> str | None:
+        """What killed a unit whose worker process or node died on its last allowed attempt,
+        and what to do; None for any other failure."""
+        exc = self._ray.exceptions
+        if isinstance(err, exc.OutOfMemoryError):
+            what = "Ray killed its worker process: the node ran out of memory"
+        elif isinstance(err, exc.NodeDiedError):
+            what = "its node died or left the cluster"
+        elif isinstance(err, exc.WorkerCrashedError):
+            what = "its worker process died (killed, out of memory, or crashed)"
+        else:
+            return None
+        return (
+            f"{what}, on its last allowed attempt (max_retries = {self.max_retries}). Run the"
+            " study again to resume; raise executor.max_retries where nodes come and go, or"
+            " give each task more of a node (executor.cpus_per_task) where memory runs out"
+        )
+
     def _why_failed(self, err: Exception) -> str:
         """How a unit failed for good, for the note on its error."""
         exc = self._ray.exceptions
-        if isinstance(err, (exc.WorkerCrashedError, exc.NodeDiedError, exc.OutOfMemoryError)):
-            return (
-                "its worker process or node died on its last allowed attempt "
-                f"(max_retries = {self.max_retries})"
-            )
         if isinstance(err, exc.RayTaskError):
             if self.retry_exceptions:
                 return f"the unit raised, after up to {self.max_retries} re-runs"

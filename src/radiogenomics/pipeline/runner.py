@@ -19,7 +19,7 @@ from typing import Any
 from radiogenomics import __version__
 from radiogenomics.config import STAGES, StudyConfig, to_toml
 from radiogenomics.data._common import shown
-from radiogenomics.errors import InputError
+from radiogenomics.errors import ExecutionError, InputError
 from radiogenomics.pipeline.contract import (
     LOAD_PARTS,
     Stage,
@@ -525,7 +525,7 @@ class Pipeline:
                 self.folder.write_manifest(name, manifest, staging=True)
             except OSError:
                 pass
-            if isinstance(err, (InputError, KeyboardInterrupt, OSError)):
+            if isinstance(err, (InputError, ExecutionError, KeyboardInterrupt, OSError)):
                 log.debug("stage %s %s:\n%s", name, kind, traceback.format_exc())
                 if failure is not None:
                     log.error("%s", text)
