@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import sys
@@ -43,6 +44,10 @@ UNITS = ".units"
 STAGING = ".staging"  # stages at work: <run>/.staging/<stage>/
 LOCK = ".lock"
 _JOURNAL = ".publishing-{stage}.json"  # written before a swap, removed after it
+# utils.io.atomic_write's temporary for <name>: mkstemp's ".<name>.<8 random chars>.tmp"
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+_JOURNAL_NAME = re.compile(r"\.publishing-.+\.json")
+_CONFIG_FILES = ("config.toml", "config.json")  # the effective config, written by each run
 # Files that feed downstream stages; figures and CSV copies do not (figures embed dates).
 _HASHED_FOR_DOWNSTREAM = {".parquet", ".json", ".safetensors", ".npy", ".npz", ".gmt", ".txt"}
 _PACKAGES = (
@@ -371,6 +376,35 @@ class RunFolder:
             (live / ".key").unlink(missing_ok=True)
         if old.exists():
             shutil.rmtree(old)
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Remove the temporaries of atomic writes that a killed run (SIGKILL, a lost machine)
+        left behind; returns them.
+
+        Only while this process holds the lock, and only files the lock holder alone writes:
+        everything in the staging area, the run's configuration and publishing journals in its
+        root, and the stages' manifests. No other process writes them meanwhile (work units
+        return their results to the process that holds the lock), so each such temporary is
+        stale. Left in a stage's staging folder, one was kept by a resumed attempt and then
+        published with the stage's outputs.
+        """
+        if self._lock_fd is None:
+            raise RuntimeError("remove_stale_temporaries needs the run folder's lock")
+        found = []
+        staging = self.root / STAGING
+        if staging.is_dir():
+            found += [p for p in staging.rglob(".*.tmp") if _TEMPORARY.fullmatch(p.name)]
+        for p in self.root.glob(".*.tmp"):
+            m = _TEMPORARY.fullmatch(p.name)
+            if m and (m["name"] in _CONFIG_FILES or _JOURNAL_NAME.fullmatch(m["name"])):
+                found.append(p)
+        found += [p for p in self.root.glob(f"*/.{MANIFEST}.*.tmp") if _TEMPORARY.fullmatch(p.name)]
+        removed = []
+        for p in found:
+            if p.is_file() and not p.is_symlink():
+                p.unlink(missing_ok=True)
+                removed.append(p)
+        return removed
 
     def recover(self) -> list[str]:
         """Complete the swaps a killed run left half done; returns the stages recovered."""

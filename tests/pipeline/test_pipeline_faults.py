@@ -172,6 +172,65 @@ def test_a_kill_while_outputs_are_replaced_is_completed_by_the_next_run(tmp_path
     assert float(total["total"].iloc[0]) == pytest.approx(1 + 2**3 + 3**3)
 
 
+KILL_MID_WRITE = """
+import os, signal
+import pandas as pd
+real = pd.DataFrame.to_parquet
+def dying(self, path, *args, **kwargs):
+    if "unit_1" in str(path):  # the second unit's table, half written into its temporary
+        open(path, "wb").write(b"PAR1")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(self, path, *args, **kwargs)
+pd.DataFrame.to_parquet = dying
+"""
+
+
+def test_a_run_removes_the_temporaries_a_killed_run_left(tmp_path):
+    # a resumed attempt kept the half-written temporary in staging and published it with the
+    # stage's outputs: runs/toy/autoencoder/tables/.unit_1.parquet.<random>.tmp
+    script = SCRIPT.format(here=str(HERE), data=json.dumps(_data(tmp_path)))
+    script = script.replace("data = json.loads", KILL_MID_WRITE + "data = json.loads", 1)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    run = tmp_path / "runs/toy"
+    left = list(run.rglob("*.tmp"))
+    assert [p.name.startswith(".unit_1.parquet.") for p in left] == [True]
+    assert left[0].parent == run / ".staging/autoencoder/tables"
+    # what the lock holder alone does not write is not its to remove: a concurrent report
+    # build's page, another program's files
+    keep = [run / "report/.index.html.abcd1234.tmp", run / ".staging/notes.tmp"]
+    for p in keep:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("not the run's")
+    out = {o.stage: o.status for o in _toy(tmp_path).run()}
+    assert out["autoencoder"] == "done"
+    assert sorted(run.rglob("*.tmp")) == sorted(keep)
+    assert "removed 1 temporary files a killed run left" in (run / "run.log").read_text()
+
+
+def test_temporaries_are_removed_only_under_the_lock(tmp_path):
+    folder = RunFolder(tmp_path / "runs/toy")
+    stale = [
+        folder.staging_dir("masking") / "tables/.top_sets.parquet.k2j4_x9a.tmp",
+        folder.root / ".config.toml.abcdefgh.tmp",
+        folder.root / "..publishing-masking.json.abcdefgh.tmp",
+        folder.root / "masking/.manifest.json.abcdefgh.tmp",
+    ]
+    kept = [
+        folder.root / ".write-test-abcdefgh",  # another run's write probe, taken before its lock
+        folder.root / "masking/tables/.top_sets.parquet.abcdefgh.tmp",  # outputs: left as is
+        folder.root / ".results.csv.abcdefgh.tmp",  # not a file the run writes in its root
+    ]
+    for p in stale + kept:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("")
+    with pytest.raises(RuntimeError, match="needs the run folder's lock"):
+        folder.remove_stale_temporaries()
+    with folder.lock():
+        assert sorted(folder.remove_stale_temporaries()) == sorted(stale)
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in kept)
+
+
 def test_a_failing_rerun_leaves_the_finished_outputs_and_manifest_as_they_were(tmp_path):
     sys.path.insert(0, str(HERE))
     import test_pipeline_runner as toy

@@ -373,6 +373,9 @@ class Pipeline:
         try:
             if previous.get("pid"):
                 log.debug("lock taken over from process %s (no longer running)", previous["pid"])
+            stale = self.folder.remove_stale_temporaries()
+            if stale:
+                log.info("removed %d temporary files a killed run left", len(stale))
             for s in self.folder.recover():
                 log.info("stage %s: completed the swap of its outputs a killed run left", s)
             before = self.write_effective_config()
