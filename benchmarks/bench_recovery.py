@@ -118,10 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(table)
         per_set.append(info.pop("sets"))
         best = table.set_index("readout")["rank"]
+        others = [str(best[k]) for k in best.index if k.startswith("consensus_seed")]
+        seeds = f" (other seeds {', '.join(others)})" if others else ""
         print(
             f"{trait.name:22s} {trait.collection:9s} CV AUC {info['cv_auc']:.2f}  rank "
-            f"consensus {best['consensus']:>3}  correlation {best['correlation_gsea']:>3}  "
-            f"masking z {best['set_masking_z_ap']:>3}  ({time.perf_counter() - t1:.0f} s)",
+            f"consensus {best['consensus']:>3}{seeds}  correlation "
+            f"{best['correlation_gsea']:>3}  masking z {best['set_masking_z_ap']:>3}  "
+            f"({time.perf_counter() - t1:.0f} s)",
             flush=True,
         )
         if args.out is not None:

@@ -22,6 +22,7 @@ from radiogenomics.validation.recovery import (
     TRAIT_LISTS,
     RecoveryTrait,
     benchmark_traits,
+    consensus_seed_rows,
     full_settings,
     gene_subset,
     holdout2_traits,
@@ -38,7 +39,13 @@ from radiogenomics.validation.recovery import (
     score_readouts,
     summarise,
 )
-from radiogenomics.validation.recovery_readouts import family_counts, rescore_trait, stouffer
+from radiogenomics.validation.recovery_readouts import (
+    cached_sides,
+    family_counts,
+    load_cache,
+    rescore_trait,
+    stouffer,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -274,6 +281,29 @@ def test_summarise_top1_mean_rank_and_false_discovery_proportion():
     assert f.loc["all", "family_calls"] == 4 and f.loc["all", "family_fdp"] == pytest.approx(0.25)
 
 
+def test_summarise_pools_the_consensus_over_its_programme_seeds():
+    rows = pd.DataFrame(
+        {
+            "readout": ["consensus", "consensus_seed2", "consensus_seed3"] * 2 + ["masking"] * 2,
+            "rank": [1, 2, 1, 1, 1, 4, 3, 1],
+            "n_called": [1, np.nan, np.nan, 2, np.nan, np.nan, 5, 5],
+            "n_false": [0, np.nan, np.nan, 1, np.nan, np.nan, 4, 4],
+            "cv_auc": [0.9, 0.9, 0.9, 0.6, 0.6, 0.6, 0.9, 0.6],
+        }
+    )
+    s = summarise(rows).set_index(["traits", "readout"])
+    pooled = s.loc[("all", "consensus_all_seeds")]
+    # two traits over three seeds: 4 of 6 ranks first, mean rank 10 / 6; calls not pooled
+    assert pooled["n"] == 2 and pooled["top1"] == pytest.approx(4 / 6)
+    assert pooled["mean_rank"] == pytest.approx(10 / 6) and np.isnan(pooled["calls"])
+    learnt = s.loc[("cv_auc>=0.75", "consensus_all_seeds")]
+    assert learnt["n"] == 1 and learnt["top1"] == pytest.approx(2 / 3)
+    assert s.loc[("all", "consensus"), "calls"] == 3  # the default's own row is unchanged
+    # no seed rows: nothing pooled
+    alone = summarise(rows[~rows["readout"].str.startswith("consensus_seed")])
+    assert "consensus_all_seeds" not in set(alone["readout"])
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
@@ -289,9 +319,14 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "recovery_summary.csv")
     rows = pd.read_csv(tmp_path / "recovery_rows.csv")
     assert set(rows["name"]) == {t.name for t in benchmark_traits(quick=True)}
-    assert {"consensus", "consensus_gated", "correlation_gsea", "gsea_saliency"} <= set(
-        summary["readout"]
-    )
+    assert {
+        "consensus",
+        "consensus_gated",
+        "correlation_gsea",
+        "gsea_saliency",
+        "consensus_seed2",
+        "consensus_all_seeds",
+    } <= set(summary["readout"])
     # a clean hard threshold on one programme: the recommended read-out ranks it first
     best = rows[rows["readout"] == "consensus"]
     assert (best["rank"] == 1).all()
@@ -314,6 +349,20 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     assert again.loc["consensus", "rank"] == first["rank"].iloc[0]
     assert again.loc["consensus_gated", "n_false"] == 0
     assert {"consensus_denoised", "stouffer", "denoised_correlation"} <= set(again.index)
+    # the seed draws: the first is the default's own programme network (the same rank), the
+    # second the row the benchmark wrote
+    c = load_cache(tmp_path / "cache" / trait.name, X)
+    masking, corr = cached_sides(c["sets"])
+    sets = {trait.collection: dict(collections[trait.collection])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drawn = consensus_seed_rows(
+            masking, corr, c["cvs"], X, sets, c["ensemble"].universe, c["ensemble"].patients,
+            trait.programmes, trait.seed, [1, 2],
+        ).set_index("readout")["rank"]  # fmt: skip
+    written = rows[rows["name"] == trait.name].set_index("readout")["rank"]
+    assert drawn["consensus_seed1"] == written["consensus"]
+    assert drawn["consensus_seed2"] == written["consensus_seed2"]
 
 
 @pytest.mark.realdata

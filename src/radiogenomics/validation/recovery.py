@@ -39,7 +39,7 @@ from radiogenomics.interpret.ensemble import MaskedEnsemble
 from radiogenomics.interpret.programmes import programme_network_evidence
 from radiogenomics.interpret.saliency import gene_saliency
 from radiogenomics.models import NetworkConfig
-from radiogenomics.utils.seeding import rng
+from radiogenomics.utils.seeding import derive_seed, rng
 from radiogenomics.utils.stats import benjamini_hochberg
 from radiogenomics.validation.planted import (
     POSITIVE,
@@ -411,6 +411,9 @@ class RecoverySettings:
     min_size: int = 15
     max_size: int = 500
     n_genes: int | None = None  # a gene subset (smoke runs); None: every expressed gene
+    # the programme network trained from this many seeds: the default's, then the others
+    # scored as consensus_seed2, ... (how far the default's ranks move with that seed alone)
+    programme_seeds: int = 3
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -439,7 +442,7 @@ def quick_settings() -> RecoverySettings:
     net = full_settings().network.model_copy(update={"max_epochs": 8, "patience": 4})
     return RecoverySettings(
         network=net, n_splits=3, repeats=2, null_draws=20, nperm=500, ig_steps=4, n_genes=3000,
-        gate_draws=50, gate_nperm=100,
+        gate_draws=50, gate_nperm=100, programme_seeds=2,
     )  # fmt: skip
 
 
@@ -568,6 +571,41 @@ def programme_peer_ranks(
     )
 
 
+def programme_seed(trait_seed: int, draw: int) -> int:
+    """The programme network's seed in the ``draw``-th of a trait's seed draws (1: the
+    default's, the trait's own seed)."""
+    return trait_seed if draw == 1 else derive_seed(trait_seed, "programme-seed", draw)
+
+
+def consensus_seed_rows(
+    masking: pd.DataFrame,
+    correlation: pd.DataFrame,
+    cvs: Sequence[CVResult],
+    X: pd.DataFrame,
+    sets: Mapping[str, Mapping[str, Sequence[str]]],
+    universe: Sequence[str],
+    patients: Sequence[str],
+    planted: Sequence[str],
+    trait_seed: int,
+    draws: Sequence[int],
+) -> pd.DataFrame:
+    """Rows ``consensus_seed<k>``: the consensus with its programme network trained from the
+    ``k``-th seed draw (:func:`programme_seed`), everything else unchanged (the gene network,
+    masking and correlation GSEA): how far the planted set's rank moves with that seed alone.
+    The seed of the gene network moves every read-out; the programme network's moves only the
+    consensus, and costs a few seconds a draw."""
+    rows = []
+    for k in draws:
+        programme, _ = programme_network_evidence(
+            cvs, X, sets, universe, seed=programme_seed(trait_seed, k), patients=patients
+        )
+        table = combine_readouts(masking, correlation, programme)
+        rows.append(
+            {"readout": f"consensus_seed{k}", **_ranks_and_calls(table, "rank", planted, None)}
+        )
+    return pd.DataFrame(rows)
+
+
 def save_trait_cache(
     stem: Path,
     ensemble: MaskedEnsemble,
@@ -658,7 +696,7 @@ def run_trait(
         X, cv.labels, sets, s.nperm, trait.seed, s.min_size, s.max_size, list(cv.classes)
     )
     programme, probs = programme_network_evidence(
-        cvs, X, sets, ens.universe, seed=trait.seed, patients=ens.patients
+        cvs, X, sets, ens.universe, seed=programme_seed(trait.seed, 1), patients=ens.patients
     )
     combined = combine_readouts(masking, corr, programme)
     combined["masking_q"] = np.nan
@@ -703,7 +741,11 @@ def run_trait(
             {"readout": "consensus_two_way_1cv", **_ranks_and_calls(single_cv, "rank", trait.programmes, None)},
         ]
     )  # fmt: skip
-    table = pd.concat([table, extra], ignore_index=True)
+    seeds = consensus_seed_rows(
+        masking, corr, cvs, X, sets, ens.universe, ens.patients, trait.programmes, trait.seed,
+        range(2, s.programme_seeds + 1),
+    )  # fmt: skip
+    table = pd.concat([table, extra, seeds], ignore_index=True)
     info = {
         **{k: v for k, v in asdict(trait).items() if k != "programmes"},
         "programmes": ", ".join(trait.programmes),
@@ -722,32 +764,45 @@ def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
     """Per read-out, over all traits and over the learnt ones (mean CV AUC >= ``min_auc``):
     traits, top-1 rate, mean rank, calls, the false-discovery proportion among them and the
     share of traits where a planted set was called (and,
-    where the rows have them, calls and FDP counting each inseparable family as one call)."""
+    where the rows have them, calls and FDP counting each inseparable family as one call).
+    With ``consensus_seed<k>`` rows, ``consensus_all_seeds`` pools them with ``consensus``:
+    the default's top-1 rate and mean rank over its programme network's seed draws."""
     rows = []
     for subset, part in (
         ("all", results),
         (f"cv_auc>={min_auc}", results[results["cv_auc"] >= min_auc]),
     ):
         for readout, r in part.groupby("readout", sort=False):
-            calls = r["n_called"].sum(min_count=1)
-            false = r["n_false"].sum(min_count=1)
-            row = {
-                "traits": subset,
-                "readout": readout,
-                "n": len(r),
-                "top1": float((r["rank"] == 1).mean()),
-                "mean_rank": float(r["rank"].mean()),
-                "calls": calls,
-                "fdp": float(false / calls) if calls and calls > 0 else np.nan,
-                # the share of traits with a planted set among the calls: what the calls cost
-                "found": float(((r["n_called"] - r["n_false"]) > 0).mean())
-                if r["n_called"].notna().any()
-                else np.nan,
-            }
-            if "family_calls" in r:  # gated calls: inseparable families counted as one call
-                fam = r["family_calls"].sum(min_count=1)
-                fam_false = r["family_false"].sum(min_count=1)
-                row["family_calls"] = fam
-                row["family_fdp"] = float(fam_false / fam) if fam and fam > 0 else np.nan
-            rows.append(row)
+            rows.append(_summary_row(subset, str(readout), r))
+        draws = part["readout"].eq("consensus") | part["readout"].str.match(r"consensus_seed\d+$")
+        if part.loc[draws, "readout"].nunique() > 1:
+            pooled = _summary_row(subset, "consensus_all_seeds", part[draws])
+            # ranks only (the seed rows call nothing); n: traits, not draws
+            pooled.update(n=int(part["readout"].eq("consensus").sum()), calls=np.nan)
+            pooled.update(fdp=np.nan, found=np.nan)
+            rows.append(pooled)
     return pd.DataFrame(rows)
+
+
+def _summary_row(subset: str, readout: str, r: pd.DataFrame) -> dict:
+    calls = r["n_called"].sum(min_count=1)
+    false = r["n_false"].sum(min_count=1)
+    row = {
+        "traits": subset,
+        "readout": readout,
+        "n": len(r),
+        "top1": float((r["rank"] == 1).mean()),
+        "mean_rank": float(r["rank"].mean()),
+        "calls": calls,
+        "fdp": float(false / calls) if calls and calls > 0 else np.nan,
+        # the share of traits with a planted set among the calls: what the calls cost
+        "found": float(((r["n_called"] - r["n_false"]) > 0).mean())
+        if r["n_called"].notna().any()
+        else np.nan,
+    }
+    if "family_calls" in r:  # gated calls: inseparable families counted as one call
+        fam = r["family_calls"].sum(min_count=1)
+        fam_false = r["family_false"].sum(min_count=1)
+        row["family_calls"] = fam
+        row["family_fdp"] = float(fam_false / fam) if fam and fam > 0 else np.nan
+    return row

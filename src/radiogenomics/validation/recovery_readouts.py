@@ -92,6 +92,21 @@ def _masking_table(combined: pd.DataFrame) -> pd.DataFrame:
     return t[cols + ["p", "q", "rank"]]
 
 
+def cached_sides(combined: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The masking and correlation GSEA tables of a saved per-set table, as
+    :func:`~radiogenomics.interpret.drivers.combine_readouts` takes them."""
+    corr = pd.DataFrame(
+        {
+            **{k: combined[k] for k in ("class", "collection", "set", "size")},
+            "nes": combined["correlation_nes"],
+            "pval": combined["correlation_p"],
+            "padj": combined["correlation_padj"],
+            "rank": combined["correlation_rank"],
+        }
+    )
+    return _masking_table(combined), corr
+
+
 def load_cache(stem: Path, X: pd.DataFrame) -> dict:
     """A trait's saved results: the ensemble (with patients), masked probabilities by unit,
     the per-set table and the GSEA of gene rankings."""
@@ -153,16 +168,7 @@ def rescore_trait(
     ens, combined = c["ensemble"], c["sets"]
     sets = {collection: dict(collections[collection])}
     combined["family"] = None
-    masking = _masking_table(combined)
-    corr = pd.DataFrame(
-        {
-            **{k: combined[k] for k in ("class", "collection", "set", "size")},
-            "nes": combined["correlation_nes"],
-            "pval": combined["correlation_p"],
-            "padj": combined["correlation_padj"],
-            "rank": combined["correlation_rank"],
-        }
-    )
+    masking, corr = cached_sides(combined)
     targets = oof_targets(c["cvs"], ens.patients)
     den = gsea_by_collection(score_correlation_ranking(X, targets), sets, nperm, seed, 15, 500)
     ig = c["gsea"][c["gsea"]["class"] == "integrated_gradients"].assign(**{"class": POSITIVE})
