@@ -4,7 +4,10 @@ Traits planted in the real TCGA-GBM RNA-seq (../shared/data) go through repeated
 small tanh network; every read-out ranks the sets of the planted programme's collection. The
 table gives, per read-out, the top-1 rate, the mean rank of the planted set and the share of
 false discoveries among the sets it calls significant, over all traits and over the traits
-the network learns (mean CV AUC >= 0.75). Per-trait rows are written as they finish.
+the network learns (mean CV AUC >= 0.75). Per-trait rows are written as they finish. The
+default read-out is also scored with its programme network trained from two other seeds
+(``consensus_seed2``, ``consensus_seed3``; ``consensus_all_seeds`` pools the three): how much
+of its figure the seed decides.
 
     python benchmarks/bench_recovery.py            # 24 traits (~6 min on 2 idle cores)
     python benchmarks/bench_recovery.py --quick    # 2 traits, small settings (smoke test)
