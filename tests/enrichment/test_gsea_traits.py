@@ -166,3 +166,22 @@ def test_cli_tests_each_collection_apart(cohort, tmp_path):
     alone = gsea(sal["P00"], {k: sets[k] for k in ("A", "R0", "R1")}, nperm=300, small_p=None)
     got = table[table["collection"] == "first"].set_index("set")["pval"]
     np.testing.assert_allclose(got.loc[alone.table["set"]], alone.table["pval"])
+
+
+def test_cli_figure_names_keep_dotted_collection_names(cohort, tmp_path):
+    """MSigDB files are named like 'h.all.v6.2.symbols.gmt': each top set keeps its own plot."""
+    sal, sets, _ = cohort
+    rank_file = tmp_path / "ranking.tsv"
+    sal.iloc[:, :1].rename_axis("gene").to_csv(rank_file, sep="\t")
+    files = []
+    for name, keys in (("h.all.v6.2", ["A", "R0"]), ("c1.all.v6.1", ["R1", "R2"])):
+        path = tmp_path / f"{name}.gmt"
+        path.write_text("".join(f"{k}\td\t" + "\t".join(sets[k]) + "\n" for k in keys))
+        files += ["--gene-sets", str(path)]
+    out = tmp_path / "out"
+    args = ["gsea", "--ranking", str(rank_file), *files, "--out", str(out), "--nperm", "200"]
+    result = CliRunner().invoke(app, [*args, "--quiet", "--no-small-p", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out / "gsea.parquet").sort_values(["padj", "pval"], kind="stable")
+    expected = {f"enrichment_P00_{r.collection}_{r.set}.png" for r in table.head(3).itertuples()}
+    assert {p.name for p in (out / "figures").glob("enrichment_*.png")} == expected

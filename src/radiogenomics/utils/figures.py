@@ -19,7 +19,9 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike, dpi: int = 150) -> li
     stem = Path(path_stem)
     out = []
     for ext in ("png", "svg"):
-        target = stem.with_suffix(f".{ext}")
+        # Appended, not with_suffix: a stem holding a dot (a collection named
+        # 'h.all.v6.2.symbols') would lose everything after it and overwrite its neighbours.
+        target = stem.with_name(f"{stem.name}.{ext}")
         atomic_write(
             target,
             lambda p, ext=ext: fig.savefig(p, format=ext, dpi=dpi, bbox_inches="tight"),
