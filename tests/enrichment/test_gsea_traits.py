@@ -3,6 +3,8 @@ they promise, with numbers that match the engine."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 from radiogenomics.cli import app
 from radiogenomics.enrichment import (
     gsea,
+    gsea_many,
     plot_enrichment,
     plot_nes_heatmap,
     plot_patients_enriched,
@@ -185,3 +188,15 @@ def test_cli_figure_names_keep_dotted_collection_names(cohort, tmp_path):
     table = pd.read_parquet(out / "gsea.parquet").sort_values(["padj", "pval"], kind="stable")
     expected = {f"enrichment_P00_{r.collection}_{r.set}.png" for r in table.head(3).itertuples()}
     assert {p.name for p in (out / "figures").glob("enrichment_*.png")} == expected
+
+
+def test_nes_heatmap_makes_room_for_long_set_names(cohort, tmp_path):
+    """MSigDB-length names beside two columns: no 'Tight layout not applied' warning."""
+    sal, sets, _ = cohort
+    long_sets = {f"HALLMARK_EPITHELIAL_MESENCHYMAL_TRANSITION_{k}": v for k, v in sets.items()}
+    table = gsea_many(sal.iloc[:, :2], long_sets, nperm=100, seed=0).table
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_nes_heatmap(table, tmp_path / "heat")
+    assert (tmp_path / "heat.png").exists()
+

@@ -92,6 +92,10 @@ def plot_nes_heatmap(
     top = mat.abs().max(axis=1).sort_values(ascending=False).index[:max_sets]
     mat = mat.loc[top]
     lim = float(np.abs(mat.to_numpy()).max()) or 1.0
+    # Room for the set names beside the heatmap (about 0.08 in per character at the default
+    # size): with a width for the columns alone, MSigDB names did not fit and clustermap's
+    # tight layout gave up with a warning.
+    label_width = 0.08 * max(len(str(name)) for name in mat.index)
     grid = sns.clustermap(
         mat,
         cmap="RdBu_r",
@@ -99,7 +103,7 @@ def plot_nes_heatmap(
         vmax=lim,
         row_cluster=mat.shape[0] > 1,
         col_cluster=mat.shape[1] > 1,
-        figsize=(2.5 + 0.35 * mat.shape[1], 2.0 + 0.25 * mat.shape[0]),
+        figsize=(2.5 + 0.35 * mat.shape[1] + label_width, 2.0 + 0.25 * mat.shape[0]),
         cbar_kws={"label": "NES"},
         yticklabels=True,
         xticklabels=True,
