@@ -200,3 +200,20 @@ def test_nes_heatmap_makes_room_for_long_set_names(cohort, tmp_path):
         plot_nes_heatmap(table, tmp_path / "heat")
     assert (tmp_path / "heat.png").exists()
 
+
+def test_cli_quiet_prints_nothing_but_errors(cohort, tmp_path):
+    sal, sets, _ = cohort
+    ranking = sal.iloc[:, :2].rename_axis("gene").copy()
+    ranking.iloc[:5, 0] = 1.0  # tied scores: a warning without --quiet
+    ranking.iloc[7, :] = np.nan  # a gene without a score: dropped with a warning
+    rank_file = tmp_path / "ranking.tsv"
+    ranking.to_csv(rank_file, sep="\t")
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_text("".join(f"{k}\tdesc\t" + "\t".join(v) + "\n" for k, v in sets.items()))
+    args = ["gsea", "--ranking", str(rank_file), "--gene-sets", str(gmt), "--nperm", "100"]
+    args += ["--no-small-p", "--top", "1"]
+    loud = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "loud")])
+    assert loud.exit_code == 0 and "tied scores" in loud.output
+    assert "without a score dropped" in loud.output
+    quiet = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "quiet"), "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""

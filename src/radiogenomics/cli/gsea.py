@@ -10,10 +10,11 @@ import typer
 from radiogenomics.cli import app
 
 
-def read_rankings(path: Path, column: str | None = None):
+def read_rankings(path: Path, column: str | None = None, quiet: bool = False):
     """A genes x rankings frame from CSV/TSV/Parquet: first column genes, numeric score columns.
 
-    Genes with a missing score are dropped per file (all rankings must score the same genes).
+    Genes with a missing score are dropped per file (all rankings must score the same genes),
+    with a warning unless ``quiet``.
     """
     import pandas as pd
 
@@ -90,7 +91,7 @@ def read_rankings(path: Path, column: str | None = None):
         )
     before = len(numeric)
     numeric = numeric.dropna(how="any")
-    if len(numeric) < before:
+    if len(numeric) < before and not quiet:
         typer.secho(
             f"warning: {before - len(numeric)} genes without a score dropped ({p.name})",
             err=True,
@@ -197,7 +198,7 @@ def gsea_command(
     from radiogenomics.utils.io import write_json, write_table
 
     check_device(device, field="--device")  # before any reading or computing
-    rankings = read_rankings(ranking, column)
+    rankings = read_rankings(ranking, column, quiet=quiet)
     collections = _named_collections([read_gene_sets(p) for p in gene_sets])
     files = dict(zip(collections, gene_sets, strict=True))
     parts, results, messages, empty = [], {}, {}, {}
@@ -234,9 +235,9 @@ def gsea_command(
             expected="gene ids of the same kind in the ranking and the gene sets (e.g. symbols,"
             " in the same case), or --min-size/--max-size that fit the sets",
         )
-    for text in empty.values():  # each message once; a collection's own ones say which
+    for text in empty.values() if not quiet else ():  # each once; a collection's own say which
         typer.secho(f"warning: {text}", err=True, fg=typer.colors.YELLOW)
-    for text, names in messages.items():
+    for text, names in messages.items() if not quiet else ():
         where = "" if len(names) == len(collections) else f"{', '.join(names)}: "
         typer.secho(f"warning: {where}{text}", err=True, fg=typer.colors.YELLOW)
     res.insert(1, "collection", res.pop("collection"))
