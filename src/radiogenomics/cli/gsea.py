@@ -10,11 +10,10 @@ import typer
 from radiogenomics.cli import app
 
 
-def read_rankings(path: Path, column: str | None = None, quiet: bool = False):
+def read_rankings(path: Path, column: str | None = None):
     """A genes x rankings frame from CSV/TSV/Parquet: first column genes, numeric score columns.
 
-    Genes with a missing score are dropped per file (all rankings must score the same genes),
-    with a warning unless ``quiet``.
+    Genes with a missing score are dropped per file (all rankings must score the same genes).
     """
     import pandas as pd
 
@@ -91,7 +90,7 @@ def read_rankings(path: Path, column: str | None = None, quiet: bool = False):
         )
     before = len(numeric)
     numeric = numeric.dropna(how="any")
-    if len(numeric) < before and not quiet:
+    if len(numeric) < before:
         typer.secho(
             f"warning: {before - len(numeric)} genes without a score dropped ({p.name})",
             err=True,
@@ -181,7 +180,9 @@ def gsea_command(
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
     top: int = typer.Option(5, "--top", min=0, help="enrichment plots for this many top sets"),
-    quiet: bool = typer.Option(False, "--quiet", help="print nothing but errors"),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="no progress or summary; warnings and errors are still printed"
+    ),
 ) -> None:
     """Preranked GSEA of one or more gene rankings (fgsea semantics).
 
@@ -198,7 +199,7 @@ def gsea_command(
     from radiogenomics.utils.io import write_json, write_table
 
     check_device(device, field="--device")  # before any reading or computing
-    rankings = read_rankings(ranking, column, quiet=quiet)
+    rankings = read_rankings(ranking, column)
     collections = _named_collections([read_gene_sets(p) for p in gene_sets])
     files = dict(zip(collections, gene_sets, strict=True))
     parts, results, messages, empty = [], {}, {}, {}
@@ -235,9 +236,9 @@ def gsea_command(
             expected="gene ids of the same kind in the ranking and the gene sets (e.g. symbols,"
             " in the same case), or --min-size/--max-size that fit the sets",
         )
-    for text in empty.values() if not quiet else ():  # each once; a collection's own say which
+    for text in empty.values():  # each message once; a collection's own ones say which
         typer.secho(f"warning: {text}", err=True, fg=typer.colors.YELLOW)
-    for text, names in messages.items() if not quiet else ():
+    for text, names in messages.items():
         where = "" if len(names) == len(collections) else f"{', '.join(names)}: "
         typer.secho(f"warning: {where}{text}", err=True, fg=typer.colors.YELLOW)
     res.insert(1, "collection", res.pop("collection"))
