@@ -64,10 +64,20 @@ NODE_ENV = {
 # ---------------------------------------------------------------- the cluster, started here
 
 
+_GIVEN_PORTS: set[int] = set()
+
+
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port not handed out before in this process: the kernel can give a port just
+    released to the next bind, and Ray refuses two components on one port (seen: the client
+    server and the dashboard agent both on one, failing every test of the module)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add(port)
+            return port
 
 
 def _proc_stat(pid: int) -> tuple[int, int] | None:
