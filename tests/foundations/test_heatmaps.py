@@ -102,3 +102,15 @@ def test_no_pyplot_and_no_backend_switch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_save_figure_keeps_dots_in_the_stem_and_drops_a_given_extension(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, _ = plt.subplots()
+    dotted = save_figure(fig, tmp_path / "gsea_h.all.v6.2_SET")
+    assert [p.name for p in dotted] == ["gsea_h.all.v6.2_SET.png", "gsea_h.all.v6.2_SET.svg"]
+    fig, _ = plt.subplots()
+    named = save_figure(fig, tmp_path / "plot.png")
+    assert [p.name for p in named] == ["plot.png", "plot.svg"]
+    assert all(p.is_file() for p in dotted + named)

@@ -15,8 +15,11 @@ from radiogenomics.utils.io import atomic_write
 
 def save_figure(fig: Figure, path_stem: str | os.PathLike, dpi: int = 150) -> list[Path]:
     """Save ``fig`` as ``<stem>.png`` and ``<stem>.svg`` (atomically) and close it (a figure
-    made without pyplot, e.g. a clustered heatmap, has nothing to close)."""
+    made without pyplot, e.g. a clustered heatmap, has nothing to close). A stem given with
+    either extension (``fig.png``) is taken without it."""
     stem = Path(path_stem)
+    if stem.suffix.lower() in (".png", ".svg"):
+        stem = stem.with_suffix("")
     out = []
     for ext in ("png", "svg"):
         # Appended, not with_suffix: a stem holding a dot (a collection named
