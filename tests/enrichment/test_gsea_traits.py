@@ -185,7 +185,8 @@ def test_cli_figure_names_keep_dotted_collection_names(cohort, tmp_path):
     args = ["gsea", "--ranking", str(rank_file), *files, "--out", str(out), "--nperm", "200"]
     result = CliRunner().invoke(app, [*args, "--quiet", "--no-small-p", "--top", "3"])
     assert result.exit_code == 0, result.output
-    table = pd.read_parquet(out / "gsea.parquet").sort_values(["padj", "pval"], kind="stable")
+    table = pd.read_parquet(out / "gsea.parquet").assign(strength=lambda t: -t["nes"].abs())
+    table = table.sort_values(["padj", "pval", "strength"], kind="stable")
     expected = {f"enrichment_P00_{r.collection}_{r.set}.png" for r in table.head(3).itertuples()}
     assert {p.name for p in (out / "figures").glob("enrichment_*.png")} == expected
 
@@ -224,3 +225,29 @@ def test_cli_quiet_keeps_warnings_about_the_input(cohort, tmp_path):
     params = typer.main.get_command(app).commands["gsea"].params
     help_text = next(p.help for p in params if p.name == "quiet")
     assert "warnings and errors are still printed" in help_text  # what the help promises
+
+
+def test_cli_top_plots_break_p_value_ties_by_the_strength_of_enrichment(tmp_path):
+    """With few permutations many sets share the smallest p-value: the plots go to the sets
+    enriched most strongly (largest |NES|), not to whichever the table lists first."""
+    rng = np.random.default_rng(0)
+    genes = [f"G{i}" for i in range(600)]
+    score = pd.Series(rng.normal(size=600), index=genes)
+    score[genes[:30]] += 1.5  # WEAK: enriched, but less than STRONG
+    score[genes[30:60]] += 4.0
+    rank_file = tmp_path / "ranking.tsv"
+    score.rename("trait").rename_axis("gene").to_frame().to_csv(rank_file, sep="\t")
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_text(
+        "WEAK\td\t" + "\t".join(genes[:30]) + "\nSTRONG\td\t" + "\t".join(genes[30:60]) + "\n"
+    )
+    out = tmp_path / "out"
+    args = ["gsea", "--ranking", str(rank_file), "--gene-sets", str(gmt), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--nperm", "100", "--no-small-p", "--top", "1"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out / "gsea.parquet").set_index("set")
+    assert table.loc["WEAK", "pval"] == table.loc["STRONG", "pval"]  # tied at the floor
+    assert table.loc["STRONG", "nes"] > table.loc["WEAK", "nes"] > 0
+    assert [p.name for p in (out / "figures").glob("enrichment_*.png")] == [
+        "enrichment_trait_STRONG.png"
+    ]

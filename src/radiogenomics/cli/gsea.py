@@ -274,7 +274,9 @@ def gsea_command(
     )
     figures = out / "figures"
     for name in rankings.columns:
-        sub = res[res["ranking"] == str(name)].sort_values(["padj", "pval"], kind="stable")
+        sub = res[res["ranking"] == str(name)].assign(strength=lambda t: -t["nes"].abs())
+        # p-values tie at the permutation floor: the stronger enrichment is plotted first
+        sub = sub.sort_values(["padj", "pval", "strength"], kind="stable")
         for row in sub.head(top).itertuples():
             genes = collections[row.collection][row.set]
             prefix = f"{_safe(row.collection)}_" if len(collections) > 1 else ""
