@@ -144,19 +144,28 @@ def test_cli_writes_table_and_figures(cohort, tmp_path):
     assert isinstance(bad.exception, InputError) and "not found" in str(bad.exception)
 
 
-def test_cli_tests_each_collection_apart(cohort, tmp_path):
+def _gsea_cli_on_collections(cohort, tmp_path, collections, nperm, top):
+    """`radiogenomics gsea` of the cohort's first patient against one GMT file per collection
+    (name -> the cohort's set keys); returns the output folder."""
     sal, sets, _ = cohort
     rank_file = tmp_path / "ranking.tsv"
     sal.iloc[:, :1].rename_axis("gene").to_csv(rank_file, sep="\t")
     files = []
-    for name, keys in (("first", ["A", "R0", "R1"]), ("second", ["R2", "R3", "R4", "R5"])):
+    for name, keys in collections.items():
         path = tmp_path / f"{name}.gmt"
         path.write_text("".join(f"{k}\td\t" + "\t".join(sets[k]) + "\n" for k in keys))
         files += ["--gene-sets", str(path)]
     out = tmp_path / "out"
-    args = ["gsea", "--ranking", str(rank_file), *files, "--out", str(out), "--nperm", "300"]
-    result = CliRunner().invoke(app, [*args, "--quiet", "--no-small-p", "--top", "1"])
+    args = ["gsea", "--ranking", str(rank_file), *files, "--out", str(out), "--nperm", str(nperm)]
+    result = CliRunner().invoke(app, [*args, "--quiet", "--no-small-p", "--top", str(top)])
     assert result.exit_code == 0, result.output
+    return out
+
+
+def test_cli_tests_each_collection_apart(cohort, tmp_path):
+    sal, sets, _ = cohort
+    collections = {"first": ["A", "R0", "R1"], "second": ["R2", "R3", "R4", "R5"]}
+    out = _gsea_cli_on_collections(cohort, tmp_path, collections, nperm=300, top=1)
     table = pd.read_parquet(out / "gsea.parquet")
     assert table.groupby("collection")["set"].apply(set).to_dict() == {
         "first": {"A", "R0", "R1"},
@@ -173,18 +182,8 @@ def test_cli_tests_each_collection_apart(cohort, tmp_path):
 
 def test_cli_figure_names_keep_dotted_collection_names(cohort, tmp_path):
     """MSigDB files are named like 'h.all.v6.2.symbols.gmt': each top set keeps its own plot."""
-    sal, sets, _ = cohort
-    rank_file = tmp_path / "ranking.tsv"
-    sal.iloc[:, :1].rename_axis("gene").to_csv(rank_file, sep="\t")
-    files = []
-    for name, keys in (("h.all.v6.2", ["A", "R0"]), ("c1.all.v6.1", ["R1", "R2"])):
-        path = tmp_path / f"{name}.gmt"
-        path.write_text("".join(f"{k}\td\t" + "\t".join(sets[k]) + "\n" for k in keys))
-        files += ["--gene-sets", str(path)]
-    out = tmp_path / "out"
-    args = ["gsea", "--ranking", str(rank_file), *files, "--out", str(out), "--nperm", "200"]
-    result = CliRunner().invoke(app, [*args, "--quiet", "--no-small-p", "--top", "3"])
-    assert result.exit_code == 0, result.output
+    collections = {"h.all.v6.2": ["A", "R0"], "c1.all.v6.1": ["R1", "R2"]}
+    out = _gsea_cli_on_collections(cohort, tmp_path, collections, nperm=200, top=3)
     table = pd.read_parquet(out / "gsea.parquet").assign(strength=lambda t: -t["nes"].abs())
     table = table.sort_values(["padj", "pval", "strength"], kind="stable")
     expected = {f"enrichment_P00_{r.collection}_{r.set}.png" for r in table.head(3).itertuples()}
