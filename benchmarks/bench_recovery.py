@@ -20,6 +20,7 @@ of its figure the seed decides.
     python benchmarks/bench_recovery.py --traits holdout7  # the eighth list (14 KEGG traits)
     python benchmarks/bench_recovery.py --traits holdout8  # the ninth (14 hallmark, re-planted)
     python benchmarks/bench_recovery.py --traits holdout9  # the tenth (14 hallmark and KEGG)
+    python benchmarks/bench_recovery.py --traits holdout10  # the eleventh (14, all three)
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
                                                      # recovery_readouts.rescore_trait
 """
