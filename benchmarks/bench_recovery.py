@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", default=None, help="trait names to run (of the list)")
     ap.add_argument(
         "--traits",
-        choices=sorted(TRAIT_LISTS),
+        choices=list(TRAIT_LISTS),
         default="benchmark",
         help="the list of traits (default benchmark; --quick: its first 2)",
     )

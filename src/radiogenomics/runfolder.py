@@ -48,6 +48,7 @@ _JOURNAL = ".publishing-{stage}.json"  # written before a swap, removed after it
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 _JOURNAL_NAME = re.compile(r"\.publishing-.+\.json")
 _CONFIG_FILES = ("config.toml", "config.json")  # the effective config, written by each run
+_BUSY = (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)  # what flock gives for a held lock
 # Files that feed downstream stages; figures and CSV copies do not (figures embed dates).
 _HASHED_FOR_DOWNSTREAM = {".parquet", ".json", ".safetensors", ".npy", ".npz", ".gmt", ".txt"}
 _PACKAGES = (
@@ -153,10 +154,10 @@ class RunFolder:
                 expected="a file the run can write (remove what is there; no run holds it)",
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_patiently(fd, fcntl.LOCK_EX)
         except OSError as err:
             os.close(fd)
-            if err.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            if err.errno not in _BUSY:
                 raise
             holder = self.lock_holder() or {}
             raise RunFolderBusy(
@@ -188,22 +189,43 @@ class RunFolder:
                 os.close(fd)
 
     def in_use(self) -> dict[str, Any] | None:
-        """The holder of the lock when a run seems to hold the folder now: a live process on
-        this host, or any holder on another host (whose processes cannot be seen from here).
-        None when free, or when the holder was a process here that died (the next run takes
-        the lock over). Reads only: taking the lock to test it could refuse a starting run."""
+        """The holder of the lock when a run holds the folder now: a process on this host that
+        holds the ``flock``, or any holder on another host (whose locks may not be visible
+        from here). None when free, or when the process named in the file is gone or no longer
+        holds the lock (its pid may since have gone to an unrelated process)."""
         holder = self.lock_holder()
         if not holder:
             return None
         if holder.get("host") != socket.gethostname():
             return holder
-        try:
+        held = self._lock_is_held()
+        if held is not None:
+            return holder if held else None
+        try:  # the lock file cannot be opened for the test: whether its process lives
             os.kill(int(holder.get("pid", -1)), 0)
         except ProcessLookupError:
             return None
         except (PermissionError, ValueError, TypeError):
             return holder  # a live process of another user, or a lock file we cannot read
         return holder
+
+    def _lock_is_held(self) -> bool | None:
+        """Whether some process holds the lock now (None when the file cannot be tested). A
+        shared lock taken and dropped at once: a run starting in that instant waits for it
+        (:func:`_flock_patiently`) instead of being refused."""
+        try:
+            fd = os.open(self.root / LOCK, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as err:
+            return True if err.errno in _BUSY else None
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
 
     def lock_holder(self) -> dict[str, Any] | None:
         """What the lock file says about its last holder (None when empty or absent)."""
@@ -548,3 +570,16 @@ def _is_under(file: Any, folder: str | os.PathLike) -> bool:
     except (TypeError, ValueError, OSError):
         return False
     return True
+
+
+def _flock_patiently(fd: int, kind: int, tries: int = 10, pause: float = 0.05) -> None:
+    """``flock(fd, kind)`` without blocking, tried a few times over half a second: `check`
+    tests the lock by holding it for an instant, which must not refuse a run starting then."""
+    for attempt in range(tries):
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+            return
+        except OSError as err:
+            if err.errno not in _BUSY or attempt == tries - 1:
+                raise
+            time.sleep(pause)

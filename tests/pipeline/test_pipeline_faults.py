@@ -130,6 +130,26 @@ def test_a_lock_file_that_cannot_be_opened_is_a_clear_error(tmp_path):
     assert ".lock" in str(err.value)
 
 
+def test_a_stale_lock_naming_a_reused_pid_does_not_make_check_report_a_run(tmp_path):
+    """A killed run's lock file names its pid; once the kernel hands that pid to an unrelated
+    process, the folder is still free: `check` tests the lock itself, as `run` does."""
+    import socket
+
+    folder = RunFolder(tmp_path / "runs/toy")
+    folder.root.mkdir(parents=True)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        stale = {"pid": other.pid, "host": socket.gethostname(), "command": "radiogenomics run"}
+        (folder.root / ".lock").write_text(json.dumps(stale))
+        assert folder.in_use() is None
+        with folder.lock():  # held by a run: reported, and the test did not take it
+            assert folder.in_use()["pid"] == os.getpid()
+        assert folder.in_use() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
     first = _spawn(tmp_path, {"TOY_SLEEP": "30"})
     _wait_for_lock(tmp_path / "runs/toy", first)
