@@ -38,6 +38,18 @@ def test_help_prints_the_config_key_of_each_option():
         assert "[config: out]" in text and "[config: seed]" in text, text
 
 
+def test_help_shows_flags_without_a_value_type():
+    """A flag takes no value; typer 0.29 labelled each `<bool>` (`--force <bool>`), which reads
+    as if a value were expected (the dependency is capped below it)."""
+    from typer.testing import CliRunner
+
+    from radiogenomics.cli import app
+
+    for command in ([], ["run"], ["check"], ["gsea"], ["demo"]):
+        text = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"}).output
+        assert "--help" in text and "<bool>" not in text, text
+
+
 def test_check_shows_no_folds_for_a_disabled_stage(tmp_path):
     from radiogenomics.config import load_config
     from radiogenomics.pipeline.check import check_study

@@ -62,7 +62,7 @@ def _report_line(run_dir: Path, outcomes) -> str | None:
 
 @app.command("run")
 def run_command(
-    config: Path = typer.Argument(..., help="the study's TOML file"),
+    config: Path = typer.Argument(..., metavar="CONFIG", help="the study's TOML file"),
     stage: str | None = typer.Option(None, "--stage", help=f"run only this stage ({_STAGE_HELP})"),
     until: str | None = typer.Option(
         None, "--until", help="run every stage up to and including this one (same names as --stage)"
@@ -122,7 +122,7 @@ def run_command(
 
 @app.command("check")
 def check_command(
-    config: Path = typer.Argument(..., help="the study's TOML file"),
+    config: Path = typer.Argument(..., metavar="CONFIG", help="the study's TOML file"),
     out: Path | None = typer.Option(None, "--out", help="parent of the run folder \\[config: out]"),
     name: str | None = typer.Option(None, "--name", help="run folder name \\[config: name]"),
     seed: int | None = typer.Option(
