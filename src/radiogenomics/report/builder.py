@@ -251,7 +251,9 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 "e.g. -12.5 for a mean rank of 9.5 after an order of 3 sets; without the programme network, minus the "
                 "mean of the masking and correlation ranks. Masking read-out: the masking "
                 "z-score. Correlation read-out: the correlation NES. The evidence is in the "
-                "other columns: masking_* (the gene network with only the set's genes kept), "
+                "other columns: masking_* (the gene network with only the set's genes kept, "
+                "averaged over the drivers.repeats CV runs, so not the Gene masking section's "
+                "single-CV figure when repeats > 1), "
                 "correlation_* (the naive peer's GSEA), programme_* (the programme network and "
                 "the set's programme score), p and q.",
             ),
@@ -752,7 +754,9 @@ DRIVER_COLUMNS = {  # what each column of the findings' driver table says, in ta
     "family of": "the top set it could not be told from (then none is called)",
     "programme shift (SD)": "the set's programme score in the class minus in the other "
     "patients, in SDs (negative where the set marks the class by being low in it)",
-    "masking AUC": "the network's AUC with only the set's genes kept",
+    "masking AUC": "the network's AUC with only the set's genes kept (the driver ranking "
+    "averages it over its CV runs, drivers.repeats, so with more than one it differs from the "
+    "Gene masking section's)",
     "masking AP": "its AP",
     "NES": "the set's GSEA NES in the network's single-gene masking ranking",
     "naive peer rank": "the rank the naive correlation peer gives the same set",
