@@ -37,15 +37,8 @@ import pandas as pd
 import torch
 
 from radiogenomics.validation import load_real_data
-from radiogenomics.validation.recovery import (
-    TRAIT_LISTS,
-    benchmark_traits,
-    full_settings,
-    load_collections,
-    quick_settings,
-    run_trait,
-    summarise,
-)
+from radiogenomics.validation.recovery import full_settings, quick_settings, run_trait, summarise
+from radiogenomics.validation.recovery_traits import TRAIT_LISTS, benchmark_traits, load_collections
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

@@ -13,7 +13,7 @@ from radiogenomics.execution import LocalExecutor
 from radiogenomics.interpret import driver_ranking
 from radiogenomics.models import NetworkConfig
 from radiogenomics.validation import load_real_data, programme_scores
-from radiogenomics.validation.recovery import RecoveryTrait, gene_subset, plant
+from radiogenomics.validation.recovery_traits import RecoveryTrait, gene_subset, plant
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 PLANTED = "HALLMARK_OXIDATIVE_PHOSPHORYLATION"

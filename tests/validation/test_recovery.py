@@ -19,21 +19,8 @@ from radiogenomics.models import NetworkConfig
 from radiogenomics.validation import load_real_data
 from radiogenomics.validation.planted import POSITIVE
 from radiogenomics.validation.recovery import (
-    TRAIT_LISTS,
-    RecoveryTrait,
-    benchmark_traits,
     consensus_seed_rows,
     full_settings,
-    gene_subset,
-    holdout2_traits,
-    holdout3_traits,
-    holdout4_traits,
-    holdout5_traits,
-    holdout6_traits,
-    holdout7_traits,
-    holdout_traits,
-    load_collections,
-    plant,
     programme_peer_ranks,
     quick_settings,
     score_readouts,
@@ -45,6 +32,21 @@ from radiogenomics.validation.recovery_readouts import (
     load_cache,
     rescore_trait,
     stouffer,
+)
+from radiogenomics.validation.recovery_traits import (
+    TRAIT_LISTS,
+    RecoveryTrait,
+    benchmark_traits,
+    gene_subset,
+    holdout2_traits,
+    holdout3_traits,
+    holdout4_traits,
+    holdout5_traits,
+    holdout6_traits,
+    holdout7_traits,
+    holdout_traits,
+    load_collections,
+    plant,
 )
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,0 +1,398 @@
+"""The driver-recovery benchmark's planted traits: what a trait is, how it is planted in the real
+expression, the collections it is planted in, and the trait lists.
+
+:func:`benchmark_traits` is the ``make bench`` list. :func:`holdout_traits` to
+:func:`holdout7_traits` are further disjoint lists, each written before it was run, for
+checking what was chosen on the lists before it; :func:`holdout8_traits` to
+:func:`holdout10_traits` re-plant programmes in new traits (the last run blind, with three
+programme-network seeds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radiogenomics.data import read_gene_sets
+from radiogenomics.utils.seeding import rng
+from radiogenomics.validation.planted import check_trait, plant_labels
+
+#: Collections the traits are planted in, and the file each comes from (../shared/data).
+COLLECTION_FILES = {
+    "hallmark": "gene_sets/h.all.v6.2.symbols.gmt",
+    "celltype": "gene_sets/puchalski2018_table_S15_celltypes.csv",
+    "kegg": "gene_sets/c2.cp.v6.1.symbols.gmt",
+}
+
+
+@dataclass(frozen=True)
+class RecoveryTrait:
+    """A planted trait: ``kind`` of function of the ``programmes`` (sets of ``collection``),
+    Gaussian noise in SDs of the latent, the share of positive patients and the seed (noise and
+    CV folds)."""
+
+    name: str
+    kind: str
+    programmes: tuple[str, ...]
+    collection: str
+    noise: float = 0.5
+    seed: int = 0
+    positive_share: float = 1 / 3
+
+    def __post_init__(self) -> None:
+        check_trait(self.kind, self.programmes, self.noise, self.positive_share)
+
+
+def plant(scores: pd.DataFrame, trait: RecoveryTrait) -> pd.Series:
+    """``present``/``absent`` labels: the top ``positive_share`` of f(programme scores) + noise
+    (:func:`~radiogenomics.validation.planted.plant_labels`; noise from the trait's seed).
+
+    step: 1[s1 above its (1 - share) quantile]; linear: the sum of the scores; and: min;
+    xor: product (the two agree in sign); extremes: |s1| (both tails).
+    """
+    noise_rng = rng(trait.seed, "recovery-noise", trait.name)
+    return plant_labels(
+        scores,
+        trait.name,
+        trait.kind,
+        trait.programmes,
+        trait.noise,
+        trait.positive_share,
+        noise_rng,
+    )
+
+
+def load_collections(data_dir: str | Path) -> dict[str, dict[str, list[str]]]:
+    """The benchmark's collections: hallmark (50), Puchalski cell types (21), KEGG (186, the
+    KEGG part of the canonical pathways)."""
+    out = {}
+    for name, rel in COLLECTION_FILES.items():
+        sets = read_gene_sets(Path(data_dir) / rel, name=name)
+        items = {str(k): list(map(str, v)) for k, v in sets.items()}
+        if name == "kegg":
+            items = {k: v for k, v in items.items() if k.startswith("KEGG_")}
+        out[name] = items
+    return out
+
+
+def gene_subset(
+    X: pd.DataFrame, sets: Mapping[str, Sequence[str]], n_genes: int, seed: int = 0
+) -> pd.DataFrame:
+    """``X`` on the genes of ``sets`` plus random other genes, ``n_genes`` in all (for smoke
+    runs: every set keeps its genes, so ranks among the sets mean the same)."""
+    in_sets = [g for g in dict.fromkeys(g for v in sets.values() for g in v) if g in X.columns]
+    others = [g for g in X.columns if g not in set(in_sets)]
+    n_more = max(0, min(len(others), n_genes - len(in_sets)))
+    pick = rng(seed, "recovery-genes").choice(len(others), size=n_more, replace=False)
+    return X[in_sets + [others[i] for i in np.sort(pick)]]
+
+
+def _h(name: str) -> str:
+    return f"HALLMARK_{name}"
+
+
+def benchmark_traits(quick: bool = False) -> list[RecoveryTrait]:
+    """The benchmark's traits (24; ``quick``: 2). Programmes are fixed in advance, chosen to
+    span large and small, correlated and isolated programmes of each collection."""
+    H, C, K = "hallmark", "celltype", "kegg"
+    traits = [
+        RecoveryTrait("oxphos_step", "step", (_h("OXIDATIVE_PHOSPHORYLATION"),), H, 0.3),
+        RecoveryTrait("ifng_step", "step", (_h("INTERFERON_GAMMA_RESPONSE"),), H, 0.5),
+        RecoveryTrait("e2f_step_noisy", "step", (_h("E2F_TARGETS"),), H, 1.0, seed=1),
+        RecoveryTrait("tnfa_step", "step", (_h("TNFA_SIGNALING_VIA_NFKB"),), H, 0.5, seed=3),
+        RecoveryTrait("hypoxia_linear", "linear", (_h("HYPOXIA"),), H, 0.5),
+        RecoveryTrait("emt_linear_noisy", "linear", (_h("EPITHELIAL_MESENCHYMAL_TRANSITION"),), H, 1.0, seed=2),
+        RecoveryTrait(
+            "emt_and_g2m", "and", (_h("EPITHELIAL_MESENCHYMAL_TRANSITION"), _h("G2M_CHECKPOINT")), H
+        ),
+        RecoveryTrait("myc_and_ifna", "and", (_h("MYC_TARGETS_V1"), _h("INTERFERON_ALPHA_RESPONSE")), H, seed=1),
+        RecoveryTrait("oxphos_xor_emt", "xor", (_h("OXIDATIVE_PHOSPHORYLATION"), _h("EPITHELIAL_MESENCHYMAL_TRANSITION")), H, 0.3),
+        RecoveryTrait("g2m_xor_hypoxia", "xor", (_h("G2M_CHECKPOINT"), _h("HYPOXIA")), H, 0.5, seed=1),
+        RecoveryTrait("hypoxia_extremes", "extremes", (_h("HYPOXIA"),), H, 0.3),
+        RecoveryTrait("cholesterol_extremes", "extremes", (_h("CHOLESTEROL_HOMEOSTASIS"),), H, 0.5, seed=2),
+        RecoveryTrait("microglia_step", "step", ("Barres_microgliamacrophages",), C, 0.5),
+        RecoveryTrait("replicating_linear", "linear", ("DarmanisBarres_FetalNeuronsreplicating",), C, 0.5, seed=1),
+        RecoveryTrait("oligo_step_noisy", "step", ("Barres_oligodendrocytes",), C, 1.0, seed=2),
+        RecoveryTrait("endo_and_hypoxia", "and", ("Barres_endothelial", "Patel_hypoxia"), C, 0.5),
+        RecoveryTrait("neuron_extremes", "extremes", ("DarmanisBarres_Neurons",), C, 0.3, seed=1),
+        RecoveryTrait("opc_xor_immune", "xor", ("DarmanisBarres_OPCs", "Patel_immune"), C, 0.3, seed=3),
+        RecoveryTrait("ribosome_step", "step", ("KEGG_RIBOSOME",), K, 0.5),
+        RecoveryTrait("ecm_linear", "linear", ("KEGG_ECM_RECEPTOR_INTERACTION",), K, 0.5, seed=1),
+        RecoveryTrait("antigen_step_noisy", "step", ("KEGG_ANTIGEN_PROCESSING_AND_PRESENTATION",), K, 1.0, seed=2),
+        RecoveryTrait("cellcycle_and_oxphos", "and", ("KEGG_CELL_CYCLE", "KEGG_OXIDATIVE_PHOSPHORYLATION"), K),
+        RecoveryTrait("splice_linear2", "linear", ("KEGG_SPLICEOSOME", "KEGG_FOCAL_ADHESION"), K, 0.5, seed=3),
+        RecoveryTrait("lysosome_extremes", "extremes", ("KEGG_LYSOSOME",), K, 0.3, seed=1),
+    ]  # fmt: skip
+    if quick:
+        keep = ("oxphos_step", "microglia_step")
+        return [t for t in traits if t.name in keep]
+    return traits
+
+
+def holdout_traits() -> list[RecoveryTrait]:
+    """A second, disjoint list of traits (14) for checking read-outs chosen on
+    :func:`benchmark_traits`: other programmes, functions mixed differently, other seeds.
+    Fixed before any read-out was scored on them; never used to choose one."""
+    H, C, K = "hallmark", "celltype", "kegg"
+    return [
+        RecoveryTrait("glycolysis_step", "step", (_h("GLYCOLYSIS"),), H, 0.5, seed=4),
+        RecoveryTrait("il6_linear", "linear", (_h("IL6_JAK_STAT3_SIGNALING"),), H, 0.5, seed=5),
+        RecoveryTrait("mtorc1_step_noisy", "step", (_h("MTORC1_SIGNALING"),), H, 1.0, seed=6),
+        RecoveryTrait("junction_and_p53", "and", (_h("APICAL_JUNCTION"), _h("P53_PATHWAY")), H, 0.5, seed=7),
+        RecoveryTrait("fatty_acid_extremes", "extremes", (_h("FATTY_ACID_METABOLISM"),), H, 0.3, seed=8),
+        RecoveryTrait("inflammatory_step", "step", (_h("INFLAMMATORY_RESPONSE"),), H, 0.5, seed=9),
+        RecoveryTrait("upr_linear_noisy", "linear", (_h("UNFOLDED_PROTEIN_RESPONSE"),), H, 0.8, seed=10),
+        RecoveryTrait("astro_step", "step", ("Barres_matureastrocytes",), C, 0.5, seed=4),
+        RecoveryTrait("barres_neuron_linear", "linear", ("Barres_neuron",), C, 0.7, seed=5),
+        RecoveryTrait("gbmastro_and_anticycle", "and", ("Barres_GBMcoreastrocytes", "Patel_anticellcycle"), C, 0.5, seed=6),
+        RecoveryTrait("proteasome_step", "step", ("KEGG_PROTEASOME",), K, 0.5, seed=4),
+        RecoveryTrait("dna_replication_linear", "linear", ("KEGG_DNA_REPLICATION",), K, 0.7, seed=5),
+        RecoveryTrait("complement_step_noisy", "step", ("KEGG_COMPLEMENT_AND_COAGULATION_CASCADES",), K, 1.0, seed=6),
+        RecoveryTrait("purine_xor_cytokine", "xor", ("KEGG_PURINE_METABOLISM", "KEGG_CYTOKINE_CYTOKINE_RECEPTOR_INTERACTION"), K, 0.3, seed=7),
+    ]  # fmt: skip
+
+
+def holdout2_traits() -> list[RecoveryTrait]:
+    """A third list (9) for the programme network, written after the first two lists had
+    been used to choose it and before any read-out was scored on these: programmes used in
+    neither list, seeds 11-19. Never used to choose."""
+    H, C, K = "hallmark", "celltype", "kegg"
+    return [
+        RecoveryTrait("apoptosis_step", "step", (_h("APOPTOSIS"),), H, 0.5, seed=11),
+        RecoveryTrait("coagulation_linear_noisy", "linear", (_h("COAGULATION"),), H, 0.8, seed=12),
+        RecoveryTrait("myc2_and_kras", "and", (_h("MYC_TARGETS_V2"), _h("KRAS_SIGNALING_UP")), H, 0.5, seed=13),
+        RecoveryTrait("heme_extremes", "extremes", (_h("HEME_METABOLISM"),), H, 0.3, seed=14),
+        RecoveryTrait("fetal_astro_step", "step", ("Barres_fetalastrocytes",), C, 0.5, seed=15),
+        RecoveryTrait("quiescent_and_microglia", "and", ("DarmanisBarres_FetalNeuronsquiescent", "DarmanisBarres_microglia"), C, 0.5, seed=16),
+        RecoveryTrait("p53_step", "step", ("KEGG_P53_SIGNALING_PATHWAY",), K, 0.7, seed=17),
+        RecoveryTrait("axon_linear", "linear", ("KEGG_AXON_GUIDANCE",), K, 0.5, seed=18),
+        RecoveryTrait("toll_xor_peroxisome", "xor", ("KEGG_TOLL_LIKE_RECEPTOR_SIGNALING_PATHWAY", "KEGG_PEROXISOME"), K, 0.3, seed=19),
+    ]  # fmt: skip
+
+
+def holdout3_traits() -> list[RecoveryTrait]:
+    """A fourth list (13) for the set-level read-out chosen on the first three lists, written
+    before any read-out was scored on these: programmes used in no other list, seeds 21-33.
+    Never used to choose."""
+    H, C, K = "hallmark", "celltype", "kegg"
+    return [
+        RecoveryTrait("allograft_step", "step", (_h("ALLOGRAFT_REJECTION"),), H, 0.5, seed=21),
+        RecoveryTrait("spindle_linear", "linear", (_h("MITOTIC_SPINDLE"),), H, 0.7, seed=22),
+        RecoveryTrait("tgfb_step_noisy", "step", (_h("TGF_BETA_SIGNALING"),), H, 1.0, seed=23),
+        RecoveryTrait("pi3k_and_complement", "and", (_h("PI3K_AKT_MTOR_SIGNALING"), _h("COMPLEMENT")), H, 0.5, seed=24),
+        RecoveryTrait("xenobiotic_extremes", "extremes", (_h("XENOBIOTIC_METABOLISM"),), H, 0.3, seed=25),
+        RecoveryTrait("uvdn_xor_il2", "xor", (_h("UV_RESPONSE_DN"), _h("IL2_STAT5_SIGNALING")), H, 0.3, seed=26),
+        RecoveryTrait("darmanis_oligo_step", "step", ("DarmanisBarres_Oligodendrocytes",), C, 0.5, seed=27),
+        RecoveryTrait("darmanis_astro_linear", "linear", ("DarmanisBarres_astrocytes",), C, 0.5, seed=28),
+        RecoveryTrait("endo_and_mixopc", "and", ("DarmanisBarres_Endothelial", "DarmanisBarres_mixOPCOligNeurons"), C, 0.5, seed=29),
+        RecoveryTrait("jakstat_step", "step", ("KEGG_JAK_STAT_SIGNALING_PATHWAY",), K, 0.5, seed=30),
+        RecoveryTrait("pyrimidine_linear_noisy", "linear", ("KEGG_PYRIMIDINE_METABOLISM",), K, 0.8, seed=31),
+        RecoveryTrait("mapk_and_glycolysis", "and", ("KEGG_MAPK_SIGNALING_PATHWAY", "KEGG_GLYCOLYSIS_GLUCONEOGENESIS"), K, 0.5, seed=32),
+        RecoveryTrait("calcium_extremes", "extremes", ("KEGG_CALCIUM_SIGNALING_PATHWAY",), K, 0.3, seed=33),
+    ]  # fmt: skip
+
+
+def holdout4_traits() -> list[RecoveryTrait]:
+    """A fifth list (12), written after the two-network consensus was adopted and before any
+    read-out was scored on these: hallmark and KEGG programmes used in no other list (every
+    cell-type set of 15+ expressed genes is planted in an earlier list), seeds 41-52. For
+    checking the default on unseen traits; never used to choose."""
+    H, K = "hallmark", "kegg"
+    return [
+        RecoveryTrait("dna_repair_step", "step", (_h("DNA_REPAIR"),), H, 0.5, seed=41),
+        RecoveryTrait("adipogenesis_linear", "linear", (_h("ADIPOGENESIS"),), H, 0.7, seed=42),
+        RecoveryTrait("uvup_step_noisy", "step", (_h("UV_RESPONSE_UP"),), H, 1.0, seed=43),
+        RecoveryTrait("myogenesis_and_secretion", "and", (_h("MYOGENESIS"), _h("PROTEIN_SECRETION")), H, 0.5, seed=44),
+        RecoveryTrait("peroxisome_extremes", "extremes", (_h("PEROXISOME"),), H, 0.3, seed=45),
+        RecoveryTrait("estrogen_xor_krasdn", "xor", (_h("ESTROGEN_RESPONSE_EARLY"), _h("KRAS_SIGNALING_DN")), H, 0.3, seed=46),
+        RecoveryTrait("chemokine_step", "step", ("KEGG_CHEMOKINE_SIGNALING_PATHWAY",), K, 0.5, seed=47),
+        RecoveryTrait("rna_degradation_linear", "linear", ("KEGG_RNA_DEGRADATION",), K, 0.7, seed=48),
+        RecoveryTrait("endocytosis_step_noisy", "step", ("KEGG_ENDOCYTOSIS",), K, 1.0, seed=49),
+        RecoveryTrait("tight_and_glutathione", "and", ("KEGG_TIGHT_JUNCTION", "KEGG_GLUTATHIONE_METABOLISM"), K, 0.5, seed=50),
+        RecoveryTrait("neuroactive_extremes", "extremes", ("KEGG_NEUROACTIVE_LIGAND_RECEPTOR_INTERACTION",), K, 0.3, seed=51),
+        RecoveryTrait("oocyte_linear_noisy", "linear", ("KEGG_OOCYTE_MEIOSIS",), K, 0.8, seed=52),
+    ]  # fmt: skip
+
+
+def holdout5_traits() -> list[RecoveryTrait]:
+    """A sixth list (14), written before any read-out was scored on these, to choose between
+    the current consensus and one candidate named in advance (docs/results.md, "Ranked at
+    the programme level"): hallmark and KEGG programmes used in no other list, seeds 61-74,
+    and positive shares of 1/4 and 2/5 beside the usual 1/3."""
+    H, K = "hallmark", "kegg"
+    return [
+        RecoveryTrait("wnt_step", "step", (_h("WNT_BETA_CATENIN_SIGNALING"),), H, 0.5, seed=61),
+        RecoveryTrait("angiogenesis_linear", "linear", (_h("ANGIOGENESIS"),), H, 0.7, seed=62),
+        RecoveryTrait("ros_step_noisy", "step", (_h("REACTIVE_OXIGEN_SPECIES_PATHWAY"),), H, 1.0, seed=63, positive_share=0.25),
+        RecoveryTrait("androgen_and_notch", "and", (_h("ANDROGEN_RESPONSE"), _h("NOTCH_SIGNALING")), H, 0.5, seed=64),
+        RecoveryTrait("estrogen_late_linear", "linear", (_h("ESTROGEN_RESPONSE_LATE"),), H, 0.5, seed=65, positive_share=0.4),
+        RecoveryTrait("bile_acid_extremes", "extremes", (_h("BILE_ACID_METABOLISM"),), H, 0.3, seed=66),
+        RecoveryTrait("hedgehog_xor_apical", "xor", (_h("HEDGEHOG_SIGNALING"), _h("APICAL_SURFACE")), H, 0.3, seed=67),
+        RecoveryTrait("tca_step", "step", ("KEGG_CITRATE_CYCLE_TCA_CYCLE",), K, 0.5, seed=68),
+        RecoveryTrait("tcr_linear_noisy", "linear", ("KEGG_T_CELL_RECEPTOR_SIGNALING_PATHWAY",), K, 0.8, seed=69),
+        RecoveryTrait("glioma_step", "step", ("KEGG_GLIOMA",), K, 0.7, seed=70, positive_share=0.25),
+        RecoveryTrait("ubiquitin_and_nk", "and", ("KEGG_UBIQUITIN_MEDIATED_PROTEOLYSIS", "KEGG_NATURAL_KILLER_CELL_MEDIATED_CYTOTOXICITY"), K, 0.5, seed=71),
+        RecoveryTrait("actin_linear", "linear", ("KEGG_REGULATION_OF_ACTIN_CYTOSKELETON",), K, 0.5, seed=72, positive_share=0.4),
+        RecoveryTrait("ppar_extremes", "extremes", ("KEGG_PPAR_SIGNALING_PATHWAY",), K, 0.3, seed=73),
+        RecoveryTrait("polymerase_linear2", "linear", ("KEGG_RNA_POLYMERASE", "KEGG_GAP_JUNCTION"), K, 0.5, seed=74),
+    ]  # fmt: skip
+
+
+def holdout6_traits() -> list[RecoveryTrait]:
+    """A seventh list (14), written after the sixth list's choice and the forward-order
+    refinement that followed it, before any read-out was scored on these: to check the
+    final consensus against the targets on unseen traits (docs/results.md, "Ranked at the
+    programme level"). KEGG and the last hallmark programmes used in no other list, seeds
+    81-94."""
+    H, K = "hallmark", "kegg"
+    return [
+        RecoveryTrait("spermatogenesis_step", "step", (_h("SPERMATOGENESIS"),), H, 0.5, seed=81),
+        RecoveryTrait("pancreas_beta_linear", "linear", (_h("PANCREAS_BETA_CELLS"),), H, 0.7, seed=82),
+        RecoveryTrait("kegg_apoptosis_step", "step", ("KEGG_APOPTOSIS",), K, 0.5, seed=83),
+        RecoveryTrait("vegf_linear", "linear", ("KEGG_VEGF_SIGNALING_PATHWAY",), K, 0.7, seed=84),
+        RecoveryTrait("ber_step_noisy", "step", ("KEGG_BASE_EXCISION_REPAIR",), K, 1.0, seed=85),
+        RecoveryTrait("cams_step", "step", ("KEGG_CELL_ADHESION_MOLECULES_CAMS",), K, 0.5, seed=86, positive_share=0.25),
+        RecoveryTrait("trna_linear", "linear", ("KEGG_AMINOACYL_TRNA_BIOSYNTHESIS",), K, 0.5, seed=87, positive_share=0.4),
+        RecoveryTrait("wnt_and_pyruvate", "and", ("KEGG_WNT_SIGNALING_PATHWAY", "KEGG_PYRUVATE_METABOLISM"), K, 0.5, seed=88),
+        RecoveryTrait("notch_and_hematopoietic", "and", ("KEGG_NOTCH_SIGNALING_PATHWAY", "KEGG_HEMATOPOIETIC_CELL_LINEAGE"), K, 0.5, seed=89),
+        RecoveryTrait("lysine_xor_insulin", "xor", ("KEGG_LYSINE_DEGRADATION", "KEGG_INSULIN_SIGNALING_PATHWAY"), K, 0.3, seed=90),
+        RecoveryTrait("glycerophospholipid_extremes", "extremes", ("KEGG_GLYCEROPHOSPHOLIPID_METABOLISM",), K, 0.3, seed=91),
+        RecoveryTrait("arginine_extremes", "extremes", ("KEGG_ARGININE_AND_PROLINE_METABOLISM",), K, 0.3, seed=92),
+        RecoveryTrait("ner_leukocyte_linear2", "linear", ("KEGG_NUCLEOTIDE_EXCISION_REPAIR", "KEGG_LEUKOCYTE_TRANSENDOTHELIAL_MIGRATION"), K, 0.5, seed=93),
+        RecoveryTrait("mtor_linear_noisy", "linear", ("KEGG_MTOR_SIGNALING_PATHWAY",), K, 0.8, seed=94),
+    ]  # fmt: skip
+
+
+def holdout7_traits() -> list[RecoveryTrait]:
+    """An eighth list (14), written with its check (docs/results.md, "An eighth list") before
+    any read-out was scored on these: the default consensus, unchanged since the seventh list,
+    against the targets on traits no choice has seen. Every hallmark and cell-type programme
+    is planted in an earlier list, so this one is KEGG only; seeds 101-114."""
+    K = "kegg"
+    return [
+        RecoveryTrait("erbb_step", "step", ("KEGG_ERBB_SIGNALING_PATHWAY",), K, 0.5, seed=101),
+        RecoveryTrait("nod_step_noisy", "step", ("KEGG_NOD_LIKE_RECEPTOR_SIGNALING_PATHWAY",), K, 1.0, seed=102),
+        RecoveryTrait("recombination_step", "step", ("KEGG_HOMOLOGOUS_RECOMBINATION",), K, 0.5, seed=103, positive_share=0.25),
+        RecoveryTrait("melanogenesis_step", "step", ("KEGG_MELANOGENESIS",), K, 0.7, seed=104),
+        RecoveryTrait("neurotrophin_linear", "linear", ("KEGG_NEUROTROPHIN_SIGNALING_PATHWAY",), K, 0.5, seed=105),
+        RecoveryTrait("phagocytosis_linear", "linear", ("KEGG_FC_GAMMA_R_MEDIATED_PHAGOCYTOSIS",), K, 0.7, seed=106, positive_share=0.4),
+        RecoveryTrait("valine_linear_noisy", "linear", ("KEGG_VALINE_LEUCINE_AND_ISOLEUCINE_DEGRADATION",), K, 0.8, seed=107),
+        RecoveryTrait("mismatch_and_adherens", "and", ("KEGG_MISMATCH_REPAIR", "KEGG_ADHERENS_JUNCTION"), K, 0.5, seed=108),
+        RecoveryTrait("bcr_and_sphingolipid", "and", ("KEGG_B_CELL_RECEPTOR_SIGNALING_PATHWAY", "KEGG_SPHINGOLIPID_METABOLISM"), K, 0.5, seed=109),
+        RecoveryTrait("tgfb_and_nglycan", "and", ("KEGG_TGF_BETA_SIGNALING_PATHWAY", "KEGG_N_GLYCAN_BIOSYNTHESIS"), K, 0.5, seed=110),
+        RecoveryTrait("export_potentiation_linear2", "linear", ("KEGG_PROTEIN_EXPORT", "KEGG_LONG_TERM_POTENTIATION"), K, 0.5, seed=111),
+        RecoveryTrait("pentose_xor_rig", "xor", ("KEGG_PENTOSE_PHOSPHATE_PATHWAY", "KEGG_RIG_I_LIKE_RECEPTOR_SIGNALING_PATHWAY"), K, 0.3, seed=112),
+        RecoveryTrait("amino_sugar_extremes", "extremes", ("KEGG_AMINO_SUGAR_AND_NUCLEOTIDE_SUGAR_METABOLISM",), K, 0.3, seed=113),
+        RecoveryTrait("inositol_extremes", "extremes", ("KEGG_INOSITOL_PHOSPHATE_METABOLISM",), K, 0.3, seed=114),
+    ]  # fmt: skip
+
+
+def holdout8_traits() -> list[RecoveryTrait]:
+    """A ninth list (14), written with its check before any read-out was scored on these: the
+    default consensus, unchanged since the seventh list, against the targets; nothing is
+    changed whatever it shows. Unlike the earlier lists it plants programmes planted before
+    (every hallmark set is), in new functions, pairs, noise levels and seeds: the situation of
+    a user's study, whose programmes the defaults may have met in other traits. Hallmark only,
+    drawn at random: the programmes are ``numpy.random.default_rng(121).permutation`` of the
+    50 hallmark sets with 15-500 expressed genes, taken in order (none twice; a set that would
+    repeat an earlier list's trait, same function and programmes, is left for the next
+    trait), each trait's noise drawn from (0.3, 0.5, 0.7, 1.0) after its programmes; the
+    functions were fixed before the draw (4 step, 3 linear, 3 and, 2 extremes, 1 xor, 1
+    two-programme linear); a third of patients positive; seeds 121-134."""
+    H = "hallmark"
+    return [
+        RecoveryTrait("pi3k_step_noisy", "step", ("HALLMARK_PI3K_AKT_MTOR_SIGNALING",), H, 1.0, seed=121),
+        RecoveryTrait("cholesterol_step", "step", ("HALLMARK_CHOLESTEROL_HOMEOSTASIS",), H, 0.5, seed=122),
+        RecoveryTrait("kras_up_step", "step", ("HALLMARK_KRAS_SIGNALING_UP",), H, 0.5, seed=123),
+        RecoveryTrait("apical_surface_step_noisy", "step", ("HALLMARK_APICAL_SURFACE",), H, 1.0, seed=124),
+        RecoveryTrait("uv_up_linear", "linear", ("HALLMARK_UV_RESPONSE_UP",), H, 0.5, seed=125),
+        RecoveryTrait("fatty_acid_linear", "linear", ("HALLMARK_FATTY_ACID_METABOLISM",), H, 0.3, seed=126),
+        RecoveryTrait("g2m_linear", "linear", ("HALLMARK_G2M_CHECKPOINT",), H, 0.7, seed=127),
+        RecoveryTrait("myc2_and_coagulation", "and", ("HALLMARK_MYC_TARGETS_V2", "HALLMARK_COAGULATION"), H, 0.3, seed=128),
+        RecoveryTrait("uvdn_and_e2f_noisy", "and", ("HALLMARK_UV_RESPONSE_DN", "HALLMARK_E2F_TARGETS"), H, 1.0, seed=129),
+        RecoveryTrait("junction_and_glycolysis", "and", ("HALLMARK_APICAL_JUNCTION", "HALLMARK_GLYCOLYSIS"), H, 0.5, seed=130),
+        RecoveryTrait("upr_extremes", "extremes", ("HALLMARK_UNFOLDED_PROTEIN_RESPONSE",), H, 0.5, seed=131),
+        RecoveryTrait("myc1_extremes_noisy", "extremes", ("HALLMARK_MYC_TARGETS_V1",), H, 1.0, seed=132),
+        RecoveryTrait("ifna_xor_ros", "xor", ("HALLMARK_INTERFERON_ALPHA_RESPONSE", "HALLMARK_REACTIVE_OXIGEN_SPECIES_PATHWAY"), H, 1.0, seed=133),
+        RecoveryTrait("wnt_tgfb_linear2", "linear", ("HALLMARK_WNT_BETA_CATENIN_SIGNALING", "HALLMARK_TGF_BETA_SIGNALING"), H, 0.3, seed=134),
+    ]  # fmt: skip
+
+
+def holdout9_traits() -> list[RecoveryTrait]:
+    """A tenth list (14), written with its check before any read-out was scored on these: the
+    floating forward order (the default from this list on) against the greedy order it
+    replaced, and the default against the targets; nothing is changed whatever it shows. Half
+    hallmark, half KEGG, drawn at random: the functions were fixed first (hallmark: step,
+    linear, and, and, two-programme linear, extremes, step; KEGG: step, linear, linear, and,
+    and, two-programme linear, xor), then each collection's programmes were taken in the
+    order of one ``numpy.random.default_rng(141)`` permutation of its sets with 15-500
+    expressed genes (hallmark first, none twice; a set that would repeat an earlier list's
+    trait is left for the next), each trait's noise drawn from (0.3, 0.5, 0.7, 1.0) after its
+    programmes; a third of patients positive; seeds 141-154."""
+    H, K = "hallmark", "kegg"
+    return [
+        RecoveryTrait("peroxisome_step", "step", ("HALLMARK_PEROXISOME",), H, 0.3, seed=141),
+        RecoveryTrait("ifng_linear_noisy", "linear", ("HALLMARK_INTERFERON_GAMMA_RESPONSE",), H, 1.0, seed=142),
+        RecoveryTrait("estrogen_late_and_bile_noisy", "and", ("HALLMARK_ESTROGEN_RESPONSE_LATE", "HALLMARK_BILE_ACID_METABOLISM"), H, 1.0, seed=143),
+        RecoveryTrait("estrogen_early_and_cholesterol", "and", ("HALLMARK_ESTROGEN_RESPONSE_EARLY", "HALLMARK_CHOLESTEROL_HOMEOSTASIS"), H, 0.5, seed=144),
+        RecoveryTrait("wnt_complement_linear2", "linear", ("HALLMARK_WNT_BETA_CATENIN_SIGNALING", "HALLMARK_COMPLEMENT"), H, 0.5, seed=145),
+        RecoveryTrait("apoptosis_extremes", "extremes", ("HALLMARK_APOPTOSIS",), H, 0.5, seed=146),
+        RecoveryTrait("coagulation_step_noisy", "step", ("HALLMARK_COAGULATION",), H, 1.0, seed=147),
+        RecoveryTrait("unsaturated_fa_step_noisy", "step", ("KEGG_BIOSYNTHESIS_OF_UNSATURATED_FATTY_ACIDS",), K, 1.0, seed=148),
+        RecoveryTrait("lysine_linear_noisy", "linear", ("KEGG_LYSINE_DEGRADATION",), K, 1.0, seed=149),
+        RecoveryTrait("gvhd_linear", "linear", ("KEGG_GRAFT_VERSUS_HOST_DISEASE",), K, 0.3, seed=150),
+        RecoveryTrait("meiosis_and_polymerase", "and", ("KEGG_OOCYTE_MEIOSIS", "KEGG_RNA_POLYMERASE"), K, 0.3, seed=151),
+        RecoveryTrait("neurotrophin_and_nk_noisy", "and", ("KEGG_NEUROTROPHIN_SIGNALING_PATHWAY", "KEGG_NATURAL_KILLER_CELL_MEDIATED_CYTOTOXICITY"), K, 1.0, seed=152),
+        RecoveryTrait("endocytosis_diabetes_linear2", "linear", ("KEGG_ENDOCYTOSIS", "KEGG_TYPE_II_DIABETES_MELLITUS"), K, 0.3, seed=153),
+        RecoveryTrait("oglycan_xor_cams", "xor", ("KEGG_O_GLYCAN_BIOSYNTHESIS", "KEGG_CELL_ADHESION_MOLECULES_CAMS"), K, 0.3, seed=154),
+    ]  # fmt: skip
+
+
+def holdout10_traits() -> list[RecoveryTrait]:
+    """An eleventh list (14), written with its check before any read-out was scored on these:
+    the default consensus, with its programme network from three seeds (``consensus`` and the
+    ``consensus_seed2``/``_seed3`` rows), against the targets; nothing is changed whatever it
+    shows. Hallmark, cell-type and KEGG, drawn at random: the functions were fixed first
+    (hallmark: step, linear, and, two-programme linear, extremes; cell types: step, linear, and,
+    step; KEGG: step, linear, and, two-programme linear, and), then each collection's
+    programmes were taken in the order of one ``numpy.random.default_rng(161)`` permutation of
+    its sets with 15-500 expressed genes (hallmark, cell types, KEGG; none twice; a set that
+    would repeat an earlier list's trait is left for the next), each trait's noise drawn from
+    (0.3, 0.5, 0.7, 1.0) after its programmes; a third of patients positive; seeds 161-174."""
+    H, C, K = "hallmark", "celltype", "kegg"
+    return [
+        RecoveryTrait("xenobiotic_step", "step", (_h("XENOBIOTIC_METABOLISM"),), H, 0.7, seed=161),
+        RecoveryTrait("androgen_linear_noisy", "linear", (_h("ANDROGEN_RESPONSE"),), H, 1.0, seed=162),
+        RecoveryTrait("secretion_and_adipogenesis", "and", (_h("PROTEIN_SECRETION"), _h("ADIPOGENESIS")), H, 0.3, seed=163),
+        RecoveryTrait("myc2_hypoxia_linear2", "linear", (_h("MYC_TARGETS_V2"), _h("HYPOXIA")), H, 0.7, seed=164),
+        RecoveryTrait("tnfa_extremes", "extremes", (_h("TNFA_SIGNALING_VIA_NFKB"),), H, 0.7, seed=165),
+        RecoveryTrait("opc_step", "step", ("DarmanisBarres_OPCs",), C, 0.5, seed=166),
+        RecoveryTrait("mixopc_linear", "linear", ("DarmanisBarres_mixOPCOligNeurons",), C, 0.3, seed=167),
+        RecoveryTrait("gbmastro_and_neuron", "and", ("Barres_GBMcoreastrocytes", "Barres_neuron"), C, 0.3, seed=168),
+        RecoveryTrait("patel_hypoxia_step", "step", ("Patel_hypoxia",), C, 0.5, seed=169),
+        RecoveryTrait("asthma_step", "step", ("KEGG_ASTHMA",), K, 0.7, seed=170),
+        RecoveryTrait("dorsoventral_linear", "linear", ("KEGG_DORSO_VENTRAL_AXIS_FORMATION",), K, 0.5, seed=171),
+        RecoveryTrait("purine_and_tyrosine_noisy", "and", ("KEGG_PURINE_METABOLISM", "KEGG_TYROSINE_METABOLISM"), K, 1.0, seed=172),
+        RecoveryTrait("endocytosis_lysosome_linear2_noisy", "linear", ("KEGG_ENDOCYTOSIS", "KEGG_LYSOSOME"), K, 1.0, seed=173),
+        RecoveryTrait("gnrh_and_gap_junction", "and", ("KEGG_GNRH_SIGNALING_PATHWAY", "KEGG_GAP_JUNCTION"), K, 0.3, seed=174),
+    ]  # fmt: skip
+
+
+#: The trait lists the benchmark script can run (``--traits``).
+TRAIT_LISTS = {
+    "benchmark": benchmark_traits,
+    "holdout": holdout_traits,
+    "holdout2": holdout2_traits,
+    "holdout3": holdout3_traits,
+    "holdout4": holdout4_traits,
+    "holdout5": holdout5_traits,
+    "holdout6": holdout6_traits,
+    "holdout7": holdout7_traits,
+    "holdout8": holdout8_traits,
+    "holdout9": holdout9_traits,
+    "holdout10": holdout10_traits,
+}
