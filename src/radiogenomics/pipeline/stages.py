@@ -84,7 +84,7 @@ STAGE_TABLE: dict[str, Stage] = {
         uses=("classifiers",),
         reads=("baselines", "classifiers.folds"),
         description="baseline classifiers in the same folds",
-        revision=2,  # 2: logistic regressions fitted to convergence (tol 1e-6, float64)
+        revision=2,  # 2: logistic regressions fitted to convergence (tol 1e-8, float64)
     ),
     "bootstrap": Stage(
         "bootstrap",
@@ -94,7 +94,7 @@ STAGE_TABLE: dict[str, Stage] = {
         uses=("autoencoder",),
         reads=("bootstrap", "baselines.models", "classifiers.folds"),
         description="bootstrap comparison of the network with the baselines",
-        revision=2,  # 2: logistic regressions fitted to convergence (tol 1e-6, float64)
+        revision=2,  # 2: logistic regressions fitted to convergence (tol 1e-8, float64)
     ),
     "masking": Stage(
         "masking",
