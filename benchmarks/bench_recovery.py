@@ -7,7 +7,10 @@ false discoveries among the sets it calls significant, over all traits and over 
 the network learns (mean CV AUC >= 0.75). Per-trait rows are written as they finish. The
 default read-out is also scored with its programme network trained from two other seeds
 (``consensus_seed2``, ``consensus_seed3``; ``consensus_all_seeds`` pools the three): how much
-of its figure the seed decides.
+of its figure the seed decides. The calls ``driver_ranking`` makes are the
+``consensus_gated_top`` row (the separation gate's first call; ``family_calls`` counts the
+inseparable families answered instead); ``consensus_called`` is the competitive test without
+the gate, kept for comparison.
 
     python benchmarks/bench_recovery.py            # 24 traits (~6 min on 2 idle cores)
     python benchmarks/bench_recovery.py --quick    # 2 traits, small settings (smoke test)
@@ -41,6 +44,11 @@ from radiogenomics.validation.recovery import full_settings, quick_settings, run
 from radiogenomics.validation.recovery_traits import TRAIT_LISTS, benchmark_traits, load_collections
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Printed under the table: which rows are the default's calls.
+CALLS_NOTE = (
+    "calls of driver_ranking (the default): consensus_gated_top; consensus_called is the "
+    "competitive test without the separation gate"
+)
 DATA = ROOT.parent / "shared" / "data"
 
 
@@ -84,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"argument --summarise: no recovery_rows.csv in {', '.join(missing)}")
         rows = pd.concat([pd.read_csv(d / "recovery_rows.csv") for d in args.summarise])
         print(summarise(rows).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        print(f"\n{CALLS_NOTE}")
         return 0
     traits = benchmark_traits(quick=True) if args.quick else TRAIT_LISTS[args.traits]()
     if args.only:
@@ -134,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     minutes = (time.perf_counter() - t0) / 60
     print()
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    print(f"\n{len(traits)} traits in {minutes:.1f} min; settings:")
+    print(f"\n{CALLS_NOTE}")
+    print(f"{len(traits)} traits in {minutes:.1f} min; settings:")
     print(json.dumps(settings.to_dict()))
     if args.out is not None:
         summary.to_csv(args.out / "recovery_summary.csv", index=False)
