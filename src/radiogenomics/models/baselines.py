@@ -272,8 +272,6 @@ def check_labels(y: np.ndarray, n_classes: int | None = None, what: str = "y") -
 
 def _fit_binary(spec: BaselineSpec, params: Params, X: np.ndarray, y: np.ndarray, seed: int):
     est = spec.factory(dict(params), int(seed) % (2**31))
-    if spec.float64:
-        X = np.asarray(X, dtype=np.float64)
     with warnings.catch_warnings():
         # a weakly-regularised fit that stops at max_iter is still a valid grid point
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -321,6 +319,8 @@ def fit_baseline(
     """
     spec = get_baseline(name)
     y = check_labels(y, n_classes, what=f"{name} training labels")
+    if spec.float64:  # once, not per one-vs-rest model
+        X = np.asarray(X, dtype=np.float64)
     C = int(n_classes) if n_classes is not None else max(2, int(y.max()) + 1)
     if C == 2:
         return _fit_binary(spec, params, X, y, seed)
