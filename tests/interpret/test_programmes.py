@@ -86,7 +86,7 @@ def test_probabilities_come_in_the_order_asked_for(evidence):
         programme_network_evidence(cvs, X, {"c": sets}, X.columns, min_size=10, patients=["NOBODY"])
 
 
-def _retrained_runs(S, y, cvs):
+def _retrained_runs(S, y, cvs, repeats=None):
     """The programme network's CV runs, retrained as the function trains them."""
     config = cvs[0].config.model_copy(update={"ae_layers": 0})
     return [
@@ -100,7 +100,7 @@ def _retrained_runs(S, y, cvs):
             task=cvs[0].task,
             classes=cvs[0].classes,
         )  # fmt: skip
-        for r in range(len(cvs))
+        for r in range(len(cvs) if repeats is None else repeats)
     ]
 
 
@@ -114,6 +114,32 @@ def _by_hand(runs, patient, profile):
         Z = model.standardise(profile.to_frame().T)
         total += model.proba_from_logits(model.logits(Z))[0, 1]
     return total / len(runs)
+
+
+def test_repeats_sets_how_many_programme_cv_runs_are_averaged(evidence):
+    """``repeats`` runs the programme network on that many fold splits, however many CV runs
+    the gene network had; the first runs are the default's."""
+    X, y, sets, cvs, t, probs = evidence
+    more, more_probs = programme_network_evidence(
+        cvs, X, {"c": sets}, X.columns, min_size=10, repeats=4
+    )
+    assert not np.allclose(more_probs[f"c{SEP}driver"], probs[f"c{SEP}driver"])
+    kept = {n: v for n, v in sets.items() if n != "copy"}
+    S = programme_scores(X, kept)
+    runs = _retrained_runs(S, y, cvs, repeats=4)
+    mean = S.mean()
+    centred = S - mean
+    slope = centred.mul(centred["driver"], axis=0).mean() / centred["driver"].var(ddof=0)
+    for patient in more.attrs["patients"][:3]:
+        profile = mean + slope * (S.loc[patient, "driver"] - mean["driver"])
+        got = more_probs[f"c{SEP}driver"][more.attrs["patients"].index(patient), 0]
+        assert got == pytest.approx(_by_hand(runs, patient, profile), abs=1e-5)
+    same, _ = programme_network_evidence(
+        cvs, X, {"c": sets}, X.columns, min_size=10, repeats=len(cvs)
+    )
+    pd.testing.assert_frame_equal(same, t.reset_index()[same.columns])
+    with pytest.raises(InputError, match="repeats=0"):
+        programme_network_evidence(cvs, X, {"c": sets}, X.columns, min_size=10, repeats=0)
 
 
 def test_masked_probabilities_match_a_prediction_on_the_filled_in_profile(evidence):

@@ -152,12 +152,14 @@ def programme_network_evidence(
     patients: Sequence[str] | None = None,
     fill: str = "conditional",
     forward_steps: int = FORWARD_STEPS,
+    repeats: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Conditional keep-only masking of each set's programme score in a network of programme
     scores, with a floating forward order of the first ``forward_steps`` sets.
 
-    ``cvs``: the gene network's CV runs (their labels, configuration, fold count and number
-    give the programme network's); ``genes``: the gene network's genes (a set's score uses its
+    ``cvs``: the gene network's CV runs (their labels, configuration and fold count give the
+    programme network's); ``repeats``: the programme network's CV runs, each on a new fold
+    split (None: as many as ``cvs``); ``genes``: the gene network's genes (a set's score uses its
     genes among them, and a set is scored with ``min_size``..``max_size`` of them, as set
     masking does); ``fill``: ``conditional`` or ``mean``
     (:class:`~radiogenomics.interpret.programme_masking.ProgrammeMasker`). Returns a table
@@ -174,6 +176,9 @@ def programme_network_evidence(
         raise InputError("no cross-validation runs", field="cv_result")
     if forward_steps < 1:
         raise InputError(f"forward_steps={forward_steps}", field="forward_steps", expected=">= 1")
+    repeats = len(cvs) if repeats is None else int(repeats)
+    if repeats < 1:
+        raise InputError(f"repeats={repeats}", field="repeats", expected="1 or more")
     cv = cvs[0]
     config = cv.config.model_copy(update={"ae_layers": 0})
     universe = set(map(str, genes))
@@ -202,7 +207,7 @@ def programme_network_evidence(
                 classes=cv.classes,
                 device=device,
             )
-            for r in range(len(cvs))
+            for r in range(repeats)
         ]
         masker = ProgrammeMasker(runs, S, fill)
         single = masker.probabilities([[j] for j in range(S.shape[1])])
