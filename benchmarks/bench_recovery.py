@@ -26,11 +26,14 @@ the gate, kept for comparison.
     python benchmarks/bench_recovery.py --traits holdout10  # the eleventh (14, all three)
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
                                                      # recovery_readouts.rescore_trait
+    python benchmarks/bench_recovery.py --programme-repeats 9  # the programme network on 9 fold
+                                                     # splits instead of the gene network's 3
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 import warnings
@@ -78,6 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         "--cache", type=Path, default=None, help="folder for per-trait intermediate results"
     )
     ap.add_argument(
+        "--programme-repeats",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CV runs of the programme network, each on a new fold split (default: as many as "
+        "the gene network's)",
+    )
+    ap.add_argument(
         "--summarise",
         nargs="+",
         type=Path,
@@ -86,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         help="only print the table of the rows in these --out folders (no run)",
     )
     args = ap.parse_args(argv)
+    if args.programme_repeats is not None and args.programme_repeats < 1:
+        ap.error(f"argument --programme-repeats: {args.programme_repeats} (expected 1 or more)")
     if args.summarise:
         missing = [str(d) for d in args.summarise if not (d / "recovery_rows.csv").is_file()]
         if missing:
@@ -112,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     warnings.filterwarnings("ignore", category=UserWarning)
     settings = quick_settings() if args.quick else full_settings()
+    if args.programme_repeats is not None:
+        settings = dataclasses.replace(settings, programme_repeats=args.programme_repeats)
     t0 = time.perf_counter()
     X = load_real_data(args.data).expression
     collections = load_collections(args.data)

@@ -3,6 +3,7 @@ benchmark script's --quick mode on the real data."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import warnings
 from pathlib import Path
@@ -16,7 +17,7 @@ from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import cross_validate
 from radiogenomics.interpret.programmes import programme_network_evidence, programme_scores
 from radiogenomics.models import NetworkConfig
-from radiogenomics.validation import load_real_data
+from radiogenomics.validation import load_real_data, recovery
 from radiogenomics.validation.planted import POSITIVE
 from radiogenomics.validation.recovery import (
     consensus_seed_rows,
@@ -369,6 +370,41 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     written = rows[rows["name"] == trait.name].set_index("readout")["rank"]
     assert drawn["consensus_seed1"] == written["consensus"]
     assert drawn["consensus_seed2"] == written["consensus_seed2"]
+
+
+@pytest.mark.realdata
+def test_the_programme_repeats_setting_reaches_every_programme_network(shared_data, monkeypatch):
+    """``--programme-repeats`` (``RecoverySettings.programme_repeats``) trains the default's
+    programme network, its seed draws and its mean-fill peer on that many fold splits."""
+    seen = []
+    real = recovery.programme_network_evidence
+
+    def spy(*args, **kwargs):
+        seen.append((kwargs.get("fill", "conditional"), kwargs.get("repeats")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recovery, "programme_network_evidence", spy)
+    settings = dataclasses.replace(
+        quick_settings(), programme_repeats=3, gate_draws=20, gate_nperm=20, ig_steps=1
+    )
+    collections = load_collections(shared_data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X = load_real_data(shared_data).expression
+        recovery.run_trait(X, collections, benchmark_traits(quick=True)[0], settings)
+    # the default's network, the mean-fill peer, the second seed draw (quick: two draws)
+    assert seen == [("conditional", 3), ("mean", 3), ("conditional", 3)]
+
+
+def test_bench_recovery_refuses_a_programme_repeats_below_one(capsys):
+    spec = importlib.util.spec_from_file_location(
+        "bench_recovery", REPO / "benchmarks" / "bench_recovery.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    with pytest.raises(SystemExit):
+        bench.main(["--programme-repeats", "0"])
+    assert "--programme-repeats: 0 (expected 1 or more)" in capsys.readouterr().err
 
 
 @pytest.mark.realdata

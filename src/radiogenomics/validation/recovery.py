@@ -61,6 +61,8 @@ class RecoverySettings:
     # the programme network trained from this many seeds: the default's, then the others
     # scored as consensus_seed2, ... (how far the default's ranks move with that seed alone)
     programme_seeds: int = 3
+    # the programme network's CV runs, each on a new fold split (None: as many as repeats)
+    programme_repeats: int | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -204,11 +206,12 @@ def programme_peer_ranks(
     universe: Sequence[str],
     seed: int,
     patients: Sequence[str],
+    repeats: int | None = None,
 ) -> pd.DataFrame:
     """``programme_mean_fill``: the programme network's ranking with the paper's fill (the
     same networks and forward order, keep-only with the others at the training mean)."""
     mean_fill, _ = programme_network_evidence(
-        cvs, X, sets, universe, seed=seed, patients=patients, fill="mean"
+        cvs, X, sets, universe, seed=seed, patients=patients, fill="mean", repeats=repeats
     )
     return pd.DataFrame(
         {
@@ -235,17 +238,20 @@ def consensus_seed_rows(
     planted: Sequence[str],
     trait_seed: int,
     draws: Sequence[int],
+    repeats: int | None = None,
 ) -> pd.DataFrame:
     """Rows ``consensus_seed<k>``: the consensus with its programme network trained from the
     ``k``-th seed draw (:func:`programme_seed`), everything else unchanged (the gene network,
     masking and correlation GSEA): how far the planted set's rank moves with that seed alone.
     The seed of the gene network moves every read-out; the programme network's moves only the
-    consensus, and costs a few seconds a draw."""
+    consensus, and costs a few seconds a draw. ``repeats``: the programme network's CV runs
+    (None: as many as ``cvs``)."""
     rows = []
     for k in draws:
         programme, _ = programme_network_evidence(
-            cvs, X, sets, universe, seed=programme_seed(trait_seed, k), patients=patients
-        )
+            cvs, X, sets, universe, seed=programme_seed(trait_seed, k), patients=patients,
+            repeats=repeats,
+        )  # fmt: skip
         table = combine_readouts(masking, correlation, programme)
         rows.append(
             {"readout": f"consensus_seed{k}", **_ranks_and_calls(table, "rank", planted, None)}
@@ -343,8 +349,9 @@ def run_trait(
         X, cv.labels, sets, s.nperm, trait.seed, s.min_size, s.max_size, list(cv.classes)
     )
     programme, probs = programme_network_evidence(
-        cvs, X, sets, ens.universe, seed=programme_seed(trait.seed, 1), patients=ens.patients
-    )
+        cvs, X, sets, ens.universe, seed=programme_seed(trait.seed, 1), patients=ens.patients,
+        repeats=s.programme_repeats,
+    )  # fmt: skip
     combined = combine_readouts(masking, corr, programme)
     combined["masking_q"] = np.nan
     for _, idx in combined.groupby(["class", "collection"]).groups.items():
@@ -371,7 +378,9 @@ def run_trait(
     lr = _logreg_coefficients(X, cv.labels, POSITIVE).rename("logreg_coef")
     gene_rankings = gene_rankings.join(lr, how="inner").dropna()
     g = gsea_by_collection(gene_rankings, sets, s.nperm, trait.seed, s.min_size, s.max_size)
-    peers = programme_peer_ranks(cvs, X, sets, ens.universe, trait.seed, ens.patients)
+    peers = programme_peer_ranks(
+        cvs, X, sets, ens.universe, trait.seed, ens.patients, s.programme_repeats
+    )
     two_way = combine_readouts(masking, corr)
     table = score_readouts(combined, two_way, g, peers, trait.programmes, s.alpha)
     table = pd.concat([table, gated_rows(gated, trait.programmes, s.alpha)], ignore_index=True)
@@ -390,7 +399,7 @@ def run_trait(
     )  # fmt: skip
     seeds = consensus_seed_rows(
         masking, corr, cvs, X, sets, ens.universe, ens.patients, trait.programmes, trait.seed,
-        range(2, s.programme_seeds + 1),
+        range(2, s.programme_seeds + 1), s.programme_repeats,
     )  # fmt: skip
     table = pd.concat([table, extra, seeds], ignore_index=True)
     info = {
