@@ -53,6 +53,16 @@ from radiogenomics.validation.recovery_traits import (
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _bench_recovery():
+    """The benchmark script, imported as a module."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_recovery", REPO / "benchmarks" / "bench_recovery.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
 def scores(n=120, seed=0):
     g = np.random.default_rng(seed)
     return pd.DataFrame(g.standard_normal((n, 2)), columns=["A", "B"])
@@ -315,11 +325,7 @@ def test_summarise_pools_the_consensus_over_its_programme_seeds():
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        "bench_recovery", REPO / "benchmarks" / "bench_recovery.py"
-    )
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _bench_recovery()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         argv = ["--quick", "--data", str(shared_data), "--out", str(tmp_path)]
@@ -398,11 +404,7 @@ def test_the_programme_repeats_setting_reaches_every_programme_network(shared_da
 
 
 def test_bench_recovery_refuses_a_programme_repeats_below_one(capsys):
-    spec = importlib.util.spec_from_file_location(
-        "bench_recovery", REPO / "benchmarks" / "bench_recovery.py"
-    )
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _bench_recovery()
     with pytest.raises(SystemExit):
         bench.main(["--programme-repeats", "0"])
     assert "--programme-repeats: 0 (expected 1 or more)" in capsys.readouterr().err
