@@ -468,6 +468,13 @@ class DriversConfig(Section, SizeBounds):
         "scores, conditional keep-only masked AP, a forward order first) and each programme "
         "score's own AUC, gated on both (false: by masking and correlation GSEA)",
     )
+    programme_seeds: int = Field(
+        3,
+        ge=1,
+        description="programme networks trained from this many seeds: the ranking's, and "
+        "others that change no rank but give each set's first_share, the share of them "
+        "whose ranking puts it first (1: the ranking's network alone)",
+    )
     collections: list[str] = Field(default_factory=list, description="[] = every collection")
 
 

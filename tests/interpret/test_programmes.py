@@ -9,11 +9,12 @@ import pytest
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import cross_validate
 from radiogenomics.interpret import driver_ranking
-from radiogenomics.interpret.drivers import combine_readouts, repeated_cv
+from radiogenomics.interpret.drivers import combine_readouts, first_shares, repeated_cv
 from radiogenomics.interpret.programmes import (
     SEP,
     programme_network_evidence,
     programme_scores,
+    programme_seed,
     score_shift,
 )
 from radiogenomics.models import NetworkConfig
@@ -308,6 +309,51 @@ def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus(
     np.testing.assert_allclose(on["score"], expected)
     assert on.attrs["programme_network"] and on.attrs["programme_cv_auc"]["c"] > 0.7
     assert on["rank"].idxmin() == "driver"
+
+
+def test_first_shares_counts_the_rankings_that_put_each_set_first():
+    def ranking(order, cls="x"):
+        return pd.DataFrame(
+            {"class": cls, "collection": "c", "set": order, "rank": range(1, len(order) + 1)}
+        )
+
+    base = pd.concat([ranking(["A", "B", "C"]), ranking(["C", "A", "B"], "y")], ignore_index=True)
+    others = [
+        pd.concat([ranking(["B", "A", "C"]), ranking(["C", "B", "A"], "y")]),
+        pd.concat([ranking(["A", "C", "B"]), ranking(["A", "C", "B"], "y")]),
+    ]
+    share = base.assign(share=first_shares([base, *others])).set_index(["class", "set"])
+    assert share["share"].to_dict() == pytest.approx(
+        {("x", "A"): 2 / 3, ("x", "B"): 1 / 3, ("x", "C"): 0.0,
+         ("y", "C"): 2 / 3, ("y", "A"): 1 / 3, ("y", "B"): 0.0}
+    )  # fmt: skip
+    assert first_shares([base])[base["rank"] == 1].eq(1.0).all()
+
+
+def test_driver_ranking_reports_how_many_programme_seeds_put_each_set_first():
+    """Other seeds of the programme network change no rank; ``first_share`` is the share of
+    them (the ranking's own included) whose consensus puts the set first."""
+    X, y, sets = overlapping_cohort(n=90, seed=1)
+    sets = {k: v for k, v in sets.items() if k != "copy"}
+    cv = cross_validate(X, y, NET, n_splits=3, seed=0, keep_models=True)
+    kw = dict(repeats=1, null_draws=20, nperm=200, min_size=10, gate_draws=20, gate_nperm=50)
+    one = driver_ranking(cv, X, y, {"c": sets}, programme_seeds=1, **kw).set_index("set")
+    three = driver_ranking(cv, X, y, {"c": sets}, programme_seeds=3, **kw).set_index("set")
+    pd.testing.assert_series_equal(one["rank"], three["rank"])
+    assert one["first_share"].to_dict() == {s: float(s == one["rank"].idxmin()) for s in one.index}
+    assert three["first_share"].sum() == pytest.approx(1.0)
+    assert set(np.round(three["first_share"] * 3, 9)) <= {0.0, 1.0, 2.0, 3.0}
+    assert three.loc["driver", "first_share"] >= 1 / 3 and three.attrs["programme_seeds"] == 3
+    # the second seed's network, trained and combined by hand, puts the same set first
+    again, _ = programme_network_evidence(
+        [cv], X, {"c": sets}, list(X.columns), min_size=10, seed=programme_seed(0, 2)
+    )
+    second = again.sort_values("programme_rank")["set"].iloc[0]
+    assert three.loc[second, "first_share"] >= 1 / 3
+    off = driver_ranking(cv, X, y, {"c": sets}, programme_network=False, **kw)
+    assert off["first_share"].isna().all()
+    with pytest.raises(InputError, match="programme_seeds=0"):
+        driver_ranking(cv, X, y, {"c": sets}, programme_seeds=0, **kw)
 
 
 def test_the_score_shift_says_which_way_each_programme_moves_with_the_class():

@@ -29,7 +29,7 @@ def test_defaults_are_the_verbs_and_the_recommended_readout():
     d = _cfg().drivers
     params = inspect.signature(verb.driver_ranking).parameters
     keys = ("readout", "repeats", "null_draws", "nperm", "alpha", "max_calls")
-    for key in (*keys, "gate_draws", "gate_nperm", "programme_network"):
+    for key in (*keys, "gate_draws", "gate_nperm", "programme_network", "programme_seeds"):
         assert getattr(d, key) == params[key].default, key
     assert (d.min_size, d.max_size) == (params["min_size"].default, params["max_size"].default)
     assert d.readout == verb.RECOMMENDED and d.enabled and d.collections == []
@@ -49,6 +49,7 @@ def test_defaults_are_the_verbs_and_the_recommended_readout():
         ({"alpha": 0.0}, r"\[drivers\] alpha = 0.0: Input should be greater than 0"),
         ({"max_calls": 0}, r"\[drivers\] max_calls = 0: .*greater than or equal to 1"),
         ({"gate_draws": -1}, r"\[drivers\] gate_draws = -1: .*greater than or equal to 0"),
+        ({"programme_seeds": 0}, r"\[drivers\] programme_seeds = 0: .*greater than or equal to 1"),
         ({"nperm": 5}, r"\[drivers\] nperm = 5: .*greater than or equal to 10"),
         ({"enabled": 1}, r"\[drivers\] enabled = 1: Input should be a valid boolean"),
         ({"min_size": 50, "max_size": 20}, r"\[drivers\].*min_size \(50\) is larger than max_"),

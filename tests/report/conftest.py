@@ -171,6 +171,8 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
                 2.0 / rank,
                 4 - rank,
                 1.5 - 0.5 * rank,  # SET_C's programme score: no shift; SET_D's: lower
+                # edema's top set is first with 2 of 3 programme-network seeds, ncet's with all
+                {1: 2 / 3, 2: 1 / 3}.get(rank, 0.0) if t == "edema" else float(rank == 1),
             )
             for t in TRAITS
             for rank, s in enumerate([*sets, "SET_D"], start=1)
@@ -191,6 +193,7 @@ def make_run(tmp_path, drivers: bool = True, survival: bool = True):
                 "correlation_nes",
                 "correlation_rank",
                 "programme_shift",
+                "first_share",
             ],
         )
         _table(run, "drivers", "drivers", table)

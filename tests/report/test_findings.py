@@ -74,6 +74,8 @@ def test_drivers_come_from_the_driver_ranking_with_the_naive_peer_rank(planted_r
     assert edema["naive peer NES"].tolist() == pytest.approx([2.0, 1.0, 2.0 / 3, 0.5])
     # which way each set's programme score moves with the class
     assert edema["programme shift (SD)"].tolist() == pytest.approx([1.0, 0.5, 0.0, -0.5])
+    # how many of the programme network's seeds put each set first
+    assert edema["first with seeds"].tolist() == pytest.approx([2 / 3, 1 / 3, 0.0, 0.0])
     assert edema["evidence"].iloc[0] == "#" + anchor("gsea", "edema", "SET_A")
     assert (
         driver_findings(RunFolder(planted_run), top=1)["set"].tolist()
@@ -97,6 +99,7 @@ def test_drivers_fall_back_to_set_masking_and_gsea_when_no_driver_ranking(plante
     assert edema.loc["SET_A", "naive peer rank"] == 2  # SET_C (padj 0.002) is first
     assert edema.loc["SET_B", "naive peer rank"] == 3
     assert "programme shift (SD)" not in d.columns  # set masking has no programme scores
+    assert "first with seeds" not in d.columns
 
 
 def test_survival_lists_significant_traits_and_the_final_model(planted_run):

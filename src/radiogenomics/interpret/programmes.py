@@ -44,6 +44,12 @@ from radiogenomics.utils.seeding import derive_seed
 FORWARD_STEPS = 3
 
 
+def programme_seed(seed: int, draw: int) -> int:
+    """The programme network's seed in the ``draw``-th of a run's seed draws (1: ``seed``
+    itself, the ranking's own network)."""
+    return seed if draw == 1 else derive_seed(seed, "programme-seed", draw)
+
+
 def programme_scores(X: pd.DataFrame, gene_sets: Mapping[str, Iterable[str]]) -> pd.DataFrame:
     """Patients x sets: mean over the set's genes of each gene's z-score over the patients.
 

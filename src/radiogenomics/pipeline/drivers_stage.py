@@ -79,6 +79,7 @@ def run_drivers(ctx) -> dict:
             gate_draws=d.gate_draws,
             gate_nperm=d.gate_nperm,
             programme_network=d.programme_network,
+            programme_seeds=d.programme_seeds,
             min_size=d.min_size,
             max_size=d.max_size,
             seed=ctx.seed(task),

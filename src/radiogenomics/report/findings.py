@@ -191,7 +191,8 @@ def _with_ranks(gsea: pd.DataFrame) -> pd.DataFrame:
 def _ranked_drivers(drivers: pd.DataFrame, top: int, pos: dict[str, str]) -> pd.DataFrame:
     """The driver ranking's top ``top`` sets per task, class and collection, and every set it
     called: the chosen read-out's rank, q, call and inseparable family, the programme score's
-    shift with the class, the naive peer's rank and NES beside them."""
+    shift with the class, the share of the programme network's seeds that put the set first,
+    the naive peer's rank and NES beside them."""
     keys = ["task", "class"] + (["collection"] if "collection" in drivers.columns else [])
     d = drivers.sort_values([*keys, "rank"], kind="stable")
     called = d["called"].astype(bool) if "called" in d.columns else False
@@ -211,13 +212,15 @@ def _ranked_drivers(drivers: pd.DataFrame, top: int, pos: dict[str, str]) -> pd.
             # which way the set's programme score moves with the class (the ranking does not
             # say: a set can drive a class by being low in it)
             "programme shift (SD)": d.get("programme_shift"),
+            # how far first place is the programme network's seed's choice
+            "first with seeds": d.get("first_share"),
             "masking AUC": d.get("masking_auc"),
             "masking AP": d.get("masking_ap"),
             "naive peer rank": d.get("correlation_rank"),
             "naive peer NES": d.get("correlation_nes"),
         }
     )
-    for optional in ("family of", "programme shift (SD)"):  # not in every ranking
+    for optional in ("family of", "programme shift (SD)", "first with seeds"):  # not always
         if out[optional].isna().all():
             out = out.drop(columns=optional)
     out["source"] = f"driver ranking: {readout}" if readout else "driver ranking"

@@ -32,10 +32,9 @@ from radiogenomics.interpret.drivers import (
     set_masking_evidence,
 )
 from radiogenomics.interpret.ensemble import MaskedEnsemble
-from radiogenomics.interpret.programmes import programme_network_evidence
+from radiogenomics.interpret.programmes import programme_network_evidence, programme_seed
 from radiogenomics.interpret.saliency import gene_saliency
 from radiogenomics.models import NetworkConfig
-from radiogenomics.utils.seeding import derive_seed
 from radiogenomics.utils.stats import benjamini_hochberg
 from radiogenomics.validation.planted import POSITIVE, programme_scores
 from radiogenomics.validation.recovery_readouts import family_counts
@@ -219,12 +218,6 @@ def programme_peer_ranks(
             "programme_mean_fill": -mean_fill["programme_rank"].to_numpy(),
         }
     )
-
-
-def programme_seed(trait_seed: int, draw: int) -> int:
-    """The programme network's seed in the ``draw``-th of a trait's seed draws (1: the
-    default's, the trait's own seed)."""
-    return trait_seed if draw == 1 else derive_seed(trait_seed, "programme-seed", draw)
 
 
 def consensus_seed_rows(
