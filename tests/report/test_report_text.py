@@ -408,7 +408,13 @@ def test_a_top_ranked_set_that_is_not_significant_is_not_called_a_driver(planted
     )
     findings = _findings(build_report(planted_run).read_text())
     assert "Top-ranked set per trait, none significant at q < 0.05" in findings
-    assert "(q = 1, not significant)" in findings and "Top driver set per trait" not in findings
+    assert "Top driver set per trait" not in findings
+    # one parenthesis per set: what its programme does, then its q
+    assert "ncet: SET_A (higher 1.0 SD; q = 1, not significant)" in findings
+    assert (
+        "edema: SET_A (higher 1.0 SD, first with 2/3 of the programme network's seeds; q = 1, "
+        "not significant)"
+    ) in findings
 
 
 def test_the_survival_tables_say_what_groups_0_and_1_and_the_hazard_ratio_mean(planted_run):

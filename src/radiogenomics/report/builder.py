@@ -897,7 +897,7 @@ def _drivers_line(d: pd.DataFrame) -> str:
     firsts = d[d["rank"] == 1]
     named = [f"{t}: {s}" for t, s in zip(where(firsts), firsts["set"], strict=True)]
     how = d["source"].iloc[0]
-    notes: list[list[str]] = [[] for _ in named]
+    notes: list[list[str]] = [[] for _ in named]  # said of each top set, in parentheses
     if "programme shift (SD)" in d.columns:  # a set can drive a class by being low in it
         how += "; its programme score higher or lower in the class, in SDs"
         for note, v in zip(notes, firsts["programme shift (SD)"], strict=True):
@@ -906,16 +906,17 @@ def _drivers_line(d: pd.DataFrame) -> str:
         for note, share in zip(notes, firsts["first with seeds"], strict=True):
             if share < 1:
                 note.append(f"first with {_fraction(share)} of the programme network's seeds")
-    named = [f"{n} ({', '.join(x)})" if x else n for n, x in zip(named, notes, strict=True)]
+    said = [", ".join(note) for note in notes]
     lead = "Top driver set per trait"
     if "q" in firsts.columns:  # a first place is not a finding unless its q says so
         q = pd.to_numeric(firsts["q"], errors="coerce").to_numpy()
-        named = [
-            f"{n} (q = {v:.2g}, not significant)" if v >= SIGNIFICANT else n
-            for n, v in zip(named, q, strict=True)
+        said = [
+            "; ".join(filter(None, [w, f"q = {v:.2g}, not significant"])) if v >= SIGNIFICANT else w
+            for w, v in zip(said, q, strict=True)
         ]
         if not (q < SIGNIFICANT).any():
             lead = f"Top-ranked set per trait, none significant at q < {SIGNIFICANT}"
+    named = [f"{n} ({w})" if w else n for n, w in zip(named, said, strict=True)]
     text = f"{lead} ({how}): {'; '.join(named)}."
     if "called" in d.columns and d["called"].notna().any():
         called = d[d["called"].astype(bool)]
