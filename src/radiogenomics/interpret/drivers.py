@@ -26,7 +26,9 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    beside it and make the p-value: the larger of the masking and correlation p-values
    (intersection-union test: significant only where both are, valid however the two depend
    on each other); the programme ranks order, they do not test. ``programme_network=False``
-   gives the consensus of the masking and correlation ranks. (The benchmark chose this on
+   gives the consensus of the masking and correlation ranks. The programme network's seed
+   flips near-tied first places, so it is also trained from other seeds, which change no
+   rank: ``first_share`` says how many of them put each set first. (The benchmark chose this on
    two lists of traits written beforehand; the masking rank, which the consensus held
    before, ranked planted sets of KEGG and interaction traits far down.)
 4. **Calls only where the data separate the driver.** Programmes are correlated (interferon
