@@ -412,3 +412,29 @@ def test_the_advice_against_stale_upstream_names_the_study_file(tmp_path):
     with pytest.raises(InputError) as err:
         Pipeline(load_config(study), stages=_stages()).run(stage="classifiers")
     assert f"radiogenomics run {study} --until classifiers" in str(err.value)
+
+
+def test_why_a_stage_reruns_tells_a_changed_setting_from_a_new_one_and_a_revision():
+    """After an upgrade a stage may rerun because the version added a setting or revised the
+    method; the plan says which rather than calling every difference a change."""
+    from radiogenomics.pipeline.runner import _what_changed
+
+    fp = {
+        "settings": {"drivers": {"alpha": 0.01, "programme_seeds": 3}},
+        "inputs": {},
+        "upstream": {},
+        "seed": 0,
+        "version": "1",
+        "revision": 6,
+    }
+    old = {"settings": {"drivers": {"alpha": 0.05, "gate": 1}}, "revision": 6, "seed": 0}
+    assert _what_changed(old, fp) == (
+        "settings changed: drivers.alpha; new settings, absent when it last ran: "
+        "drivers.programme_seeds; settings no longer read: drivers.gate"
+    )
+    same = {"settings": fp["settings"], "seed": 0}
+    assert _what_changed({**same, "revision": 5}, fp) == (
+        "the stage's method was revised (revision 5 -> 6)"
+    )
+    # a manifest from before revisions were recorded: the general reason
+    assert _what_changed(same, fp) == "the stage's method was revised"

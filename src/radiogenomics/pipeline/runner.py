@@ -458,6 +458,7 @@ class Pipeline:
             "status": "running",
             "description": st.description,
             "fingerprint": {"hash": fp["hash"]},
+            "revision": st.revision,
             "settings": fp["settings"],
             "inputs": fp["inputs"],
             "upstream": fp["upstream"],
@@ -607,29 +608,43 @@ def _notes_from_warnings(ctx: StageContext, caught: list, log: logging.Logger) -
             log.info("%s: %s", ctx.stage, text)
 
 
-def _changed_keys(before: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
-    """The dotted keys whose values differ, down to the setting (``autoencoder.max_epochs``,
-    not the whole section)."""
+_ABSENT = object()
+
+
+def _changed_keys(
+    before: dict[str, Any], now: dict[str, Any], prefix: str = ""
+) -> list[tuple[str, str]]:
+    """(dotted key, how) of the settings that differ, down to the setting
+    (``autoencoder.max_epochs``, not the whole section): ``changed``, ``new`` (absent when the
+    stage last ran: a setting a newer version added) or ``gone``."""
     out = []
     for k in sorted(set(before) | set(now)):
-        a, b = before.get(k), now.get(k)
+        a, b = before.get(k, _ABSENT), now.get(k, _ABSENT)
         if a == b:
             continue
         if isinstance(a, dict) and isinstance(b, dict):
             out += _changed_keys(a, b, f"{prefix}{k}.")
         else:
-            out.append(f"{prefix}{k}")
+            how = "new" if a is _ABSENT else "gone" if b is _ABSENT else "changed"
+            out.append((f"{prefix}{k}", how))
     return out
 
 
 def _what_changed(old: dict[str, Any], fp: dict[str, Any]) -> str:
-    """Why a finished stage's fingerprint differs: the settings, inputs or upstream changed."""
+    """Why a finished stage's fingerprint differs: the settings, inputs or upstream changed,
+    or the stage's method was revised."""
     parts = []
     before = old.get("settings")
     if isinstance(before, dict):
-        changed = sorted(_changed_keys(before, fp["settings"]))
-        if changed:
-            parts.append("settings changed: " + ", ".join(changed))
+        keys = _changed_keys(before, fp["settings"])
+        for how, said in (
+            ("changed", "settings changed"),
+            ("new", "new settings, absent when it last ran"),
+            ("gone", "settings no longer read"),
+        ):
+            named = sorted(k for k, h in keys if h == how)
+            if named:
+                parts.append(f"{said}: " + ", ".join(named))
     elif before is None:
         parts.append("finished by an older version")
     for key in ("inputs", "upstream"):
@@ -637,6 +652,9 @@ def _what_changed(old: dict[str, Any], fp: dict[str, Any]) -> str:
         diff = sorted(k for k in set(was) | set(fp[key]) if was.get(k) != fp[key].get(k))
         if diff:
             parts.append(f"{key} changed: " + ", ".join(diff))
+    was, now = old.get("revision"), fp.get("revision", 1)
+    if was is not None and was != now:  # older manifests do not record it
+        parts.append(f"the stage's method was revised (revision {was} -> {now})")
     if not parts:
         was_version = (old.get("versions") or {}).get("radiogenomics")
         if old.get("seed") is not None and old.get("seed") != fp["seed"]:
