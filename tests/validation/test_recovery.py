@@ -15,6 +15,7 @@ from sklearn.metrics import roc_auc_score
 
 from radiogenomics.errors import InputError
 from radiogenomics.evaluation.nn_cv import cross_validate
+from radiogenomics.interpret import drivers
 from radiogenomics.interpret.programmes import programme_network_evidence, programme_scores
 from radiogenomics.models import NetworkConfig
 from radiogenomics.validation import load_real_data, recovery
@@ -391,6 +392,7 @@ def test_the_programme_repeats_setting_reaches_every_programme_network(shared_da
         return real(*args, **kwargs)
 
     monkeypatch.setattr(recovery, "programme_network_evidence", spy)
+    monkeypatch.setattr(drivers, "programme_network_evidence", spy)  # the seed draws'
     settings = dataclasses.replace(
         quick_settings(), programme_repeats=3, gate_draws=20, gate_nperm=20, ig_steps=1
     )

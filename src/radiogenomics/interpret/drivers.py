@@ -498,6 +498,37 @@ def conditional_calls(
     return t
 
 
+def seed_consensus(
+    masking: pd.DataFrame,
+    correlation: pd.DataFrame,
+    cvs: Sequence[CVResult],
+    X: pd.DataFrame,
+    gene_sets: object,
+    universe: Sequence[str],
+    seed: int,
+    draws: Sequence[int],
+    *,
+    min_size: int = 15,
+    max_size: int = 500,
+    device: str | None = None,
+    patients: Sequence[str] | None = None,
+    repeats: int | None = None,
+) -> list[pd.DataFrame]:
+    """The consensus (:func:`combine_readouts`) with the programme network trained from each
+    of the seed ``draws`` (:func:`~radiogenomics.interpret.programmes.programme_seed`),
+    everything else unchanged; ``repeats``: the programme network's CV runs."""
+    return [
+        combine_readouts(
+            masking, correlation,
+            programme_network_evidence(
+                cvs, X, gene_sets, universe, min_size, max_size, programme_seed(seed, k),
+                device, patients=patients, repeats=repeats,
+            )[0],
+        )
+        for k in draws
+    ]  # fmt: skip
+
+
 def first_shares(tables: Sequence[pd.DataFrame]) -> pd.Series:
     """Per (class, collection, set) of ``tables[0]``: the share of the rankings in ``tables``
     (the same read-out with the programme network from other seeds) that put the set first.
@@ -684,16 +715,11 @@ def driver_ranking(
         programme_auc = programme.groupby("collection")["programme_cv_auc"].first().to_dict()
     table = select_readout(combine_readouts(masking, corr, programme), readout)
     if programme is not None:
-        others = [
-            combine_readouts(
-                masking, corr,
-                programme_network_evidence(
-                    cvs, X, gene_sets, ensemble.universe, min_size, max_size,
-                    programme_seed(seed, k), device, patients=ensemble.patients,
-                )[0],
-            )
-            for k in range(2, int(programme_seeds) + 1)
-        ]  # fmt: skip
+        others = seed_consensus(
+            masking, corr, cvs, X, gene_sets, ensemble.universe, seed,
+            range(2, int(programme_seeds) + 1), min_size=min_size, max_size=max_size,
+            device=device, patients=ensemble.patients,
+        )  # fmt: skip
         table["first_share"] = first_shares([table, *others])
     if readout == "correlation":
         table["called"] = table["q"] < alpha

@@ -28,6 +28,7 @@ from radiogenomics.interpret.drivers import (
     combine_readouts,
     conditional_calls,
     repeated_cv,
+    seed_consensus,
     separation_gates,
     set_masking_evidence,
 )
@@ -239,17 +240,16 @@ def consensus_seed_rows(
     The seed of the gene network moves every read-out; the programme network's moves only the
     consensus, and costs a few seconds a draw. ``repeats``: the programme network's CV runs
     (None: as many as ``cvs``)."""
-    rows = []
-    for k in draws:
-        programme, _ = programme_network_evidence(
-            cvs, X, sets, universe, seed=programme_seed(trait_seed, k), patients=patients,
-            repeats=repeats,
-        )  # fmt: skip
-        table = combine_readouts(masking, correlation, programme)
-        rows.append(
-            {"readout": f"consensus_seed{k}", **_ranks_and_calls(table, "rank", planted, None)}
-        )
-    return pd.DataFrame(rows)
+    tables = seed_consensus(
+        masking, correlation, cvs, X, sets, universe, trait_seed, draws, patients=patients,
+        repeats=repeats,
+    )  # fmt: skip
+    return pd.DataFrame(
+        [
+            {"readout": f"consensus_seed{k}", **_ranks_and_calls(t, "rank", planted, None)}
+            for k, t in zip(draws, tables, strict=True)
+        ]
+    )
 
 
 def save_trait_cache(
