@@ -397,3 +397,31 @@ def test_the_floating_order_drops_a_stand_in_the_later_sets_make_redundant(monke
     order = programmes.forward_order(masker, single, np.array([True]), 0, 3)
     assert [names[i] for i in order] == ["S", "A", "B"]
     assert [names[i] for i in programmes.forward_order(masker, single, None, 0, 1)] == ["S"]
+
+
+def test_the_forward_order_stops_when_no_set_raises_the_ap(monkeypatch):
+    """A forward place is only for a set that raises the AP of those kept: the driver of a
+    one-programme trait stands alone, and an AND's pair is not followed by a set that lowers
+    its AP (nor can such a set make the floating step drop one of the pair)."""
+    import radiogenomics.interpret.programmes as programmes
+
+    names = ["D", "A", "N"]
+    ap = {"D": 0.80, "A": 0.60, "N": 0.30, "DA": 0.79, "DN": 0.78, "AN": 0.55, "DAN": 0.81}
+    key = {frozenset(k): v for k, v in ap.items()}
+
+    def joint_ap(masker, units, positive, column):
+        return np.array([key[frozenset(names[i] for i in u)] for u in units])
+
+    monkeypatch.setattr(programmes, "_joint_ap", joint_ap)
+    masker = type("M", (), {"columns": names})()
+    single = np.array([ap[n] for n in names])
+    assert programmes.forward_order(masker, single, np.array([True]), 0, 3) == [0]
+    # D and A together beat D; N then lowers their AP, so two places
+    ap.update(DA=0.90, DAN=0.89, AN=0.95)
+    key = {frozenset(k): v for k, v in ap.items()}
+    order = programmes.forward_order(masker, single, np.array([True]), 0, 3)
+    assert [names[i] for i in order] == ["D", "A"]
+    # a tie does not raise it either
+    ap.update(DAN=0.90)
+    key = {frozenset(k): v for k, v in ap.items()}
+    assert len(programmes.forward_order(masker, single, np.array([True]), 0, 3)) == 2

@@ -13,10 +13,10 @@ patient out, when only that set's score is kept and every other score is filled 
 linear conditional expectation given it
 (:mod:`radiogenomics.interpret.programme_masking`; the paper's fill, the training mean, lets
 a correlated stand-in tie with the driver). A trait that needs two programmes together (an
-AND) is not carried by either alone, so the first :data:`FORWARD_STEPS` places go to a
-floating forward order: the best single set, then the set that adds most to the AP of those
-already kept together, dropping an earlier set that the later ones make redundant (a
-stand-in for both programmes of an AND); the rest follow by their own AP. The network learns programme-level
+AND) is not carried by either alone, so the first :data:`FORWARD_STEPS` places (at most) go
+to a floating forward order: the best single set, then the set that adds most to the AP of
+those already kept together, while one raises it, dropping an earlier set that the later ones
+make redundant (a stand-in for both programmes of an AND); the rest follow by their own AP. The network learns programme-level
 functions (thresholds, interactions, U shapes) that a correlation cannot; the masked AP needs
 no size-matched null, since every input is one score whatever the set's size; sets with
 identical scores are one input and share its evidence. This read-out ranks; it does not
@@ -104,22 +104,28 @@ def forward_order(
 ) -> list[int]:
     """Floating forward selection of programme scores (Pudil et al. 1994): first the score
     that alone gives the best AP (``single_ap``), then, step by step, the one that adds most
-    to the AP of the scores already kept together; after each addition, an earlier score is
-    dropped while the others without it beat the best AP yet found with as many scores
-    (``column``: the scored class; ``steps`` scores in all).
+    to the AP of the scores already kept together, while it raises that AP; after each
+    addition, an earlier score is dropped while the others without it beat the best AP yet
+    found with as many scores (``column``: the scored class; at most ``steps`` scores).
 
     The drop is for a two-programme trait: the best single score is then often a stand-in
     that carries a little of both programmes, and once both have entered it adds nothing.
+    The stop keeps a score that adds nothing to the network's AP out of the places before
+    every other set, and out of the drop's comparisons, where it could push out the driver.
     """
     p = len(masker.columns)
     chosen = [int(np.nanargmax(single_ap))]
     best = {1: float(np.nanmax(single_ap))}
+    kept_ap = best[1]  # the AP of the scores in ``chosen`` kept together
     while len(chosen) < min(steps, p):
         rest = [j for j in range(p) if j not in chosen]
         ap = _joint_ap(masker, [chosen + [j] for j in rest], positive, column)
         k = int(np.nanargmax(ap))
+        if not ap[k] > kept_ap:
+            break
         chosen.append(rest[k])
-        best[len(chosen)] = max(best.get(len(chosen), -np.inf), float(ap[k]))
+        kept_ap = float(ap[k])
+        best[len(chosen)] = max(best.get(len(chosen), -np.inf), kept_ap)
         while len(chosen) > 2:
             without = _joint_ap(
                 masker, [[c for c in chosen if c != i] for i in chosen], positive, column
@@ -129,7 +135,7 @@ def forward_order(
             if i == len(chosen) - 1 or not without[i] > best[len(chosen) - 1]:
                 break
             chosen.pop(i)
-            best[len(chosen)] = float(without[i])
+            kept_ap = best[len(chosen)] = float(without[i])
     return chosen
 
 
