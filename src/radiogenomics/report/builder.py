@@ -707,9 +707,10 @@ def _drivers_method(d: dict[str, Any]) -> str:
             "; a network of the same configuration was cross-validated on the collection's "
             "programme scores (each set's mean gene z-score), each set was scored by the "
             "out-of-fold AP with only its score kept and every other score set to its "
-            "regression on it, and the first three places went to a floating forward order "
-            "(the best set, then the one adding most to the AP of those kept together, "
-            "dropping an earlier one while the others without it did better)"
+            "regression on it, and up to three first places went to a floating forward "
+            "order (the best set, then, while one raised it, the one adding most to the AP "
+            "of those kept together, dropping an earlier one while the others without it "
+            "did better)"
             if programme
             else ""
         )
