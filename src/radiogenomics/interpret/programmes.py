@@ -16,12 +16,12 @@ a correlated stand-in tie with the driver). A trait that needs two programmes to
 AND) is not carried by either alone, so the first :data:`FORWARD_STEPS` places (at most) go
 to a floating forward order: the best single set, then the set that adds most to the AP of
 those already kept together, while one raises it, dropping an earlier set that the later ones
-make redundant (a stand-in for both programmes of an AND); the rest follow by their own AP. The network learns programme-level
-functions (thresholds, interactions, U shapes) that a correlation cannot; the masked AP needs
-no size-matched null, since every input is one score whatever the set's size; sets with
-identical scores are one input and share its evidence. This read-out ranks; it does not
-test (see :func:`radiogenomics.interpret.drivers.driver_ranking` for how it enters the
-consensus).
+make redundant (a stand-in for both programmes of an AND); the rest follow by their own AP.
+The network learns programme-level functions (thresholds, interactions, U shapes) that a
+correlation cannot; the masked AP needs no size-matched null, since every input is one score
+whatever the set's size; sets with identical scores are one input and share its evidence.
+This read-out ranks; it does not test (see
+:func:`radiogenomics.interpret.drivers.driver_ranking` for how it enters the consensus).
 """
 
 from __future__ import annotations
