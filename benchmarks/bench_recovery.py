@@ -25,6 +25,7 @@ the gate, kept for comparison.
     python benchmarks/bench_recovery.py --traits holdout9  # the tenth (14 hallmark and KEGG)
     python benchmarks/bench_recovery.py --traits holdout10  # the eleventh (14, all three)
     python benchmarks/bench_recovery.py --traits holdout11  # the twelfth (14, all three)
+    python benchmarks/bench_recovery.py --traits holdout12  # the thirteenth (14, all three)
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
                                                      # recovery_readouts.rescore_trait
     python benchmarks/bench_recovery.py --programme-repeats 9  # the programme network on 9 fold
