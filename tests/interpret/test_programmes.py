@@ -371,16 +371,11 @@ def test_the_score_shift_says_which_way_each_programme_moves_with_the_class():
     assert shift[3] == 0.0  # a constant score does not move
 
 
-def test_the_floating_order_drops_a_stand_in_the_later_sets_make_redundant(monkeypatch):
-    """S, the best set alone, carries a little of both programmes of an AND; the greedy order
-    kept it first for good. Once A and B are in, A + B without S beats every pair found
-    before, so S is dropped (and may come back later, behind them)."""
+def _forward_names(monkeypatch, names, ap, steps=3, positive=np.array([True])):
+    """forward_order's sets, by name, where ``ap`` gives the AP of every set and combination
+    kept together (keyed by their names' letters, in any order)."""
     import radiogenomics.interpret.programmes as programmes
 
-    names = ["S", "A", "B", "N"]
-    ap = {"S": 0.80, "A": 0.70, "B": 0.65, "N": 0.30,
-          "SA": 0.85, "SB": 0.84, "SN": 0.80, "AB": 0.95, "AN": 0.70, "BN": 0.66,
-          "SAB": 0.96, "SAN": 0.86, "SBN": 0.85, "ABN": 0.94}  # fmt: skip
     key = {frozenset(k): v for k, v in ap.items()}
 
     def joint_ap(masker, units, positive, column):
@@ -389,39 +384,34 @@ def test_the_floating_order_drops_a_stand_in_the_later_sets_make_redundant(monke
     monkeypatch.setattr(programmes, "_joint_ap", joint_ap)
     masker = type("M", (), {"columns": names})()
     single = np.array([ap[n] for n in names])
-    order = programmes.forward_order(masker, single, np.array([True]), 0, 3)
-    assert [names[i] for i in order] == ["A", "B", "S"]
+    return [names[i] for i in programmes.forward_order(masker, single, positive, 0, steps)]
+
+
+def test_the_floating_order_drops_a_stand_in_the_later_sets_make_redundant(monkeypatch):
+    """S, the best set alone, carries a little of both programmes of an AND; the greedy order
+    kept it first for good. Once A and B are in, A + B without S beats every pair found
+    before, so S is dropped (and may come back later, behind them)."""
+    names = ["S", "A", "B", "N"]
+    ap = {"S": 0.80, "A": 0.70, "B": 0.65, "N": 0.30,
+          "SA": 0.85, "SB": 0.84, "SN": 0.80, "AB": 0.95, "AN": 0.70, "BN": 0.66,
+          "SAB": 0.96, "SAN": 0.86, "SBN": 0.85, "ABN": 0.94}  # fmt: skip
+    assert _forward_names(monkeypatch, names, ap) == ["A", "B", "S"]
     # without a better pair the greedy order stands
     ap.update(AB=0.83)
-    key = {frozenset(k): v for k, v in ap.items()}
-    order = programmes.forward_order(masker, single, np.array([True]), 0, 3)
-    assert [names[i] for i in order] == ["S", "A", "B"]
-    assert [names[i] for i in programmes.forward_order(masker, single, None, 0, 1)] == ["S"]
+    assert _forward_names(monkeypatch, names, ap) == ["S", "A", "B"]
+    assert _forward_names(monkeypatch, names, ap, steps=1, positive=None) == ["S"]
 
 
 def test_the_forward_order_stops_when_no_set_raises_the_ap(monkeypatch):
     """A forward place is only for a set that raises the AP of those kept: the driver of a
     one-programme trait stands alone, and an AND's pair is not followed by a set that lowers
     its AP (nor can such a set make the floating step drop one of the pair)."""
-    import radiogenomics.interpret.programmes as programmes
-
     names = ["D", "A", "N"]
     ap = {"D": 0.80, "A": 0.60, "N": 0.30, "DA": 0.79, "DN": 0.78, "AN": 0.55, "DAN": 0.81}
-    key = {frozenset(k): v for k, v in ap.items()}
-
-    def joint_ap(masker, units, positive, column):
-        return np.array([key[frozenset(names[i] for i in u)] for u in units])
-
-    monkeypatch.setattr(programmes, "_joint_ap", joint_ap)
-    masker = type("M", (), {"columns": names})()
-    single = np.array([ap[n] for n in names])
-    assert programmes.forward_order(masker, single, np.array([True]), 0, 3) == [0]
+    assert _forward_names(monkeypatch, names, ap) == ["D"]
     # D and A together beat D; N then lowers their AP, so two places
     ap.update(DA=0.90, DAN=0.89, AN=0.95)
-    key = {frozenset(k): v for k, v in ap.items()}
-    order = programmes.forward_order(masker, single, np.array([True]), 0, 3)
-    assert [names[i] for i in order] == ["D", "A"]
+    assert _forward_names(monkeypatch, names, ap) == ["D", "A"]
     # a tie does not raise it either
     ap.update(DAN=0.90)
-    key = {frozenset(k): v for k, v in ap.items()}
-    assert len(programmes.forward_order(masker, single, np.array([True]), 0, 3)) == 2
+    assert len(_forward_names(monkeypatch, names, ap)) == 2
