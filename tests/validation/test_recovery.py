@@ -136,6 +136,7 @@ def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
         ("holdout10", {"hallmark", "celltype", "kegg"}, 4),
         ("holdout11", {"hallmark", "celltype", "kegg"}, 4),
         ("holdout12", {"hallmark", "celltype", "kegg"}, 4),
+        ("holdout13", {"hallmark", "celltype", "kegg"}, 4),
     ],
 )
 def test_the_replanted_lists_are_new_traits_of_programmes_planted_before(name, collections, kinds):
