@@ -16,7 +16,10 @@ a correlated stand-in tie with the driver). A trait that needs two programmes to
 AND) is not carried by either alone, so the first :data:`FORWARD_STEPS` places (at most) go
 to a floating forward order: the best single set, then the set that adds most to the AP of
 those already kept together, while one raises it, dropping an earlier set that the later ones
-make redundant (a stand-in for both programmes of an AND); the rest follow by their own AP.
+make redundant (a stand-in for both programmes of an AND). The order keeps each place after
+the first while choosing that set, given those before it, holds up out of sample
+(:func:`heldout_selection_gain`): the best of 50-186 candidates raises the AP on noise alone.
+The rest follow by their own AP.
 The network learns programme-level functions (thresholds, interactions, U shapes) that a
 correlation cannot; the masked AP needs no size-matched null, since every input is one score
 whatever the set's size; sets with identical scores are one input and share its evidence.
@@ -42,6 +45,9 @@ from radiogenomics.utils.seeding import derive_seed
 #: Sets the floating forward order places before the rest (a two-programme trait's pair, and
 #: one more; as many as the driver calls at most).
 FORWARD_STEPS = 3
+
+#: Random halvings of the patients on which a forward addition's choice is repeated and tested.
+FORWARD_SPLITS = 25
 
 
 def programme_seed(seed: int, draw: int) -> int:
@@ -99,19 +105,76 @@ def _joint_ap(
     return ap
 
 
+def heldout_selection_gain(
+    kept: np.ndarray,
+    candidates: np.ndarray,
+    positive: np.ndarray,
+    rng: np.random.Generator,
+    splits: int = FORWARD_SPLITS,
+) -> float:
+    """How much choosing the best candidate gains out of sample: over ``splits`` random
+    halvings of the patients (stratified by class), the candidate that most raises the AP of
+    the kept scores on one half (``kept``: their probabilities, patients; ``candidates``:
+    patients x candidates, each kept with them) is scored by the same gain on the other half;
+    the mean of the 2 x ``splits`` held-out gains. The gain of the best of many candidates
+    that add nothing is positive in the sample that chose it and near or below zero here."""
+    patients = np.arange(len(positive))
+    held_out = []
+    for _ in range(splits):
+        first = np.zeros(len(positive), dtype=bool)
+        for cls in (True, False):
+            members = rng.permutation(patients[positive == cls])
+            first[members[: len(members) // 2]] = True
+        for chose, scored in ((first, ~first), (~first, first)):
+            _, base = auc_ap_columns(kept[chose, None], positive[chose])
+            _, ap = auc_ap_columns(candidates[chose], positive[chose])
+            best = int(np.nanargmax(ap - base[0]))
+            _, base = auc_ap_columns(kept[scored, None], positive[scored])
+            _, ap = auc_ap_columns(candidates[scored][:, [best]], positive[scored])
+            held_out.append(ap[0] - base[0])
+    return float(np.mean(held_out))
+
+
+def _selection_gain(
+    masker: ProgrammeMasker,
+    chosen: list[int],
+    rest: list[int],
+    positive: np.ndarray,
+    column: int,
+    rng: np.random.Generator,
+) -> float:
+    """:func:`heldout_selection_gain` of the step that adds one of ``rest`` to ``chosen``."""
+    kept = masker.probabilities([list(chosen)])[:, 0, column]
+    candidates = masker.probabilities([chosen + [j] for j in rest])[:, :, column]
+    return heldout_selection_gain(kept, candidates, positive, rng)
+
+
 def forward_order(
-    masker: ProgrammeMasker, single_ap: np.ndarray, positive: np.ndarray, column: int, steps: int
+    masker: ProgrammeMasker,
+    single_ap: np.ndarray,
+    positive: np.ndarray,
+    column: int,
+    steps: int,
+    seed: int = 0,
 ) -> list[int]:
     """Floating forward selection of programme scores (Pudil et al. 1994): first the score
     that alone gives the best AP (``single_ap``), then, step by step, the one that adds most
     to the AP of the scores already kept together, while it raises that AP; after each
     addition, an earlier score is dropped while the others without it beat the best AP yet
     found with as many scores (``column``: the scored class; at most ``steps`` scores).
+    Returned: the order found, up to its first later place whose choice, given the places
+    before it, does not hold up out of sample (:func:`heldout_selection_gain` > 0; ``seed``:
+    its halvings).
 
     The drop is for a two-programme trait: the best single score is then often a stand-in
     that carries a little of both programmes, and once both have entered it adds nothing.
     The stop keeps a score that adds nothing to the network's AP out of the places before
     every other set, and out of the drop's comparisons, where it could push out the driver.
+    The held-out test is for a one-programme trait: once its driver (or a stand-in) is in,
+    the best of the other 50-186 scores still raises the AP by chance, and took the places
+    before the driver's stand-in or the driver itself. It judges the order found, not each
+    step: an AND's second programme, chosen beside a stand-in that carried it, is judged
+    beside the first programme once the stand-in is dropped.
     """
     p = len(masker.columns)
     chosen = [int(np.nanargmax(single_ap))]
@@ -136,6 +199,12 @@ def forward_order(
                 break
             chosen.pop(i)
             kept_ap = best[len(chosen)] = float(without[i])
+    # each later place, given the places before it, must hold up out of sample
+    rng = np.random.default_rng(seed)
+    for place in range(1, len(chosen)):
+        rest = [j for j in range(p) if j not in chosen[:place]]
+        if not _selection_gain(masker, chosen[:place], rest, positive, column, rng) > 0:
+            return chosen[:place]
     return chosen
 
 
@@ -230,7 +299,14 @@ def programme_network_evidence(
         for j, cls in enumerate(masker.scored):
             positive = masker.labels == cls
             auc, ap = auc_ap_columns(single[:, :, j], positive)
-            entered = forward_order(masker, ap, positive, j, forward_steps)
+            entered = forward_order(
+                masker,
+                ap,
+                positive,
+                j,
+                forward_steps,
+                seed=derive_seed(seed, "forward-splits", coll, cls),
+            )
             place = {S.columns[c]: i + 1 for i, c in enumerate(entered)}
             idx = [column[rep[n]] for n in kept]
             score_auc = score_separation(masker.values, positive)

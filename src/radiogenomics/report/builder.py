@@ -710,7 +710,8 @@ def _drivers_method(d: dict[str, Any]) -> str:
             "regression on it, and up to three first places went to a floating forward "
             "order (the best set, then, while one raised it, the one adding most to the AP "
             "of those kept together, dropping an earlier one while the others without it "
-            "did better)"
+            "did better; a later place kept only while choosing that set, given those "
+            "before it, also raised the AP on held-out halves of the patients)"
             if programme
             else ""
         )
