@@ -470,6 +470,9 @@ def test_the_held_out_selection_gain_tells_a_real_addition_from_the_best_of_nois
     # a set that adds the rest of the signal is chosen on one half and gains on the other
     real = np.column_stack([noise, kept + 2 * signal])
     assert heldout_selection_gain(kept, real, positive, np.random.default_rng(1)) > 0.1
+    # one patient in a class: no halving holds both classes, nothing to judge (no place kept)
+    lone = np.arange(150) == 0
+    assert np.isnan(heldout_selection_gain(kept, real, lone, np.random.default_rng(1)))
 
 
 def test_the_held_out_selection_gain_against_a_direct_computation():

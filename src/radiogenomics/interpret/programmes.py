@@ -117,8 +117,11 @@ def heldout_selection_gain(
     the kept scores on one half (``kept``: their probabilities, patients; ``candidates``:
     patients x candidates, each kept with them) is scored by the same gain on the other half;
     the mean of the 2 x ``splits`` held-out gains. The gain of the best of many candidates
-    that add nothing is positive in the sample that chose it and near or below zero here."""
+    that add nothing is positive in the sample that chose it and near or below zero here.
+    NaN where a class has fewer than two patients (no half holds both classes)."""
     patients = np.arange(len(positive))
+    if min(positive.sum(), (~positive).sum()) < 2:
+        return float("nan")
     held_out = []
     for _ in range(splits):
         first = np.zeros(len(positive), dtype=bool)
@@ -171,8 +174,8 @@ def forward_order(
     The stop keeps a score that adds nothing to the network's AP out of the places before
     every other set, and out of the drop's comparisons, where it could push out the driver.
     The held-out test is for a one-programme trait: once its driver (or a stand-in) is in,
-    the best of the other 50-186 scores still raises the AP by chance, and took the places
-    before the driver's stand-in or the driver itself. It judges the order found, not each
+    the best of the other 50-186 scores still raises the AP by chance, and such scores took
+    the places before the driver where a stand-in was first. It judges the order found, not each
     step: an AND's second programme, chosen beside a stand-in that carried it, is judged
     beside the first programme once the stand-in is dropped.
     """
