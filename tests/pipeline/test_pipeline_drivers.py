@@ -131,7 +131,9 @@ def test_the_stage_writes_every_sets_ranking_with_the_verbs_columns(drivers_run)
         mean = g[["programme_rank", "programme_score_rank"]].mean(axis=1)
         rest = -(g["programme_order"].count() + mean)
         assert np.allclose(g["score"], g["programme_order"].mul(-1).fillna(rest))
-        assert sorted(g["programme_order"].dropna()) == [1.0, 2.0, 3.0]
+        # one to three forward places, 1..k (later ones only where they hold up held out)
+        places = sorted(g["programme_order"].dropna())
+        assert places == [float(i) for i in range(1, len(places) + 1)] and len(places) <= 3
     # the planted programme of ncet comes first (truth.json); edema is a gated interaction
     # its network hardly learns at 98 patients (CV AUC about 0.64): a planted set is near the
     # top, behind decoys that hold genes of both programmes
