@@ -443,9 +443,9 @@ def holdout12_traits() -> list[RecoveryTrait]:
 
 def holdout13_traits() -> list[RecoveryTrait]:
     """A fourteenth list (14), written with its check before any read-out was scored on these,
-    after cross-fitted forward places were measured and before they were run here: the default
-    consensus, with its programme network from three seeds, against the targets; nothing is
-    changed whatever it shows. Drawn as the thirteenth list was, from one
+    after the held-out forward places were measured on the thirteen lists before it: the
+    default consensus, with its programme network from three seeds, against the targets;
+    nothing is changed whatever it shows. Drawn as the thirteenth list was, from one
     ``numpy.random.default_rng(221)`` permutation of each collection; seeds 221-234."""
     H, C, K = "hallmark", "celltype", "kegg"
     return [
