@@ -314,6 +314,9 @@ def _slow_unit(item: int, shared: dict) -> tuple[float, str]:
     return _value(item), ray.get_runtime_context().get_node_id()
 
 
+# A map that raises abandons the units still running (RayExecutor.map), and they may still
+# write their marks: tests whose map raises keep the marks in tmp_path, removed later, not in a
+# TemporaryDirectory removed at once (its rmtree raced a unit's mark: "Directory not empty").
 def _fail_on_three(item: int, shared: dict) -> float:
     _mark(shared["dir"], "start", item)
     if item == 3:
@@ -373,20 +376,19 @@ def test_crashed_worker_is_retried(cluster):
     assert got == [(i, _value(i)) for i in range(6)]
 
 
-def test_crash_without_retries_fails_clearly(cluster):
+def test_crash_without_retries_fails_clearly(cluster, tmp_path):
     # Ray's WorkerCrashedError came out as it was ("The worker died unexpectedly ... Check
     # python-core-worker-*.log files"), the unit in a note: a traceback at the command line
     no_retry = RayExecutor(address=cluster.address, max_retries=0, quiet=True)
     reported: list[int] = []
-    with tempfile.TemporaryDirectory() as d:
-        with pytest.raises(ExecutionError) as info:
-            no_retry.map(
-                _crash_once,
-                [0, 1],
-                shared={"dir": d, "crash": {1}},
-                on_result=lambda i, r: reported.append(i),
-                desc="crashy",
-            )
+    with pytest.raises(ExecutionError) as info:
+        no_retry.map(
+            _crash_once,
+            [0, 1],
+            shared={"dir": str(tmp_path), "crash": {1}},
+            on_result=lambda i, r: reported.append(i),
+            desc="crashy",
+        )
     text = str(info.value)
     assert text.startswith("work unit 1 of 2 in 'crashy', item 1: its worker process died")
     assert "on its last allowed attempt (max_retries = 0)" in text
@@ -396,8 +398,9 @@ def test_crash_without_retries_fails_clearly(cluster):
 
 
 def _crashing_stage(ctx):
-    with tempfile.TemporaryDirectory() as d:
-        ctx.executor.map(_crash_once, [0, 1], shared={"dir": d, "crash": {1}}, desc="crashy")
+    marks = Path.cwd().resolve() / "marks"  # under the test's tmp_path: see _fail_on_three
+    marks.mkdir(exist_ok=True)
+    ctx.executor.map(_crash_once, [0, 1], shared={"dir": str(marks), "crash": {1}}, desc="crashy")
 
 
 def test_crash_beyond_max_retries_is_one_line_at_the_command_line(
@@ -427,12 +430,13 @@ def test_crash_beyond_max_retries_is_one_line_at_the_command_line(
     assert attempt["status"] == "failed" and "max_retries = 0" in attempt["error"]
 
 
-def test_unit_error_is_raised_not_retried(cluster):
-    with tempfile.TemporaryDirectory() as d:
-        with pytest.raises(InputError, match=r"\[unit 3\]: value out of range") as info:
-            cluster.executor.map(_fail_on_three, range(5), shared={"dir": d}, desc="bootstrap")
-        # a deterministic error would only repeat: it ran once (retry_exceptions is off)
-        assert len(list(Path(d).glob("start-3-*"))) == 1
+def test_unit_error_is_raised_not_retried(cluster, tmp_path):
+    with pytest.raises(InputError, match=r"\[unit 3\]: value out of range") as info:
+        cluster.executor.map(
+            _fail_on_three, range(5), shared={"dir": str(tmp_path)}, desc="bootstrap"
+        )
+    # a deterministic error would only repeat: it ran once (retry_exceptions is off)
+    assert len(list(tmp_path.glob("start-3-*"))) == 1
     # the note said "failed on Ray after at most 2 retries", as if it had been re-run
     notes = "\n".join(info.value.__notes__)
     assert "work unit 3 of 5 in 'bootstrap', item 3: the unit raised; not re-run" in notes
