@@ -127,11 +127,24 @@ def test_driver_ranking_names_the_driving_block(trained):
     assert top["masking_z"] > 3 and top["masking_rank"] == 1 and top["correlation_rank"] == 1
     # the other blocks are independent of the label: none is called a driver
     assert t.loc[t["set"] != "block0", "called"].sum() == 0
-    # the same call again gives the same table (seeded repeats and null draws)
+    # the same call again gives the same table (seeded repeats and null draws); reporting
+    # its steps changes nothing, and names each step with its seconds
+    steps = []
     again = driver_ranking(
-        cv, X, y, {"blocks": sets}, repeats=2, null_draws=30, nperm=500, min_size=10
-    )
+        cv, X, y, {"blocks": sets}, repeats=2, null_draws=30, nperm=500, min_size=10,
+        on_step=steps.append,
+    )  # fmt: skip
     pd.testing.assert_frame_equal(t, again)
+    assert [s.split(":")[0] for s in steps] == [
+        "2 CV runs (1 on new fold splits)",
+        "set masking against 30 size-matched random sets per size",
+        "correlation GSEA (500 permutations)",
+        "programme network",
+        "programme network from 2 more seed(s)",
+        "separation gate (200 patient resamples)",
+        "driver calls",
+    ]
+    assert all(s.endswith(" s") and float(s.split(": ")[1][:-2]) >= 0 for s in steps)
 
 
 def test_driver_ranking_refuses_bad_input(trained):

@@ -48,7 +48,9 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -631,6 +633,19 @@ def select_readout(combined: pd.DataFrame, readout: str) -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
+def _steps(on_step: Callable[[str], None] | None):
+    """A context manager factory: ``with step(what):`` reports ``what (N s)`` once it ends."""
+
+    @contextmanager
+    def step(what: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        if on_step is not None:
+            on_step(f"{what}: {time.perf_counter() - start:.1f} s")
+
+    return step
+
+
 def driver_ranking(
     cv_result: CVResult,
     X: pd.DataFrame,
@@ -655,6 +670,7 @@ def driver_ranking(
     gate_nperm: int = 300,
     programme_network: bool = True,
     programme_seeds: int = 3,
+    on_step: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Rank the gene sets that drive a trait, per scored class, with p, q and driver calls.
 
@@ -673,7 +689,8 @@ def driver_ranking(
     (False: masking and correlation). ``programme_seeds``: the programme network is also
     trained from ``programme_seeds - 1`` other seeds, which change no rank: ``first_share``
     is the share of the seeds whose consensus puts the set first, how far the top place is
-    the network's seed's choice (1: the ranking's network alone).
+    the network's seed's choice (1: the ranking's network alone). ``on_step``: called with
+    a line after each step (what was done and its seconds), for a log of a long ranking.
 
     Returns one row per (class, collection, set) with the columns of :data:`COLUMNS`:
     ``score`` (higher = stronger), ``rank`` (1 = best), ``p``, ``q`` and ``called`` of the
@@ -697,29 +714,40 @@ def driver_ranking(
                 field="y",
                 expected="the CV's labels (or None)",
             )
+    step = _steps(on_step)
     if cvs is None:
-        cvs = repeated_cv(cv_result, X, repeats, seed, executor, autoencoder, device, network_gpus)
+        with step(f"{repeats} CV runs ({repeats - 1} on new fold splits)"):
+            cvs = repeated_cv(
+                cv_result, X, repeats, seed, executor, autoencoder, device, network_gpus
+            )
     ensemble = MaskedEnsemble(cvs, X, device)
     ensemble.recorded = {}
-    masking = set_masking_evidence(ensemble, gene_sets, null_draws, seed, min_size, max_size)
+    with step(f"set masking against {null_draws} size-matched random sets per size"):
+        masking = set_masking_evidence(ensemble, gene_sets, null_draws, seed, min_size, max_size)
     masked, ensemble.recorded = ensemble.recorded, None
-    corr = correlation_gsea(
-        X, cv_result.labels, gene_sets, nperm, seed, min_size, max_size, list(cv_result.classes)
-    )
+    with step(f"correlation GSEA ({nperm} permutations)"):
+        corr = correlation_gsea(
+            X, cv_result.labels, gene_sets, nperm, seed, min_size, max_size,
+            list(cv_result.classes),
+        )  # fmt: skip
     programme, programme_probs, programme_auc = None, None, None
     if programme_network and readout == "consensus":
-        programme, programme_probs = programme_network_evidence(
-            cvs, X, gene_sets, ensemble.universe, min_size, max_size, seed, device,
-            patients=ensemble.patients,
-        )  # fmt: skip
+        with step("programme network"):
+            programme, programme_probs = programme_network_evidence(
+                cvs, X, gene_sets, ensemble.universe, min_size, max_size, seed, device,
+                patients=ensemble.patients,
+            )  # fmt: skip
         programme_auc = programme.groupby("collection")["programme_cv_auc"].first().to_dict()
     table = select_readout(combine_readouts(masking, corr, programme), readout)
     if programme is not None:
-        others = seed_consensus(
-            masking, corr, cvs, X, gene_sets, ensemble.universe, seed,
-            range(2, int(programme_seeds) + 1), min_size=min_size, max_size=max_size,
-            device=device, patients=ensemble.patients,
-        )  # fmt: skip
+        others = []
+        if int(programme_seeds) > 1:
+            with step(f"programme network from {int(programme_seeds) - 1} more seed(s)"):
+                others = seed_consensus(
+                    masking, corr, cvs, X, gene_sets, ensemble.universe, seed,
+                    range(2, int(programme_seeds) + 1), min_size=min_size, max_size=max_size,
+                    device=device, patients=ensemble.patients,
+                )  # fmt: skip
         table["first_share"] = first_shares([table, *others])
     if readout == "correlation":
         table["called"] = table["q"] < alpha
@@ -731,13 +759,15 @@ def driver_ranking(
             statistics = GATE_STATISTICS[readout]
             if programme is None and readout == "consensus":
                 statistics = ("masking", "correlation")
-            gates = separation_gates(
-                ensemble, masked, table, gene_sets, statistics, alpha, gate_draws,
-                gate_nperm, seed, programme_probs=programme_probs,
-            )  # fmt: skip
-        table = conditional_calls(
-            ensemble, table, gene_sets, alpha, max_calls, null_draws, seed, gates
-        )
+            with step(f"separation gate ({gate_draws} patient resamples)"):
+                gates = separation_gates(
+                    ensemble, masked, table, gene_sets, statistics, alpha, gate_draws,
+                    gate_nperm, seed, programme_probs=programme_probs,
+                )  # fmt: skip
+        with step("driver calls"):
+            table = conditional_calls(
+                ensemble, table, gene_sets, alpha, max_calls, null_draws, seed, gates
+            )
     table.insert(0, "task", cv_result.task)
     table = table[COLUMNS]
     table.attrs.update(

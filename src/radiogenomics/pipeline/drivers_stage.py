@@ -87,6 +87,7 @@ def run_drivers(ctx) -> dict:
             autoencoder=autoencoder,
             device=device,
             network_gpus=ctx.network_gpus(),
+            on_step=lambda line, task=task: ctx.log.info("drivers %s: %s", task, line),
         )
         table.insert(table.columns.get_loc("score"), "readout", d.readout)
         ctx.table(table, unit)
