@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from radiogenomics.enrichment import radiogenomic_traits
+from radiogenomics.enrichment.gsea import TiedScoresWarning
 from radiogenomics.enrichment.traits import wide_traits
 from radiogenomics.execution.local import LocalExecutor
-from radiogenomics.pipeline.enrichment_stage import _trait_chunk
+from radiogenomics.pipeline.enrichment_stage import _tied_scores_line, _trait_chunk
 
 
 def _cohort(n_genes: int = 400, n_patients: int = 23, seed: int = 3):
@@ -24,10 +25,10 @@ def _cohort(n_genes: int = 400, n_patients: int = 23, seed: int = 3):
 
 def test_trait_chunks_equal_whole_matrix():
     sal, sets = _cohort()
+    sal.iloc[100:103, [3, 17]] = 0.25  # tied scores in two patients, in different chunks
     settings = {"alpha": 0.05, "nperm": 300, "min_size": 5, "max_size": 100, "small_p": None}
-    result = radiogenomic_traits(
-        sal, sets, model_name="m", min_patients=0, seed=11, **{k: v for k, v in settings.items()}
-    )
+    with pytest.warns(TiedScoresWarning, match="tied scores in 2 ranking"):
+        result = radiogenomic_traits(sal, sets, model_name="m", min_patients=0, seed=11, **settings)
     whole_traits, whole_long = result.traits, result.table
     shared = {
         "saliency": {"k": sal},
@@ -37,7 +38,16 @@ def test_trait_chunks_equal_whole_matrix():
     }
     units = [("k", "m", 11, a, min(23, a + 5)) for a in range(0, 23, 5)]
     parts = LocalExecutor(workers=1, quiet=True).map(_trait_chunk, units, shared=shared)
-    long = pd.concat([p for p, _ in parts], ignore_index=True)
+    long = pd.concat([p for p, _, _ in parts], ignore_index=True)
+    # ties come back as counts, not as one warning per chunk; summed, they are the whole's
+    assert not any("tied" in m for _, messages, _ in parts for m in messages)
+    n_tied = {p: n for _, _, chunk in parts for p, n in chunk.items()}
+    assert n_tied == result.gsea.n_tied
+    assert {p for p, n in n_tied.items() if n} == {sal.columns[3], sal.columns[17]}
+    line = _tied_scores_line(n_tied, len(sal))
+    assert line.startswith(f"tied scores in 2 of 23 patients' rankings (most: '{sal.columns[3]}'")
+    assert f"with 2 of {len(sal)} genes" in line
+    assert _tied_scores_line({p: 0 for p in n_tied}, len(sal)) is None
     assert set(long["ranking"]) == {"saliency"} and set(long["collection"]) == {"c"}
     long = long.drop(columns=["ranking", "collection"])
     pd.testing.assert_frame_equal(long, whole_long)

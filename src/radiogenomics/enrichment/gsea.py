@@ -120,6 +120,10 @@ class NoSetTestedWarning(UserWarning):
     """No gene set has ``min_size..max_size`` genes among the ranked genes: nothing tested."""
 
 
+class TiedScoresWarning(UserWarning):
+    """Some rankings have tied scores (ordered by gene name); ``n_tied`` has the counts."""
+
+
 @dataclass
 class RankedGenes:
     """Rankings over one gene universe, each in its own rank order.
@@ -414,6 +418,7 @@ def gsea_many(
         warnings.warn(
             f"tied scores in {sum(v > 0 for v in n_tied.values())} ranking(s) (most: {worst!r} "
             f"with {n_tied[worst]} of {len(ranked.genes)} genes); ties are ordered by gene name",
+            TiedScoresWarning,
             stacklevel=2,
         )
     if not sets.names:

@@ -135,22 +135,25 @@ def _nes_heatmap(ctx, res: pd.DataFrame) -> None:
 PATIENTS_PER_UNIT = 25  # patients' rankings per GSEA work unit (numbers do not depend on it)
 
 
-def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
+def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str], dict[str, int]]:
     """One work unit: GSEA of a chunk of one model's patients' saliency rankings.
 
     ``gsea_many`` draws its permutations from the seed alone and adjusts p-values within each
-    ranking, so a chunk of patients gives exactly the rows the whole matrix would.
+    ranking, so a chunk of patients gives exactly the rows the whole matrix would. Returns the
+    rows, the warnings other than tied scores, and each patient's number of tied scores (the
+    driver sums those into one line per model).
     """
     from radiogenomics.enrichment import radiogenomic_traits
+    from radiogenomics.enrichment.gsea import TiedScoresWarning
 
     key, label, seed, start, stop = unit
     sal = shared["saliency"][key]
     r = shared["settings"]
-    parts = []
+    parts, n_tied = [], {}
     with warnings.catch_warnings(record=True) as caught:  # the driver logs them to run.log
         warnings.simplefilter("always")
         for collection, sets in shared["collections"].items():  # BH within each collection
-            long = radiogenomic_traits(
+            result = radiogenomic_traits(
                 sal.iloc[:, start:stop],
                 sets,
                 model_name=label,
@@ -162,11 +165,26 @@ def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str]]:
                 seed=seed,
                 small_p=r["small_p"],
                 threads=shared["threads"],  # the units already run in parallel processes
-            ).table
+            )
+            n_tied = result.gsea.n_tied  # a ranking's ties do not depend on the collection
+            long = result.table
             long.insert(1, "ranking", r["ranking"])
             long.insert(2, "collection", collection)
             parts.append(long)
-    return pd.concat(parts, ignore_index=True), [str(w.message) for w in caught]
+    messages = [str(w.message) for w in caught if not issubclass(w.category, TiedScoresWarning)]
+    return pd.concat(parts, ignore_index=True), list(dict.fromkeys(messages)), n_tied
+
+
+def _tied_scores_line(n_tied: dict[str, int], n_genes: int) -> str | None:
+    """One line for a model's patients' tied saliency scores (None when there are none)."""
+    tied = {p: n for p, n in n_tied.items() if n > 0}
+    if not tied:
+        return None
+    worst = max(tied, key=tied.get)
+    return (
+        f"tied scores in {len(tied)} of {len(n_tied)} patients' rankings (most: {worst!r} with"
+        f" {tied[worst]} of {n_genes} genes); ties are ordered by gene name"
+    )
 
 
 def _threads_per_worker(ctx) -> int:
@@ -257,16 +275,24 @@ def run_radiogenomic_traits(ctx) -> dict:
         }
         parts: dict[str, dict[int, pd.DataFrame]] = {key: {} for key in todo}
         left = {key: sum(u[0] == key for u in units) for key in todo}
+        said: dict[str, set[str]] = {key: set() for key in todo}
+        tied: dict[str, dict[str, int]] = {key: {} for key in todo}
 
-        def finished(i: int, result: tuple[pd.DataFrame, list[str]]) -> None:
+        def finished(i: int, result: tuple[pd.DataFrame, list[str], dict[str, int]]) -> None:
             key, label = units[i][0], units[i][1]
-            long, messages = result
-            for msg in messages:
-                ctx.log.info("radiogenomic traits %s: %s", label, msg)
+            long, messages, n_tied = result
+            for msg in messages:  # once per model, not once per chunk of patients
+                if msg not in said[key]:
+                    said[key].add(msg)
+                    ctx.log.info("radiogenomic traits %s: %s", label, msg)
+            tied[key].update(n_tied)
             parts[key][i] = long
             left[key] -= 1
             if left[key]:
                 return
+            line = _tied_scores_line(tied[key], len(saliency[key]))
+            if line:
+                ctx.log.info("radiogenomic traits %s: %s", label, line)
             long = pd.concat([parts[key][j] for j in sorted(parts[key])], ignore_index=True)
             patients = [str(c) for c in saliency[key].columns]
             traits = wide_traits(long, patients)
