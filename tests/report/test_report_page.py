@@ -80,8 +80,11 @@ def test_findings_drivers_show_the_readout_and_the_naive_peer_and_link_to_the_ra
     assert "driver ranking: consensus" in findings
     # the headline names the calls: SET_A and SET_D of each trait
     assert "Called drivers (4): edema: SET_A; edema: SET_D; ncet: SET_A; ncet: SET_D." in findings
-    # the top set's direction: a driver can mark a class by being low in it
-    assert "higher or lower in the class, in SDs): edema: SET_A (higher 1.0 SD, first " in findings
+    # the top set's direction: a driver can mark a class by being low in it; each trait's
+    # top set is an item of its own under the sentence
+    assert "higher or lower in the class, in SDs):<ul><li>edema: SET_A (higher 1.0 SD, first " in (
+        findings
+    )
     # a first place that other seeds of the programme network give away is said so
     assert "edema: SET_A (higher 1.0 SD, first with 2/3 of the programme network's seeds)" in (
         html.unescape(findings)
@@ -190,6 +193,6 @@ def test_the_headline_names_the_collection_of_each_top_set_when_there_are_severa
     write_table(pd.concat([drivers, other]), folder.stage_dir("drivers") / "tables" / "drivers")
     page = html.unescape(build_report(planted_run).read_text())
     findings = page[page.index('id="findings"') : page.index("</section>")]
-    both = "edema [hallmark]: HALLMARK_SET_A (higher 1.0 SD, first with 2/3 of the programme "
-    both += "network's seeds); edema [programmes]: SET_A (higher"
+    both = "<li>edema [hallmark]: HALLMARK_SET_A (higher 1.0 SD, first with 2/3 of the programme "
+    both += "network's seeds)</li><li>edema [programmes]: SET_A (higher"
     assert both in findings

@@ -12,7 +12,7 @@ import pytest
 
 from radiogenomics.report import build_report
 from radiogenomics.runfolder import RunFolder
-from radiogenomics.utils.io import read_json, write_json, write_table
+from radiogenomics.utils.io import read_json, read_table, write_json, write_table
 from radiogenomics.utils.stats import benjamini_hochberg
 
 
@@ -265,6 +265,19 @@ def test_survival_findings_give_the_tests_made_and_bh_q_beside_p(planted_run):
         "their outcome."
     ) in findings
     assert "tests made per outcome (OS 4, PFS 11): q is their Benjamini-Hochberg q" in findings
+    # with nothing below 0.05, one plain sentence instead of "0 results (0 variables) have"
+    write_table(
+        pd.DataFrame({"variable": ["edema"], "n": 40, "events": 20, "hr": 1.1, "ci_low": 0.6,
+                      "ci_high": 2.0, "p": [0.6]}),
+        planted_run / "survival" / "tables" / "pfs_cox_univariate",
+    )  # fmt: skip
+    os_univariate = planted_run / "survival" / "tables" / "os_cox_univariate"
+    write_table(read_table(os_univariate).assign(p=0.5), os_univariate)
+    none = _findings(build_report(planted_run).read_text())
+    assert "None of the 5 univariate Cox tests (OS 4, PFS 1) has an uncorrected p below 0.05." in (
+        none
+    )
+    assert "0 results" not in none
     rows = {(r["outcome"], r["variable"]): r for r in _rows(page, "findings-survival")}
     pfs = rows[("PFS", "edema")]
     assert float(pfs["q"]) == round(float(benjamini_hochberg(np.array(p))[0]), 4)

@@ -888,7 +888,8 @@ def _performance_line(p: pd.DataFrame, resamples: list[int]) -> str:
     return text
 
 
-def _drivers_line(d: pd.DataFrame) -> str:
+def _drivers_lines(d: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """The top set of each trait (one sub-item each), then the calls and the families."""
     # with several collections every trait has a top set (and maybe a call) per collection
     several = "collection" in d.columns and d["collection"].nunique() > 1
 
@@ -919,11 +920,11 @@ def _drivers_line(d: pd.DataFrame) -> str:
         if not (q < SIGNIFICANT).any():
             lead = f"Top-ranked set per trait, none significant at q < {SIGNIFICANT}"
     named = [f"{n} ({w})" if w else n for n, w in zip(named, said, strict=True)]
-    text = f"{lead} ({how}): {'; '.join(named)}."
+    lines = [(f"{lead} ({how}):", named)]
     if "called" in d.columns and d["called"].notna().any():
         called = d[d["called"].astype(bool)]
         pairs = [f"{t}: {s}" for t, s in zip(where(called), called["set"], strict=True)]
-        text += f" Called drivers ({len(pairs)}): {'; '.join(pairs) or 'none'}."
+        lines.append((f"Called drivers ({len(pairs)}): {'; '.join(pairs) or 'none'}.", []))
     if "family of" in d.columns and d["family of"].notna().any():
         fam = d[d["family of"].notna()].groupby(["trait", "family of"], sort=False).size()
         # a family of one: no single other set ties the top one in enough resamples, yet
@@ -932,8 +933,10 @@ def _drivers_line(d: pd.DataFrame) -> str:
             f"{t}: {top} ({n} sets)" if n > 1 else f"{t}: {top} (no one set; the others together)"
             for (t, top), n in fam.items()
         )
-        text += f" Not called, the top set inseparable from others (its family): {named}."
-    return text
+        lines.append(
+            (f"Not called, the top set inseparable from others (its family): {named}.", [])
+        )
+    return lines
 
 
 def _survival_line(s: pd.DataFrame, tests: dict[str, int]) -> str:
@@ -942,6 +945,11 @@ def _survival_line(s: pd.DataFrame, tests: dict[str, int]) -> str:
     kept = int(sig["q < 0.05"].sum()) if "q < 0.05" in sig.columns else 0
     made = sum(tests.values())
     per = ", ".join(f"{o} {n}" for o, n in tests.items())
+    if sig.empty:
+        return (
+            f"None of the {_count(made, 'univariate Cox test')} ({per}) has an uncorrected p"
+            f" below 0.05. {_final_models_words(s)}"
+        )
     verb = "has" if len(sig) == 1 else "have"
     return (
         f"{_count(len(sig), 'result')} ({_count(sig['variable'].nunique(), 'variable')}) {verb} "
@@ -966,18 +974,20 @@ def _final_models_words(s: pd.DataFrame) -> str:
     )
 
 
-def headline(found: Findings, resamples: list[int] | None = None) -> list[str]:
-    """One sentence per kind of finding, from the tables (no numbers typed by hand).
+def headline(found: Findings, resamples: list[int] | None = None) -> list[tuple[str, list[str]]]:
+    """The findings as (sentence, sub-items) pairs, from the tables (no numbers typed by hand):
+    performance, the top driver set of each trait (a sub-item each), the calls and families,
+    survival.
 
     ``resamples``: the bootstrap resamples behind the intervals, said with them.
     """
     lines = []
     if found.performance is not None and len(found.performance):
-        lines.append(_performance_line(found.performance, resamples or []))
+        lines.append((_performance_line(found.performance, resamples or []), []))
     if found.drivers is not None and len(found.drivers):
-        lines.append(_drivers_line(found.drivers))
+        lines += _drivers_lines(found.drivers)
     if found.survival is not None and len(found.survival):
-        lines.append(_survival_line(found.survival, found.survival_tests))
+        lines.append((_survival_line(found.survival, found.survival_tests), []))
     return lines
 
 
