@@ -634,7 +634,7 @@ def select_readout(combined: pd.DataFrame, readout: str) -> pd.DataFrame:
 
 
 def _steps(on_step: Callable[[str], None] | None):
-    """A context manager factory: ``with step(what):`` reports ``what (N s)`` once it ends."""
+    """A context manager factory: ``with step(what):`` reports ``what: N s`` once it ends."""
 
     @contextmanager
     def step(what: str) -> Iterator[None]:
