@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import logging
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,6 +15,7 @@ from radiogenomics.config import load_config
 from radiogenomics.errors import InputError
 from radiogenomics.interpret import drivers as verb
 from radiogenomics.pipeline import run_study
+from radiogenomics.pipeline.drivers_stage import _step_logger
 from radiogenomics.pipeline.runner import Pipeline
 from study_configs import synthetic_study
 
@@ -80,6 +84,19 @@ def test_fold_models_are_kept_for_the_drivers_even_without_out_of_fold_masking()
 
 
 # ----------------------------------------------------------------------------------- the stage
+def test_slow_steps_of_a_ranking_reach_the_console_and_every_step_run_log(caplog):
+    """run.log (DEBUG and up) gets every step; the console (INFO and up) the slow ones."""
+    ctx = SimpleNamespace(log=logging.getLogger("radiogenomics.test_steps"))
+    step = _step_logger(ctx, "edema")
+    with caplog.at_level(logging.DEBUG, logger="radiogenomics.test_steps"):
+        step("correlation GSEA (1000 permutations)", 1.04)
+        step("3 CV runs (2 on new fold splits)", 87.42)
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.DEBUG, "drivers edema: correlation GSEA (1000 permutations): 1.0 s"),
+        (logging.INFO, "drivers edema: 3 CV runs (2 on new fold splits): 87.4 s"),
+    ]
+
+
 def _study(out, **drivers):
     settings = {"repeats": 2, "null_draws": 5, "nperm": 100, **drivers}
     return synthetic_study(
@@ -143,6 +160,11 @@ def test_the_stage_writes_every_sets_ranking_with_the_verbs_columns(drivers_run)
     assert edema[["SYN_EMT", "SYN_INFLAMMATION"]].min() <= 3
     small = pd.read_parquet(run / "drivers/tables/drivers_top.parquet")
     assert small.groupby(["task", "class", "collection"]).size().max() <= 10
+    # run.log has every step of each task's ranking, with its seconds
+    log = (run / "run.log").read_text()
+    for task in ("edema", "ncet"):
+        assert re.search(rf"drivers {task}: programme network: \d+\.\d s", log), task
+        assert re.search(rf"drivers {task}: separation gate \(\d+ patient resamples\)", log)
     assert {"rank", "set", "q", "called", "correlation_rank", "programme_score_auc"} <= set(
         small.columns
     )

@@ -633,15 +633,16 @@ def select_readout(combined: pd.DataFrame, readout: str) -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
-def _steps(on_step: Callable[[str], None] | None):
-    """A context manager factory: ``with step(what):`` reports ``what: N s`` once it ends."""
+def _steps(on_step: Callable[[str, float], None] | None):
+    """A context manager factory: ``with step(what):`` calls ``on_step(what, seconds)`` once
+    the step ends."""
 
     @contextmanager
     def step(what: str) -> Iterator[None]:
         start = time.perf_counter()
         yield
         if on_step is not None:
-            on_step(f"{what}: {time.perf_counter() - start:.1f} s")
+            on_step(what, time.perf_counter() - start)
 
     return step
 
@@ -670,7 +671,7 @@ def driver_ranking(
     gate_nperm: int = 300,
     programme_network: bool = True,
     programme_seeds: int = 3,
-    on_step: Callable[[str], None] | None = None,
+    on_step: Callable[[str, float], None] | None = None,
 ) -> pd.DataFrame:
     """Rank the gene sets that drive a trait, per scored class, with p, q and driver calls.
 
@@ -689,8 +690,8 @@ def driver_ranking(
     (False: masking and correlation). ``programme_seeds``: the programme network is also
     trained from ``programme_seeds - 1`` other seeds, which change no rank: ``first_share``
     is the share of the seeds whose consensus puts the set first, how far the top place is
-    the network's seed's choice (1: the ranking's network alone). ``on_step``: called with
-    a line after each step (what was done and its seconds), for a log of a long ranking.
+    the network's seed's choice (1: the ranking's network alone). ``on_step``: called after
+    each step with what it did and its seconds, for a log of a long ranking.
 
     Returns one row per (class, collection, set) with the columns of :data:`COLUMNS`:
     ``score`` (higher = stronger), ``rank`` (1 = best), ``p``, ``q`` and ``called`` of the

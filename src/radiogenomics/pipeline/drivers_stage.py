@@ -10,6 +10,8 @@ read-out's score, rank, p, q and call, and the evidence of each read-out beside 
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
 from radiogenomics.interpret.drivers import PROGRAMME_COLUMNS
@@ -37,6 +39,21 @@ _TOP_COLUMNS = [
     "correlation_rank",
     *PROGRAMME_COLUMNS,
 ]
+
+
+#: A step of a task's ranking this slow is said on the console too; run.log has every step.
+SLOW_STEP_SECONDS = 10.0
+
+
+def _step_logger(ctx, task: str):
+    """``on_step`` for one task: each step and its seconds to run.log, the slow ones (a
+    ranking can take minutes on a real cohort) to the console as well."""
+
+    def log(what: str, seconds: float) -> None:
+        level = logging.INFO if seconds >= SLOW_STEP_SECONDS else logging.DEBUG
+        ctx.log.log(level, "drivers %s: %s: %.1f s", task, what, seconds)
+
+    return log
 
 
 def run_drivers(ctx) -> dict:
@@ -87,7 +104,7 @@ def run_drivers(ctx) -> dict:
             autoencoder=autoencoder,
             device=device,
             network_gpus=ctx.network_gpus(),
-            on_step=lambda line, task=task: ctx.log.info("drivers %s: %s", task, line),
+            on_step=_step_logger(ctx, task),
         )
         table.insert(table.columns.get_loc("score"), "readout", d.readout)
         ctx.table(table, unit)
