@@ -265,6 +265,11 @@ def test_survival_findings_give_the_tests_made_and_bh_q_beside_p(planted_run):
         "their outcome."
     ) in findings
     assert "tests made per outcome (OS 4, PFS 11): q is their Benjamini-Hochberg q" in findings
+    rows = {(r["outcome"], r["variable"]): r for r in _rows(page, "findings-survival")}
+    pfs = rows[("PFS", "edema")]
+    assert float(pfs["q"]) == round(float(benjamini_hochberg(np.array(p))[0]), 4)
+    assert pfs["q < 0.05"] is False and rows[("OS", "edema+SET_A")]["q < 0.05"] is True
+    assert float(rows[("OS", "edema")]["q"]) == 0.02  # 0.01 x 4 tests / rank 2
     # with nothing below 0.05, one plain sentence instead of "0 results (0 variables) have"
     write_table(
         pd.DataFrame({"variable": ["edema"], "n": 40, "events": 20, "hr": 1.1, "ci_low": 0.6,
@@ -278,11 +283,6 @@ def test_survival_findings_give_the_tests_made_and_bh_q_beside_p(planted_run):
         none
     )
     assert "0 results" not in none
-    rows = {(r["outcome"], r["variable"]): r for r in _rows(page, "findings-survival")}
-    pfs = rows[("PFS", "edema")]
-    assert float(pfs["q"]) == round(float(benjamini_hochberg(np.array(p))[0]), 4)
-    assert pfs["q < 0.05"] is False and rows[("OS", "edema+SET_A")]["q < 0.05"] is True
-    assert float(rows[("OS", "edema")]["q"]) == 0.02  # 0.01 x 4 tests / rank 2
 
 
 # 11 ------------------------------------------------------------------------ missing values
