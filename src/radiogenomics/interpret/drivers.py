@@ -633,18 +633,13 @@ def select_readout(combined: pd.DataFrame, readout: str) -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
-def _steps(on_step: Callable[[str, float], None] | None):
-    """A context manager factory: ``with step(what):`` calls ``on_step(what, seconds)`` once
-    the step ends."""
-
-    @contextmanager
-    def step(what: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        if on_step is not None:
-            on_step(what, time.perf_counter() - start)
-
-    return step
+@contextmanager
+def _step(on_step: Callable[[str, float], None] | None, what: str) -> Iterator[None]:
+    """Time the block and call ``on_step(what, seconds)`` once it ends (nothing without one)."""
+    start = time.perf_counter()
+    yield
+    if on_step is not None:
+        on_step(what, time.perf_counter() - start)
 
 
 def driver_ranking(
@@ -715,25 +710,24 @@ def driver_ranking(
                 field="y",
                 expected="the CV's labels (or None)",
             )
-    step = _steps(on_step)
     if cvs is None:
-        with step(f"{repeats} CV runs ({repeats - 1} on new fold splits)"):
+        with _step(on_step, f"{repeats} CV runs ({repeats - 1} on new fold splits)"):
             cvs = repeated_cv(
                 cv_result, X, repeats, seed, executor, autoencoder, device, network_gpus
             )
     ensemble = MaskedEnsemble(cvs, X, device)
     ensemble.recorded = {}
-    with step(f"set masking against {null_draws} size-matched random sets per size"):
+    with _step(on_step, f"set masking against {null_draws} size-matched random sets per size"):
         masking = set_masking_evidence(ensemble, gene_sets, null_draws, seed, min_size, max_size)
     masked, ensemble.recorded = ensemble.recorded, None
-    with step(f"correlation GSEA ({nperm} permutations)"):
+    with _step(on_step, f"correlation GSEA ({nperm} permutations)"):
         corr = correlation_gsea(
             X, cv_result.labels, gene_sets, nperm, seed, min_size, max_size,
             list(cv_result.classes),
         )  # fmt: skip
     programme, programme_probs, programme_auc = None, None, None
     if programme_network and readout == "consensus":
-        with step("programme network"):
+        with _step(on_step, "programme network"):
             programme, programme_probs = programme_network_evidence(
                 cvs, X, gene_sets, ensemble.universe, min_size, max_size, seed, device,
                 patients=ensemble.patients,
@@ -743,7 +737,7 @@ def driver_ranking(
     if programme is not None:
         others = []
         if int(programme_seeds) > 1:
-            with step(f"programme network from {int(programme_seeds) - 1} more seed(s)"):
+            with _step(on_step, f"programme network from {int(programme_seeds) - 1} more seed(s)"):
                 others = seed_consensus(
                     masking, corr, cvs, X, gene_sets, ensemble.universe, seed,
                     range(2, int(programme_seeds) + 1), min_size=min_size, max_size=max_size,
@@ -760,12 +754,12 @@ def driver_ranking(
             statistics = GATE_STATISTICS[readout]
             if programme is None and readout == "consensus":
                 statistics = ("masking", "correlation")
-            with step(f"separation gate ({gate_draws} patient resamples)"):
+            with _step(on_step, f"separation gate ({gate_draws} patient resamples)"):
                 gates = separation_gates(
                     ensemble, masked, table, gene_sets, statistics, alpha, gate_draws,
                     gate_nperm, seed, programme_probs=programme_probs,
                 )  # fmt: skip
-        with step("driver calls"):
+        with _step(on_step, "driver calls"):
             table = conditional_calls(
                 ensemble, table, gene_sets, alpha, max_calls, null_draws, seed, gates
             )

@@ -172,7 +172,7 @@ def _trait_chunk(unit: tuple, shared: dict) -> tuple[pd.DataFrame, list[str], di
             long.insert(2, "collection", collection)
             parts.append(long)
     messages = [str(w.message) for w in caught if not issubclass(w.category, TiedScoresWarning)]
-    return pd.concat(parts, ignore_index=True), list(dict.fromkeys(messages)), n_tied
+    return pd.concat(parts, ignore_index=True), messages, n_tied
 
 
 def _tied_scores_line(n_tied: dict[str, int], n_genes: int) -> str | None:
