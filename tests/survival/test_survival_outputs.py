@@ -129,6 +129,35 @@ def test_cli_survival_takes_every_other_binary_column_by_default(table, tmp_path
     assert univariate >= {"trait0", "trait1", "trait2", "programme", "gender_male"}
 
 
+def test_cli_survival_says_when_no_variable_enters(tmp_path):
+    # two variables independent of survival: the selection keeps neither; the console says
+    # so and shows each alone (an empty table would say nothing), and so does the figure
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame({"os_days": rng.exponential(500, n).round() + 1,
+                          "os_event": rng.integers(0, 2, n),
+                          "a": rng.integers(0, 2, n), "b": rng.integers(0, 2, n)})  # fmt: skip
+    path = tmp_path / "noise.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = ["survival", "--table", str(path), "--duration", "os_days", "--event", "os_event"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "no variable in the final model: stepwise selection by AIC kept none of the 2" in text
+    assert "likelihood-ratio test" not in text  # of an empty model against itself
+    uni = read_table(out / "cox_univariate").set_index("variable")
+    for v in ("a", "b"):  # each variable's own HR and p, as written to cox_univariate
+        row = uni.loc[v]
+        assert f"{row['hr']:.2f} ({row['ci_low']:.2f}-{row['ci_high']:.2f})" in text
+        assert f"{row['p']:.3g}" in text
+    assert json.loads((out / "survival_summary.json").read_text())["final_variables"] == []
+    an = run_survival(frame, "os_days", "os_event", [], ["a", "b"])
+    assert an.stepwise.summary.empty
+    ax = an.stepwise.plot()
+    assert ax.texts[0].get_text() == an.stepwise.empty_text
+
+
 def test_run_survival_refuses_non_binary(table):
     with pytest.raises(InputError, match=r"\[os_days\]|not binary"):
         run_survival(table.assign(score=table["os_days"]), "os_days", "os_event", ["score"])

@@ -170,7 +170,7 @@ def survival_command(
 
     from radiogenomics.errors import InputError
     from radiogenomics.survival import SurvivalWarning, run_survival, write_survival
-    from radiogenomics.survival.stepwise import CRITERIA, DIRECTIONS
+    from radiogenomics.survival.stepwise import CRITERIA, DIRECTIONS, format_hr
 
     # option errors name the option, not the table: they are found before it is read
     if direction not in DIRECTIONS:
@@ -234,22 +234,41 @@ def survival_command(
 
     console = Console(stderr=True)
     sw = analysis.stepwise
-    t = Table(title=f"final Cox model ({sw.direction}, {sw.criterion.upper()} {sw.aic:.2f})")
-    for col in ("variable", "role", "univariate HR (95% CI)", "adjusted HR (95% CI)", "p"):
-        t.add_column(col)
-    for _, r in sw.summary.iterrows():
-        t.add_row(
-            r["variable"],
-            r["role"],
-            r["univariate HR (95% CI)"],
-            r["adjusted HR (95% CI)"],
-            f"{r['p_adjusted']:.3g}",
-        )
+    if sw.summary.empty:
+        # an empty table says nothing; each variable alone still has its hazard ratio
+        console.print(sw.empty_text)
+        t = Table(title="univariate Cox models (each variable alone)")
+        for col in ("variable", "n", "events", "HR (95% CI)", "p"):
+            t.add_column(col)
+        for _, r in analysis.univariate.iterrows():
+            t.add_row(
+                r["variable"],
+                str(int(r["n"])),
+                str(int(r["events"])),
+                format_hr(r["hr"], r["ci_low"], r["ci_high"]) or "not estimated",
+                f"{r['p']:.3g}",
+            )
+    else:
+        t = Table(title=f"final Cox model ({sw.direction}, {sw.criterion.upper()} {sw.aic:.2f})")
+        for col in ("variable", "role", "univariate HR (95% CI)", "adjusted HR (95% CI)", "p"):
+            t.add_column(col)
+        for _, r in sw.summary.iterrows():
+            t.add_row(
+                r["variable"],
+                r["role"],
+                r["univariate HR (95% CI)"],
+                r["adjusted HR (95% CI)"],
+                f"{r['p_adjusted']:.3g}",
+            )
     console.print(t)
     lr = sw.lr_test
     console.print(
-        f"n={sw.n} ({sw.events} events, {sw.n_removed} removed for missing values); "
-        f"likelihood-ratio test {lr.statistic:.2f} on {lr.df} df, p={lr.p:.3g}"
+        f"n={sw.n} ({sw.events} events, {sw.n_removed} removed for missing values)"
+        + (
+            ""
+            if sw.summary.empty
+            else f"; likelihood-ratio test {lr.statistic:.2f} on {lr.df} df, p={lr.p:.3g}"
+        )
     )
     if not _split(candidates):
         console.print(

@@ -190,7 +190,9 @@ def write_survival(
     lr = sw.lr_test
     fig = plot_forest(
         sw.summary,
-        title=f"{what}: final Cox model (n={sw.n}, {sw.events} events; LR test p={lr.p:.3g})",
+        title=f"{what}: final Cox model (n={sw.n}, {sw.events} events"
+        + (")" if sw.summary.empty else f"; LR test p={lr.p:.3g})"),
+        empty=sw.empty_text,
     )
     written.extend(save_figure(fig, out / f"{prefix}cox_forest"))
     return written

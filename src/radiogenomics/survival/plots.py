@@ -135,13 +135,15 @@ def plot_forest(
     high: str = "ci_high_adjusted",
     p: str = "p_adjusted",
     title: str | None = None,
+    empty: str = "no estimated hazard ratio",
 ) -> plt.Figure:
     """Forest plot: hazard ratio and 95% CI per variable on a log axis, with HR (CI) and p
     written beside each row. Takes the stepwise summary (Table 3) by default; pass the column
-    names of another table (e.g. ``cox_univariate``'s hr/ci_low/ci_high/p)."""
+    names of another table (e.g. ``cox_univariate``'s hr/ci_low/ci_high/p). ``empty``: what
+    the figure says when no row has a hazard ratio."""
     n = int(np.isfinite(table[hr].astype(float)).sum())
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(n, 1) + 1.4))
-    draw_forest(ax, table, hr, low, high, p, title)
+    draw_forest(ax, table, hr, low, high, p, title, empty)
     return fig
 
 
@@ -153,12 +155,15 @@ def draw_forest(
     high: str = "ci_high_adjusted",
     p: str = "p_adjusted",
     title: str | None = None,
+    empty: str = "no estimated hazard ratio",
 ) -> plt.Axes:
     """The forest plot of :func:`plot_forest` on ``ax``: one square per estimated variable."""
     rows = table[np.isfinite(table[hr].astype(float))].reset_index(drop=True)
     if len(rows) == 0:
-        ax.text(0.5, 0.5, "no estimated hazard ratio", ha="center", va="center")
+        ax.text(0.5, 0.5, empty, ha="center", va="center", wrap=True)
         ax.axis("off")
+        if title:
+            ax.set_title(title, fontsize=11)
         return ax
     y = np.arange(len(rows))[::-1]
     h, lo, hi = (rows[c].astype(float).to_numpy() for c in (hr, low, high))

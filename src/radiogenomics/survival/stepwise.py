@@ -104,6 +104,21 @@ class StepwiseResult(ResultMixin):
         """p of the likelihood-ratio test of the final model against the null model."""
         return self.lr_test.p
 
+    @property
+    def empty_text(self) -> str:
+        """Why the final model holds no variable (a figure or console says it instead of an
+        empty table)."""
+        if not self.candidates:
+            return "no variable in the final model: no forced variable and no usable candidate"
+        n = len(self.candidates)
+        crit = self.criterion.upper()
+        how = "stepwise" if self.direction == "both" else self.direction
+        return (
+            f"no variable in the final model: {how} selection by {crit} kept none "
+            f"of the {n} candidate{'s' if n > 1 else ''} ({crit} {self.aic:.2f} without "
+            "variables)"
+        )
+
     def plot(self, ax=None, adjusted: bool = True, title: str | None = None):
         """Forest plot of the final model's hazard ratios (adjusted, or each variable alone
         with ``adjusted=False``), on ``ax`` or a new figure. Returns the Axes."""
@@ -112,7 +127,7 @@ class StepwiseResult(ResultMixin):
         kind = "adjusted" if adjusted else "univariate"
         cols = [f"{c}_{kind}" for c in ("hr", "ci_low", "ci_high", "p")]
         ax = new_axes(ax, figsize=(7.5, 0.45 * max(len(self.summary), 1) + 1.4))
-        return draw_forest(ax, self.summary, *cols, title=title)
+        return draw_forest(ax, self.summary, *cols, title=title, empty=self.empty_text)
 
 
 def format_hr(hr: float, low: float, high: float) -> str:
