@@ -213,9 +213,7 @@ def test_a_death_without_a_day_is_said(tmp_path):
             ["u2", "TCGA-AA-0002", "MALE", "WHITE", "Dead", 100, 80, 50],
         ],
     )
-    with pytest.warns(
-        UserWarning, match=r"1 patients are dead with no day of death .*TCGA-AA-0001"
-    ):
+    with pytest.warns(UserWarning, match=r"1 patient dead with no day of death .*TCGA-AA-0001"):
         cl = read_clinical(pat)
     assert np.isnan(cl.loc["TCGA-AA-0001", "os_days"]) and cl.loc["TCGA-AA-0002", "os_days"] == 80
 

@@ -98,7 +98,7 @@ def test_bad_alignment():
         Cohort(c.expression, traits=c.traits.set_axis([f"Z{i}" for i in range(6)]))
     assert "traits" in str(e.value)
     dup = pd.concat([c.expression, c.expression.iloc[:1]])
-    with pytest.raises(InputError, match="appear more than once"):
+    with pytest.raises(InputError, match="1 patient on more than one row"):
         Cohort(dup)
     with pytest.raises(InputError, match="no subtype table"):
         Cohort(c.expression).subtype_labels()

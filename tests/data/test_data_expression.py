@@ -187,8 +187,8 @@ def test_unknown_symbols_and_duplicates(tmp_path):
     # what `check` prints: each change once, nothing about what did not happen
     assert rep.changes() == [
         "2 rows with '?' or empty symbols dropped",
-        "1 symbols on several rows merged by their mean (1 extra rows)",
-        "1 patients' aliquots averaged",
+        "1 symbol on several rows merged by their mean (1 extra row)",
+        "aliquots averaged for 1 patient",
     ]
 
 

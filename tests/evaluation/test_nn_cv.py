@@ -151,7 +151,7 @@ def test_missing_labels_are_dropped_and_unknown_patients_warned():
     y = y.copy().astype(object)
     y.iloc[:6] = np.nan
     y["nobody"] = "low"
-    with pytest.warns(UserWarning, match="1 labelled patients have no expression"):
+    with pytest.warns(UserWarning, match="1 labelled patient without expression left out"):
         r = cross_validate(X, y, SMALL.model_copy(update={"max_epochs": 2}), n_splits=3)
     assert len(r.labels) == 54 and len(r.oof_proba) == 54
 

@@ -211,7 +211,11 @@ def test_gsea_command_names_the_ranking_file_for_repeated_genes_and_bad_scores(t
     gmt = tmp_path / "s.gmt"
     gmt.write_text("S\tna\t" + "\t".join(f"G{i}" for i in range(20)) + "\n")
     for name, body, expected in [
-        ("dup.csv", "gene,score\nG1,1\nG1,2\nG2,3\n", r"dup.csv \[gene\]: 1 genes appear more"),
+        (
+            "dup.csv",
+            "gene,score\nG1,1\nG1,2\nG2,3\n",
+            r"dup.csv \[gene\]: 1 gene on more than one row",
+        ),
         ("inf.csv", "gene,score\nG1,1\nG2,inf\nG3,3\n", r"inf.csv \[score\]: infinite scores"),
         ("txt.csv", "gene,score\nG1,1\nG2,abc\nG3,3\n", r"txt.csv \[score\]: 1 non-numeric"),
         (
@@ -283,7 +287,7 @@ def test_labelled_patients_without_expression_are_counted_and_named(cohort, tmp_
     cfg = _study(c)
     loaded = read_study(cfg.data, cfg.data_files(), cfg.source)
     assert any(
-        "2 patients with imaging labels have no expression" in n and "TCGA-ZZ-0001" in n
+        "2 patients with imaging labels but no expression left out" in n and "TCGA-ZZ-0001" in n
         for n in loaded.notes
     ), loaded.notes
     from radiogenomics.pipeline.load import _summary

@@ -72,7 +72,7 @@ def test_pfs_and_covariate_model_on_the_rnaseq_cohort(gbm):
     lr = logrank_table(t, "pfs_days", "pfs_event", sv.covariates)
     assert (lr["n"] + lr["n_removed"] == len(rnaseq)).all()
     assert lr.set_index("variable").loc["race_white", "n_removed"] == 1
-    with pytest.warns(SurvivalWarning, match="1 patients removed"):
+    with pytest.warns(SurvivalWarning, match="1 patient removed"):
         res = cox_stepwise(t, "os_days", "os_event", candidates=[], forced=sv.covariates)
     assert res.variables == sv.covariates and res.n == 152 and res.n_removed == 1
     assert np.isfinite(res.summary["hr_adjusted"]).all() and res.lr_test.df == 3

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from radiogenomics.cli import app
+from radiogenomics.utils.text import count
 
 
 def read_rankings(path: Path, column: str | None = None):
@@ -83,7 +84,7 @@ def read_rankings(path: Path, column: str | None = None):
     repeated = numeric.index[numeric.index.duplicated()].unique()
     if len(repeated):
         raise InputError(
-            f"{len(repeated)} genes appear more than once (e.g. {list(repeated[:5])})",
+            f"{count(len(repeated), 'gene')} on more than one row (e.g. {list(repeated[:5])})",
             file=p,
             field=str(df.index.name or "gene column"),
             expected="one row per gene (aggregate repeated genes first)",
@@ -92,7 +93,7 @@ def read_rankings(path: Path, column: str | None = None):
     numeric = numeric.dropna(how="any")
     if len(numeric) < before:
         typer.secho(
-            f"warning: {before - len(numeric)} genes without a score dropped ({p.name})",
+            f"warning: {count(before - len(numeric), 'gene')} without a score dropped ({p.name})",
             err=True,
             fg=typer.colors.YELLOW,
         )

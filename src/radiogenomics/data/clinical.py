@@ -26,6 +26,7 @@ from radiogenomics.data._common import (
     shown,
 )
 from radiogenomics.errors import InputError
+from radiogenomics.utils.text import count
 
 CLINICAL_COLUMNS = (
     "os_days",
@@ -264,9 +265,9 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
     undated = (dead == 1) & death.isna()
     if undated.any():
         warnings.warn(
-            f"{follow_up_file or patient_file}: {int(undated.sum())} patients are dead with no day"
-            f" of death in any form ({shown(out.index[undated])}); their OS is unknown and they"
-            " are left out of the survival analysis",
+            f"{follow_up_file or patient_file}: {count(int(undated.sum()), 'patient')} dead with no"
+            f" day of death in any form ({shown(out.index[undated])}): OS unknown, left out of"
+            " the survival analysis",
             stacklevel=2,
         )
     out["os_event"] = dead.where(os_days.notna())

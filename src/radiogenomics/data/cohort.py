@@ -20,6 +20,7 @@ from radiogenomics.data.expression import PRIMARY_TUMOUR, LoadReport, read_expre
 from radiogenomics.data.subtypes import read_subtypes
 from radiogenomics.data.vasari import VasariReport, encode_binary, read_vasari
 from radiogenomics.errors import InputError
+from radiogenomics.utils.text import count
 
 
 @dataclass(eq=False)
@@ -49,7 +50,7 @@ class Cohort:
             if not table.index.is_unique:
                 dup = table.index[table.index.duplicated()].unique()
                 raise InputError(
-                    f"{len(dup)} patients appear more than once ({shown(dup)})",
+                    f"{count(len(dup), 'patient')} on more than one row ({shown(dup)})",
                     file=src,
                     field="patient",
                     expected="one row per patient",

@@ -35,6 +35,7 @@ from radiogenomics.data._common import (
     shown,
 )
 from radiogenomics.errors import InputError
+from radiogenomics.utils.text import count
 
 Scale = Literal["auto", "counts", "tpm", "log2"]
 Orientation = Literal["auto", "genes_x_samples", "samples_x_genes"]
@@ -115,18 +116,20 @@ class LoadReport:
         """What reading changed in the matrix, one line each (empty: taken as it was)."""
         out = []
         if self.unknown_dropped:
-            out.append(f"{self.unknown_dropped} rows with '?' or empty symbols dropped")
+            out.append(f"{count(self.unknown_dropped, 'row')} with '?' or empty symbols dropped")
         if self.duplicate_symbols:
             out.append(
-                f"{self.duplicate_symbols} symbols on several rows merged by their mean"
-                f" ({self.duplicate_rows_merged} extra rows)"
+                f"{count(self.duplicate_symbols, 'symbol')} on several rows merged by their mean"
+                f" ({count(self.duplicate_rows_merged, 'extra row')})"
             )
         if self.nonfinite_genes_dropped:
-            out.append(f"{self.nonfinite_genes_dropped} gene rows dropped for missing values")
+            out.append(
+                f"{count(self.nonfinite_genes_dropped, 'gene row')} dropped for missing values"
+            )
         if self.aliquots_averaged:
-            out.append(f"{self.aliquots_averaged} patients' aliquots averaged")
+            out.append(f"aliquots averaged for {count(self.aliquots_averaged, 'patient')}")
         if self.samples_skipped:
-            out.append(f"{len(self.samples_skipped)} samples skipped")
+            out.append(f"{count(len(self.samples_skipped), 'sample')} skipped")
         dropped = sum(len(v) for v in self.samples_dropped_by_type.values())
         if dropped:
             out.append(f"{dropped} samples of other TCGA sample types dropped")
@@ -147,7 +150,7 @@ class LoadReport:
             f"  SYMBOL|ENTREZ ids parsed to symbols: {self.ids_parsed}",
             f"  '?' / empty symbols dropped: {self.unknown_dropped}",
             f"  duplicate symbols merged (mean): {self.duplicate_symbols}"
-            f" ({self.duplicate_rows_merged} extra rows)",
+            f" ({count(self.duplicate_rows_merged, 'extra row')})",
             f"  genes dropped for NaN values: {self.nonfinite_genes_dropped}",
             f"  patients with several aliquots averaged: {self.aliquots_averaged}"
             + (f" ({shown(self.patients_with_aliquots)})" if self.patients_with_aliquots else ""),

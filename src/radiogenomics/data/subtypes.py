@@ -21,6 +21,7 @@ from radiogenomics.data._common import (
 )
 from radiogenomics.data.gene_sets import GeneSets
 from radiogenomics.errors import InputError
+from radiogenomics.utils.text import count
 
 SUBTYPES = ("Proneural", "Neural", "Classical", "Mesenchymal")
 GCIMP = "G-CIMP"
@@ -122,8 +123,8 @@ def _one_per_patient(labels: pd.Series, p: Path) -> pd.Series:
     conflicting = groups[groups > 1].index
     if len(conflicting):
         warnings.warn(
-            f"{p}: {len(conflicting)} patients have samples with different subtypes "
-            f"({shown(conflicting)}); they are left out",
+            f"{p}: {count(len(conflicting), 'patient')} with samples of different subtypes "
+            f"({shown(conflicting)}) left out",
             stacklevel=3,
         )
     labels = labels[~labels.index.isin(conflicting)]

@@ -36,6 +36,7 @@ from radiogenomics.models.training import classifier_spec, transfer_layers
 from radiogenomics.utils.device import default_device
 from radiogenomics.utils.results import ResultMixin, new_axes
 from radiogenomics.utils.seeding import derive_seed
+from radiogenomics.utils.text import count
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -117,7 +118,7 @@ def align(X: pd.DataFrame, y: pd.Series, task: str = "trait") -> tuple[pd.DataFr
         )
     if len(missing):
         warnings.warn(
-            f"{task}: {len(missing)} labelled patients have no expression and are left out "
+            f"{task}: {count(len(missing), 'labelled patient')} without expression left out "
             f"(e.g. {list(missing[:3])})",
             stacklevel=3,
         )

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from radiogenomics.errors import InputError
+from radiogenomics.utils.text import count
 
 
 def check_classes(
@@ -41,13 +42,13 @@ def check_classes(
     which = str(code if class_names is None else class_names[int(code)])  # a label, not np.int64(0)
     if adjust and smallest >= 2:
         warnings.warn(
-            f"{task}: class {which!r} has {smallest} patients, fewer than {n_splits} folds; "
+            f"{task}: class {which!r} has {count(smallest, 'patient')}, fewer than {n_splits} folds; "
             f"using {smallest} folds",
             stacklevel=2,
         )
         return smallest
     raise InputError(
-        f"class {which!r} has {smallest} patients, fewer than the {n_splits} folds asked for",
+        f"class {which!r} has {count(smallest, 'patient')}, fewer than the {n_splits} folds asked for",
         field=task,
         expected=f"at least {n_splits} patients per class, or fewer folds",
     )

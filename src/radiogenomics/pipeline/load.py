@@ -15,6 +15,7 @@ import pandas as pd
 
 from radiogenomics.errors import InputError
 from radiogenomics.utils.io import atomic_write, read_json
+from radiogenomics.utils.text import count
 
 
 @dataclass
@@ -165,7 +166,7 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
     unmatched = targets.index[targets.notna().any(axis=1)].difference(expr.index)
     if len(unmatched):
         notes.append(
-            f"{len(unmatched)} patients with {d.task} labels have no expression and are left out"
+            f"{count(len(unmatched), 'patient')} with {d.task} labels but no expression left out"
             f" ({', '.join(map(str, unmatched[:5]))}{' ...' if len(unmatched) > 5 else ''})"
         )
 

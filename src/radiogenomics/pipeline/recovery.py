@@ -21,6 +21,7 @@ import pandas as pd
 
 from radiogenomics.pipeline.interpret_stage import rank_masking
 from radiogenomics.runfolder import RunFolder
+from radiogenomics.utils.text import count
 
 
 def recovery_table(run: RunFolder | str | os.PathLike, alpha: float | None = None) -> pd.DataFrame:
@@ -99,7 +100,7 @@ def recovery_table(run: RunFolder | str | os.PathLike, alpha: float | None = Non
             row["observed"] = "radiogenomic trait not found in any patient"
         elif prev is not None and not bool(prev.loc[prev["trait"] == name, "kept"].iloc[0]):
             n = int(prev.loc[prev["trait"] == name, "patients"].iloc[0])
-            row["observed"] = f"radiogenomic trait in only {n} patients (dropped)"
+            row["observed"] = f"radiogenomic trait in only {count(n, 'patient')} (dropped)"
         elif cox_ok:
             found = []
             ok = True

@@ -36,6 +36,7 @@ from radiogenomics.report.findings import (
 )
 from radiogenomics.report.interactive import assets_html, figure_html, table_html
 from radiogenomics.runfolder import RunFolder, package_versions
+from radiogenomics.utils.text import count
 
 
 @dataclass(frozen=True)
@@ -380,11 +381,6 @@ def _off_reason(stage: str, m: dict | None) -> str:
     return ""
 
 
-def _count(n: int, word: str, plural: str | None = None) -> str:
-    """``1 trait``, ``2 traits``."""
-    return f"{n} {word if n == 1 else plural or word + 's'}"
-
-
 def _words(items: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
@@ -416,18 +412,18 @@ def _modelled(d: dict[str, Any], tasks: pd.DataFrame | None) -> str:
         if not names:
             return "no task (every one was left out)"
         if imaging:
-            return f"{_count(len(names), 'binary VASARI MRI trait')} ({', '.join(names)})"
+            return f"{count(len(names), 'binary VASARI MRI trait')} ({', '.join(names)})"
         classes = [_class_names(r.get("classes")) for r in kept]
         names = ["the molecular subtype" if n == "subtype" else n for n in names]
         return "; ".join(
-            f"{n} ({_count(len(c), 'class', 'classes')}: {', '.join(c)})" if c else n
+            f"{n} ({count(len(c), 'class', 'classes')}: {', '.join(c)})" if c else n
             for n, c in zip(names, classes, strict=True)
         )
     if not imaging:
         return "the molecular subtypes"
     if d.get("traits"):
         traits = d["traits"]
-        return f"{_count(len(traits), 'binary VASARI MRI trait')} ({', '.join(traits)})"
+        return f"{count(len(traits), 'binary VASARI MRI trait')} ({', '.join(traits)})"
     return "every binary VASARI MRI trait of the imaging table"
 
 
@@ -461,7 +457,7 @@ def _saliency_target(target: str, tasks: pd.DataFrame | None, subtype: bool) -> 
 def _over(resamples: list[int]) -> str:
     """``over 2 resamples`` (``over 2-40 resamples`` when the comparisons differ)."""
     lo, hi = min(resamples), max(resamples)
-    return f"over {_count(lo, 'resample') if lo == hi else f'{lo}-{hi} resamples'}"
+    return f"over {count(lo, 'resample') if lo == hi else f'{lo}-{hi} resamples'}"
 
 
 ROUGH_RESAMPLES = 100  # below this many resamples a 95% percentile interval is rough
@@ -472,7 +468,7 @@ def rough_intervals(resamples: list[int]) -> str:
     if not resamples or min(resamples) >= ROUGH_RESAMPLES:
         return ""
     lo, hi = min(resamples), max(resamples)
-    n = _count(lo, "resample") if lo == hi else f"{lo}-{hi} resamples"
+    n = count(lo, "resample") if lo == hi else f"{lo}-{hi} resamples"
     return (
         f"With only {n} these intervals are rough (percentile intervals need hundreds of "
         "resamples to settle; bootstrap.repetitions): read them as a first look, not as a "
@@ -872,7 +868,7 @@ def _performance_line(p: pd.DataFrame, resamples: list[int]) -> str:
     best = p.sort_values("CV AUC", ascending=False).iloc[0]
     lo, hi = f"{p['CV AUC'].min():.2f}", f"{p['CV AUC'].max():.2f}"
     auc = f"CV AUC {lo}" if lo == hi else f"CV AUC from {lo} to {hi}"
-    text = f"The network predicts {_count(len(p), 'trait')} with {auc}"
+    text = f"The network predicts {count(len(p), 'trait')} with {auc}"
     text += f" (best: {best['trait']}, {best['CV AUC']:.2f})." if len(p) > 1 else "."
     if "95% CI low" in p.columns and p["95% CI low"].notna().any():
         ahead = int((p["95% CI low"] > 0).sum())
@@ -947,14 +943,14 @@ def _survival_line(s: pd.DataFrame, tests: dict[str, int]) -> str:
     per = ", ".join(f"{o} {n}" for o, n in tests.items())
     if sig.empty:
         return (
-            f"None of the {_count(made, 'univariate Cox test')} ({per}) has an uncorrected p"
+            f"None of the {count(made, 'univariate Cox test')} ({per}) has an uncorrected p"
             f" below 0.05. {_final_models_words(s)}"
         )
     verb = "has" if len(sig) == 1 else "have"
     return (
-        f"{_count(len(sig), 'result')} ({_count(sig['variable'].nunique(), 'variable')}) {verb} "
-        f"an uncorrected univariate Cox p below 0.05 ({_count(len(rg), 'radiogenomic trait')}), "
-        f"of {_count(made, 'univariate test')} ({per}); {kept} of them keep a BH q below 0.05 "
+        f"{count(len(sig), 'result')} ({count(sig['variable'].nunique(), 'variable')}) {verb} "
+        f"an uncorrected univariate Cox p below 0.05 ({count(len(rg), 'radiogenomic trait')}), "
+        f"of {count(made, 'univariate test')} ({per}); {kept} of them keep a BH q below 0.05 "
         f"within their outcome. {_final_models_words(s)}"
     )
 
@@ -965,7 +961,7 @@ def _final_models_words(s: pd.DataFrame) -> str:
     if final.empty:
         return "No variable is in a final multivariable model."
     kept = [
-        f"{_count(len(g), 'variable')} for {o} ({', '.join(map(str, g['variable']))})"
+        f"{count(len(g), 'variable')} for {o} ({', '.join(map(str, g['variable']))})"
         for o, g in final.groupby("outcome", sort=False)
     ]
     return (

@@ -30,6 +30,7 @@ from radiogenomics.survival._frame import check_table, prepare
 from radiogenomics.survival.cox import CoxFit, fit_cox
 from radiogenomics.survival.stepwise import StepwiseResult, cox_stepwise
 from radiogenomics.utils.io import write_table
+from radiogenomics.utils.text import count
 
 MODEL_COLUMNS = [
     "model",
@@ -167,7 +168,7 @@ def compare_without_traits(
     notes: list[str] = []
     if prep.n_removed:
         notes.append(
-            f"{prep.n_removed} patients removed for a missing value, from both models "
+            f"{count(prep.n_removed, 'patient')} removed for a missing value, from both models "
             f"({prep.n} left)"
         )
     full = cox_stepwise(rows, duration, event, imaging + radiogenomic, forced, direction, criterion)

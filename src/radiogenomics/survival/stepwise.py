@@ -36,6 +36,7 @@ from radiogenomics.survival.cox import (
     require_events,
 )
 from radiogenomics.utils.results import ResultMixin, new_axes
+from radiogenomics.utils.text import count
 
 DIRECTIONS = ("both", "forward", "backward")
 CRITERIA = ("aic", "bic")
@@ -115,7 +116,7 @@ class StepwiseResult(ResultMixin):
         how = "stepwise" if self.direction == "both" else self.direction
         return (
             f"no variable in the final model: {how} selection by {crit} kept none "
-            f"of the {n} candidate{'s' if n > 1 else ''} ({crit} {self.aic:.2f} without "
+            f"of the {count(n, 'candidate')} ({crit} {self.aic:.2f} without "
             "variables)"
         )
 
@@ -209,7 +210,7 @@ def cox_stepwise(
     frame = prep.frame
     require_events(frame, event, "the stepwise Cox model")
     if prep.n_removed:
-        note(f"{prep.n_removed} patients removed for a missing value ({prep.n} left)")
+        note(f"{count(prep.n_removed, 'patient')} removed for a missing value ({prep.n} left)")
     excluded.update(_screen(frame, duration, event, usable))
     for var, reason in excluded.items():
         role = "forced covariate" if var in forced else "candidate"

@@ -12,6 +12,7 @@ import pandas as pd
 from radiogenomics.data.clinical import code_gender, code_race_white
 from radiogenomics.errors import InputError
 from radiogenomics.survival._frame import show, warn
+from radiogenomics.utils.text import count
 
 OUTCOME_COLUMNS = ("os_days", "os_event", "pfs_days", "pfs_event")
 COVARIATES = ("gender_male", "race_white", "age_over_median")
@@ -172,7 +173,7 @@ def survival_variables(
         radio_cols = list(rad.columns)
         if dropped:
             notes.append(
-                f"{len(dropped)} radiogenomic traits present in, or absent from, fewer than"
+                f"{count(len(dropped), 'radiogenomic trait')} present in, or absent from, fewer than"
                 f" {min_patients} patients left out"
             )
         parts.append(rad)
