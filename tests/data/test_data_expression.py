@@ -320,7 +320,7 @@ def test_repeated_and_empty_samples(tmp_path):
     m2 = m.copy()
     m2["TCGA-AA-0003-01A"] = np.nan
     m2.to_csv(tmp_path / "e.tsv", sep="\t")
-    with pytest.warns(UserWarning, match="1 samples have no values"):
+    with pytest.warns(UserWarning, match="1 sample without values skipped"):
         df, rep = read_expression(tmp_path / "e.tsv", scale="counts", report=True)
     assert list(df.index) == ["TCGA-AA-0001", "TCGA-AA-0002"] and rep.nonfinite_genes_dropped == 0
 

@@ -277,8 +277,8 @@ def read_clinical(patient_file: PathLike, follow_up_file: PathLike | None = None
         late = has & (nte > os_days)
         if late.any():
             warnings.warn(
-                f"{follow_up_file or patient_file}: {int(late.sum())} patients have a new tumour "
-                f"event after death or last follow-up ({shown(nte.index[late])}); PFS is capped "
+                f"{follow_up_file or patient_file}: {count(int(late.sum()), 'patient')} with a new"
+                f" tumour event after death or last follow-up ({shown(nte.index[late])}); PFS is capped "
                 "at the OS time",
                 stacklevel=2,
             )

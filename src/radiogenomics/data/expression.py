@@ -626,7 +626,7 @@ def _finish(raw: pd.DataFrame, p: Path, scale: str, rep: LoadReport) -> pd.DataF
         for c in raw.columns[empty]:
             rep.samples_skipped.append((str(c), "no values"))
         warnings.warn(
-            f"{p}: {int(empty.sum())} samples have no values and are skipped "
+            f"{p}: {count(int(empty.sum()), 'sample')} without values skipped "
             f"({shown(raw.columns[empty])})",
             stacklevel=3,
         )
