@@ -162,7 +162,7 @@ def test_cli_device_errors_name_the_option(tmp_path, ranking, sets):
 @pytest.mark.parametrize(
     "kind, gene_sets, why",
     [
-        ("onegene", {"ONE": [GENES[9]]}, "share 1 gene(s) and the largest set has 1 of them"),
+        ("onegene", {"ONE": [GENES[9]]}, "share 1 gene and the largest set has 1 of them"),
         ("lower", {"L": [g.lower() for g in GENES[:30]]}, "share no gene (30 match when upper"),
         ("nooverlap", {"X": [f"X{i}" for i in range(30)]}, "the files share no gene"),
     ],
@@ -200,6 +200,34 @@ def test_cli_header_only_ranking_has_no_data_rows(tmp_path, sets):
     assert isinstance(res.exception, InputError)
     assert str(res.exception).startswith(f"{f}: no data rows")
     assert "hold no numbers" not in str(res.exception)
+
+
+def test_cli_reads_a_headerless_rnk_with_comments_as_the_same_ranking(tmp_path, ranking, sets):
+    """GSEA's .rnk has no header row and may open with # comments: every gene is ranked (the
+    first is not taken for a header) and the result equals that of the file with a header."""
+    gmt = _gmt(tmp_path / "s.gmt", sets)
+    with_header = tmp_path / "with_header.tsv"
+    ranking.rename_axis("gene").to_frame().to_csv(with_header, sep="\t")
+    rnk = tmp_path / "ranked.rnk"
+    rnk.write_text("# ranked by t\n#\n" + "".join(f"{g}\t{v!r}\n" for g, v in ranking.items()))
+    tables = {}
+    for f in (with_header, rnk):
+        out = tmp_path / f.stem
+        res = CliRunner().invoke(
+            app,
+            ["gsea", "--ranking", str(f), "--gene-sets", gmt, "--out", str(out)]
+            + ["--nperm", "50", "--no-small-p", "--top", "0", "--quiet"],
+        )
+        assert res.exit_code == 0, res.output
+        assert json.loads((out / "gsea_summary.json").read_text())["genes"] == len(GENES)
+        tables[f.stem] = pd.read_csv(out / "gsea.csv")
+    assert set(tables["ranked"]["ranking"]) == {"score"}
+    pd.testing.assert_frame_equal(tables["ranked"], tables["with_header"])
+    two = tmp_path / "two.rnk"
+    two.write_text("".join(f"{g}\t{v}\t{-v}\n" for g, v in ranking.items()))
+    res = _cli(tmp_path, two, [gmt])
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_csv(tmp_path / "out" / "gsea.csv")["ranking"]) == {"score1", "score2"}
 
 
 def test_cli_text_column_points_to_column_option(tmp_path, ranking, sets):

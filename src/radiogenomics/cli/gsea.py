@@ -14,6 +14,8 @@ from radiogenomics.utils.text import count
 def read_rankings(path: Path, column: str | None = None):
     """A genes x rankings frame from CSV/TSV/Parquet: first column genes, numeric score columns.
 
+    A text file may start with ``#`` comment lines and may lack a header row (GSEA's .rnk: a
+    first line of a gene and numbers); its score columns are then ``score`` (or ``score1``...).
     Genes with a missing score are dropped per file (all rankings must score the same genes).
     """
     import pandas as pd
@@ -28,16 +30,22 @@ def read_rankings(path: Path, column: str | None = None):
         except (ValueError, OSError) as err:
             raise InputError(f"cannot read the table: {err}", file=p) from None
     else:
-        df = read_delimited(p, "ranking")
+        skip, headerless = _rnk_layout(p)
+        df = read_delimited(p, "ranking", skiprows=skip, header=None if headerless else "infer")
+        if headerless:
+            n = df.shape[1] - 1
+            df.columns = ["gene"] + (
+                ["score"] if n == 1 else [f"score{i}" for i in range(1, n + 1)]
+            )
     if len(df) == 0:
         raise InputError(
-            f"no data rows (a header of {df.shape[1]} column(s) and no genes)",
+            f"no data rows (a header of {count(df.shape[1], 'column')} and no genes)",
             file=p,
             expected="a header row and one row per gene: gene, score(s)",
         )
     if df.shape[1] < 2:
         raise InputError(
-            f"{df.shape[1]} column(s)", file=p, expected="a gene column and a score column"
+            count(df.shape[1], "column"), file=p, expected="a gene column and a score column"
         )
     df = df.set_index(df.columns[0])
     df.index = df.index.astype(str)
@@ -99,7 +107,7 @@ def read_rankings(path: Path, column: str | None = None):
         )
     if len(numeric) < 2:
         raise InputError(
-            f"{len(numeric)} gene(s) with a score in every column",
+            f"{count(len(numeric), 'gene')} with a score in every column",
             file=p,
             expected="at least 2 scored genes (pick one score column with --column)",
         )
@@ -113,6 +121,30 @@ def read_rankings(path: Path, column: str | None = None):
                 expected="scores that differ between genes",
             )
     return numeric
+
+
+def _rnk_layout(path: Path) -> tuple[int, bool]:
+    """GSEA's .rnk layout: how many lines at the top start with ``#`` (comments), and whether
+    the first line after them is data, a gene and numbers only (the file has no header row)."""
+    import math
+
+    from radiogenomics.data._common import open_text, sniff_delimiter
+
+    def number(text: str) -> bool:
+        try:
+            return not math.isnan(float(text))
+        except ValueError:
+            return False
+
+    skip, first = 0, ""
+    with open_text(path) as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                first = line.rstrip("\r\n")
+                break
+            skip += 1
+    fields = first.split(sniff_delimiter(path)) if first.strip() else []
+    return skip, len(fields) >= 2 and all(number(f) for f in fields[1:])
 
 
 def _examples(ids, n: int = 3) -> str:
@@ -131,7 +163,7 @@ def _nothing_tested(ranking: Path, genes, path: Path, sets, min_size: int, max_s
     if shared:
         largest = max(len(ranked.intersection(map(str, v))) for v in sets.values())
         why = (
-            f"the files share {len(shared)} gene(s) and the largest set has {largest} of them"
+            f"the files share {count(len(shared), 'gene')} and the largest set has {largest} of them"
             if largest < min_size
             else f"every set has fewer than {min_size} or more than {max_size} of them"
         )
@@ -289,6 +321,6 @@ def gsea_command(
         sig = res[res["padj"] < 0.05]
         n_sets = len(res.drop_duplicates(["collection", "set"]))
         typer.echo(
-            f"{n_sets} sets x {rankings.shape[1]} ranking(s): "
+            f"{count(n_sets, 'set')} x {count(rankings.shape[1], 'ranking')}: "
             f"{len(sig)} with padj < 0.05; results in {out}"
         )
