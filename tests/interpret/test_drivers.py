@@ -140,7 +140,7 @@ def test_driver_ranking_names_the_driving_block(trained):
         "set masking against 30 size-matched random sets per size",
         "correlation GSEA (500 permutations)",
         "programme network",
-        "programme network from 2 more seed(s)",
+        "programme network from 2 more seeds",
         "separation gate (200 patient resamples)",
         "driver calls",
     ]

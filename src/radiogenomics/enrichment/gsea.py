@@ -40,6 +40,7 @@ from radiogenomics.errors import InputError
 from radiogenomics.utils.device import default_device
 from radiogenomics.utils.results import ResultMixin, new_axes, top_bars
 from radiogenomics.utils.stats import benjamini_hochberg
+from radiogenomics.utils.text import count
 
 RESULT_COLUMNS = [
     "set",
@@ -416,7 +417,7 @@ def gsea_many(
     if n_tied and max(n_tied.values()) > 0:
         worst = max(n_tied, key=n_tied.get)
         warnings.warn(
-            f"tied scores in {sum(v > 0 for v in n_tied.values())} ranking(s) (most: {worst!r} "
+            f"tied scores in {count(sum(v > 0 for v in n_tied.values()), 'ranking')} (most: {worst!r} "
             f"with {n_tied[worst]} of {len(ranked.genes)} genes); ties are ordered by gene name",
             TiedScoresWarning,
             stacklevel=2,

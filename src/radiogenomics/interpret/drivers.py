@@ -82,6 +82,7 @@ from radiogenomics.interpret.separation import (
 )
 from radiogenomics.utils.seeding import derive_seed, rng
 from radiogenomics.utils.stats import benjamini_hochberg
+from radiogenomics.utils.text import count
 
 READOUTS = ("consensus", "masking", "correlation")
 RECOMMENDED = "consensus"
@@ -538,8 +539,8 @@ def first_shares(tables: Sequence[pd.DataFrame]) -> pd.Series:
     one in 91% of rankings, with two in 49%, alone in 31% (docs/results.md)."""
     keys = ["class", "collection", "set"]
     firsts = pd.concat([t.loc[t["rank"] == 1, keys] for t in tables])
-    count = firsts.value_counts().rename("n").reset_index()
-    shares = tables[0][keys].merge(count, on=keys, how="left")["n"].fillna(0)
+    n_first = firsts.value_counts().rename("n").reset_index()
+    shares = tables[0][keys].merge(n_first, on=keys, how="left")["n"].fillna(0)
     return (shares / len(tables)).set_axis(tables[0].index)
 
 
@@ -737,7 +738,9 @@ def driver_ranking(
     if programme is not None:
         others = []
         if int(programme_seeds) > 1:
-            with _step(on_step, f"programme network from {int(programme_seeds) - 1} more seed(s)"):
+            with _step(
+                on_step, f"programme network from {count(int(programme_seeds) - 1, 'more seed')}"
+            ):
                 others = seed_consensus(
                     masking, corr, cvs, X, gene_sets, ensemble.universe, seed,
                     range(2, int(programme_seeds) + 1), min_size=min_size, max_size=max_size,

@@ -40,6 +40,7 @@ from radiogenomics.utils.progress import progress_bar
 from radiogenomics.utils.results import ResultMixin, new_axes, top_bars
 from radiogenomics.utils.seeding import rng
 from radiogenomics.utils.stats import benjamini_hochberg
+from radiogenomics.utils.text import count
 
 SINGLE_GENES = "single_genes"
 TABLE_COLUMNS = [
@@ -269,7 +270,7 @@ def _set_units(
         if skipped:
             shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
             notes.append(
-                f"{coll}: {len(skipped)} set(s) share no gene with the model and were skipped "
+                f"{coll}: {count(len(skipped), 'set')} share no gene with the model and were skipped "
                 f"({shown})"
             )
     return units
@@ -288,7 +289,7 @@ def _single_units(single_genes: bool | Iterable[str], universe: dict[str, int]) 
         if missing:
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
             raise InputError(
-                f"{len(missing)} gene(s) to mask are not inputs of the model: {shown}",
+                f"{count(len(missing), 'gene')} to mask {'is not an input' if len(missing) == 1 else 'are not inputs'} of the model: {shown}",
                 field="single_genes",
                 expected="genes the model was trained on",
             )
@@ -643,7 +644,7 @@ def masking_from_folds(
     if unscored:
         shown = ", ".join(unscored[:5]) + (" ..." if len(unscored) > 5 else "")
         raise InputError(
-            f"{len(unscored)} labelled patient(s) are in no validation fold: {shown}",
+            f"{count(len(unscored), 'labelled patient')} {'is' if len(unscored) == 1 else 'are'} in no validation fold: {shown}",
             field="cv_result.folds",
             expected="folds covering every labelled patient",
         )
