@@ -111,6 +111,11 @@ def test_cli_summary_adds_up_every_collection(tmp_path, ranking, sets):
         "sets_dropped_by_size": 1,
     }
     assert summary["collections"]["second"]["sets_dropped_by_size"] == 0
+    args = ["gsea", "--ranking", str(f), "--gene-sets", first, "--gene-sets", second]
+    args += ["--out", str(tmp_path / "loud"), "--nperm", "50", "--no-small-p", "--top", "0"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "8 sets x 2 rankings (1 of 9 sets left out: fewer than 15 or more than 500" in res.output
 
 
 def test_cli_summary_reports_ties_once_per_ranking(tmp_path, ranking, sets):

@@ -320,7 +320,14 @@ def gsea_command(
     if not quiet:
         sig = res[res["padj"] < 0.05]
         n_sets = len(res.drop_duplicates(["collection", "set"]))
+        dropped = sum(r.n_sets_dropped for r in tested)
+        size_note = (
+            f" ({dropped} of {count(dropped + n_sets, 'set')} left out: fewer than {min_size} "
+            f"or more than {max_size} of the ranked genes)"
+            if dropped
+            else ""
+        )
         typer.echo(
-            f"{count(n_sets, 'set')} x {count(rankings.shape[1], 'ranking')}: "
+            f"{count(n_sets, 'set')} x {count(rankings.shape[1], 'ranking')}{size_note}: "
             f"{len(sig)} with padj < 0.05; results in {out}"
         )
