@@ -21,6 +21,7 @@ import pandas as pd
 from radiogenomics.pipeline.contract import StageSkipped
 from radiogenomics.pipeline.interpret_stage import saliency_name
 from radiogenomics.pipeline.load import StudyData, study_data
+from radiogenomics.utils.text import count
 
 SINGLE = "single_genes"
 CORRELATION = "correlation"
@@ -314,11 +315,14 @@ def run_radiogenomic_traits(ctx) -> dict:
     counts = traits.sum(axis=0) if len(traits.columns) else pd.Series(dtype=float)
     rare, universal = uncontrasted(traits, r.min_patients)
     kept = counts[~rare & ~universal].index
-    for mask, where in ((rare, "in"), (universal & ~rare, "absent in")):
+    n = len(traits)
+    for mask, where in (
+        (rare, f"present in fewer than {r.min_patients} patients"),
+        (universal & ~rare, f"absent in fewer than {r.min_patients} of the {n} patients"),
+    ):
         if mask.any():
             ctx.note(
-                f"{int(mask.sum())} radiogenomic traits {where} fewer than"
-                f" {r.min_patients} patients dropped"
+                f"{count(int(mask.sum()), 'radiogenomic trait')} {where} dropped (no contrast)"
             )
     traits = traits[kept]
     ctx.table(traits, "traits", index=True)

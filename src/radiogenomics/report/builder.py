@@ -599,8 +599,8 @@ def methods_text(
         out.append(
             f"Each patient's saliency ranking went through preranked GSEA ({r['nperm']} "
             f"permutations); a patient has the radiogenomic trait 'task + set' when the set's "
-            f"BH-adjusted p is below {r['alpha']} with positive NES; traits present in fewer than "
-            f"{r['min_patients']} patients were dropped."
+            f"BH-adjusted p is below {r['alpha']} with positive NES; traits present in, or absent in, "
+            f"fewer than {r['min_patients']} patients were dropped."
         )
     if on("survival"):
         s = cfg["survival"]
