@@ -3,8 +3,12 @@ result; warnings are one line each."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from radiogenomics.cli.run import _report_line
 from radiogenomics.pipeline import StageOutcome
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_report_line_says_when_the_report_was_not_rebuilt(tmp_path):
@@ -88,3 +92,25 @@ def test_sigterm_ends_the_command_with_status_143_not_ctrl_c_130():
     assert ended.value.exit_code == 143
     with pytest.raises(KeyboardInterrupt), _exit_143_on_sigterm():  # Ctrl-C: as before
         raise KeyboardInterrupt
+
+
+def test_check_of_the_real_subtype_study_counts_g_cimp_among_the_modelled(shared_data, tmp_path):
+    """The subtype file holds many more G-CIMP patients than the study models: the note counts
+    those among the patients with a subtype and expression (the file's count is in brackets)."""
+    import warnings
+
+    from radiogenomics.config import load_config
+    from radiogenomics.pipeline.load import read_study
+
+    cfg = load_config(REPO / "configs" / "tcga_gbm_subtype.toml")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study = read_study(cfg.data, cfg.data_files(), "tcga_gbm_subtype.toml")
+    gcimp = [n for n in study.notes if "G-CIMP" in n]
+    modelled = study.targets["subtype"].dropna().index.intersection(study.expression.index)
+    assert len(modelled) == 151
+    assert gcimp == [
+        "8 G-CIMP patients of the 151 with a subtype and expression counted as Proneural (the "
+        "4-class subtype task; glioma_molecular_subtypes_2016.tsv holds 39)"
+    ]
+    assert not any("G-CIMP" in str(w.message) for w in caught)

@@ -6,6 +6,7 @@ their fingerprints depend on what was loaded, not on where the files were.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,12 +158,23 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
                 expected="a path",
             )
         src = files["data.subtypes"]
-        targets = read_subtypes(src).rename("subtype").to_frame()
+        with warnings.catch_warnings():  # it counts the file's G-CIMP patients; noted below
+            warnings.simplefilter("ignore")
+            labels = read_subtypes(src)
+        targets = labels.rename("subtype").to_frame()
     targets.index = targets.index.astype(str)
     targets.index.name = "patient"
     shared = targets.index.intersection(expr.index)
     if len(shared) == 0:
         raise _overlap_error(targets.index, expr.index, src, d.task)
+    if d.task == "subtype":
+        gcimp = shared.intersection(labels.attrs.get("gcimp", []))
+        if len(gcimp):
+            notes.append(
+                f"{count(len(gcimp), 'G-CIMP patient')} of the {len(shared)} with a subtype and "
+                f"expression counted as Proneural (the 4-class subtype task; {src.name} holds "
+                f"{len(labels.attrs['gcimp'])})"
+            )
     unmatched = targets.index[targets.notna().any(axis=1)].difference(expr.index)
     if len(unmatched):
         notes.append(
