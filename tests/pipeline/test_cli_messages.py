@@ -114,3 +114,21 @@ def test_check_of_the_real_subtype_study_counts_g_cimp_among_the_modelled(shared
         "4-class subtype task; glioma_molecular_subtypes_2016.tsv holds 39)"
     ]
     assert not any("G-CIMP" in str(w.message) for w in caught)
+
+
+def test_a_study_without_a_usable_task_shows_each_tasks_classes(shared_data):
+    """paper.toml on the public 20-patient VASARI file: 7 imaged patients have expression, too
+    few for any task; the error says so with each task's class counts, before any work."""
+    import pytest
+
+    from radiogenomics.config import load_config
+    from radiogenomics.errors import InputError
+    from radiogenomics.pipeline.load import read_study
+
+    cfg = load_config(REPO / "configs" / "paper.toml")
+    with pytest.raises(InputError) as err:
+        read_study(cfg.data, cfg.data_files(), "paper.toml")
+    text = str(err.value)
+    assert text.startswith(f"{cfg.data_files()['data.vasari']} [data.min_patients_per_class]")
+    assert "(7 patients with labels and expression; enhancing: <1/3: 2 | >=1/3: 5;" in text
+    assert "infiltrative: expansive: 5 | infiltrative: 2)" in text

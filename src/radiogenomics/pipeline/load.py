@@ -213,8 +213,10 @@ def read_study(d, files: dict[str, Path], source: str | Path | None) -> LoadedSt
         rows.append(row)
     tasks = pd.DataFrame(rows)
     if not kept:
+        per_task = "; ".join(f"{r['task']}: {r['classes'] or 'no patient'}" for r in rows)
         raise InputError(
-            "no task has two classes with enough labelled patients with expression",
+            "no task has two classes with enough labelled patients with expression "
+            f"({count(len(shared), 'patient')} with labels and expression; {per_task})",
             file=src,
             field="data.min_patients_per_class",
             expected=f"at least {d.min_patients_per_class} patients per class",
