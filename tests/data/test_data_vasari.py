@@ -100,6 +100,36 @@ def test_missing_column_and_wrong_delimiter(tmp_path):
         read_vasari(h)  # said "no pre-operative scan in the table"
 
 
+def test_column_names_match_in_any_case_and_with_any_separator(tmp_path):
+    """'F5 Proportion Enhancing' and 'F5_PROPORTION_ENHANCING' are f5.proportion.enhancing (a
+    spreadsheet export renames them); two columns that read as one feature are refused, and a
+    missing feature's error lists the file's columns."""
+    f = tmp_path / "v.csv"
+    _write(f, [ROW, ROW[:2] + ["Minimal"] + ROW[3:]])
+    expected = read_vasari(f)
+    table = pd.read_csv(f, dtype=str, keep_default_na=False)
+    g = tmp_path / "renamed.csv"
+    for names in (
+        {c: c.replace(".", " ").title() for c in TRAIT_COLUMNS.values()},
+        {c: c.replace(".", "_").upper() for c in TRAIT_COLUMNS.values()},
+    ):
+        table.rename(columns=names).to_csv(g, index=False)
+        pd.testing.assert_frame_equal(read_vasari(g), expected)
+    both = table.assign(**{"F5 Proportion Enhancing": table["f5.proportion.enhancing"]})
+    both.to_csv(g, index=False)
+    with pytest.raises(InputError) as err:
+        read_vasari(g)
+    assert "columns 'f5.proportion.enhancing' and 'F5 Proportion Enhancing' both read as" in str(
+        err.value
+    )
+    table.drop(columns="f6.proportion.ncet").to_csv(g, index=False)
+    with pytest.raises(InputError) as err:
+        read_vasari(g)
+    assert "missing VASARI column(s) f6.proportion.ncet (the file's columns: Unnamed: 0, f5." in (
+        str(err.value)
+    )
+
+
 def test_duplicates(tmp_path):
     f = tmp_path / "v.csv"
     other = ["More than 2/3"] + ROW[1:]

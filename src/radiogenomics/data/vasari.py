@@ -24,6 +24,7 @@ column, only pre-operative scans are kept (the paper's traits come from pre-op M
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -71,8 +72,14 @@ _NON_FOCAL = {
     "non-focal",
 }
 _INFILTRATIVE_WORDS = {"mixed", "infiltrative"}
-_PATIENT_COLS = ("", "patient", "id", "case", "bcr_patient_barcode", "unnamed: 0", "tcga.id")
+_PATIENT_COLS = ("", "patient", "id", "case", "bcr.patient.barcode", "unnamed.0", "tcga.id")
 SCAN_TYPE_COLUMN = "scan.type"
+
+
+def _header_key(name: object) -> str:
+    """A column name as matched: case, and the separators between words (spaces, dots,
+    underscores, dashes), do not matter ('F5 Proportion Enhancing' is f5.proportion.enhancing)."""
+    return re.sub(r"[^0-9a-z/]+", ".", str(name).strip().lower()).strip(".")
 
 
 def _normalise(raw: str) -> str:
@@ -166,14 +173,26 @@ def read_vasari(
     p = check_file(path, "VASARI")
     df = read_delimited(p, "VASARI", dtype=str, keep_default_na=False)
     rep = VasariReport(source=str(p), rows_in=len(df))
-    lower = {str(c).strip().lower(): c for c in df.columns}
+    lower: dict[str, object] = {}
+    for c in df.columns:
+        key = _header_key(c)
+        if key in lower and key in (*TRAIT_COLUMNS.values(), SCAN_TYPE_COLUMN, *_PATIENT_COLS):
+            raise InputError(
+                f"columns {lower[key]!r} and {c!r} both read as {key}",
+                file=p,
+                field="header",
+                expected="one column per VASARI feature",
+            )
+        lower.setdefault(key, c)
     missing = [c for c in TRAIT_COLUMNS.values() if c not in lower]
     if missing:
         raise InputError(
-            f"missing VASARI column(s) {', '.join(missing)}",
+            f"missing VASARI column(s) {', '.join(missing)} (the file's columns: "
+            f"{shown(map(str, df.columns), 12)})",
             file=p,
             field="header",
-            expected="the columns " + ", ".join(TRAIT_COLUMNS.values()),
+            expected="the columns " + ", ".join(TRAIT_COLUMNS.values()) + " (in any case, "
+            "with spaces or underscores for the dots)",
         )
     if df.empty:
         raise InputError(
