@@ -51,3 +51,64 @@ def test_synthetic_bad_option_is_named_as_typed(tmp_path):
         res = CliRunner().invoke(app, ["synthetic", "--out", str(tmp_path / "s"), option, value])
         assert isinstance(res.exception, InputError), res.output
         assert str(res.exception).startswith(f"[{option}]: "), str(res.exception)
+
+
+def test_cohort_orientation_option_reads_a_matrix_without_barcodes(tmp_path):
+    """The orientation error points to --orientation; `cohort` has it, as `check` and `run` do."""
+    import numpy as np
+    import pandas as pd
+
+    from radiogenomics.errors import InputError
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        rng.gamma(2.0, 50.0, size=(12, 40)),
+        index=[f"S{i}" for i in range(12)],
+        columns=[f"G{j}" for j in range(40)],
+    )
+    f = tmp_path / "samples_x_genes.csv"
+    X.to_csv(f)
+    res = CliRunner().invoke(app, ["cohort", "--expression", str(f), "--no-report"])
+    assert isinstance(res.exception, InputError) and "--orientation" in str(res.exception)
+    for orientation, path in (("samples_x_genes", f), ("genes_x_samples", tmp_path / "t.csv")):
+        (X if orientation == "samples_x_genes" else X.T).to_csv(path)
+        res = CliRunner().invoke(
+            app, ["cohort", "--expression", str(path), "--orientation", orientation, "--no-report"]
+        )
+        assert res.exit_code == 0, res.output
+        assert "12 patients with expression x 40 genes" in res.output
+
+
+def test_workbooks_and_utf16_text_are_named_not_parsed(tmp_path):
+    """A workbook, a Parquet file or UTF-16 text given where a text table is read: every reader
+    says what the file is and to save it as CSV/TSV, instead of a delimiter or parser error."""
+    import pytest
+
+    from radiogenomics.data import (
+        read_clinical,
+        read_expression,
+        read_gene_sets,
+        read_subtypes,
+        read_vasari,
+    )
+    from radiogenomics.errors import InputError
+
+    files = {
+        "sheet.xlsx": (b"PK\x03\x04" + b"\x00" * 40, "a zip archive (an Excel .xlsx"),
+        "old.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "an Excel 97-2003"),
+        "table.csv": (b"PAR1" + b"\x00" * 40, "a Parquet file"),
+        "unicode.txt": ("gene\tscore\nA\t1\n".encode("utf-16"), "UTF-16 text"),
+        "binary.tsv": (b"gene\x00\x01\x02", "a binary file"),
+    }
+    readers = (read_expression, read_vasari, read_clinical, read_subtypes, read_gene_sets)
+    for name, (content, kind) in files.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        for reader in readers:
+            with pytest.raises(InputError) as err:
+                reader(path)
+            assert str(err.value).startswith(f"{path}: this is {kind}"), (reader, str(err.value))
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_bytes(files["sheet.xlsx"][0])
+    with pytest.raises(InputError, match="expected a GMT text file"):
+        read_gene_sets(gmt)

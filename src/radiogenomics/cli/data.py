@@ -72,6 +72,11 @@ def cohort_command(
     clinical: Path | None = typer.Option(None, "--clinical", help="TCGA clinical patient file"),
     follow_up: Path | None = typer.Option(None, "--follow-up", help="clinical follow-up table"),
     scale: str = typer.Option("auto", "--scale", help="auto, counts, tpm or log2"),
+    orientation: str = typer.Option(
+        "auto",
+        "--orientation",
+        help="axes of the expression file: auto, genes_x_samples or samples_x_genes",
+    ),
     synthetic: Path | None = typer.Option(
         None, "--synthetic", help="a folder written by `radiogenomics synthetic` (all files)"
     ),
@@ -102,6 +107,7 @@ def cohort_command(
                 clinical=clinical,
                 follow_up=follow_up,
                 scale=scale,
+                orientation=orientation,
                 name=expression.name,
             )
     for w in caught:

@@ -78,8 +78,38 @@ def first_lines(path: Path, n: int = 5) -> list[str]:
         raise InputError(f"cannot read file: {err}", file=path) from None
 
 
+# The first bytes of files that are not UTF-8 text tables, and what each is.
+_NOT_TEXT = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument workbook?), not a text table"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls), not a text table"),
+    (b"PAR1", "a Parquet file, not a text table"),
+    (b"\xff\xfe", "UTF-16 text (a spreadsheet's 'Unicode text' export), not UTF-8 text"),
+    (b"\xfe\xff", "UTF-16 text, not UTF-8 text"),
+)
+
+
+def refuse_binary(
+    path: Path,
+    expected: str = "a CSV or tab-separated text file (plain or gzipped): save the sheet as CSV "
+    "or TSV",
+) -> None:
+    """An InputError for a workbook, archive or Parquet file given where a text table is read
+    (its bytes would otherwise end in a puzzling delimiter or parser error)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError as err:
+        raise InputError(f"cannot read file: {err}", file=path) from None
+    kind = next((what for magic, what in _NOT_TEXT if head.startswith(magic)), None)
+    if kind is None and not is_gzip(path) and b"\x00" in head:
+        kind = "a binary file, not a text table"
+    if kind is not None:
+        raise InputError(f"this is {kind}", file=path, expected=expected)
+
+
 def sniff_delimiter(path: Path, candidates: str = "\t,;") -> str:
     """The delimiter of a delimited text file (the one splitting the header into most fields)."""
+    refuse_binary(path)
     lines = [ln for ln in first_lines(path, 5) if ln.strip() and not ln.startswith("#")]
     if not lines:
         raise InputError("file is empty", file=path, expected="a header row and data rows")

@@ -78,18 +78,20 @@ class Cohort:
         clinical: PathLike | None = None,
         follow_up: PathLike | None = None,
         scale: str = "auto",
+        orientation: str = "auto",
         four_class: bool = True,
         name: str = "cohort",
         sample_types: Sequence[str] | None = PRIMARY_TUMOUR,
         min_mean_expression: float | None = None,
         pre_op_only: bool = True,
     ) -> Cohort:
-        """Read every given file with its reader and align them (``sample_types`` and
-        ``min_mean_expression`` go to :func:`read_expression`, ``pre_op_only`` to
-        :func:`read_vasari`)."""
+        """Read every given file with its reader and align them (``orientation``,
+        ``sample_types`` and ``min_mean_expression`` go to :func:`read_expression`,
+        ``pre_op_only`` to :func:`read_vasari`)."""
         expr, rep = read_expression_report(
             expression,
             scale=scale,  # type: ignore[arg-type]
+            orientation=orientation,  # type: ignore[arg-type]
             sample_types=sample_types,
             min_mean_expression=min_mean_expression,
         )

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from radiogenomics.data._common import PathLike, check_file, open_text, read_delimited, shown
+from radiogenomics.data._common import (
+    PathLike,
+    check_file,
+    open_text,
+    read_delimited,
+    refuse_binary,
+    shown,
+)
 from radiogenomics.errors import InputError
 
 _FILLER = {"", "na", "n/a", "nan", "none", "null"}
@@ -200,6 +207,7 @@ def read_gene_sets(path: PathLike, name: str | None = None, layout: str = "auto"
 
 
 def _read_gmt(p: Path, name: str) -> GeneSets:
+    refuse_binary(p, expected="a GMT text file: NAME<TAB>DESCRIPTION<TAB>GENE... per line")
     sets: dict[str, list[str]] = {}
     descr: dict[str, str] = {}
     with open_text(p) as fh:
