@@ -15,11 +15,12 @@ directory.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -684,6 +685,40 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The config section that holds the key at ``loc`` (None where the path leaves them)."""
+    model: type[BaseModel] = StudyConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue  # an item of a list of sections: the list's item type is already taken
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        inner = field.annotation
+        args = [a for a in get_args(inner) if isinstance(a, type)] or [inner]
+        sections = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not sections:  # e.g. list[GeneSetSource]: look one level into the arguments
+            sections = [
+                b
+                for a in get_args(inner)
+                for b in get_args(a) or (a,)
+                if isinstance(b, type) and issubclass(b, BaseModel)
+            ]
+        if not sections:
+            return None
+        model = sections[0]
+    return model
+
+
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """' (did you mean ...?)' for an unknown key that is close to an allowed one."""
+    model = _section_model(loc)
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _format_errors(err: ValidationError, source: str) -> InputError:
     """One line per problem: ``[section] key = value: what is allowed``."""
     lines = []
@@ -705,7 +740,7 @@ def _format_errors(err: ValidationError, source: str) -> InputError:
             message = e["msg"].removeprefix("Value error, ")
         first_field = first_field or dotted
         if e["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key")
+            lines.append(f"{where}: unknown key{_did_you_mean(e['loc'])}")
         elif e["type"] == "missing":
             lines.append(f"{where}: missing (required)")
         elif isinstance(cause, SettingError) or isinstance(e.get("input"), dict):

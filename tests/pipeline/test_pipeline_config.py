@@ -40,7 +40,35 @@ def test_unknown_key_is_an_error_naming_it_and_the_file(tmp_path):
     with pytest.raises(InputError) as err:
         load_config(p)
     msg = str(err.value)
-    assert "[bootstrap] repetitons: unknown key" in msg and str(p) in msg
+    assert "[bootstrap] repetitons: unknown key (did you mean 'repetitions'?)" in msg
+    assert str(p) in msg
+
+
+@pytest.mark.parametrize(
+    "extra, line",
+    [
+        ("[classifers]\nfolds = 5", "[classifers]: unknown key (did you mean 'classifiers'?)"),
+        (
+            "[classifiers.grid]\nhiden = [[8]]",
+            "[classifiers.grid] hiden: unknown key (did you mean",
+        ),
+        ("[masking]\ncolour = 1", "[masking] colour: unknown key;"),  # nothing close: no guess
+    ],
+)
+def test_an_unknown_key_close_to_an_allowed_one_is_suggested(tmp_path, extra, line):
+    p = _write(tmp_path, MINIMAL + "\n" + extra + "\n")
+    with pytest.raises(InputError) as err:
+        load_config(p)
+    assert line in str(err.value) + ";"
+
+
+def test_an_unknown_key_in_a_gene_set_source_is_suggested(tmp_path):
+    p = _write(
+        tmp_path,
+        MINIMAL + '\n[[data.gene_sets]]\nname = "h"\npath = "h.gmt"\nmin_sise = 3\n',
+    )
+    with pytest.raises(InputError, match=r"min_sise: unknown key \(did you mean 'min_size'\?\)"):
+        load_config(p, check_files=False)
 
 
 def test_wrong_type_names_the_key_and_the_value(tmp_path):
