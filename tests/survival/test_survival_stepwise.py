@@ -218,6 +218,7 @@ def test_failure_modes_are_reported_and_skipped():
     with pytest.warns(SurvivalWarning) as caught:
         res = cox_stepwise(df, "t", "e", cands, forced=["cov"], direction="both")
     assert res.n_removed == 2 and res.n == 38
+    assert "2 patients removed for a missing value (38 left; missing: a 2)" in res.notes
     assert "constant" in res.excluded["const"]
     assert "collinear with a" in res.excluded["dup"]
     assert "no events in group 1" in res.excluded["noev"]

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from radiogenomics.errors import InputError
+from radiogenomics.utils.text import count
 
 
 class SurvivalWarning(UserWarning):
@@ -28,10 +29,19 @@ class Prepared:
 
     frame: pd.DataFrame
     n_removed: int
+    missing: dict[str, int] = field(default_factory=dict)  # column -> patients without a value
 
     @property
     def n(self) -> int:
         return len(self.frame)
+
+    def removed_text(self, where: str = "") -> str:
+        """'3 patients removed for a missing value (150 left; missing: age 2, race_white 1)'."""
+        by_column = ", ".join(f"{c} {n}" for c, n in self.missing.items())
+        return (
+            f"{count(self.n_removed, 'patient')} removed for a missing value{where} "
+            f"({self.n} left; missing: {by_column})"
+        )
 
 
 def check_table(df: pd.DataFrame, duration: str, event: str, variables: Sequence[str]) -> None:
@@ -151,4 +161,9 @@ def prepare(df: pd.DataFrame, duration: str, event: str, variables: Sequence[str
     cols = [duration, event, *variables]
     frame = df[cols].apply(pd.to_numeric, errors="coerce").astype(float)
     keep = frame.notna().all(axis=1)
-    return Prepared(frame=frame[keep], n_removed=int((~keep).sum()))
+    missing = frame.isna().sum()
+    return Prepared(
+        frame=frame[keep],
+        n_removed=int((~keep).sum()),
+        missing={str(c): int(n) for c, n in missing.items() if n},
+    )

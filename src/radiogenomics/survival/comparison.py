@@ -30,7 +30,6 @@ from radiogenomics.survival._frame import check_table, prepare
 from radiogenomics.survival.cox import CoxFit, fit_cox
 from radiogenomics.survival.stepwise import StepwiseResult, cox_stepwise
 from radiogenomics.utils.io import write_table
-from radiogenomics.utils.text import count
 
 MODEL_COLUMNS = [
     "model",
@@ -167,10 +166,7 @@ def compare_without_traits(
     rows = df.loc[prep.frame.index]
     notes: list[str] = []
     if prep.n_removed:
-        notes.append(
-            f"{count(prep.n_removed, 'patient')} removed for a missing value, from both models "
-            f"({prep.n} left)"
-        )
+        notes.append(prep.removed_text(", from both models"))
     full = cox_stepwise(rows, duration, event, imaging + radiogenomic, forced, direction, criterion)
     reduced = cox_stepwise(rows, duration, event, imaging, forced, direction, criterion)
     frame = prep.frame

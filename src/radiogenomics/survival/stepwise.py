@@ -210,7 +210,7 @@ def cox_stepwise(
     frame = prep.frame
     require_events(frame, event, "the stepwise Cox model")
     if prep.n_removed:
-        note(f"{count(prep.n_removed, 'patient')} removed for a missing value ({prep.n} left)")
+        note(prep.removed_text())
     excluded.update(_screen(frame, duration, event, usable))
     for var, reason in excluded.items():
         role = "forced covariate" if var in forced else "candidate"
