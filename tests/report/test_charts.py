@@ -84,6 +84,20 @@ def test_forest_plot_error_bars_reach_the_interval():
     assert np.allclose(x - tr["error_x"]["arrayminus"], [0.2, 1.5])
 
 
+def test_forest_plot_labels_round_hazard_ratios_on_its_log_axis():
+    """Plotly labels a log axis's minor ticks as bare digits ('3 4 5 ... 9 1 2 3'): the axis
+    names round hazard ratios within the intervals and 1, and an open interval sets no limit."""
+    model = pd.DataFrame(
+        {"hr": [2.0, 0.5, 1.1], "lo": [1.2, 0.28, 0.0], "hi": [3.6, 0.9, np.inf], "p": 0.1},
+        index=["a", "b", "c"],
+    )
+    axis = charts.forest_spec(model, "pfs")["layout"]["xaxis"]
+    assert axis["type"] == "log"
+    assert axis["tickvals"] == [0.3, 0.5, 1, 2, 3]  # 0.75 and 1.5 would crowd 1 at this width
+    assert axis["ticktext"] == ["0.3", "0.5", "1", "2", "3"]
+    assert np.allclose(10 ** np.asarray(axis["range"]), [0.28 / 1.15, 3.6 * 1.15])
+
+
 def test_km_curves_start_at_one_and_step_through_the_estimate():
     curves = pd.DataFrame(
         {

@@ -335,8 +335,11 @@ def forest_spec(model: pd.DataFrame, outcome: str) -> dict | None:
     """Hazard ratios with 95% intervals of the final multivariable model (log axis)."""
     if model is None or model.empty:
         return None
+    from radiogenomics.survival.plots import hazard_ratio_axis
+
     m = model.iloc[::-1]
     hr = m["hr"].to_numpy(float)
+    left, right, ticks = hazard_ratio_axis(m["lo"].to_numpy(float), m["hi"].to_numpy(float))
     return {
         "data": [
             {
@@ -358,7 +361,13 @@ def forest_spec(model: pd.DataFrame, outcome: str) -> dict | None:
         ],
         "layout": _layout(
             title={"text": f"{outcome.upper()}: final multivariable Cox model"},
-            xaxis=_axis("hazard ratio (95% CI)", type="log"),
+            xaxis=_axis(
+                "hazard ratio (95% CI)",
+                type="log",
+                range=[np.log10(left), np.log10(right)],
+                tickvals=ticks,
+                ticktext=[f"{v:g}" for v in ticks],
+            ),
             yaxis={"automargin": True},
             shapes=[
                 {

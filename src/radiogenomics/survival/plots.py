@@ -147,6 +147,21 @@ def plot_forest(
     return fig
 
 
+def hazard_ratio_axis(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float, list[float]]:
+    """A forest plot's log axis: its limits (the intervals and 1, with a margin) and round
+    hazard ratios to label (a log axis labels its minor ticks as bare digits otherwise)."""
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    lo, hi = lo[np.isfinite(lo) & (lo > 0)], hi[np.isfinite(hi)]  # an open interval: no limit
+    left = min(float(lo.min()) if lo.size else 1.0, 1.0) / 1.15
+    right = max(float(hi.max()) if hi.size else 1.0, 1.0) * 1.15
+    nice = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
+    ticks = [v for v in nice if left <= v <= right]
+    if len(ticks) > 6:  # 0.75 and 1.5 crowd 1 on a wide axis
+        ticks = [v for v in ticks if v not in (0.75, 1.5)]
+    return left, right, ticks
+
+
 def draw_forest(
     ax: plt.Axes,
     table: pd.DataFrame,
@@ -172,9 +187,8 @@ def draw_forest(
     ax.scatter(h, y, marker="s", s=40, c=np.where(sig, "#d62728", "#1f77b4"), zorder=3)
     ax.axvline(1.0, color="0.5", ls="--", lw=1)
     ax.set_xscale("log")
-    left, right = min(lo.min(), 1.0) / 1.15, max(hi.max(), 1.0) * 1.15
-    nice = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
-    ax.set_xticks([v for v in nice if left <= v <= right])
+    left, right, ticks = hazard_ratio_axis(lo, hi)
+    ax.set_xticks(ticks)
     ax.set_xlim(left, right)
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(NullFormatter())
