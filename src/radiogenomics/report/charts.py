@@ -189,10 +189,11 @@ def masking_heatmap_spec(sets: pd.DataFrame, metric: str, top: int) -> dict | No
     return {
         "data": [trace],
         "layout": _layout(
-            title={"text": f"Gene-set masking {metric.upper()} (top {top} sets per task)"},
+            title={"text": f"Gene-set masking {metric.upper()} (top {top} sets per column)"},
             height=max(320, 120 + 16 * mat.shape[0]),
             margin={"l": 200, "r": 20, "t": 40, "b": 90},
-            xaxis={"tickangle": -30},
+            xaxis={"tickangle": -30, "automargin": True},
+            yaxis={"automargin": True},  # set names longer than the margin are not cut
         ),
     }
 
