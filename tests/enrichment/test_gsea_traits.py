@@ -201,6 +201,31 @@ def test_nes_heatmap_makes_room_for_long_set_names(cohort, tmp_path):
     assert (tmp_path / "heat.png").exists()
 
 
+@pytest.mark.parametrize("n_sets, n_columns", [(40, 8), (5, 2), (1, 1)])
+def test_nes_heatmap_layout_leaves_the_map_clear(tmp_path, n_sets, n_columns):
+    """Long column labels on a few sets left the map no room (seaborn: 'Tight layout not
+    applied'); on a tall map the colour bar ran down beside its first rows. The map keeps its
+    height, and the colour bar sits above it and left of it, over the row dendrogram."""
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame(
+        [
+            {"ranking": f"subtype: Mesenchymal (masking_ap) {j}", "set": f"HALLMARK_WNT_{i}"}
+            for i in range(n_sets)
+            for j in range(n_columns)
+        ]
+    )
+    table = table.assign(set=table["set"] + "_BETA_CATENIN", nes=rng.normal(size=len(table)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot_nes_heatmap(table, tmp_path / "heat")
+    fig.canvas.draw()
+    heat = fig.axes[2].get_position()  # seaborn's order: row and column dendrograms, map, bar
+    bar = fig.axes[3].get_position()
+    assert heat.height * fig.get_size_inches()[1] > 0.2 * n_sets + 0.5
+    assert bar.y0 >= heat.y1 and bar.x1 <= heat.x0
+    assert fig.axes[3].get_title() == "NES"
+
+
 def test_cli_quiet_keeps_warnings_about_the_input(cohort, tmp_path):
     """--quiet drops the summary line, not what is wrong with the input (ties, empty scores)."""
     sal, sets, _ = cohort

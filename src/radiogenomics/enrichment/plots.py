@@ -96,6 +96,10 @@ def plot_nes_heatmap(
     # size): with a width for the columns alone, MSigDB names did not fit and clustermap's
     # tight layout gave up with a warning.
     label_width = 0.08 * max(len(str(name)) for name in mat.index)
+    label_height = 0.08 * max(len(str(name)) for name in mat.columns)  # rotated: the same room
+    width = 2.5 + 0.35 * mat.shape[1] + label_width
+    height = 2.0 + 0.25 * mat.shape[0] + label_height
+    # dendrograms in inches, not in shares of the figure (a tall figure had a tall one)
     grid = sns.clustermap(
         mat,
         cmap="RdBu_r",
@@ -103,13 +107,25 @@ def plot_nes_heatmap(
         vmax=lim,
         row_cluster=mat.shape[0] > 1,
         col_cluster=mat.shape[1] > 1,
-        figsize=(2.5 + 0.35 * mat.shape[1] + label_width, 2.0 + 0.25 * mat.shape[0]),
-        cbar_kws={"label": "NES"},
+        figsize=(width, height),
+        dendrogram_ratio=(min(0.2, 1.4 / width), min(0.2, 1.4 / height)),
         yticklabels=True,
         xticklabels=True,
     )
     grid.ax_heatmap.set_xlabel("")
     grid.ax_heatmap.set_ylabel("")
+    # seaborn turns the labels of a small map; the figure's size counts on these directions
+    grid.ax_heatmap.tick_params(axis="x", labelrotation=90)
+    grid.ax_heatmap.tick_params(axis="y", labelrotation=0)
+    # the colour bar in the empty corner above the row dendrogram: at seaborn's default place
+    # it reached down beside the heatmap's first rows, over the row dendrogram
+    corner = grid.ax_row_dendrogram.get_position().x1
+    top = grid.ax_col_dendrogram.get_position()
+    bar = 0.18 / width
+    grid.ax_cbar.set_position(
+        [corner - bar - 0.08 / width, top.y0 + 0.05 * top.height, bar, 0.7 * top.height]
+    )
+    grid.ax_cbar.set_title("NES", fontsize=10)  # beside the bar it ran into the dendrogram
     fig = grid.figure
     if stem is not None:
         save_figure(fig, stem)
