@@ -93,8 +93,18 @@ def test_forest_plot_labels_round_hazard_ratios_on_its_log_axis():
     )
     axis = charts.forest_spec(model, "pfs")["layout"]["xaxis"]
     assert axis["type"] == "log"
-    assert axis["tickvals"] == [0.3, 0.5, 1, 2, 3]  # 0.75 and 1.5 would crowd 1 at this width
-    assert axis["ticktext"] == ["0.3", "0.5", "1", "2", "3"]
+    assert axis["tickvals"] == [0.3, 0.5, 0.75, 1, 1.5, 2, 3]
+    assert axis["ticktext"] == ["0.3", "0.5", "0.75", "1", "1.5", "2", "3"]
+    wide = model.assign(lo=[1.2, 0.03, 0.5], hi=[6.0, 0.9, 2.0])  # the demo's OS model's width
+    assert charts.forest_spec(wide, "os")["layout"]["xaxis"]["tickvals"] == [
+        0.05,
+        0.1,
+        0.2,
+        0.5,
+        1,
+        2,
+        5,
+    ]
     assert np.allclose(10 ** np.asarray(axis["range"]), [0.28 / 1.15, 3.6 * 1.15])
 
 

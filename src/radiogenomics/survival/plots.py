@@ -155,10 +155,16 @@ def hazard_ratio_axis(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float, lis
     lo, hi = lo[np.isfinite(lo) & (lo > 0)], hi[np.isfinite(hi)]  # an open interval: no limit
     left = min(float(lo.min()) if lo.size else 1.0, 1.0) / 1.15
     right = max(float(hi.max()) if hi.size else 1.0, 1.0) * 1.15
-    nice = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
-    ticks = [v for v in nice if left <= v <= right]
-    if len(ticks) > 6:  # 0.75 and 1.5 crowd 1 on a wide axis
-        ticks = [v for v in ticks if v not in (0.75, 1.5)]
+    # the richest of three sets of round numbers that puts at most 7 labels on the axis
+    tiers = (
+        (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 50, 100),
+        (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100),
+        (0.001, 0.01, 0.1, 1, 10, 100, 1000),
+    )
+    for nice in tiers:
+        ticks = [v for v in nice if left <= v <= right]
+        if len(ticks) <= 7:
+            break
     return left, right, ticks
 
 
