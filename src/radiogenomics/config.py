@@ -685,28 +685,21 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _section_type(annotation: Any) -> type[BaseModel] | None:
+    """The config section inside a field's annotation (``X``, ``X | None``, ``list[X]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(filter(None, map(_section_type, get_args(annotation))), None)
+
+
 def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The config section that holds the key at ``loc`` (None where the path leaves them)."""
-    model: type[BaseModel] = StudyConfig
+    model: type[BaseModel] | None = StudyConfig
     for part in loc[:-1]:
         if isinstance(part, int):
-            continue  # an item of a list of sections: the list's item type is already taken
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return None
-        inner = field.annotation
-        args = [a for a in get_args(inner) if isinstance(a, type)] or [inner]
-        sections = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        if not sections:  # e.g. list[GeneSetSource]: look one level into the arguments
-            sections = [
-                b
-                for a in get_args(inner)
-                for b in get_args(a) or (a,)
-                if isinstance(b, type) and issubclass(b, BaseModel)
-            ]
-        if not sections:
-            return None
-        model = sections[0]
+            continue  # an item of a list of sections, whose type the list's field gave
+        field = model.model_fields.get(str(part)) if model is not None else None
+        model = _section_type(field.annotation) if field is not None else None
     return model
 
 

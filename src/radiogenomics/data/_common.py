@@ -93,8 +93,8 @@ def refuse_binary(
     expected: str = "a CSV or tab-separated text file (plain or gzipped): save the sheet as CSV "
     "or TSV",
 ) -> None:
-    """An InputError for a workbook, archive or Parquet file given where a text table is read
-    (its bytes would otherwise end in a puzzling delimiter or parser error)."""
+    """An InputError for a workbook, archive, Parquet file or UTF-16 text given where a UTF-8
+    text table is read (its bytes would otherwise end in a puzzling delimiter or parser error)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(512)
