@@ -288,8 +288,9 @@ def _single_units(single_genes: bool | Iterable[str], universe: dict[str, int]) 
         missing = [g for g in names if g not in universe]
         if missing:
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            verb = "is not an input" if len(missing) == 1 else "are not inputs"
             raise InputError(
-                f"{count(len(missing), 'gene')} to mask {'is not an input' if len(missing) == 1 else 'are not inputs'} of the model: {shown}",
+                f"{count(len(missing), 'gene')} to mask {verb} of the model: {shown}",
                 field="single_genes",
                 expected="genes the model was trained on",
             )
@@ -643,8 +644,9 @@ def masking_from_folds(
     unscored = [p for p in pos_of if p not in owner]
     if unscored:
         shown = ", ".join(unscored[:5]) + (" ..." if len(unscored) > 5 else "")
+        verb = "is" if len(unscored) == 1 else "are"
         raise InputError(
-            f"{count(len(unscored), 'labelled patient')} {'is' if len(unscored) == 1 else 'are'} in no validation fold: {shown}",
+            f"{count(len(unscored), 'labelled patient')} {verb} in no validation fold: {shown}",
             field="cv_result.folds",
             expected="folds covering every labelled patient",
         )
