@@ -263,19 +263,21 @@ def test_check_reads_every_input_and_plans_without_training(tmp_path):
     )
     path = tmp_path / "study.toml"
     path.write_text(to_toml(study))
-    res = subprocess.run(
-        [sys.executable, "-m", "radiogenomics", "check", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**__import__("os").environ, "COLUMNS": "200"},
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    out = res.stdout
-    assert "patients with expression" in out and "the study is valid" in out
-    assert "(of 12 asked)" in out  # a class smaller than 12: the folds every stage will use
-    assert "never finished" in out  # the plan: nothing ran yet
-    assert not (tmp_path / "runs" / "checked").exists()  # check writes nothing
+    for columns in ("200", "80"):  # 80: a class per line, nothing cut short with an ellipsis
+        res = subprocess.run(
+            [sys.executable, "-m", "radiogenomics", "check", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**__import__("os").environ, "COLUMNS": columns},
+        )
+        assert res.returncode == 0, res.stderr[-2000:]
+        out = res.stdout
+        assert "patients with expression" in out and "the study is valid" in out
+        # a class smaller than 12: the folds every stage will use
+        assert "(of 12 asked) / " in out and "\u2026" not in out
+        assert "never finished" in out  # the plan: nothing ran yet
+        assert not (tmp_path / "runs" / "checked").exists()  # check writes nothing
 
 
 def test_labelled_patients_without_expression_are_counted_and_named(cohort, tmp_path):

@@ -155,8 +155,12 @@ def check_command(
 
     def show(df, title: str) -> None:
         table = Table(title=title)
-        for c in df.columns:
-            table.add_column(str(c))
+        # wrap between words while the longest word of every column fits the terminal; on a
+        # narrower one, fold words rather than cut them short with an ellipsis
+        widest = [max(len(w) for v in (c, *df[c]) for w in str(v).split() or [""]) for c in df]
+        fits = sum(widest) + 3 * len(widest) + 1 <= console.width
+        for c, w in zip(df.columns, widest, strict=True):
+            table.add_column(str(c), min_width=w if fits else None, overflow="fold")
         for row in df.itertuples(index=False):
             table.add_row(*(str(v) for v in row))
         console.print(table)
@@ -169,7 +173,7 @@ def check_command(
     )
     for change in rep.changes():
         console.print(f"expression: {change}")
-    show(res.folds, "tasks, class balance and the folds each stage will use")
+    show(_folds_shown(res.folds), "tasks, class balance and the folds each stage will use")
     if len(res.collections):
         show(res.collections, "gene-set collections")
     for note in res.loaded.notes:
@@ -190,6 +194,20 @@ def check_command(
         plan.add_row(p.stage, p.action, p.reason)
     console.print(plan)
     console.print("[green]the study is valid[/green]")
+
+
+def _folds_shown(folds):
+    """``check``'s folds table narrow enough for an 80-column terminal: a class per line, and
+    the stages' fold counts in one column."""
+    stages = [c for c in folds.columns if c.endswith(" folds")]
+    if not stages:
+        return folds
+    title = "folds: " + " / ".join(c.removesuffix(" folds") for c in stages)
+    shown = folds.drop(columns=stages).assign(
+        classes=folds["classes"].str.replace(" | ", "\n", regex=False)
+    )
+    shown[title] = folds[stages].astype(str).agg(" / ".join, axis=1)
+    return shown
 
 
 @app.command("demo")
