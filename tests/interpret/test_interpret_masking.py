@@ -231,7 +231,7 @@ def test_bad_input_is_refused_with_a_clear_message():
         gene_masking(model, X, y.replace("pos", "maybe"))
     with pytest.raises(InputError, match="genes are missing"):
         gene_masking(model, X.drop(columns=["G4"]), y)
-    with pytest.raises(InputError, match="not inputs of the model"):
+    with pytest.raises(InputError, match="1 gene to mask is not an input of the model: XYZ"):
         gene_masking(model, X, y, single_genes=["G1", "XYZ"])
     with pytest.raises(InputError, match="single string"):
         gene_masking(model, X, y, gene_sets={"s": "G1"}, single_genes=False)
