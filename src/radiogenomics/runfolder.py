@@ -26,7 +26,6 @@ import re
 import shutil
 import socket
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from radiogenomics.errors import InputError
-from radiogenomics.utils.io import read_json, read_table, write_json
+from radiogenomics.utils.io import read_json, read_table, writable_folder, write_json
 
 MANIFEST = "manifest.json"
 UNITS = ".units"
@@ -117,21 +116,14 @@ class RunFolder:
         self._as_recovered: dict[str, Path] = {}  # see as_recovered()
 
     def ensure_writable(self) -> None:
-        """Create the run folder and prove it is writable, or fail with a clear message."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            # a probe of its own: two runs starting at once must not remove each other's (the
-            # second is then refused by the lock, saying who holds the folder)
-            fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=self.root)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as err:
-            raise InputError(
-                f"cannot write to the run folder: {err.strerror or err}",
-                file=self.root,
-                field="out",
-                expected="a writable folder (set `out` in the config or --out)",
-            ) from None
+        """Create the run folder and prove it is writable, or fail with a clear message (of two
+        runs starting at once, the second is then refused by the lock, saying who holds it)."""
+        writable_folder(
+            self.root,
+            field="out",
+            what="run folder",
+            expected="a writable folder (set `out` in the config or --out)",
+        )
 
     # the lock ----------------------------------------------------------------------------------
     @contextmanager

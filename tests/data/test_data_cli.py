@@ -44,6 +44,15 @@ def test_cohort_bad_input(tmp_path):
     assert isinstance(res.exception, InputError) and "--synthetic" in str(res.exception)
 
 
+def test_synthetic_into_an_unwritable_folder_names_out(tmp_path):
+    from radiogenomics.errors import InputError
+
+    (tmp_path / "a_file").write_text("")
+    res = CliRunner().invoke(app, ["synthetic", "--out", str(tmp_path / "a_file" / "cohort")])
+    assert isinstance(res.exception, InputError), res.output
+    assert "[--out]: cannot write the cohort: Not a directory" in str(res.exception)
+
+
 def test_synthetic_bad_option_is_named_as_typed(tmp_path):
     from radiogenomics.errors import InputError
 

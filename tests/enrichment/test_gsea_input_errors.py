@@ -248,6 +248,24 @@ def test_cli_text_column_points_to_column_option(tmp_path, ranking, sets):
     assert _cli(tmp_path, f, [gmt], "--column", "score").exit_code == 0
 
 
+def test_cli_refuses_an_unwritable_out_before_the_permutations(
+    tmp_path, ranking, sets, monkeypatch
+):
+    """--out under a file used to end in a traceback after GSEA had run: now an error naming
+    --out, before any permutation."""
+    import radiogenomics.enrichment as enrichment
+
+    f = tmp_path / "r.csv"
+    ranking.rename_axis("gene").to_frame().to_csv(f)
+    (tmp_path / "a_file").write_text("")
+    ran = []
+    monkeypatch.setattr(enrichment, "gsea_many", lambda *a, **k: ran.append(a))
+    args = ["gsea", "--ranking", str(f), "--gene-sets", _gmt(tmp_path / "s.gmt", sets)]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a_file" / "out")])
+    assert isinstance(res.exception, InputError) and ran == []
+    assert "[--out]: cannot write to the output folder: Not a directory" in str(res.exception)
+
+
 def test_cli_refuses_a_negative_top(tmp_path, ranking, sets):
     f = tmp_path / "r.csv"
     ranking.rename_axis("gene").to_frame().to_csv(f)

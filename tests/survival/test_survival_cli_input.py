@@ -112,6 +112,20 @@ def test_option_errors_name_the_option_not_the_table(table, tmp_path):
     assert isinstance(err, InputError) and "--forced/--candidates" in str(err)
 
 
+def test_an_unwritable_out_is_refused_before_any_model_is_fitted(table, tmp_path, monkeypatch):
+    """--out under a file: the error names --out, and no model was fitted to be thrown away."""
+    import radiogenomics.survival as survival
+
+    path = tmp_path / "sv.csv"
+    table.to_csv(path, index=False)
+    (tmp_path / "a_file").write_text("")
+    fitted = []
+    monkeypatch.setattr(survival, "run_survival", lambda *a, **k: fitted.append(a))
+    err = _run(path, tmp_path / "a_file" / "out").exception
+    assert isinstance(err, InputError) and fitted == []
+    assert str(err).startswith(f"{tmp_path / 'a_file' / 'out'} [--out]: cannot write to the output")
+
+
 @pytest.mark.parametrize("sep", [",", "\t", ";"])
 def test_comma_tab_and_semicolon_tables_are_read(table, tmp_path, sep):
     path = tmp_path / "sv.csv"  # the extension need not match the delimiter

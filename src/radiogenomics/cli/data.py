@@ -48,6 +48,13 @@ def synthetic_command(
         if option is None:
             raise
         raise InputError(err.message, file=err.file, field=option, expected=err.expected) from None
+    except OSError as err:  # the options were good: the folder is not (a second's work lost)
+        raise InputError(
+            f"cannot write the cohort: {err.strerror or err}",
+            file=err.filename or out,
+            field="--out",
+            expected="a folder this user can create and write to",
+        ) from None
     if quiet:
         return
     typer.echo(f"synthetic cohort (seed {seed}) written to {gen.out_dir}:")

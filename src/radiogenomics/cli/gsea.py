@@ -229,11 +229,12 @@ def gsea_command(
     from radiogenomics.enrichment.gsea import NoSetTestedWarning
     from radiogenomics.errors import InputError
     from radiogenomics.utils.device import check_device
-    from radiogenomics.utils.io import write_json, write_table
+    from radiogenomics.utils.io import writable_folder, write_json, write_table
 
     check_device(device, field="--device")  # before any reading or computing
     rankings = read_rankings(ranking, column)
     collections = _named_collections([read_gene_sets(p) for p in gene_sets])
+    writable_folder(out, field="--out")  # before the permutations, not after them
     files = dict(zip(collections, gene_sets, strict=True))
     parts, results, messages, empty = [], {}, {}, {}
     for name, sets in collections.items():  # BH within each collection, as the pipeline does
@@ -276,7 +277,6 @@ def gsea_command(
         typer.secho(f"warning: {where}{text}", err=True, fg=typer.colors.YELLOW)
     res.insert(1, "collection", res.pop("collection"))
     tested, first = list(results.values()), next(iter(results.values()))
-    out.mkdir(parents=True, exist_ok=True)
     table = res.assign(leading_edge=[" ".join(le) for le in res["leading_edge"]])
     write_table(table, out / "gsea")
     write_json(

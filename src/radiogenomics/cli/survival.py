@@ -171,6 +171,7 @@ def survival_command(
     from radiogenomics.errors import InputError
     from radiogenomics.survival import SurvivalWarning, run_survival, write_survival
     from radiogenomics.survival.stepwise import CRITERIA, DIRECTIONS, format_hr
+    from radiogenomics.utils.io import writable_folder
 
     # option errors name the option, not the table: they are found before it is read
     if direction not in DIRECTIONS:
@@ -216,6 +217,7 @@ def survival_command(
             field="--forced/--candidates",
             expected="one or more 0/1 variables",
         )
+    writable_folder(out, field="--out")  # before the models are fitted, not after
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SurvivalWarning)  # they are in the notes, printed below
         try:

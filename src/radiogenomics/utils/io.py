@@ -30,6 +30,31 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     return path
 
 
+def writable_folder(
+    path: str | os.PathLike, field: str, what: str = "output folder", expected: str | None = None
+) -> Path:
+    """Create ``path`` (with its parents) and prove it writable with a probe file of its own,
+    before any work whose results would be lost on a write that fails at the end; an
+    InputError naming ``field`` otherwise."""
+    from radiogenomics.errors import InputError
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # a probe of its own: two runs starting at once must not remove each other's
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise InputError(
+            f"cannot write to the {what}: {err.strerror or err}",
+            file=folder,
+            field=field,
+            expected=expected or "a folder this user can create and write to",
+        ) from None
+    return folder
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
