@@ -208,13 +208,14 @@ def test_cli_header_only_ranking_has_no_data_rows(tmp_path, sets):
 
 
 def test_cli_reads_a_headerless_rnk_with_comments_as_the_same_ranking(tmp_path, ranking, sets):
-    """GSEA's .rnk has no header row and may open with # comments: every gene is ranked (the
-    first is not taken for a header) and the result equals that of the file with a header."""
+    """GSEA's .rnk has no header row and may open with # comments (past five of them the file
+    was said to be empty): every gene is ranked (the first is not taken for a header) and the
+    result equals that of the file with a header."""
     gmt = _gmt(tmp_path / "s.gmt", sets)
     with_header = tmp_path / "with_header.tsv"
     ranking.rename_axis("gene").to_frame().to_csv(with_header, sep="\t")
     rnk = tmp_path / "ranked.rnk"
-    rnk.write_text("# ranked by t\n#\n" + "".join(f"{g}\t{v!r}\n" for g, v in ranking.items()))
+    rnk.write_text("# ranked by t\n" * 7 + "".join(f"{g}\t{v!r}\n" for g, v in ranking.items()))
     tables = {}
     for f in (with_header, rnk):
         out = tmp_path / f.stem
@@ -228,6 +229,10 @@ def test_cli_reads_a_headerless_rnk_with_comments_as_the_same_ranking(tmp_path, 
         tables[f.stem] = pd.read_csv(out / "gsea.csv")
     assert set(tables["ranked"]["ranking"]) == {"score"}
     pd.testing.assert_frame_equal(tables["ranked"], tables["with_header"])
+    comments = tmp_path / "comments.rnk"
+    comments.write_text("# nothing ranked yet\n")
+    res = _cli(tmp_path, comments, [gmt])
+    assert "the file holds only 1 comment line" in str(res.exception)
     two = tmp_path / "two.rnk"
     two.write_text("".join(f"{g}\t{v}\t{-v}\n" for g, v in ranking.items()))
     res = _cli(tmp_path, two, [gmt])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from radiogenomics.errors import InputError
+from radiogenomics.utils.text import count
 
 PathLike = str | os.PathLike
 
@@ -110,10 +111,23 @@ def refuse_binary(
 def sniff_delimiter(path: Path, candidates: str = "\t,;") -> str:
     """The delimiter of a delimited text file (the one splitting the header into most fields)."""
     refuse_binary(path)
-    lines = [ln for ln in first_lines(path, 5) if ln.strip() and not ln.startswith("#")]
-    if not lines:
-        raise InputError("file is empty", file=path, expected="a header row and data rows")
-    header = lines[0]
+    header, comments = None, 0
+    try:
+        with open_text(path) as fh:
+            for line in fh:  # past any number of '#' comment lines (a GSEA .rnk may have many)
+                if line.strip() and not line.startswith("#"):
+                    header = line.rstrip("\r\n")
+                    break
+                comments += line.startswith("#")
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise InputError(f"cannot read file: {err}", file=path) from None
+    if header is None:
+        what = (
+            f"the file holds only {count(comments, 'comment line')}"
+            if comments
+            else "file is empty"
+        )
+        raise InputError(what, file=path, expected="a header row and data rows")
     counts = {d: header.count(d) for d in candidates}
     best = max(candidates, key=lambda d: counts[d])
     if counts[best] == 0:
