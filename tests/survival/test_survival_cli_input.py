@@ -112,6 +112,34 @@ def test_option_errors_name_the_option_not_the_table(table, tmp_path):
     assert isinstance(err, InputError) and "--forced/--candidates" in str(err)
 
 
+def test_long_variable_names_are_folded_not_cut(table, tmp_path):
+    """A radiogenomic trait's name ('subtype:Classical + HALLMARK_...') in the final model's
+    table at 80 columns: folded onto more lines, never cut short with an ellipsis."""
+    name = "subtype:Classical + HALLMARK_TNFA_SIGNALING_VIA_NFKB"
+    path = tmp_path / "sv.csv"
+    table.rename(columns={"enhancing": name}).to_csv(path, index=False)
+    res = CliRunner().invoke(
+        app,
+        [
+            "survival",
+            "--table",
+            str(path),
+            *OPTIONS,
+            "--forced",
+            name,
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        env={"COLUMNS": "80"},
+    )
+    assert res.exit_code == 0, res.output
+    assert "\u2026" not in res.output
+    cells = "".join(
+        line.split("\u2502")[1].strip() for line in res.output.splitlines() if "\u2502" in line
+    )
+    assert name.replace(" ", "") in cells.replace(" ", "")
+
+
 def test_an_unwritable_out_is_refused_before_any_model_is_fitted(table, tmp_path, monkeypatch):
     """--out under a file: the error names --out, and no model was fitted to be thrown away."""
     import radiogenomics.survival as survival

@@ -136,6 +136,18 @@ def _split(values: list[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
+def _columns(table, names, rows) -> None:
+    """The variable column folds a long name onto more lines (radiogenomic traits such as
+    'subtype:Classical + HALLMARK_TNFA_SIGNALING_VIA_NFKB' were cut to 'subtype:Classic…');
+    the other columns are as wide as their longest value, so a number keeps one line (their
+    headers wrap)."""
+    table.add_column(names[0], overflow="fold")
+    for j, name in enumerate(names[1:], start=1):
+        table.add_column(name, min_width=max((len(r[j]) for r in rows), default=1))
+    for r in rows:
+        table.add_row(*r)
+
+
 @app.command("survival")
 def survival_command(
     table: Path = typer.Option(
@@ -240,28 +252,32 @@ def survival_command(
         # an empty table says nothing; each variable alone still has its hazard ratio
         console.print(sw.empty_text)
         t = Table(title="univariate Cox models (each variable alone)")
-        for col in ("variable", "n", "events", "HR (95% CI)", "p"):
-            t.add_column(col)
-        for _, r in analysis.univariate.iterrows():
-            t.add_row(
+        rows = [
+            (
                 r["variable"],
                 str(int(r["n"])),
                 str(int(r["events"])),
                 format_hr(r["hr"], r["ci_low"], r["ci_high"]) or "not estimated",
                 f"{r['p']:.3g}",
             )
+            for _, r in analysis.univariate.iterrows()
+        ]
+        _columns(t, ("variable", "n", "events", "HR (95% CI)", "p"), rows)
     else:
         t = Table(title=f"final Cox model ({sw.direction}, {sw.criterion.upper()} {sw.aic:.2f})")
-        for col in ("variable", "role", "univariate HR (95% CI)", "adjusted HR (95% CI)", "p"):
-            t.add_column(col)
-        for _, r in sw.summary.iterrows():
-            t.add_row(
+        rows = [
+            (
                 r["variable"],
                 r["role"],
                 r["univariate HR (95% CI)"],
                 r["adjusted HR (95% CI)"],
                 f"{r['p_adjusted']:.3g}",
             )
+            for _, r in sw.summary.iterrows()
+        ]
+        _columns(
+            t, ("variable", "role", "univariate HR (95% CI)", "adjusted HR (95% CI)", "p"), rows
+        )
     console.print(t)
     lr = sw.lr_test
     console.print(
