@@ -276,6 +276,13 @@ def test_cli_refuses_a_negative_top(tmp_path, ranking, sets):
     ranking.rename_axis("gene").to_frame().to_csv(f)
     res = _cli(tmp_path, f, [_gmt(tmp_path / "s.gmt", sets)], "--top", "-1")
     assert res.exit_code == 2 and "--top" in res.output  # head(-1) drew all plots but one
+    # the other bounds name the option as typed (they said '[nperm]'), before any file is read
+    missing = tmp_path / "not_there.gmt"
+    for option, value in (("--nperm", "0"), ("--min-size", "0"), ("--weight", "-1")):
+        res = _cli(tmp_path, f, [missing], option, value)
+        assert res.exit_code == 2 and option in res.output and "not_there" not in res.output
+    res = _cli(tmp_path, f, [missing], "--min-size", "50", "--max-size", "10")
+    assert str(res.exception).startswith("[--min-size/--max-size]: --min-size 50 is above")
 
 
 def test_two_rankings_with_one_name_are_refused_not_merged(ranking, sets):

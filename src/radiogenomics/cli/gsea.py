@@ -203,10 +203,10 @@ def gsea_command(
     ),
     out: Path = typer.Option(..., "--out", help="folder for the table and figures"),
     column: str = typer.Option(None, "--column", help="score column to use (default: all)"),
-    nperm: int = typer.Option(10000, "--nperm", help="permutations"),
-    min_size: int = typer.Option(15, "--min-size", help="smallest set (after restriction)"),
-    max_size: int = typer.Option(500, "--max-size", help="largest set (after restriction)"),
-    weight: float = typer.Option(1.0, "--weight", help="exponent of |score| in the ES"),
+    nperm: int = typer.Option(10000, "--nperm", min=1, help="permutations"),
+    min_size: int = typer.Option(15, "--min-size", min=1, help="smallest set (after restriction)"),
+    max_size: int = typer.Option(500, "--max-size", min=1, help="largest set (after restriction)"),
+    weight: float = typer.Option(1.0, "--weight", min=0, help="exponent of |score| in the ES"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     small_p: bool = typer.Option(
         True, "--small-p/--no-small-p", help="multilevel p-values below 1/(nperm+1)"
@@ -232,6 +232,12 @@ def gsea_command(
     from radiogenomics.utils.io import writable_folder, write_json, write_table
 
     check_device(device, field="--device")  # before any reading or computing
+    if min_size > max_size:
+        raise InputError(
+            f"--min-size {min_size} is above --max-size {max_size}",
+            field="--min-size/--max-size",
+            expected="--min-size <= --max-size",
+        )
     rankings = read_rankings(ranking, column)
     collections = _named_collections([read_gene_sets(p) for p in gene_sets])
     writable_folder(out, field="--out")  # before the permutations, not after them
