@@ -20,7 +20,7 @@ def read_rankings(path: Path, column: str | None = None):
     """
     import pandas as pd
 
-    from radiogenomics.data._common import check_file, read_delimited
+    from radiogenomics.data._common import check_file, read_delimited, table_head
     from radiogenomics.errors import InputError
 
     p = check_file(path, "ranking")
@@ -30,8 +30,11 @@ def read_rankings(path: Path, column: str | None = None):
         except (ValueError, OSError) as err:
             raise InputError(f"cannot read the table: {err}", file=p) from None
     else:
-        skip, headerless = _rnk_layout(p)
-        df = read_delimited(p, "ranking", skiprows=skip, header=None if headerless else "infer")
+        sep, first, skip = table_head(p)  # past any '#' comments of a .rnk
+        headerless = _headerless(first, sep)
+        df = read_delimited(
+            p, "ranking", sep=sep, skiprows=skip, header=None if headerless else "infer"
+        )
         if headerless:
             n = df.shape[1] - 1
             df.columns = ["gene"] + (
@@ -123,12 +126,10 @@ def read_rankings(path: Path, column: str | None = None):
     return numeric
 
 
-def _rnk_layout(path: Path) -> tuple[int, bool]:
-    """GSEA's .rnk layout: how many lines at the top start with ``#`` (comments), and whether
-    the first line after them is data, a gene and numbers only (the file has no header row)."""
+def _headerless(header: str, sep: str) -> bool:
+    """Whether a ranking file's first line is data, a gene and numbers only (GSEA's .rnk has
+    no header row)."""
     import math
-
-    from radiogenomics.data._common import open_text, sniff_delimiter
 
     def number(text: str) -> bool:
         try:
@@ -136,15 +137,8 @@ def _rnk_layout(path: Path) -> tuple[int, bool]:
         except ValueError:
             return False
 
-    skip, first = 0, ""
-    with open_text(path) as fh:
-        for line in fh:
-            if not line.startswith("#"):
-                first = line.rstrip("\r\n")
-                break
-            skip += 1
-    fields = first.split(sniff_delimiter(path)) if first.strip() else []
-    return skip, len(fields) >= 2 and all(number(f) for f in fields[1:])
+    fields = header.split(sep)
+    return len(fields) >= 2 and all(number(f) for f in fields[1:])
 
 
 def _examples(ids, n: int = 3) -> str:

@@ -108,16 +108,19 @@ def refuse_binary(
         raise InputError(f"this is {kind}", file=path, expected=expected)
 
 
-def sniff_delimiter(path: Path, candidates: str = "\t,;") -> str:
-    """The delimiter of a delimited text file (the one splitting the header into most fields)."""
+def table_head(path: Path, candidates: str = "\t,;") -> tuple[str, str, int]:
+    """``(delimiter, header line, lines before it)`` of a delimited text file: the header is
+    the first line that is neither blank nor a ``#`` comment (a GSEA .rnk may open with many),
+    the delimiter the one splitting it into most fields."""
     refuse_binary(path)
-    header, comments = None, 0
+    header, before, comments = None, 0, 0
     try:
         with open_text(path) as fh:
-            for line in fh:  # past any number of '#' comment lines (a GSEA .rnk may have many)
+            for line in fh:
                 if line.strip() and not line.startswith("#"):
                     header = line.rstrip("\r\n")
                     break
+                before += 1
                 comments += line.startswith("#")
     except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise InputError(f"cannot read file: {err}", file=path) from None
@@ -137,7 +140,12 @@ def sniff_delimiter(path: Path, candidates: str = "\t,;") -> str:
             field="row 1",
             expected="tab-, comma- or semicolon-separated columns",
         )
-    return best
+    return best, header, before
+
+
+def sniff_delimiter(path: Path, candidates: str = "\t,;") -> str:
+    """The delimiter of a delimited text file (see :func:`table_head`)."""
+    return table_head(path, candidates)[0]
 
 
 def read_delimited(path: Path, what: str, **kwargs) -> pd.DataFrame:
