@@ -136,7 +136,7 @@ def _split(values: list[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _columns(table, names, rows) -> None:
+def _fill_table(table, names, rows) -> None:
     """The variable column folds a long name onto more lines (radiogenomic traits such as
     'subtype:Classical + HALLMARK_TNFA_SIGNALING_VIA_NFKB' were cut to 'subtype:Classic…');
     the other columns are as wide as their longest value, so a number keeps one line (their
@@ -262,7 +262,7 @@ def survival_command(
             )
             for _, r in analysis.univariate.iterrows()
         ]
-        _columns(t, ("variable", "n", "events", "HR (95% CI)", "p"), rows)
+        _fill_table(t, ("variable", "n", "events", "HR (95% CI)", "p"), rows)
     else:
         t = Table(title=f"final Cox model ({sw.direction}, {sw.criterion.upper()} {sw.aic:.2f})")
         rows = [
@@ -275,7 +275,7 @@ def survival_command(
             )
             for _, r in sw.summary.iterrows()
         ]
-        _columns(
+        _fill_table(
             t, ("variable", "role", "univariate HR (95% CI)", "adjusted HR (95% CI)", "p"), rows
         )
     console.print(t)
