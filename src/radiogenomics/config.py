@@ -51,6 +51,7 @@ STAGES: tuple[str, ...] = (
     "masking",
     "saliency",
     "enrichment",
+    "cv_repeats",
     "drivers",
     "radiogenomic_traits",
     "survival",
@@ -656,6 +657,8 @@ class StudyConfig(Section):
     def stage_enabled(self, stage: str) -> bool:
         if stage == "load":
             return True
+        if stage == "cv_repeats":  # the driver ranking's CV runs: no section of their own
+            return self.drivers.enabled
         section = getattr(self, stage)
         return bool(section.enabled)
 

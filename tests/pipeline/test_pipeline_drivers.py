@@ -191,8 +191,9 @@ def test_a_drivers_setting_reruns_only_the_drivers_and_the_report(drivers_run):
 
 def test_only_the_drivers_stage_and_the_report_read_the_drivers_settings():
     """With the contract walk (test_pipeline_contract.py), changing any ``[drivers]`` setting
-    reruns the drivers stage and the report and nothing upstream; ``enabled`` also feeds the
-    classifiers' ``keep_fold_models`` (they rerun only when that changes)."""
+    reruns the drivers stage and the report and nothing upstream, ``repeats`` the CV repeats
+    too; ``enabled`` also feeds the classifiers' ``keep_fold_models`` (they rerun only when
+    that changes). The CV repeats read no gene set: a new collection retrains none of them."""
     from radiogenomics.pipeline.contract import ALL
     from radiogenomics.pipeline.stages import STAGE_TABLE
 
@@ -204,9 +205,11 @@ def test_only_the_drivers_stage_and_the_report_read_the_drivers_settings():
         }
 
     for key in type(_cfg().drivers).model_fields:
-        assert readers(f"drivers.{key}") == {"drivers", "report"}, key
+        more = {"cv_repeats"} if key == "repeats" else set()
+        assert readers(f"drivers.{key}") == {"drivers", "report", *more}, key
     assert readers("keep_fold_models") == {"classifiers", "report"}
-    assert STAGE_TABLE["drivers"].requires == ("load", "classifiers")
+    assert STAGE_TABLE["drivers"].requires == ("load", "classifiers", "cv_repeats")
+    assert STAGE_TABLE["cv_repeats"].load_parts == ("cohort",)
 
 
 def test_example_studies_rank_drivers_and_the_paper_keeps_its_own_readout():
@@ -340,3 +343,49 @@ def test_the_stage_equals_the_verb_on_the_classifiers_cross_validation_in_memory
     )
     stage = uninterrupted[uninterrupted["task"] == task].drop(columns="readout")
     pd.testing.assert_frame_equal(stage.reset_index(drop=True), table.reset_index(drop=True))
+
+
+@pytest.mark.slow
+def test_a_new_collection_retrains_no_cv_repeat_and_a_new_repeats_count_does(
+    drivers_run, tmp_path
+):
+    """The driver ranking's extra CV runs live in the ``cv_repeats`` stage, which reads no gene
+    set and no driver setting but ``repeats``: a collection added to the study reruns the
+    drivers over the same fold models; more repeats train the new runs, and the first repeat,
+    drawn from the same seed, is the one kept before."""
+    cfg, _, _ = drivers_run
+    repeats = cfg.run_dir / "cv_repeats"
+    weights = sorted(repeats.glob("models/*/repeat_*/fold_*/weights.safetensors"))
+    assert len(weights) == 2 * cfg.classifiers.folds  # one extra run of each task's folds
+    written = {p: p.stat().st_mtime_ns for p in weights}
+    first_oof = pd.read_parquet(repeats / "tables/oof.parquet")
+    assert set(first_oof["repeat"]) == {1} and set(first_oof["task"]) == {"edema", "ncet"}
+
+    genes = pd.read_parquet(cfg.run_dir / "load/expression.parquet").columns[:40]
+    gmt = tmp_path / "more.gmt"
+    gmt.write_text(
+        "".join(f"MORE_{i}\tna\t" + "\t".join(genes[i * 20 : i * 20 + 20]) + "\n" for i in (0, 1))
+    )
+    data = cfg.effective()
+    data["data"]["gene_sets"] = [*data["data"]["gene_sets"], {"name": "more", "path": str(gmt)}]
+    more = load_config(data=data)
+    outcomes = {o.stage: o.status for o in run_study(more, until="drivers")}
+    assert outcomes["load"] == "done" and outcomes["drivers"] == "done"
+    assert outcomes["classifiers"] == outcomes["cv_repeats"] == "skipped"
+    assert {p: p.stat().st_mtime_ns for p in weights} == written
+    ranked = pd.read_parquet(cfg.run_dir / "drivers/tables/drivers.parquet")
+    assert set(ranked["collection"]) == {"programmes", "more"}
+
+    more.drivers.repeats = 3
+    plan = {p.stage: p.action for p in Pipeline(more).plan(until="drivers")}
+    assert plan["cv_repeats"] == "run" and plan["classifiers"] == "skip"
+    outcomes = {o.stage: o.status for o in run_study(more, until="drivers")}
+    assert outcomes["cv_repeats"] == outcomes["drivers"] == "done"
+    oof = pd.read_parquet(repeats / "tables/oof.parquet")
+    assert set(oof["repeat"]) == {1, 2}
+    pd.testing.assert_frame_equal(
+        oof[oof["repeat"] == 1].reset_index(drop=True), first_oof.reset_index(drop=True)
+    )
+    assert len(list(repeats.glob("models/*/repeat_2/fold_*/weights.safetensors"))) == 2 * (
+        cfg.classifiers.folds
+    )

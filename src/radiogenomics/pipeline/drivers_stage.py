@@ -1,11 +1,14 @@
-"""Stage ``drivers``: the gene sets that drive each trait, ranked by
+"""Stages ``cv_repeats`` and ``drivers``: the gene sets that drive each trait, ranked by
 :func:`radiogenomics.interpret.driver_ranking` (docs/results.md, "Driver recovery").
 
-One unit per task: the classifiers stage's cross-validation (rebuilt with its fold models), the
-``drivers.repeats - 1`` extra CV runs on new fold splits (executor units, seeds derived from the
-study seed), set masking against a size-matched null, correlation GSEA (the naive peer) and the
-driver calls. The table ``drivers`` holds every set of every collection with the chosen
-read-out's score, rank, p, q and call, and the evidence of each read-out beside it.
+``cv_repeats`` runs, per task, the ``drivers.repeats - 1`` extra cross-validations of the
+chosen network on new fold splits (executor units, seeds derived from the study seed) and keeps
+their fold models; it reads no gene set, so a new collection or a changed driver setting other
+than ``repeats`` retrains none of them. ``drivers`` then works one unit per task: the
+classifiers stage's cross-validation and those runs (rebuilt with their fold models), set
+masking against a size-matched null, correlation GSEA (the naive peer), the programme network
+and the driver calls. The table ``drivers`` holds every set of every collection with the
+chosen read-out's score, rank, p, q and call, and the evidence of each read-out beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,17 @@ import pandas as pd
 from radiogenomics.interpret.drivers import PROGRAMME_COLUMNS
 from radiogenomics.pipeline.contract import StageSkipped
 from radiogenomics.pipeline.load import study_data
-from radiogenomics.pipeline.models_stage import load_autoencoder, load_cv_result, task_dir
+from radiogenomics.pipeline.models_stage import (
+    cv_tables,
+    load_autoencoder,
+    load_cv_result,
+    load_fold_models,
+    rebuild_cv,
+    save_fold_models,
+    task_dir,
+)
+from radiogenomics.utils.seeding import derive_seed
+from radiogenomics.utils.text import count
 
 #: Rows per (task, class, collection) in ``drivers_top``, the report's table.
 TOP = 10
@@ -56,6 +69,89 @@ def _step_logger(ctx, task: str):
     return log
 
 
+def drivers_seed(ctx, task: str) -> int:
+    """The seed of one task's driver ranking; its CV repeats derive theirs from it (both stages
+    use it, so the repeats are those the verb would train from it)."""
+    return derive_seed(ctx.cfg.seed, "drivers", task)
+
+
+#: The tables ``cv_repeats`` keeps of each run (models_stage.cv_tables), led by task and repeat.
+REPEAT_TABLES = ("cv_folds", "folds", "oof")
+
+
+def _repeat_dir(ctx, task: str, repeat: int):
+    return task_dir(ctx.stage_dir("cv_repeats"), task) / f"repeat_{repeat}"
+
+
+def run_cv_repeats(ctx) -> dict:
+    from radiogenomics.interpret.drivers import repeated_cv
+
+    repeats = ctx.cfg.drivers.repeats
+    sd = study_data(ctx)
+    autoencoder = load_autoencoder(ctx)
+    device = None if ctx.device == "auto" else ctx.device
+    names = []
+    for task in sd.task_names:
+        name = task_dir(ctx, task).name
+        if ctx.unit_done(task):
+            names.append(name)
+            continue
+        cv = load_cv_result(ctx, task)
+        if cv is None:
+            ctx.note(f"{task}: the classifiers stage kept no fold models, no CV repeats")
+            continue
+        ctx.log.info(
+            "cv_repeats: %s, %s on new fold splits, %d patients",
+            task,
+            count(repeats - 1, "CV run"),
+            len(cv.labels),
+        )
+        runs = repeated_cv(
+            cv, sd.expression, repeats, drivers_seed(ctx, task), ctx.executor, autoencoder,
+            device, ctx.network_gpus(),
+        )[1:]  # fmt: skip
+        parts: dict[str, list[pd.DataFrame]] = {stem: [] for stem in REPEAT_TABLES}
+        for repeat, run in enumerate(runs, start=1):
+            save_fold_models(run, _repeat_dir(ctx, task, repeat))
+            for stem, table in cv_tables(run, task=task, repeat=repeat).items():
+                parts[stem].append(table)
+        for stem, tables in parts.items():
+            if tables:
+                ctx.table(pd.concat(tables, ignore_index=True), f"units/{stem}_{name}")
+        ctx.mark_unit(task, {"cv_auc": [float(run.mean_auc) for run in runs]})
+        names.append(name)
+    if not names:
+        raise StageSkipped("no task has fold models to repeat the cross-validation of")
+    if repeats > 1:
+        for stem in REPEAT_TABLES:
+            tables = [ctx.read("cv_repeats", f"units/{stem}_{n}") for n in names]
+            ctx.table(pd.concat(tables, ignore_index=True), stem)
+    return {"repeats": repeats}
+
+
+def load_cv_repeats(ctx, cv):
+    """The ``cv_repeats`` stage's runs of ``cv``'s task, rebuilt with their fold models, in
+    the order they were drawn (none when ``drivers.repeats`` is 1)."""
+    folder = ctx.stage_dir("cv_repeats") / "tables"
+    if not (folder / "folds.parquet").is_file():
+        return []
+    tables = {stem: ctx.read("cv_repeats", stem) for stem in REPEAT_TABLES}
+    runs = []
+    mine = tables["folds"][tables["folds"]["task"] == cv.task]
+    for repeat in sorted(mine["repeat"].unique()):
+        rows = {
+            stem: t[(t["task"] == cv.task) & (t["repeat"] == repeat)] for stem, t in tables.items()
+        }
+        fold_models, fold_patients = load_fold_models(
+            _repeat_dir(ctx, cv.task, int(repeat)), rows["folds"]
+        )
+        runs.append(
+            rebuild_cv(cv.config, cv.task, fold_models, fold_patients, rows["oof"],
+                       rows["cv_folds"])
+        )  # fmt: skip
+    return runs
+
+
 def run_drivers(ctx) -> dict:
     from radiogenomics.interpret import driver_ranking
 
@@ -64,7 +160,6 @@ def run_drivers(ctx) -> dict:
     picked = sd.pick(d.collections)  # never empty: the stage skips without gene sets
     gene_sets = {name: dict(gs.items()) for name, gs in picked.items()}
     device = None if ctx.device == "auto" else ctx.device
-    autoencoder = load_autoencoder(ctx)
     tasks = []
     for task in sd.task_names:
         unit = f"units/drivers_{task_dir(ctx, task).name}"
@@ -75,11 +170,12 @@ def run_drivers(ctx) -> dict:
         if cv is None:
             ctx.note(f"{task}: the classifiers stage kept no fold models, no driver ranking")
             continue
+        cvs = [cv, *load_cv_repeats(ctx, cv)]
         ctx.log.info(
             "drivers: %s, %s read-out, %d CV runs, %d patients",
             task,
             d.readout,
-            d.repeats,
+            len(cvs),
             len(cv.labels),
         )
         table = driver_ranking(
@@ -88,7 +184,7 @@ def run_drivers(ctx) -> dict:
             None,
             gene_sets,
             readout=d.readout,
-            repeats=d.repeats,
+            cvs=cvs,
             null_draws=d.null_draws,
             nperm=d.nperm,
             alpha=d.alpha,
@@ -99,11 +195,8 @@ def run_drivers(ctx) -> dict:
             programme_seeds=d.programme_seeds,
             min_size=d.min_size,
             max_size=d.max_size,
-            seed=ctx.seed(task),
-            executor=ctx.executor,
-            autoencoder=autoencoder,
+            seed=drivers_seed(ctx, task),
             device=device,
-            network_gpus=ctx.network_gpus(),
             on_step=_step_logger(ctx, task),
         )
         table.insert(table.columns.get_loc("score"), "readout", d.readout)

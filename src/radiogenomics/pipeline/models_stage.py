@@ -194,41 +194,61 @@ def task_dir(ctx_or_dir, task: str) -> Path:
     return base / "models" / safe
 
 
+def load_fold_models(d: Path, folds: pd.DataFrame):
+    """(fold models, each fold's validation patients) saved under ``d`` (``fold_<k>``) for the
+    fold table ``folds`` (fold, patient) of one CV run; (None, None) when they were not kept."""
+    from radiogenomics.models.trained import TrainedModel
+
+    fold_models, fold_patients = [], []
+    for k in sorted(folds["fold"].unique()):
+        p = d / f"fold_{k}"
+        if not p.is_dir():
+            return None, None
+        fold_models.append(TrainedModel.load(p))
+        fold_patients.append(list(folds.loc[folds["fold"] == k, "patient"].astype(str)))
+    return fold_models, fold_patients
+
+
+def save_fold_models(cv, d: Path) -> None:
+    """A CV run's fold models under ``d`` (``fold_<k>``), as :func:`load_fold_models` reads."""
+    for k, fm in enumerate(cv.fold_models or []):
+        fm.save(d / f"fold_{k}")
+
+
 def load_models(ctx, task: str):
     """(retrained model, fold models, fold validation patients) of one task."""
     from radiogenomics.models.trained import TrainedModel
 
     d = task_dir(ctx, task)
-    model = TrainedModel.load(d / "retrained")
     folds = ctx.read("classifiers", "folds")
-    folds = folds[folds["task"] == task]
-    fold_models, fold_patients = [], []
-    for k in sorted(folds["fold"].unique()):
-        p = d / f"fold_{k}"
-        if not p.is_dir():
-            return model, None, None
-        fold_models.append(TrainedModel.load(p))
-        fold_patients.append(list(folds.loc[folds["fold"] == k, "patient"].astype(str)))
-    return model, fold_models, fold_patients
+    fold_models, fold_patients = load_fold_models(d, folds[folds["task"] == task])
+    return TrainedModel.load(d / "retrained"), fold_models, fold_patients
 
 
-def load_cv_result(ctx, task: str):
-    """The chosen configuration's cross-validation of one task as the classifiers stage ran it
-    (a ``CVResult`` with its fold models), or None when the fold models were not kept.
+def cv_tables(cv, **keys) -> dict[str, pd.DataFrame]:
+    """The tables kept of one CV run, each led by the columns ``keys`` (task, ...): ``cv_folds``
+    (each fold's metrics), ``folds`` (each fold's validation patients) and ``oof`` (out-of-fold
+    probabilities, long, with each patient's label); :func:`rebuild_cv` reads them back."""
+    folds = pd.DataFrame(
+        [(f.index, p) for f in cv.folds for p in f.val_ids], columns=["fold", "patient"]
+    )
+    oof = cv.oof_proba.copy()
+    oof.index.name = "patient"
+    oof = oof.reset_index().melt(id_vars="patient", var_name="class", value_name="proba")
+    oof["label"] = oof["patient"].map(cv.labels.astype(str))
+    tables = {"cv_folds": cv.fold_metrics.copy(), "folds": folds, "oof": oof}
+    for t in tables.values():
+        for i, (key, value) in enumerate(keys.items()):
+            t.insert(i, key, value)
+    return tables
 
-    Rebuilt from the stage's tables and saved fold models; the patients keep the CV's order, so
-    new fold splits drawn from it (driver ranking's repeats) are those of an in-process run.
-    """
+
+def rebuild_cv(config, task: str, fold_models, fold_patients, oof, metrics):
+    """A ``CVResult`` with its fold models from the tables of :func:`cv_tables` (one run's
+    rows, the key columns dropped or not); the patients keep the CV's order, so new fold
+    splits drawn from it (driver ranking's repeats) are those of an in-process run."""
     from radiogenomics.evaluation.nn_cv import CVResult, Fold
-    from radiogenomics.models.config import NetworkConfig
 
-    _, fold_models, fold_patients = load_models(ctx, task)
-    if not fold_models:
-        return None
-    chosen = ctx.read("classifiers", "chosen")
-    chosen = chosen[chosen["task"] == task].iloc[0]
-    oof = ctx.read("classifiers", "oof")
-    oof = oof[oof["task"] == task]
     labels = oof.drop_duplicates("patient").set_index("patient")["label"].astype(str)
     labels.index = labels.index.astype(str)
     labels.index.name = None
@@ -245,10 +265,10 @@ def load_cv_result(ctx, task: str):
         val = np.array([position[p] for p in val_ids], dtype=np.int64)
         train = np.array([i for i, p in enumerate(ids) if p not in held], dtype=np.int64)
         folds.append(Fold(k, train, val, [ids[i] for i in train], list(val_ids)))
-    metrics = ctx.read("classifiers", "cv_folds")
-    metrics = metrics[metrics["task"] == task].drop(columns="task").reset_index(drop=True)
+    metrics = metrics.drop(columns=[c for c in ("task", "repeat") if c in metrics])
+    metrics = metrics.reset_index(drop=True)
     return CVResult(
-        config=NetworkConfig.model_validate_json(chosen["network"]),
+        config=config,
         task=task,
         classes=classes,
         labels=labels,
@@ -257,6 +277,28 @@ def load_cv_result(ctx, task: str):
         oof_proba=proba,
         best_epochs=[int(e) for e in metrics["best_epoch"]],
         fold_models=fold_models,
+    )
+
+
+def load_cv_result(ctx, task: str):
+    """The chosen configuration's cross-validation of one task as the classifiers stage ran it
+    (a ``CVResult`` with its fold models), or None when the fold models were not kept."""
+    from radiogenomics.models.config import NetworkConfig
+
+    _, fold_models, fold_patients = load_models(ctx, task)
+    if not fold_models:
+        return None
+    chosen = ctx.read("classifiers", "chosen")
+    chosen = chosen[chosen["task"] == task].iloc[0]
+    oof = ctx.read("classifiers", "oof")
+    metrics = ctx.read("classifiers", "cv_folds")
+    return rebuild_cv(
+        NetworkConfig.model_validate_json(chosen["network"]),
+        task,
+        fold_models,
+        fold_patients,
+        oof[oof["task"] == task],
+        metrics[metrics["task"] == task],
     )
 
 
@@ -336,25 +378,12 @@ def run_classifiers(ctx) -> dict:
         )
         d = task_dir(ctx, task)
         model.save(d / "retrained")
-        for k, fm in enumerate(best.fold_models or []):
-            fm.save(d / f"fold_{k}")
+        save_fold_models(best, d)
         grid = grid.copy()
         grid.insert(0, "task", task)
         ctx.table(grid, f"units/grid_{d.name}")
-        fm = best.fold_metrics.copy()
-        fm.insert(0, "task", task)
-        ctx.table(fm, f"units/cv_folds_{d.name}")
-        folds = pd.DataFrame(
-            [(task, f.index, p) for f in best.folds for p in f.val_ids],
-            columns=["task", "fold", "patient"],
-        )
-        ctx.table(folds, f"units/folds_{d.name}")
-        oof = best.oof_proba.copy()
-        oof.index.name = "patient"
-        oof = oof.reset_index().melt(id_vars="patient", var_name="class", value_name="proba")
-        oof.insert(0, "task", task)
-        oof["label"] = oof["patient"].map(best.labels.astype(str))
-        ctx.table(oof, f"units/oof_{d.name}")
+        for stem, table in cv_tables(best, task=task).items():
+            ctx.table(table, f"units/{stem}_{d.name}")
         s = best.summary()
         chosen = {
             "task": task,

@@ -124,20 +124,30 @@ STAGE_TABLE: dict[str, Stage] = {
         # p-value replaces the permutation floor (small_p = "multilevel")
         revision=3,
     ),
+    "cv_repeats": Stage(
+        "cv_repeats",
+        _lazy("drivers_stage", "run_cv_repeats"),
+        skips=_no_gene_sets,  # as the drivers stage, the one that reads them
+        load_parts=COHORT,  # not the gene sets: a new collection retrains none of these runs
+        requires=("load", "classifiers"),
+        uses=("autoencoder",),  # transferred layers
+        reads=("drivers.repeats",),
+        description="the driver ranking's CV runs on new fold splits (fold models kept)",
+    ),
     "drivers": Stage(
         "drivers",
         _lazy("drivers_stage", "run_drivers"),
         skips=_no_gene_sets,
         load_parts=WITH_SETS,
-        requires=("load", "classifiers"),
-        uses=("autoencoder",),  # transferred layers: the extra CV repeats need it
+        requires=("load", "classifiers", "cv_repeats"),
         reads=("drivers",),
         description="driver ranking of the gene sets (repeated CV, set masking, naive peer)",
         # 2: the consensus became masking + the programme network's conditional masking;
         # 3: the programme network + each programme score's own AUC; 4: programme_shift;
         # 5: the floating forward order; 6: first_share, from the programme network's other
         # seeds; 7: the forward order stops where no set raises the programme network's AP;
-        # 8: its later places only while their choice holds up on held-out halves
+        # 8: its later places only while their choice holds up on held-out halves (the extra
+        # CV runs then moved to cv_repeats, with the same seeds: the same table)
         revision=8,
     ),
     "radiogenomic_traits": Stage(
