@@ -373,11 +373,12 @@ def test_the_study_stages_rule_out_survival_and_gene_set_stages_from_the_config(
     bare = load_config(data={"name": "s", "data": {"expression": str(tmp_path / "x.csv")}})
     why = {n: st.skip_reason(bare) for n, st in STAGE_TABLE.items()}
     assert why["survival"] == "no clinical data in the config (data.clinical)"
-    for name in ("enrichment", "drivers", "radiogenomic_traits"):
+    for name in ("enrichment", "cv_repeats", "drivers", "radiogenomic_traits"):
         assert why[name] == "no gene-set collection in the config (data.gene_sets)"
     assert {n for n, w in why.items() if w} == {
         "survival",
         "enrichment",
+        "cv_repeats",
         "drivers",
         "radiogenomic_traits",
     }
@@ -435,6 +436,23 @@ def test_why_a_stage_reruns_tells_a_changed_setting_from_a_new_one_and_a_revisio
     same = {"settings": fp["settings"], "seed": 0}
     assert _what_changed({**same, "revision": 5}, fp) == (
         "the stage's method was revised (revision 5 -> 6)"
+    )
+    # a gene-set file added to the study; a stage that now reads another stage's outputs
+    moved = {
+        **fp,
+        "inputs": {"data.expression": "e1", "data.gene_sets[1].path (more)": "g"},
+        "upstream": {"classifiers": "c2", "cv_repeats": "r"},
+    }
+    before = {
+        **same,
+        "revision": 6,
+        "inputs": {"data.expression": "e0"},
+        "upstream": {"classifiers": "c1", "autoencoder": "a"},
+    }
+    assert _what_changed(before, moved) == (
+        "inputs changed: data.expression; new inputs: data.gene_sets[1].path (more); "
+        "upstream changed: classifiers; new upstream: cv_repeats; "
+        "upstream no longer read: autoencoder"
     )
     # a manifest from before revisions were recorded: the general reason
     assert _what_changed(same, fp) == "the stage's method was revised"

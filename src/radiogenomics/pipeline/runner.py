@@ -648,10 +648,14 @@ def _what_changed(old: dict[str, Any], fp: dict[str, Any]) -> str:
     elif before is None:
         parts.append("finished by an older version")
     for key in ("inputs", "upstream"):
-        was = old.get(key) or {}
-        diff = sorted(k for k in set(was) | set(fp[key]) if was.get(k) != fp[key].get(k))
-        if diff:
-            parts.append(f"{key} changed: " + ", ".join(diff))
+        was, now = old.get(key) or {}, fp[key]
+        for said, named in (
+            (f"{key} changed", [k for k in now if k in was and was[k] != now[k]]),
+            (f"new {key}", [k for k in now if k not in was]),  # a file or stage added
+            (f"{key} no longer read", [k for k in was if k not in now]),
+        ):
+            if named:
+                parts.append(f"{said}: " + ", ".join(sorted(named)))
     was, now = old.get("revision"), fp.get("revision", 1)
     if was is not None and was != now:  # older manifests do not record it
         parts.append(f"the stage's method was revised (revision {was} -> {now})")
