@@ -346,9 +346,7 @@ def test_the_stage_equals_the_verb_on_the_classifiers_cross_validation_in_memory
 
 
 @pytest.mark.slow
-def test_a_new_collection_retrains_no_cv_repeat_and_a_new_repeats_count_does(
-    drivers_run, tmp_path
-):
+def test_a_new_collection_retrains_no_cv_repeat_and_a_new_repeats_count_does(drivers_run, tmp_path):
     """The driver ranking's extra CV runs live in the ``cv_repeats`` stage, which reads no gene
     set and no driver setting but ``repeats``: a collection added to the study reruns the
     drivers over the same fold models; more repeats train the new runs, and the first repeat,
