@@ -346,6 +346,62 @@ def test_the_stage_equals_the_verb_on_the_classifiers_cross_validation_in_memory
 
 
 @pytest.mark.slow
+def test_a_failed_cv_repeats_run_resumes_at_the_task_it_was_on(drivers_run, monkeypatch):
+    """With one more repeat asked for, the CV repeats of the second task fail; the rerun keeps
+    the first task's runs (their fold models included), trains only the second's and ends
+    with the tables of an uninterrupted run, whose first repeat is the one kept before."""
+    import radiogenomics.interpret.drivers as drivers_module
+
+    cfg, _, _ = drivers_run
+    tables = ("oof", "cv_folds", "folds")
+
+    def read() -> dict[str, pd.DataFrame]:
+        return {t: pd.read_parquet(cfg.run_dir / f"cv_repeats/tables/{t}.parquet") for t in tables}
+
+    two = read()
+    data = cfg.effective()
+    three = load_config(data={**data, "drivers": {**data["drivers"], "repeats": 3}})
+    real = drivers_module.repeated_cv
+    calls = []
+
+    def failing_on_ncet(cv, *args, **kwargs):
+        calls.append(cv.task)
+        if cv.task == "ncet":
+            raise RuntimeError("planted failure")
+        return real(cv, *args, **kwargs)
+
+    monkeypatch.setattr(drivers_module, "repeated_cv", failing_on_ncet)
+    with pytest.raises(RuntimeError, match="planted failure"):
+        run_study(three, stage="cv_repeats")
+    assert calls == ["edema", "ncet"]
+    assert {p.stage: p.action for p in Pipeline(three).plan(stage="cv_repeats")} == {
+        "cv_repeats": "resume"
+    }
+    calls.clear()
+
+    def counting(cv, *args, **kwargs):
+        calls.append(cv.task)
+        return real(cv, *args, **kwargs)
+
+    monkeypatch.setattr(drivers_module, "repeated_cv", counting)
+    assert {o.stage: o.status for o in run_study(three, stage="cv_repeats")} == {
+        "cv_repeats": "done"
+    }
+    assert calls == ["ncet"]
+    resumed = read()
+    assert set(resumed["oof"]["repeat"]) == {1, 2}
+    first = resumed["oof"][resumed["oof"]["repeat"] == 1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, two["oof"])
+    run_study(three, stage="cv_repeats", force=True)  # uninterrupted
+    for t in tables:
+        pd.testing.assert_frame_equal(read()[t], resumed[t], check_exact=False, rtol=1e-6)
+    # back to the module's two runs: the same seeds give the same tables
+    run_study(cfg, stage="cv_repeats")
+    for t in tables:
+        pd.testing.assert_frame_equal(read()[t], two[t], check_exact=False, rtol=1e-6)
+
+
+@pytest.mark.slow
 def test_a_new_collection_retrains_no_cv_repeat_and_a_new_repeats_count_does(drivers_run, tmp_path):
     """The driver ranking's extra CV runs live in the ``cv_repeats`` stage, which reads no gene
     set and no driver setting but ``repeats``: a collection added to the study reruns the
