@@ -59,6 +59,11 @@ STAGES: tuple[str, ...] = (
 )
 
 
+def enabled_key(stage: str) -> str:
+    """The setting that switches a stage on or off (the CV repeats run with the drivers)."""
+    return "drivers.enabled" if stage == "cv_repeats" else f"{stage}.enabled"
+
+
 class SettingError(ValueError):
     """A value that is wrong given other settings; ``key`` is the setting to change."""
 
@@ -657,9 +662,7 @@ class StudyConfig(Section):
     def stage_enabled(self, stage: str) -> bool:
         if stage == "load":
             return True
-        if stage == "cv_repeats":  # the driver ranking's CV runs: no section of their own
-            return self.drivers.enabled
-        section = getattr(self, stage)
+        section = getattr(self, enabled_key(stage).split(".")[0])
         return bool(section.enabled)
 
     def effective(self) -> dict[str, Any]:

@@ -18,9 +18,9 @@ def test_the_report_line_says_when_the_report_was_not_rebuilt(tmp_path):
     path = str(tmp_path / "report" / "index.html")
     for status in ("done", "skipped"):
         assert _report_line(tmp_path, [StageOutcome("report", status)]) == f"report: {path}"
-    off = StageOutcome("report", "disabled", reason="disabled in the config")  # as the runner says
+    off = StageOutcome("report", "disabled", reason="report.enabled = false")  # as the runner says
     disabled = _report_line(tmp_path, [off])
-    assert "not rebuilt by this run: disabled in the config" in disabled and path in disabled
+    assert "not rebuilt by this run: report.enabled = false" in disabled and path in disabled
     only_masking = _report_line(tmp_path, [StageOutcome("masking", "done")])
     assert "not among the stages run" in only_masking and "may predate" in only_masking
 

@@ -215,8 +215,11 @@ def test_switching_the_drivers_off_retrains_no_classifier_while_masking_keeps_fo
     _finished_folder(cfg)
     off = _variant(base, "drivers.enabled", False)
     assert off.keep_fold_models  # out-of-fold masking still keeps them
-    actions = {p.stage: p.action for p in Pipeline(off).plan()}
-    assert actions["classifiers"] == "skip" and actions["drivers"] == "disabled"
+    plan = {p.stage: p for p in Pipeline(off).plan()}
+    assert plan["classifiers"].action == "skip" and plan["drivers"].action == "disabled"
+    # the CV repeats have no section of their own: the plan names the switch they follow
+    assert plan["cv_repeats"].action == "disabled"
+    assert plan["cv_repeats"].reason == "drivers.enabled = false"
     base["masking"]["out_of_fold"] = False
     neither = _variant(base, "drivers.enabled", False)
     assert not neither.keep_fold_models

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from radiogenomics import __version__
-from radiogenomics.config import STAGES, StudyConfig, to_toml
+from radiogenomics.config import STAGES, StudyConfig, enabled_key, to_toml
 from radiogenomics.data._common import shown
 from radiogenomics.errors import ExecutionError, InputError
 from radiogenomics.pipeline.contract import (
@@ -212,7 +212,7 @@ class Pipeline:
             st = self.stages[name]
             if not self.cfg.stage_enabled(name):
                 assumed[name] = {"status": "disabled"}
-                out.append(StagePlan(name, "disabled", "disabled in the config"))
+                out.append(StagePlan(name, "disabled", _disabled(name)))
                 continue
             off = [u for u in st.requires if assumed.get(u, {}).get("status") in _SET_ASIDE]
             if off:
@@ -425,9 +425,9 @@ class Pipeline:
     def _run_one(self, name: str, force: bool, log: logging.Logger, quiet: bool) -> StageOutcome:
         st = self.stages[name]
         if not self.cfg.stage_enabled(name):
-            self._set_aside(name, "disabled", "disabled in the config")
-            log.info("stage %s: disabled in the config", name)
-            return StageOutcome(name, "disabled", reason="disabled in the config")
+            self._set_aside(name, "disabled", _disabled(name))
+            log.info("stage %s: disabled (%s)", name, _disabled(name))
+            return StageOutcome(name, "disabled", reason=_disabled(name))
         problem = self._upstream_problem(name)
         if problem is not None:
             status, reason = problem
@@ -628,6 +628,11 @@ def _changed_keys(
             how = "new" if a is _ABSENT else "gone" if b is _ABSENT else "changed"
             out.append((f"{prefix}{k}", how))
     return out
+
+
+def _disabled(stage: str) -> str:
+    """Why a stage does not run: the setting that switched it off (the action says the rest)."""
+    return f"{enabled_key(stage)} = false"
 
 
 def _what_changed(old: dict[str, Any], fp: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from radiogenomics import __version__
-from radiogenomics.config import STAGES, to_toml
+from radiogenomics.config import STAGES, enabled_key, to_toml
 from radiogenomics.report import evidence
 from radiogenomics.report.findings import (
     Findings,
@@ -373,7 +373,7 @@ def _off_reason(stage: str, m: dict | None) -> str:
         return f"The {stage} stage has not run."
     status = m.get("status")
     if status == "disabled":
-        return f"The {stage} stage was disabled in the config ({stage}.enabled = false)."
+        return f"The {stage} stage was disabled in the config ({enabled_key(stage)} = false)."
     if status == "not-run":
         return f"The {stage} stage did not run: {m.get('reason', '')}."
     if status in ("failed", "interrupted", "running"):
