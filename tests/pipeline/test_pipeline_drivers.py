@@ -244,6 +244,21 @@ def test_the_recovery_check_reports_the_driver_rankings_top_set_ranks_and_calls(
     assert _driver_observation(ranking.iloc[:0], ["SYN_EMT"]) == ""  # trait not modelled
 
 
+def _record_tasks(monkeypatch, module, name: str, real, fail_on: str | None = None) -> list:
+    """Replace ``module.name`` by ``real`` recording the task of each call (its first argument
+    is a CV result), and raising a planted failure on the task ``fail_on``."""
+    calls = []
+
+    def recorded(cv, *args, **kwargs):
+        calls.append(cv.task)
+        if cv.task == fail_on:
+            raise RuntimeError("planted failure")
+        return real(cv, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, recorded)
+    return calls
+
+
 @pytest.mark.slow
 def test_a_failed_drivers_run_resumes_at_the_task_it_was_on(drivers_run, monkeypatch):
     """The second task fails; the rerun keeps the first task's unit and ends with the evidence
@@ -255,26 +270,12 @@ def test_a_failed_drivers_run_resumes_at_the_task_it_was_on(drivers_run, monkeyp
     cfg = load_config(data={**cfg.effective(), "drivers": {**cfg.effective()["drivers"]}})
     cfg.drivers.readout = "correlation"
     real = interpret.driver_ranking
-    calls = []
-
-    def failing_on_ncet(cv, *args, **kwargs):
-        calls.append(cv.task)
-        if cv.task == "ncet":
-            raise RuntimeError("planted failure")
-        return real(cv, *args, **kwargs)
-
-    monkeypatch.setattr(interpret, "driver_ranking", failing_on_ncet)
+    calls = _record_tasks(monkeypatch, interpret, "driver_ranking", real, fail_on="ncet")
     with pytest.raises(RuntimeError, match="planted failure"):
         run_study(cfg, stage="drivers")
     assert calls == ["edema", "ncet"]
     assert {p.stage: p.action for p in Pipeline(cfg).plan(stage="drivers")} == {"drivers": "resume"}
-    calls.clear()
-
-    def counting(cv, *args, **kwargs):
-        calls.append(cv.task)
-        return real(cv, *args, **kwargs)
-
-    monkeypatch.setattr(interpret, "driver_ranking", counting)
+    calls = _record_tasks(monkeypatch, interpret, "driver_ranking", real)
     outcomes = {o.stage: o.status for o in run_study(cfg, stage="drivers")}
     assert outcomes == {"drivers": "done"} and calls == ["ncet"]
     assert "stage drivers: resuming, 1 units already done" in (cfg.run_dir / "run.log").read_text()
@@ -362,28 +363,14 @@ def test_a_failed_cv_repeats_run_resumes_at_the_task_it_was_on(drivers_run, monk
     data = cfg.effective()
     three = load_config(data={**data, "drivers": {**data["drivers"], "repeats": 3}})
     real = drivers_module.repeated_cv
-    calls = []
-
-    def failing_on_ncet(cv, *args, **kwargs):
-        calls.append(cv.task)
-        if cv.task == "ncet":
-            raise RuntimeError("planted failure")
-        return real(cv, *args, **kwargs)
-
-    monkeypatch.setattr(drivers_module, "repeated_cv", failing_on_ncet)
+    calls = _record_tasks(monkeypatch, drivers_module, "repeated_cv", real, fail_on="ncet")
     with pytest.raises(RuntimeError, match="planted failure"):
         run_study(three, stage="cv_repeats")
     assert calls == ["edema", "ncet"]
     assert {p.stage: p.action for p in Pipeline(three).plan(stage="cv_repeats")} == {
         "cv_repeats": "resume"
     }
-    calls.clear()
-
-    def counting(cv, *args, **kwargs):
-        calls.append(cv.task)
-        return real(cv, *args, **kwargs)
-
-    monkeypatch.setattr(drivers_module, "repeated_cv", counting)
+    calls = _record_tasks(monkeypatch, drivers_module, "repeated_cv", real)
     assert {o.stage: o.status for o in run_study(three, stage="cv_repeats")} == {
         "cv_repeats": "done"
     }

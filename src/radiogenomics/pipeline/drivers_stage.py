@@ -83,22 +83,35 @@ def _repeat_dir(ctx, task: str, repeat: int):
     return task_dir(ctx.stage_dir("cv_repeats"), task) / f"repeat_{repeat}"
 
 
+def _tasks_to_rank(ctx, sd, what: str):
+    """Each task's (name, folder name, the classifiers' CV with its fold models); the CV is
+    None for a task this stage already finished. A task whose fold models were not kept is
+    noted (it gets no ``what``) and left out."""
+    for task in sd.task_names:
+        name = task_dir(ctx, task).name
+        if ctx.unit_done(task):
+            yield task, name, None
+            continue
+        cv = load_cv_result(ctx, task)
+        if cv is None:
+            ctx.note(f"{task}: the classifiers stage kept no fold models, no {what}")
+            continue
+        yield task, name, cv
+
+
 def run_cv_repeats(ctx) -> dict:
     from radiogenomics.interpret.drivers import repeated_cv
 
     repeats = ctx.cfg.drivers.repeats
+    if repeats == 1:  # the classifiers' own CV is the only run
+        return {"repeats": repeats}
     sd = study_data(ctx)
     autoencoder = load_autoencoder(ctx)
     device = None if ctx.device == "auto" else ctx.device
     names = []
-    for task in sd.task_names:
-        name = task_dir(ctx, task).name
-        if ctx.unit_done(task):
-            names.append(name)
-            continue
-        cv = load_cv_result(ctx, task)
+    for task, name, cv in _tasks_to_rank(ctx, sd, "CV repeats"):
+        names.append(name)
         if cv is None:
-            ctx.note(f"{task}: the classifiers stage kept no fold models, no CV repeats")
             continue
         ctx.log.info(
             "cv_repeats: %s, %s on new fold splits, %d patients",
@@ -116,26 +129,29 @@ def run_cv_repeats(ctx) -> dict:
             for stem, table in cv_tables(run, task=task, repeat=repeat).items():
                 parts[stem].append(table)
         for stem, tables in parts.items():
-            if tables:
-                ctx.table(pd.concat(tables, ignore_index=True), f"units/{stem}_{name}")
+            ctx.table(pd.concat(tables, ignore_index=True), f"units/{stem}_{name}")
         ctx.mark_unit(task, {"cv_auc": [float(run.mean_auc) for run in runs]})
-        names.append(name)
     if not names:
         raise StageSkipped("no task has fold models to repeat the cross-validation of")
-    if repeats > 1:
-        for stem in REPEAT_TABLES:
-            tables = [ctx.read("cv_repeats", f"units/{stem}_{n}") for n in names]
-            ctx.table(pd.concat(tables, ignore_index=True), stem)
+    for stem in REPEAT_TABLES:
+        tables = [ctx.read("cv_repeats", f"units/{stem}_{n}") for n in names]
+        ctx.table(pd.concat(tables, ignore_index=True), stem)
     return {"repeats": repeats}
 
 
-def load_cv_repeats(ctx, cv):
-    """The ``cv_repeats`` stage's runs of ``cv``'s task, rebuilt with their fold models, in
-    the order they were drawn (none when ``drivers.repeats`` is 1)."""
-    folder = ctx.stage_dir("cv_repeats") / "tables"
-    if not (folder / "folds.parquet").is_file():
+def repeat_tables(ctx) -> dict[str, pd.DataFrame]:
+    """The ``cv_repeats`` stage's tables (:data:`REPEAT_TABLES`); none when ``drivers.repeats``
+    is 1."""
+    if not (ctx.stage_dir("cv_repeats") / "tables" / "folds.parquet").is_file():
+        return {}
+    return {stem: ctx.read("cv_repeats", stem) for stem in REPEAT_TABLES}
+
+
+def load_cv_repeats(ctx, cv, tables: dict[str, pd.DataFrame]):
+    """The runs in ``tables`` (:func:`repeat_tables`) of ``cv``'s task, rebuilt with their
+    fold models, in the order they were drawn."""
+    if not tables:
         return []
-    tables = {stem: ctx.read("cv_repeats", stem) for stem in REPEAT_TABLES}
     runs = []
     mine = tables["folds"][tables["folds"]["task"] == cv.task]
     for repeat in sorted(mine["repeat"].unique()):
@@ -160,22 +176,19 @@ def run_drivers(ctx) -> dict:
     picked = sd.pick(d.collections)  # never empty: the stage skips without gene sets
     gene_sets = {name: dict(gs.items()) for name, gs in picked.items()}
     device = None if ctx.device == "auto" else ctx.device
+    repeats = repeat_tables(ctx)
     tasks = []
-    for task in sd.task_names:
-        unit = f"units/drivers_{task_dir(ctx, task).name}"
-        if ctx.unit_done(task):
-            tasks.append(unit)
-            continue
-        cv = load_cv_result(ctx, task)
+    for task, name, cv in _tasks_to_rank(ctx, sd, "driver ranking"):
+        unit = f"units/drivers_{name}"
+        tasks.append(unit)
         if cv is None:
-            ctx.note(f"{task}: the classifiers stage kept no fold models, no driver ranking")
             continue
-        cvs = [cv, *load_cv_repeats(ctx, cv)]
+        cvs = [cv, *load_cv_repeats(ctx, cv, repeats)]
         ctx.log.info(
-            "drivers: %s, %s read-out, %d CV runs, %d patients",
+            "drivers: %s, %s read-out, %s, %d patients",
             task,
             d.readout,
-            len(cvs),
+            count(len(cvs), "CV run"),
             len(cv.labels),
         )
         table = driver_ranking(
@@ -202,7 +215,6 @@ def run_drivers(ctx) -> dict:
         table.insert(table.columns.get_loc("score"), "readout", d.readout)
         ctx.table(table, unit)
         ctx.mark_unit(task, {"cv_auc": table.attrs.get("cv_auc", [])})
-        tasks.append(unit)
     if not tasks:
         raise StageSkipped("no task has fold models to rank driver sets with")
     table = pd.concat([ctx.read("drivers", u) for u in tasks], ignore_index=True)

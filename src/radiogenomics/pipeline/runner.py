@@ -425,9 +425,10 @@ class Pipeline:
     def _run_one(self, name: str, force: bool, log: logging.Logger, quiet: bool) -> StageOutcome:
         st = self.stages[name]
         if not self.cfg.stage_enabled(name):
-            self._set_aside(name, "disabled", _disabled(name))
-            log.info("stage %s: disabled (%s)", name, _disabled(name))
-            return StageOutcome(name, "disabled", reason=_disabled(name))
+            why = _disabled(name)
+            self._set_aside(name, "disabled", why)
+            log.info("stage %s: disabled (%s)", name, why)
+            return StageOutcome(name, "disabled", reason=why)
         problem = self._upstream_problem(name)
         if problem is not None:
             status, reason = problem
