@@ -28,6 +28,8 @@ the gate, kept for comparison.
     python benchmarks/bench_recovery.py --traits holdout12  # the thirteenth (14, all three)
     python benchmarks/bench_recovery.py --traits holdout13  # the fourteenth (14, all three)
     python benchmarks/bench_recovery.py --traits holdout14  # the fifteenth (14, all three)
+    python benchmarks/bench_recovery.py --traits holdout15  # the sixteenth (14; drive: PC1)
+    python benchmarks/bench_recovery.py --traits holdout16  # the seventeenth (14; drive: core)
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
                                                      # recovery_readouts.rescore_trait
     python benchmarks/bench_recovery.py --programme-repeats 9  # the programme network on 9 fold

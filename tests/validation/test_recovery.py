@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 
 from radiogenomics.errors import InputError
@@ -39,6 +40,7 @@ from radiogenomics.validation.recovery_traits import (
     TRAIT_LISTS,
     RecoveryTrait,
     benchmark_traits,
+    driving_scores,
     gene_subset,
     holdout2_traits,
     holdout3_traits,
@@ -113,7 +115,7 @@ def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
     later = [holdout3_traits(), holdout4_traits(), holdout5_traits(), holdout6_traits()]
     later.append(holdout7_traits())
     assert len(held) >= 12 and len(third) >= 9 and min(map(len, later)) >= 12
-    names = ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+    names = ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
     assert set(TRAIT_LISTS) == {"benchmark", *(f"holdout{i}" for i in names)}
     lists = [bench, held, third, *later]
     for i, a in enumerate(lists):
@@ -138,6 +140,8 @@ def test_holdout_traits_are_disjoint_from_the_benchmark_traits():
         ("holdout12", {"hallmark", "celltype", "kegg"}, 4),
         ("holdout13", {"hallmark", "celltype", "kegg"}, 4),
         ("holdout14", {"hallmark", "celltype", "kegg"}, 4),
+        ("holdout15", {"hallmark", "celltype", "kegg"}, 4),
+        ("holdout16", {"hallmark", "celltype", "kegg"}, 4),
     ],
 )
 def test_the_replanted_lists_are_new_traits_of_programmes_planted_before(name, collections, kinds):
@@ -149,10 +153,42 @@ def test_the_replanted_lists_are_new_traits_of_programmes_planted_before(name, c
     assert len(programmes) == len(set(programmes))  # none twice in the list
     assert not {t.name for t in replanted} & {t.name for t in earlier}
     assert not {t.seed for t in replanted} & {t.seed for t in earlier}
-    # new traits: no function and programme(s) planted before
-    assert not {(t.kind, frozenset(t.programmes)) for t in replanted} & {
-        (t.kind, frozenset(t.programmes)) for t in earlier
+    # new traits: no function and programme(s) planted before through the same drive
+    assert not {(t.kind, frozenset(t.programmes), t.drive) for t in replanted} & {
+        (t.kind, frozenset(t.programmes), t.drive) for t in earlier
     }
+    assert len({t.drive for t in replanted}) == 1
+
+
+def test_driving_scores_of_each_drive():
+    g = np.random.default_rng(4)
+    axis = g.standard_normal(200)
+    X = pd.DataFrame(
+        np.outer(axis, np.linspace(0.2, 2.0, 40)) + g.standard_normal((200, 40)) + 5.0,
+        columns=[f"G{i}" for i in range(40)],
+    )
+    X["FLAT"] = 1.0  # constant: ignored by every drive, as by the programme score
+    sets = {"P": [*X.columns[:32], "FLAT", "NOT_EXPRESSED"]}
+    trait = RecoveryTrait("t", "step", ("P",), "c", seed=7)
+    mean = driving_scores(X, sets, trait)
+    pd.testing.assert_frame_equal(mean, programme_scores(X, sets))
+    core = driving_scores(X, sets, dataclasses.replace(trait, drive="core"))
+    # a quarter of the 32 usable genes (8), the same ones from the same seed and trait
+    z = (X.iloc[:, :32] - X.iloc[:, :32].mean()) / X.iloc[:, :32].std(ddof=0)
+    again = driving_scores(X, sets, dataclasses.replace(trait, drive="core"))
+    pd.testing.assert_frame_equal(core, again)
+    other = driving_scores(X, sets, dataclasses.replace(trait, drive="core", seed=8))
+    assert not np.allclose(core["P"], other["P"])
+    # the core's score is the mean z-score of 8 of the set's genes: solve for the weights
+    w, *_ = np.linalg.lstsq(z.to_numpy(), core["P"].to_numpy(), rcond=None)
+    assert np.sum(np.abs(w) > 1e-6) == 8 and np.allclose(w[np.abs(w) > 1e-6], 1 / 8)
+    pc1 = driving_scores(X, sets, dataclasses.replace(trait, drive="pc1"))["P"]
+    # sklearn's first component of the standardised genes, up to its sign
+    ref = PCA(n_components=1).fit_transform(z.to_numpy())[:, 0]
+    assert np.allclose(np.abs(pc1), np.abs(ref))
+    assert np.corrcoef(pc1, mean["P"])[0, 1] > 0.9  # oriented with the programme score
+    with pytest.raises(InputError, match="drive"):
+        RecoveryTrait("t", "step", ("P",), "c", drive="median")
 
 
 def test_stouffer_combines_masking_z_and_the_one_sided_correlation_z():

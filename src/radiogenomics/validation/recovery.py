@@ -37,9 +37,14 @@ from radiogenomics.interpret.programmes import programme_network_evidence, progr
 from radiogenomics.interpret.saliency import gene_saliency
 from radiogenomics.models import NetworkConfig
 from radiogenomics.utils.stats import benjamini_hochberg
-from radiogenomics.validation.planted import POSITIVE, programme_scores
+from radiogenomics.validation.planted import POSITIVE
 from radiogenomics.validation.recovery_readouts import family_counts
-from radiogenomics.validation.recovery_traits import RecoveryTrait, gene_subset, plant
+from radiogenomics.validation.recovery_traits import (
+    RecoveryTrait,
+    driving_scores,
+    gene_subset,
+    plant,
+)
 
 
 @dataclass(frozen=True)
@@ -329,8 +334,7 @@ def run_trait(
             )
     if settings.n_genes is not None:
         X = gene_subset(X, sets[trait.collection], settings.n_genes, trait.seed)
-    scores = programme_scores(X, {p: sets[trait.collection][p] for p in trait.programmes})
-    y = plant(scores, trait)
+    y = plant(driving_scores(X, sets[trait.collection], trait), trait)
     s = settings
     cv = cross_validate(X, y, s.network, n_splits=s.n_splits, seed=trait.seed, keep_models=True)
     cvs = repeated_cv(cv, X, repeats=s.repeats, seed=trait.seed)
