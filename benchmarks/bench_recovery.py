@@ -30,6 +30,8 @@ the gate, kept for comparison.
     python benchmarks/bench_recovery.py --traits holdout14  # the fifteenth (14, all three)
     python benchmarks/bench_recovery.py --traits holdout15  # the sixteenth (14; drive: PC1)
     python benchmarks/bench_recovery.py --traits holdout16  # the seventeenth (14; drive: core)
+    python benchmarks/bench_recovery.py --traits holdout16 --drive mean  # its traits, planted
+                                                     # through the programme score instead
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
                                                      # recovery_readouts.rescore_trait
     python benchmarks/bench_recovery.py --programme-repeats 9  # the programme network on 9 fold
@@ -50,7 +52,12 @@ import torch
 
 from radiogenomics.validation import load_real_data
 from radiogenomics.validation.recovery import full_settings, quick_settings, run_trait, summarise
-from radiogenomics.validation.recovery_traits import TRAIT_LISTS, benchmark_traits, load_collections
+from radiogenomics.validation.recovery_traits import (
+    DRIVES,
+    TRAIT_LISTS,
+    benchmark_traits,
+    load_collections,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Printed under the table: which rows are the default's calls.
@@ -82,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         choices=list(TRAIT_LISTS),
         default="benchmark",
         help="the list of traits (default benchmark; --quick: its first 2)",
+    )
+    ap.add_argument(
+        "--drive",
+        choices=DRIVES,
+        default=None,
+        help="plant every trait of the list through this drive instead of its own (mean: the "
+        "programme score; core: a random quarter of its genes; pc1: its genes' first "
+        "principal component)",
     )
     ap.add_argument(
         "--cache", type=Path, default=None, help="folder for per-trait intermediate results"
@@ -123,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"({', '.join(t.name for t in traits)})"
             )
         traits = [t for t in traits if t.name in args.only]
+    if args.drive is not None:
+        traits = [dataclasses.replace(t, drive=args.drive) for t in traits]
     if not (args.data / "tcga_gbm").is_dir():
         ap.error(
             f"argument --data: real data not found at {args.data} "

@@ -160,6 +160,20 @@ def test_the_replanted_lists_are_new_traits_of_programmes_planted_before(name, c
     assert len({t.drive for t in replanted}) == 1
 
 
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_bench_recovery_plants_through_the_drive_asked_for(shared_data, tmp_path):
+    bench = _bench_recovery()
+    argv = ["--quick", "--data", str(shared_data), "--only", "oxphos_step"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert bench.main([*argv, "--drive", "pc1", "--out", str(tmp_path)]) == 0
+    rows = pd.read_csv(tmp_path / "recovery_rows.csv")
+    assert set(rows["name"]) == {"oxphos_step"} and set(rows["drive"]) == {"pc1"}
+    with pytest.raises(SystemExit):
+        bench.main([*argv, "--drive", "median"])
+
+
 def test_driving_scores_of_each_drive():
     g = np.random.default_rng(4)
     axis = g.standard_normal(200)
@@ -373,6 +387,7 @@ def test_bench_recovery_quick_mode_runs(shared_data, tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "recovery_summary.csv")
     rows = pd.read_csv(tmp_path / "recovery_rows.csv")
     assert set(rows["name"]) == {t.name for t in benchmark_traits(quick=True)}
+    assert set(rows["drive"]) == {"mean"}
     assert {
         "consensus",
         "consensus_gated",
