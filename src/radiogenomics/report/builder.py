@@ -761,7 +761,8 @@ DRIVER_COLUMNS = {  # what each column of the findings' driver table says, in ta
     "patients, in SDs (negative where the set marks the class by being low in it)",
     "first with seeds": "the share of the programme network's seeds (drivers.programme_seeds, "
     "none of which changes the rank) whose ranking puts the set first (in the driver-recovery "
-    "benchmark a top set first with all three was the planted driver in 91% of rankings, with "
+    "benchmark, on traits planted through the programme score itself, a top set first with "
+    "all three was the planted driver in 91% of rankings, with "
     "two in 49%, with one in 31%)",
     "masking AUC": "the network's AUC with only the set's genes kept (the driver ranking "
     "averages it over its CV runs, drivers.repeats, so with more than one it differs from the "
