@@ -34,10 +34,10 @@ COLLECTION_FILES = {
 
 #: What of a programme drives its traits: ``mean``, the mean z-score of all its expressed genes
 #: (the programme score, the very input of the programme-level read-outs); ``core``, the mean
-#: z-score of a random half of them (only part of the pathway moves with the trait); ``pc1``,
-#: its genes' first principal component (the genes weighted by their share of the set's main
-#: co-expression axis). The last two check that the read-outs do not depend on the planting
-#: using the statistic the programme network sees.
+#: z-score of a random quarter of them, at least 8 (only part of the pathway moves with the
+#: trait); ``pc1``, its genes' first principal component (the genes weighted by their share of
+#: the set's main co-expression axis). The last two check whether the read-outs depend on the
+#: planting using the statistic the programme network sees.
 DRIVES = ("mean", "core", "pc1")
 
 
