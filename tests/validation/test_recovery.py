@@ -40,6 +40,7 @@ from radiogenomics.validation.recovery_traits import (
     TRAIT_LISTS,
     RecoveryTrait,
     benchmark_traits,
+    drive_match,
     driving_scores,
     gene_subset,
     holdout2_traits,
@@ -205,6 +206,32 @@ def test_driving_scores_of_each_drive():
         RecoveryTrait("t", "step", ("P",), "c", drive="median")
 
 
+def test_drive_match_finds_the_set_closer_to_the_drive_than_the_planted_one():
+    g = np.random.default_rng(5)
+    X = pd.DataFrame(g.standard_normal((150, 60)) + 5.0, columns=[f"G{i}" for i in range(60)])
+    # P: 32 independent genes; OTHER: 16 genes unrelated to P; the drives are random picks of
+    # P's genes, so a set of exactly those genes is the best match of each
+    sets = {"P": list(X.columns[:32]), "OTHER": list(X.columns[40:56])}
+    trait = RecoveryTrait("t", "step", ("P",), "c", seed=3)
+    mean = drive_match(X, sets, trait, min_size=5)
+    assert mean["drive_rank"] == 1 and mean["drive_r"] == pytest.approx(1.0)
+    assert mean["stand_in"] == "OTHER" and mean["stand_in_r"] < 0.3
+    core_trait = dataclasses.replace(trait, drive="core")
+    core = driving_scores(X, sets, core_trait)["P"]
+    z = (X.iloc[:, :32] - X.iloc[:, :32].mean()) / X.iloc[:, :32].std(ddof=0)
+    w, *_ = np.linalg.lstsq(z.to_numpy(), core.to_numpy(), rcond=None)
+    sets["CORE"] = list(z.columns[np.abs(w) > 1e-6])  # the 8 genes the drive is the mean of
+    assert len(sets["CORE"]) == 8
+    m = drive_match(X, sets, core_trait, min_size=5)
+    # the core set's score is the drive itself; P's correlates about sqrt(8/32) = 0.5
+    assert m["drive_rank"] == 2 and m["stand_in"] == "CORE"
+    assert m["stand_in_r"] == pytest.approx(1.0) and 0.35 < m["drive_r"] < 0.65
+    # a set outside the size limits is not ranked (unless planted)
+    assert drive_match(X, sets, core_trait, min_size=9)["drive_rank"] == 1
+    two = RecoveryTrait("t2", "and", ("OTHER", "P"), "c", seed=3, drive="core")
+    assert drive_match(X, sets, two, min_size=5)["drive_rank"] == 1  # OTHER is its own best
+
+
 def test_stouffer_combines_masking_z_and_the_one_sided_correlation_z():
     t = pd.DataFrame(
         {
@@ -351,6 +378,27 @@ def test_summarise_top1_mean_rank_and_false_discovery_proportion():
     families = rows.assign(family_calls=[2, 1, 1], family_false=[0, 1, 0])
     f = summarise(families).set_index("traits")
     assert f.loc["all", "family_calls"] == 4 and f.loc["all", "family_fdp"] == pytest.approx(0.25)
+    assert "cv_auc>=0.75, one programme" not in s.index  # rows without programmes: no split
+
+
+def test_summarise_splits_the_learnt_traits_by_programmes_and_drive_match():
+    rows = pd.DataFrame(
+        {
+            "readout": ["a"] * 4,
+            "rank": [1, 4, 2, 1],
+            "n_called": [1, 1, 0, 1],
+            "n_false": [0, 1, 0, 0],
+            "cv_auc": [0.9, 0.8, 0.8, 0.6],
+            "programmes": ["P", "P, Q", "R", "S"],
+            "drive_rank": [1, 1, 3, 1],
+        }
+    )
+    s = summarise(rows).set_index("traits")
+    one, two = s.loc["cv_auc>=0.75, one programme"], s.loc["cv_auc>=0.75, two programmes"]
+    assert one["n"] == 2 and one["top1"] == 0.5 and one["mean_rank"] == 1.5
+    assert two["n"] == 1 and two["mean_rank"] == 4 and two["fdp"] == 1.0
+    matched = s.loc["cv_auc>=0.75, drive matched"]  # the third trait's drive is another set's
+    assert matched["n"] == 2 and matched["mean_rank"] == 2.5
 
 
 def test_summarise_pools_the_consensus_over_its_programme_seeds():

@@ -41,6 +41,7 @@ from radiogenomics.validation.planted import POSITIVE
 from radiogenomics.validation.recovery_readouts import family_counts
 from radiogenomics.validation.recovery_traits import (
     RecoveryTrait,
+    drive_match,
     driving_scores,
     gene_subset,
     plant,
@@ -404,6 +405,7 @@ def run_trait(
         "programmes": ", ".join(trait.programmes),
         "cv_auc": float(np.mean([c.mean_auc for c in cvs])),
         "cv_auc_first": float(cv.mean_auc),
+        **drive_match(X, sets[trait.collection], trait, s.min_size, s.max_size),
     }
     for k, v in info.items():
         if k not in ("programmes",):
@@ -418,13 +420,23 @@ def summarise(results: pd.DataFrame, min_auc: float = 0.75) -> pd.DataFrame:
     traits, top-1 rate, mean rank, calls, the false-discovery proportion among them and the
     share of traits where a planted set was called (and,
     where the rows have them, calls and FDP counting each inseparable family as one call).
+    The learnt traits are also split by their number of programmes and, where the rows have
+    ``drive_rank`` (:func:`~radiogenomics.validation.recovery_traits.drive_match`), kept to
+    those whose planted set best matches its drive.
     With ``consensus_seed<k>`` rows, ``consensus_all_seeds`` pools them with ``consensus``:
     the default's top-1 rate and mean rank over its programme network's seed draws."""
     rows = []
-    for subset, part in (
-        ("all", results),
-        (f"cv_auc>={min_auc}", results[results["cv_auc"] >= min_auc]),
-    ):
+    learnt = results[results["cv_auc"] >= min_auc]
+    subsets = [("all", results), (f"cv_auc>={min_auc}", learnt)]
+    if "programmes" in results:  # one- and two-programme traits fare differently
+        two = learnt["programmes"].astype(str).str.contains(",")
+        subsets += [(f"cv_auc>={min_auc}, one programme", learnt[~two])]
+        subsets += [(f"cv_auc>={min_auc}, two programmes", learnt[two])]
+    if "drive_rank" in results:  # the planted set is the best match of its drive
+        subsets += [(f"cv_auc>={min_auc}, drive matched", learnt[learnt["drive_rank"] == 1])]
+    for subset, part in subsets:
+        if part.empty:
+            continue
         for readout, r in part.groupby("readout", sort=False):
             rows.append(_summary_row(subset, str(readout), r))
         draws = part["readout"].eq("consensus") | part["readout"].str.match(r"consensus_seed\d+$")

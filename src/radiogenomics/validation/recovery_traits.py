@@ -87,6 +87,52 @@ def driving_scores(
     return pd.DataFrame(out, index=X.index)
 
 
+def drive_match(
+    X: pd.DataFrame,
+    sets: Mapping[str, Sequence[str]],
+    trait: RecoveryTrait,
+    min_size: int = 15,
+    max_size: int = 500,
+) -> dict:
+    """Whether the planted set is, by its programme score, the set that best matches its own
+    drive: what a read-out of programme scores can name at best, before noise and learning.
+
+    For each planted programme, the sets of ``sets`` with ``min_size``..``max_size`` expressed
+    genes are ranked by the |correlation| over the patients of their programme score with the
+    programme's noise-free drive (:func:`driving_scores`). ``drive_rank``: the planted set's
+    rank (the best over the programmes; always 1 through ``mean``, whose drive is the score);
+    ``drive_r``: its |r|; ``stand_in`` / ``stand_in_r``: the best other set and its |r|, for
+    that programme. A ``drive_rank`` above 1 means another set's score is closer to the drive
+    than the planted set's own: the data point at that set, so missing the planted one there
+    is no failure of the read-out."""
+    columns = set(map(str, X.columns))
+    eligible = {
+        name: genes
+        for name, genes in sets.items()
+        if min_size <= len({str(g) for g in genes} & columns) <= max_size
+    }
+    eligible.update({p: sets[p] for p in trait.programmes})  # ranked whatever its size
+    scores = programme_scores(X, eligible)
+    drives = driving_scores(X, sets, trait)
+    best: dict | None = None
+    for p in trait.programmes:
+        r = scores.corrwith(drives[p]).abs().fillna(0.0)
+        # ties go against the planted set: a stand-in as close as it is counts
+        rank = int((r.drop(p) >= r[p]).sum()) + 1
+        others = r.drop(p)
+        stand_in = str(others.idxmax()) if len(others) else ""
+        row = {
+            "drive_rank": rank,
+            "drive_r": float(r[p]),
+            "stand_in": stand_in,
+            "stand_in_r": float(others.max()) if len(others) else np.nan,
+        }
+        if best is None or rank < best["drive_rank"]:
+            best = row
+    assert best is not None  # a trait has at least one programme
+    return best
+
+
 def plant(scores: pd.DataFrame, trait: RecoveryTrait) -> pd.Series:
     """``present``/``absent`` labels: the top ``positive_share`` of f(programme scores) + noise
     (:func:`~radiogenomics.validation.planted.plant_labels`; noise from the trait's seed).
