@@ -33,6 +33,7 @@ by their number of programmes and keeps those whose planted set best matches its
     python benchmarks/bench_recovery.py --traits holdout14  # the fifteenth (14, all three)
     python benchmarks/bench_recovery.py --traits holdout15  # the sixteenth (14; drive: PC1)
     python benchmarks/bench_recovery.py --traits holdout16  # the seventeenth (14; drive: core)
+    python benchmarks/bench_recovery.py --traits holdout17  # the eighteenth (14; core and PC1)
     python benchmarks/bench_recovery.py --traits holdout16 --drive mean  # its traits, planted
                                                      # through the programme score instead
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
