@@ -257,7 +257,7 @@ def test_the_forward_order_places_both_programmes_of_an_and_trait_first():
     assert one["programme_order"].notna().sum() == 1
 
 
-def test_combine_readouts_puts_the_forward_order_first_then_the_median_of_four_set_ranks():
+def test_combine_readouts_puts_the_forward_order_first_then_the_mean_of_two_set_ranks():
     sets = ["A", "B", "C", "D", "E"]
     base = {"class": "x", "collection": "c", "set": sets}
     masking = pd.DataFrame(
@@ -282,25 +282,15 @@ def test_combine_readouts_puts_the_forward_order_first_then_the_median_of_four_s
     )
     assert t["programme_rank"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 5, "E": 4}
     assert t["programme_score_rank"].to_dict() == {"A": 4, "B": 1, "C": 3, "D": 5, "E": 2}
-    # C and B first, in the forward order (B's higher score AUC and A's first places by
-    # masking and second by correlation do not move them); then the median of the programme,
-    # score-AUC, masking and correlation ranks: A (3, 4, 1, 2: 2.5), E (4, 2, 5, 5: 4.5) and
-    # D (5, 5, 4, 4: 4.5), E before D by the programme network's rank
-    assert t["masking_rank"].to_dict() == {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
-    assert t["correlation_rank"].to_dict() == {"A": 2, "B": 1, "C": 3, "D": 4, "E": 5}
-    assert t["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "E": 4, "D": 5}
-    expected = {"C": -1.0, "B": -2.0, "A": -4.5, "E": -6.5, "D": -6.5}
+    # C and B first, in the forward order (B's higher score AUC does not move it ahead);
+    # then E (programme 4, AUC 2: 3.0), A (3 and 4: 3.5), D (5, 5); the masking z-score (A
+    # first) does not enter
+    assert t["rank"].to_dict() == {"C": 1, "B": 2, "E": 3, "A": 4, "D": 5}
+    expected = {"C": -1.0, "B": -2.0, "E": -5.0, "A": -5.5, "D": -7.0}
     assert t["score"].to_dict() == pytest.approx(expected)
-    # without the gene-level ranks E (4 and 2: 3.0) would come before A (3 and 4: 3.5); a
-    # mean of the four would let E's last places by masking and correlation count fully
-    # A and E tie at 3 (3, 4, 1, 3 and 4, 3, 3, 2): the programme network's rank decides
-    tied = combine_readouts(
-        masking.assign(z_ap=[3.0, 2.0, 0.0, -1.0, 1.0]),
-        corr.assign(nes=[1.0, 3.0, 0.5, 0.2, 2.0]),
-        prog.assign(programme_score_auc=[0.6, 0.95, 0.7, 0.65]),
-    ).set_index("set")
-    assert tied.loc["A", "score"] == tied.loc["E", "score"] == pytest.approx(-5.0)
-    assert tied["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "E": 4, "D": 5}
+    # A and E tie at 3.5: the programme network's rank decides
+    tied = combine_readouts(masking, corr, prog.assign(programme_score_auc=[0.6, 0.95, 0.7, 0.65]))
+    assert tied.set_index("set")["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "E": 4, "D": 5}
     # the programme ranks order but do not test: p is the masking/correlation p
     assert t.loc["B", "p"] == pytest.approx(1e-3)
     two = combine_readouts(masking, corr).set_index("set")
@@ -317,10 +307,9 @@ def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus(
     on = driver_ranking(cv, X, y, {"c": sets}, **kw).set_index("set")
     assert off["programme_ap"].isna().all() and on["programme_ap"].notna().all()
     np.testing.assert_allclose(off["score"], -(off["masking_rank"] + off["correlation_rank"]) / 2)
-    ranks = ["programme_rank", "programme_score_rank", "masking_rank", "correlation_rank"]
-    median = on[ranks].median(axis=1)
+    mean = on[["programme_rank", "programme_score_rank"]].mean(axis=1)
     entered = on["programme_order"].count()
-    expected = np.where(on["programme_order"].notna(), -on["programme_order"], -(entered + median))
+    expected = np.where(on["programme_order"].notna(), -on["programme_order"], -(entered + mean))
     np.testing.assert_allclose(on["score"], expected)
     assert on.attrs["programme_network"] and on.attrs["programme_cv_auc"]["c"] > 0.7
     assert on["rank"].idxmin() == "driver"

@@ -18,14 +18,12 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    puts first the floating forward order of a network trained on the collection's programme
    scores (:mod:`radiogenomics.interpret.programmes`: conditional keep-only masking), which
    tells a driver from the correlated sets that share its genes or its co-expression and
-   sees thresholds, interactions and U shapes; the other sets follow by the median of four
-   ranks: that network's conditional masked AP, the AUC of the set's programme score alone
-   (either direction), which has no training noise for the monotone part, the gene
-   network's masking z-score and correlation GSEA's NES
-   (:mod:`radiogenomics.interpret.correlation`, the naive peer). The gene-level ranks move
-   no forward place; below it they keep a driver that the programme level misses near the
-   top. Ties go to the programme network. The masking z-score and correlation GSEA also
-   make the p-value: the larger of the masking and correlation p-values
+   sees thresholds, interactions and U shapes; the other sets follow by the mean of two
+   programme ranks: that network's conditional masked AP, and the AUC of the set's
+   programme score alone (either direction), which has no training noise for the monotone
+   part. Ties go to the programme network. The gene network's masking z-score and
+   correlation GSEA (:mod:`radiogenomics.interpret.correlation`), the naive peer, stay
+   beside it and make the p-value: the larger of the masking and correlation p-values
    (intersection-union test: significant only where both are, valid however the two depend
    on each other); the programme ranks order, they do not test. ``programme_network=False``
    gives the consensus of the masking and correlation ranks. The programme network's seed
@@ -561,15 +559,12 @@ def combine_readouts(
     consensus score (higher = better), p (the larger p) and its q and rank.
 
     With ``programme`` (:func:`programme_network_evidence`) the consensus is the programme
-    network's forward order, then the other sets by the median of four ranks: the programme
-    network's, the programme score's AUC (``programme_score_rank``; sets the programme network
-    did not score rank last by both), the masking z-score's and correlation GSEA's; ties to
-    the programme network, then the masking z-score; score is minus the place in the forward
-    order, or minus (the forward order's length + the median rank). The gene-level ranks join
-    only after the forward order, so they move no first place: they keep a driver the
-    programme level misses (a two-programme trait through part of each programme) near the
-    top. Masking and correlation GSEA stay beside it and in p. Without it, the mean of the
-    masking and correlation ranks."""
+    network's forward order, then the other sets by the mean of the programme network's rank
+    and the programme score's AUC rank (``programme_score_rank``; sets the programme network
+    did not score rank last by both), ties to the programme network, then the masking
+    z-score; score is minus the place in the forward order, or minus (the forward order's
+    length + the mean rank). Masking and correlation GSEA stay beside it and in p. Without
+    it, the mean of the masking and correlation ranks."""
     m = masking.rename(
         columns={
             "ap": "masking_ap",
@@ -600,12 +595,9 @@ def combine_readouts(
         t["programme_score_rank"] = (
             t.groupby(keys)["programme_score_auc"].rank(ascending=False, method="min").fillna(last)
         )
-        ranks = ["programme_rank", "programme_score_rank", "masking_rank", "correlation_rank"]
+        ranks = ["programme_rank", "programme_score_rank"]
         ties, up = ["programme_rank", "masking_z"], [True, False]
-    # the median (of two ranks: their mean): one read-out that misses a driver (the programme
-    # level on a two-programme trait driven through part of each, the gene level on a small
-    # set among correlated ones) does not pull it down
-    t["score"] = -t[ranks].median(axis=1)
+    t["score"] = -t[ranks].mean(axis=1)
     if programme is not None:
         # the forward order's sets first, in its order: the network's own statement of which
         # sets act together (an AND's pair), which no single score's AUC can make

@@ -147,9 +147,8 @@ STAGE_TABLE: dict[str, Stage] = {
         # 5: the floating forward order; 6: first_share, from the programme network's other
         # seeds; 7: the forward order stops where no set raises the programme network's AP;
         # 8: its later places only while their choice holds up on held-out halves (the extra
-        # CV runs then moved to cv_repeats, with the same seeds: the same table); 9: below
-        # the forward order, the median of the two programme and two gene-level ranks
-        revision=9,
+        # CV runs then moved to cv_repeats, with the same seeds: the same table)
+        revision=8,
     ),
     "radiogenomic_traits": Stage(
         "radiogenomic_traits",

@@ -657,10 +657,10 @@ def _drivers_method(d: dict[str, Any]) -> str:
     """The driver ranking's methods sentence, for the read-out the study chose."""
     programme = d["readout"] == "consensus" and d.get("programme_network", True)
     ranked_by = {
-        "consensus": "the programme network's forward order, then the median of four ranks "
-        "(the programme network's conditional masked AP, the AUC of the set's programme score "
-        "alone, either direction, its masking z-score and its correlation-GSEA NES), with the "
-        "larger of its masking and correlation p-values"
+        "consensus": "the programme network's forward order, then the mean of two programme "
+        "ranks (the programme network's conditional masked AP, and the AUC of the set's "
+        "programme score alone, either direction), with the larger of its masking and "
+        "correlation p-values"
         if programme
         else "the mean of its masking and correlation ranks, with the larger of its two p-values",
         "masking": "its masking z-score alone",
