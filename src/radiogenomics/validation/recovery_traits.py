@@ -103,8 +103,8 @@ def drive_match(
     rank (the best over the programmes; always 1 through ``mean``, whose drive is the score);
     ``drive_r``: its |r|; ``stand_in`` / ``stand_in_r``: the best other set and its |r|, for
     that programme. A ``drive_rank`` above 1 means another set's score is closer to the drive
-    than the planted set's own: the data point at that set, so missing the planted one there
-    is no failure of the read-out."""
+    than the planted set's own: even without noise the data point at that set, and a read-out
+    of programme scores that names it follows them."""
     columns = set(map(str, X.columns))
     eligible = {
         name: genes
@@ -678,9 +678,9 @@ def holdout18_traits() -> list[RecoveryTrait]:
     traits, a mean rank no worse than that of the order it replaced (the mean of the two
     programme ranks, recomputed from the same run's per-set table; first places are the
     forward order's in both). It was worse (5.00 against 3.50), and the median order was
-    dropped (docs/results.md, "Below the forward order"). Drawn as the eighteenth list was, from ``numpy.random.default_rng(291)``; five
-    traits through the programme score, five through a core, four through PC1; seeds
-    291-304."""
+    dropped (docs/results.md, "Below the forward order"). Drawn as the eighteenth list was,
+    from ``numpy.random.default_rng(291)``; five traits through the programme score, five
+    through a core, four through PC1; seeds 291-304."""
     H, C, K = "hallmark", "celltype", "kegg"
     return [
         RecoveryTrait("estrogen_early_step", "step", (_h("ESTROGEN_RESPONSE_EARLY"),), H, 0.7, seed=291),
