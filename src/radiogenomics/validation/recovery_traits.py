@@ -114,23 +114,20 @@ def drive_match(
     eligible.update({p: sets[p] for p in trait.programmes})  # ranked whatever its size
     scores = programme_scores(X, eligible)
     drives = driving_scores(X, sets, trait)
-    best: dict | None = None
+    rows = []
     for p in trait.programmes:
         r = scores.corrwith(drives[p]).abs().fillna(0.0)
-        # ties go against the planted set: a stand-in as close as it is counts
-        rank = int((r.drop(p) >= r[p]).sum()) + 1
         others = r.drop(p)
-        stand_in = str(others.idxmax()) if len(others) else ""
-        row = {
-            "drive_rank": rank,
-            "drive_r": float(r[p]),
-            "stand_in": stand_in,
-            "stand_in_r": float(others.max()) if len(others) else np.nan,
-        }
-        if best is None or rank < best["drive_rank"]:
-            best = row
-    assert best is not None  # a trait has at least one programme
-    return best
+        rows.append(
+            {
+                # ties go against the planted set: a stand-in as close as it is counts
+                "drive_rank": int((others >= r[p]).sum()) + 1,
+                "drive_r": float(r[p]),
+                "stand_in": str(others.idxmax()) if len(others) else "",
+                "stand_in_r": float(others.max()) if len(others) else np.nan,
+            }
+        )
+    return min(rows, key=lambda row: row["drive_rank"])  # the first of the best programmes
 
 
 def plant(scores: pd.DataFrame, trait: RecoveryTrait) -> pd.Series:
