@@ -13,7 +13,9 @@ inseparable families answered instead); ``consensus_called`` is the competitive 
 the gate, kept for comparison. Each row records ``drive_rank``: the planted set's rank among
 the sets by how closely their programme scores match its noise-free drive (1 unless another
 set's score is closer; ``recovery_traits.drive_match``); the summary splits the learnt traits
-by their number of programmes and keeps those whose planted set best matches its drive.
+by their number of programmes and keeps those whose planted set best matches its drive;
+``programme_cv_auc`` is the programme network's mean CV AUC beside the gene network's
+``cv_auc``.
 
     python benchmarks/bench_recovery.py            # 24 traits (~6 min on 2 idle cores)
     python benchmarks/bench_recovery.py --quick    # 2 traits, small settings (smoke test)

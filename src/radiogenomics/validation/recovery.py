@@ -405,6 +405,7 @@ def run_trait(
         "programmes": ", ".join(trait.programmes),
         "cv_auc": float(np.mean([c.mean_auc for c in cvs])),
         "cv_auc_first": float(cv.mean_auc),
+        "programme_cv_auc": float(programme["programme_cv_auc"].iloc[0]),
         **drive_match(X, sets[trait.collection], trait, s.min_size, s.max_size),
     }
     for k, v in info.items():
