@@ -37,6 +37,7 @@ by their number of programmes and keeps those whose planted set best matches its
     python benchmarks/bench_recovery.py --traits holdout16  # the seventeenth (14; drive: core)
     python benchmarks/bench_recovery.py --traits holdout17  # the eighteenth (14; core and PC1)
     python benchmarks/bench_recovery.py --traits holdout18  # the nineteenth (14; all three drives)
+    python benchmarks/bench_recovery.py --traits holdout19  # the twentieth (14; all three drives)
     python benchmarks/bench_recovery.py --traits holdout16 --drive mean  # its traits, planted
                                                      # through the programme score instead
     python benchmarks/bench_recovery.py --cache DIR  # keep models and masked probabilities, for
