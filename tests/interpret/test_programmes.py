@@ -257,7 +257,7 @@ def test_the_forward_order_places_both_programmes_of_an_and_trait_first():
     assert one["programme_order"].notna().sum() == 1
 
 
-def test_combine_readouts_puts_the_forward_order_first_then_the_mean_of_two_set_ranks():
+def test_combine_readouts_puts_the_forward_order_first_then_the_better_of_two_mean_ranks():
     sets = ["A", "B", "C", "D", "E"]
     base = {"class": "x", "collection": "c", "set": sets}
     masking = pd.DataFrame(
@@ -282,20 +282,33 @@ def test_combine_readouts_puts_the_forward_order_first_then_the_mean_of_two_set_
     )
     assert t["programme_rank"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 5, "E": 4}
     assert t["programme_score_rank"].to_dict() == {"A": 4, "B": 1, "C": 3, "D": 5, "E": 2}
-    # C and B first, in the forward order (B's higher score AUC does not move it ahead);
-    # then E (programme 4, AUC 2: 3.0), A (3 and 4: 3.5), D (5, 5); the masking z-score (A
-    # first) does not enter
-    assert t["rank"].to_dict() == {"C": 1, "B": 2, "E": 3, "A": 4, "D": 5}
-    expected = {"C": -1.0, "B": -2.0, "E": -5.0, "A": -5.5, "D": -7.0}
+    assert t["masking_rank"].to_dict() == {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
+    assert t["correlation_rank"].to_dict() == {"A": 2, "B": 1, "C": 3, "D": 4, "E": 5}
+    # C and B first, in the forward order (B's better ranks elsewhere do not move it ahead);
+    # then each set by the better of its programme mean and its gene mean: A by its gene
+    # level (masking 1, correlation 2: 1.5; programme 3 and 4: 3.5), E by its programme level
+    # (4 and 2: 3.0; gene 5), D, which the programme network did not score, by its gene
+    # level (4)
+    assert t["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "E": 4, "D": 5}
+    expected = {"C": -1.0, "B": -2.0, "A": -3.5, "E": -5.0, "D": -6.0}
     assert t["score"].to_dict() == pytest.approx(expected)
-    # A and E tie at 3.5: the programme network's rank decides
-    tied = combine_readouts(masking, corr, prog.assign(programme_score_auc=[0.6, 0.95, 0.7, 0.65]))
+    # where the gene level ties every set, the programme level orders them: E (3.0), A
+    # (3.5), D (5)
+    flat = combine_readouts(masking.assign(z_ap=1.0), corr.assign(nes=1.0), prog)
+    assert flat.set_index("set")["rank"].to_dict() == {"C": 1, "B": 2, "E": 3, "A": 4, "D": 5}
+    # and where the programme means tie too, the programme network's rank decides
+    tied = combine_readouts(
+        masking.assign(z_ap=1.0),
+        corr.assign(nes=1.0),
+        prog.assign(programme_score_auc=[0.6, 0.95, 0.7, 0.65]),
+    )
     assert tied.set_index("set")["rank"].to_dict() == {"C": 1, "B": 2, "A": 3, "E": 4, "D": 5}
     # the programme ranks order but do not test: p is the masking/correlation p
     assert t.loc["B", "p"] == pytest.approx(1e-3)
     two = combine_readouts(masking, corr).set_index("set")
     assert two["programme_ap"].isna().all() and two.loc["A", "score"] == -1.5
     assert two["rank"].to_dict() == {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
+    assert "_programme_mean" not in t.columns and "_programme_mean" not in two.columns
 
 
 def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus():
@@ -307,7 +320,8 @@ def test_driver_ranking_without_the_programme_network_is_the_two_rank_consensus(
     on = driver_ranking(cv, X, y, {"c": sets}, **kw).set_index("set")
     assert off["programme_ap"].isna().all() and on["programme_ap"].notna().all()
     np.testing.assert_allclose(off["score"], -(off["masking_rank"] + off["correlation_rank"]) / 2)
-    mean = on[["programme_rank", "programme_score_rank"]].mean(axis=1)
+    programme = on[["programme_rank", "programme_score_rank"]].mean(axis=1)
+    mean = np.minimum(programme, on[["masking_rank", "correlation_rank"]].mean(axis=1))
     entered = on["programme_order"].count()
     expected = np.where(on["programme_order"].notna(), -on["programme_order"], -(entered + mean))
     np.testing.assert_allclose(on["score"], expected)

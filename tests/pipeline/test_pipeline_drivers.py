@@ -143,10 +143,12 @@ def test_the_stage_writes_every_sets_ranking_with_the_verbs_columns(drivers_run)
         assert sorted(g["rank"]) == list(range(1, len(g) + 1))
         assert set(g["set"]) <= set(kept)
         assert g["q"].between(0, 1).all() and (g["q"] >= g["p"] - 1e-12).all()
-        # consensus: the forward order, then the mean of the two programme ranks
+        # consensus: the forward order, then the better of the programme and gene levels'
+        # mean ranks
         assert g.sort_values("rank")["score"].is_monotonic_decreasing
-        mean = g[["programme_rank", "programme_score_rank"]].mean(axis=1)
-        rest = -(g["programme_order"].count() + mean)
+        programme = g[["programme_rank", "programme_score_rank"]].mean(axis=1)
+        gene = g[["masking_rank", "correlation_rank"]].mean(axis=1)
+        rest = -(g["programme_order"].count() + np.minimum(programme, gene))
         assert np.allclose(g["score"], g["programme_order"].mul(-1).fillna(rest))
         # one to three forward places, 1..k (later ones only where they hold up held out)
         places = sorted(g["programme_order"].dropna())

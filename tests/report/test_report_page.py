@@ -102,7 +102,7 @@ def test_findings_drivers_show_the_readout_and_the_naive_peer_and_link_to_the_ra
     # the methods say how, from the effective config (the verb's defaults here)
     assert "Driver sets were ranked by the consensus read-out" in page
     assert "repeated on 3 fold splits" in page and "100 size-matched random gene sets" in page
-    assert "ranked by the programme network&#39;s forward order, then the mean of two" in page
+    assert "ranked by the programme network&#39;s forward order, then the better of two" in page
     assert "every other score set to its regression on it" in page
     assert "programme scores (each set's mean gene z-score)" in html.unescape(page)
     assert "stayed first among the significant sets in at least 95% of 200 patient" in page

@@ -18,12 +18,14 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    puts first the floating forward order of a network trained on the collection's programme
    scores (:mod:`radiogenomics.interpret.programmes`: conditional keep-only masking), which
    tells a driver from the correlated sets that share its genes or its co-expression and
-   sees thresholds, interactions and U shapes; the other sets follow by the mean of two
-   programme ranks: that network's conditional masked AP, and the AUC of the set's
-   programme score alone (either direction), which has no training noise for the monotone
-   part. Ties go to the programme network. The gene network's masking z-score and
-   correlation GSEA (:mod:`radiogenomics.interpret.correlation`), the naive peer, stay
-   beside it and make the p-value: the larger of the masking and correlation p-values
+   sees thresholds, interactions and U shapes; the other sets follow by the better of two
+   mean ranks: the programme level's (that network's conditional masked AP, and the AUC of
+   the set's programme score alone, either direction, which has no training noise for the
+   monotone part) and the gene level's (the masking z-score and correlation GSEA), which
+   places a programme that acts through part of its genes, or beside another, below the
+   programme level's stand-ins no further than the gene level does. Ties go to the
+   programme level. The gene network's masking z-score and correlation GSEA
+   (:mod:`radiogenomics.interpret.correlation`), the naive peer, make the p-value: the larger of the masking and correlation p-values
    (intersection-union test: significant only where both are, valid however the two depend
    on each other); the programme ranks order, they do not test. ``programme_network=False``
    gives the consensus of the masking and correlation ranks. The programme network's seed
@@ -559,12 +561,14 @@ def combine_readouts(
     consensus score (higher = better), p (the larger p) and its q and rank.
 
     With ``programme`` (:func:`programme_network_evidence`) the consensus is the programme
-    network's forward order, then the other sets by the mean of the programme network's rank
-    and the programme score's AUC rank (``programme_score_rank``; sets the programme network
-    did not score rank last by both), ties to the programme network, then the masking
-    z-score; score is minus the place in the forward order, or minus (the forward order's
-    length + the mean rank). Masking and correlation GSEA stay beside it and in p. Without
-    it, the mean of the masking and correlation ranks."""
+    network's forward order, then the other sets by the better of two mean ranks: the
+    programme level's (the programme network's rank and the programme score's AUC rank,
+    ``programme_score_rank``; sets the programme network did not score rank last by both) and
+    the gene level's (the masking z-score's and correlation GSEA's ranks); ties to the
+    programme level's mean, the programme network, then the masking z-score. Score is minus
+    the place in the forward order, or minus (the forward order's length + the better mean
+    rank). Masking and correlation GSEA stay beside it and in p. Without it, the mean of the
+    masking and correlation ranks."""
     m = masking.rename(
         columns={
             "ap": "masking_ap",
@@ -596,9 +600,15 @@ def combine_readouts(
             t.groupby(keys)["programme_score_auc"].rank(ascending=False, method="min").fillna(last)
         )
         ranks = ["programme_rank", "programme_score_rank"]
-        ties, up = ["programme_rank", "masking_z"], [True, False]
+        ties, up = ["_programme_mean", "programme_rank", "masking_z"], [False, True, False]
     t["score"] = -t[ranks].mean(axis=1)
     if programme is not None:
+        # below the forward order, each set by the level that supports it more: a programme
+        # that drives a trait through part of its genes, or beside another programme, has
+        # stand-ins at the programme level that the gene level does not share
+        t["_programme_mean"] = t["score"]
+        gene = t[["masking_rank", "correlation_rank"]].mean(axis=1)
+        t["score"] = np.maximum(t["score"], -gene)
         # the forward order's sets first, in its order: the network's own statement of which
         # sets act together (an AND's pair), which no single score's AUC can make
         forward = t["programme_order"].notna()
@@ -608,6 +618,7 @@ def combine_readouts(
     p_corr = np.where(t["correlation_nes"] > 0, t["correlation_p"], 1.0)
     t["p"] = np.maximum(t["masking_p"].to_numpy(), p_corr)
     t = t.sort_values(keys + ["score", *ties, "set"], ascending=[1, 1, 0, *up, 1])
+    t = t.drop(columns=["_programme_mean"], errors="ignore")
     t["rank"] = t.groupby(keys).cumcount() + 1
     t["q"] = np.nan
     for _, idx in t.groupby(keys).groups.items():

@@ -147,8 +147,9 @@ STAGE_TABLE: dict[str, Stage] = {
         # 5: the floating forward order; 6: first_share, from the programme network's other
         # seeds; 7: the forward order stops where no set raises the programme network's AP;
         # 8: its later places only while their choice holds up on held-out halves (the extra
-        # CV runs then moved to cv_repeats, with the same seeds: the same table)
-        revision=8,
+        # CV runs then moved to cv_repeats, with the same seeds: the same table); 9: below
+        # the forward order, the better of the programme and gene levels' mean ranks
+        revision=9,
     ),
     "radiogenomic_traits": Stage(
         "radiogenomic_traits",

@@ -249,8 +249,9 @@ SECTIONS: tuple[SectionSpec, ...] = (
                 "same order; the number has no unit of its own). Consensus read-out: minus the "
                 "set's place in the programme network's forward order (-1 for its first set, "
                 "-2 for the next), and for the sets outside that order minus (the order's "
-                "length + the mean of the set's programme-network and programme-score ranks), "
-                "e.g. -12.5 for a mean rank of 9.5 after an order of 3 sets; without the programme network, minus the "
+                "length + the better of two mean ranks: the set's programme-network and "
+                "programme-score ranks, or its masking and correlation ranks), e.g. -12.5 for "
+                "a better mean rank of 9.5 after an order of 3 sets; without the programme network, minus the "
                 "mean of the masking and correlation ranks. Masking read-out: the masking "
                 "z-score. Correlation read-out: the correlation NES. The evidence is in the "
                 "other columns: masking_* (the gene network with only the set's genes kept, "
@@ -657,9 +658,10 @@ def _drivers_method(d: dict[str, Any]) -> str:
     """The driver ranking's methods sentence, for the read-out the study chose."""
     programme = d["readout"] == "consensus" and d.get("programme_network", True)
     ranked_by = {
-        "consensus": "the programme network's forward order, then the mean of two programme "
-        "ranks (the programme network's conditional masked AP, and the AUC of the set's "
-        "programme score alone, either direction), with the larger of its masking and "
+        "consensus": "the programme network's forward order, then the better of two mean "
+        "ranks: the programme level's (the programme network's conditional masked AP, and "
+        "the AUC of the set's programme score alone, either direction) and the gene level's "
+        "(its masking and correlation ranks), with the larger of its masking and "
         "correlation p-values"
         if programme
         else "the mean of its masking and correlation ranks, with the larger of its two p-values",
