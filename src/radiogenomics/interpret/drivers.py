@@ -21,11 +21,11 @@ piece was kept because the driver-recovery benchmark supported it, docs/results.
    sees thresholds, interactions and U shapes; the other sets follow by the better of two
    mean ranks: the programme level's (that network's conditional masked AP, and the AUC of
    the set's programme score alone, either direction, which has no training noise for the
-   monotone part) and the gene level's (the masking z-score and correlation GSEA), which
-   places a programme that acts through part of its genes, or beside another, below the
-   programme level's stand-ins no further than the gene level does. Ties go to the
-   programme level. The gene network's masking z-score and correlation GSEA
-   (:mod:`radiogenomics.interpret.correlation`), the naive peer, make the p-value: the larger of the masking and correlation p-values
+   monotone part) and the gene level's (the masking z-score and correlation GSEA), so that
+   a programme acting through part of its genes, or beside another, is not buried under the
+   programme level's stand-ins. Ties go to the programme level. The gene network's masking
+   z-score and correlation GSEA (:mod:`radiogenomics.interpret.correlation`; the naive
+   peer) also make the p-value: the larger of the masking and correlation p-values
    (intersection-union test: significant only where both are, valid however the two depend
    on each other); the programme ranks order, they do not test. ``programme_network=False``
    gives the consensus of the masking and correlation ranks. The programme network's seed
